@@ -1,0 +1,79 @@
+//! `GET /auth/callback?code&state[&iss]`: steps (C) to (E). The state is consumed whatever
+//! happens next; only a fully validated login mints a session, always under a new id.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::{AuthError, query_param};
+use crate::AppState;
+use crate::error::PageError;
+use crate::session::{Session, crypto, now_unix};
+
+/// One query parameter that must not be repeated (parameter pollution).
+fn single(req: &HttpRequest, name: &'static str) -> Result<Option<String>, AuthError> {
+    match query_param(req, name) {
+        (_, true) => Err(AuthError::DuplicateParam(name)),
+        (v, false) => Ok(v),
+    }
+}
+
+pub async fn callback(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let result = finish(&state, &req).await;
+    match &result {
+        Ok(_) => tracing::info!(result = "success", "login callback"),
+        Err(e) => tracing::warn!(result = "failure", error = %e, "login callback"),
+    }
+    result.map_err(PageError::from)
+}
+
+async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, AuthError> {
+    let st = single(req, "state")?;
+    let code = single(req, "code")?;
+    let iss = single(req, "iss")?;
+    let idp_error = single(req, "error")?;
+    let st = st
+        .filter(|s| !s.is_empty())
+        .ok_or(AuthError::MissingState)?;
+    let pending = state.sessions.take_pending(req, &st).await?;
+
+    if let Some(error) = idp_error {
+        let (description, _) = query_param(req, "error_description");
+        return Err(AuthError::Idp { error, description });
+    }
+    state.oidc.check_response_issuer(iss.as_deref())?;
+    let code = code
+        .filter(|c| !c.is_empty())
+        .ok_or(AuthError::MissingCode)?;
+
+    let tokens = state
+        .oidc
+        .finish_login(code, pending.pkce_verifier, &pending.nonce)
+        .await?;
+    let now = now_unix();
+    let session = Session {
+        sub: tokens.sub,
+        sid: tokens.sid,
+        claims: tokens.claims,
+        id_token: tokens.id_token,
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+        access_expires_at: tokens
+            .access_expires_in
+            .map(|d| now.saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))),
+        created_at: now,
+        logout_token: crypto::random_token(),
+    };
+    // Never reuse a pre-login id: end whatever session this browser had, mint a new one.
+    if let Some(old) = state.sessions.session_id(req) {
+        state.sessions.end(&old).await?;
+    }
+    let id = state.sessions.create(&session).await?;
+    Ok(HttpResponse::Found()
+        .insert_header((header::LOCATION, pending.return_to))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(state.sessions.session_cookie(&id))
+        .finish())
+}

@@ -1,0 +1,49 @@
+//! `GET /auth/logout?token=…`: ends the session. The per-session token in the URL (only given to
+//! the SPA by `/auth/session`) stops a cross-site page from logging the user out.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::{AuthError, query_param};
+use crate::AppState;
+use crate::error::PageError;
+use crate::session::crypto;
+
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let (token, _) = query_param(&req, "token");
+    let Some((id, session)) = state.sessions.load(&req).await.map_err(AuthError::from)? else {
+        // No live session: nothing to end; just clear the cookie and go home.
+        return Ok(redirect("/".to_owned())
+            .cookie(state.sessions.clear_session_cookie())
+            .finish());
+    };
+    if !token.is_some_and(|t| crypto::ct_eq(&t, &session.logout_token)) {
+        return Err(AuthError::LogoutToken.into());
+    }
+    state.sessions.end(&id).await.map_err(AuthError::from)?;
+    tracing::info!("logout");
+    let post_logout = format!("{}/", state.config.origin());
+    let target = match state.oidc.end_session_endpoint() {
+        Some(mut url) => {
+            url.query_pairs_mut()
+                .append_pair("id_token_hint", &session.id_token)
+                .append_pair("post_logout_redirect_uri", &post_logout)
+                .append_pair("client_id", &state.config.oidc.client_id);
+            url.to_string()
+        }
+        None => "/".to_owned(),
+    };
+    Ok(redirect(target)
+        .cookie(state.sessions.clear_session_cookie())
+        .finish())
+}
+
+fn redirect(location: String) -> actix_web::HttpResponseBuilder {
+    let mut b = HttpResponse::Found();
+    b.insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    b
+}

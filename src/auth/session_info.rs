@@ -1,0 +1,34 @@
+//! `GET /auth/session`: who is signed in, for the SPA. Never a token.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use super::{AuthError, has_csrf_header};
+use crate::AppState;
+
+pub async fn session(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AuthError> {
+    if !has_csrf_header(&state, &req) {
+        return Err(AuthError::Csrf);
+    }
+    let (_, session) = state
+        .sessions
+        .load(&req)
+        .await?
+        .ok_or(AuthError::Unauthenticated)?;
+    let logout_url = format!(
+        "{}/logout?token={}",
+        state.config.server.auth_prefix, session.logout_token
+    );
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({
+            "sub": session.sub,
+            "claims": session.claims,
+            "expires_at": state.sessions.expires_at(&session),
+            "logout_url": logout_url,
+        })))
+}

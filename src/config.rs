@@ -1,0 +1,461 @@
+//! Configuration: one TOML file, every key overridable from the environment
+//! (`VESTIBULE_OIDC__CLIENT_SECRET` sets `oidc.client_secret`).
+//!
+//! Loading never panics: every problem becomes a [`ConfigError`] whose message names the file
+//! (or environment variable), the key, and what was expected.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+use url::Url;
+
+/// Prefix of the environment variables that override config keys.
+pub const ENV_PREFIX: &str = "VESTIBULE_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read the config file: {reason}")]
+    Unreadable { file: String, reason: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub oidc: OidcConfig,
+    #[serde(default)]
+    pub session: SessionConfig,
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+    #[serde(default)]
+    pub spa: SpaConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on, e.g. `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// The origin browsers use, e.g. `https://app.example.com`.
+    pub public_url: Url,
+    /// Prefix of the auth endpoints.
+    #[serde(default = "default_auth_prefix")]
+    pub auth_prefix: String,
+    /// Anti-CSRF header name; its value must be `1`.
+    #[serde(default = "default_csrf_header")]
+    pub csrf_header: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuth {
+    #[default]
+    ClientSecretBasic,
+    ClientSecretPost,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// Issuer; discovery is at `{issuer}/.well-known/openid-configuration`.
+    pub issuer: Url,
+    pub client_id: String,
+    /// Confidential client secret. Better set with `VESTIBULE_OIDC__CLIENT_SECRET`.
+    pub client_secret: SecretString,
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub client_auth: ClientAuth,
+    /// Extra parameters added to the authorization request (e.g. `audience`, `prompt`).
+    #[serde(default)]
+    pub extra_auth_params: BTreeMap<String, String>,
+    /// Timeout of every request to the IdP.
+    #[serde(default = "default_http_timeout", with = "humantime_serde")]
+    pub http_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreKind {
+    #[default]
+    Memory,
+    Redis,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    #[serde(default)]
+    pub store: StoreKind,
+    pub redis_url: Option<Url>,
+    /// Sliding: a session unused this long ends.
+    #[serde(default = "default_idle", with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// Fixed: a session ends this long after login, used or not.
+    #[serde(default = "default_absolute", with = "humantime_serde")]
+    pub absolute_timeout: Duration,
+    /// How long a started login may take before its callback.
+    #[serde(default = "default_login_timeout", with = "humantime_serde")]
+    pub login_timeout: Duration,
+    /// Base cookie name; `__Host-` is prepended when `public_url` is https.
+    #[serde(default = "default_cookie_name")]
+    pub cookie_name: String,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            store: StoreKind::Memory,
+            redis_url: None,
+            idle_timeout: default_idle(),
+            absolute_timeout: default_absolute(),
+            login_timeout: default_login_timeout(),
+            cookie_name: default_cookie_name(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenPolicy {
+    #[default]
+    Required,
+    Optional,
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    pub prefix: String,
+    pub upstream: Url,
+    #[serde(default)]
+    pub token: TokenPolicy,
+    #[serde(default)]
+    pub strip_prefix: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpaConfig {
+    /// Directory of the built SPA (with `index.html`).
+    pub dir: Option<PathBuf>,
+    /// Or a dev server to proxy.
+    pub upstream: Option<Url>,
+}
+
+fn default_auth_prefix() -> String {
+    "/auth".into()
+}
+fn default_csrf_header() -> String {
+    "X-CSRF".into()
+}
+fn default_scopes() -> Vec<String> {
+    vec!["openid".into()]
+}
+fn default_http_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_idle() -> Duration {
+    Duration::from_secs(30 * 60)
+}
+fn default_absolute() -> Duration {
+    Duration::from_secs(12 * 3600)
+}
+fn default_login_timeout() -> Duration {
+    Duration::from_secs(10 * 60)
+}
+fn default_cookie_name() -> String {
+    "vestibule".into()
+}
+
+impl Config {
+    /// Loads `file`, applies `VESTIBULE_*` environment overrides, and validates.
+    pub fn load(file: &Path) -> Result<Self, ConfigError> {
+        let name = file.display().to_string();
+        // figment treats a missing file as empty; an operator's typo must not start a default proxy.
+        std::fs::metadata(file).map_err(|e| ConfigError::Unreadable {
+            file: name.clone(),
+            reason: e.to_string(),
+        })?;
+        let figment = Figment::new().merge(Toml::file(file)).merge(
+            Env::prefixed(ENV_PREFIX)
+                .ignore(&["CONFIG", "LOG"])
+                .split("__"),
+        );
+        let config: Config = figment.extract().map_err(|e| describe(&name, e))?;
+        config.validate().map_err(|(key, expected)| {
+            ConfigError::Invalid(format!("{name}: key `{key}`: {expected}"))
+        })?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot: relations between keys and the shape of URLs and paths.
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        let pu = &self.server.public_url;
+        if !matches!(pu.scheme(), "http" | "https") || pu.host_str().is_none() {
+            return Err((
+                "server.public_url",
+                "expected an http(s) origin such as \"https://app.example.com\"".into(),
+            ));
+        }
+        if pu.path() != "/"
+            || pu.query().is_some()
+            || pu.fragment().is_some()
+            || !pu.username().is_empty()
+        {
+            return Err((
+                "server.public_url",
+                "expected an origin only: no path, query, fragment or user".into(),
+            ));
+        }
+        let iss = &self.oidc.issuer;
+        if !matches!(iss.scheme(), "http" | "https") || iss.host_str().is_none() {
+            return Err(("oidc.issuer", "expected an http(s) URL".into()));
+        }
+        if self.oidc.client_id.is_empty() {
+            return Err(("oidc.client_id", "expected a non-empty string".into()));
+        }
+        if !self.oidc.scopes.iter().any(|s| s == "openid") {
+            return Err((
+                "oidc.scopes",
+                "expected a list that contains \"openid\"".into(),
+            ));
+        }
+        let prefix = &self.server.auth_prefix;
+        if !prefix.starts_with('/') || prefix.ends_with('/') || prefix.len() < 2 {
+            return Err((
+                "server.auth_prefix",
+                "expected a path like \"/auth\" (leading slash, no trailing slash)".into(),
+            ));
+        }
+        if actix_web::http::header::HeaderName::try_from(self.server.csrf_header.as_str()).is_err()
+        {
+            return Err((
+                "server.csrf_header",
+                "expected a valid HTTP header name".into(),
+            ));
+        }
+        let s = &self.session;
+        if s.store == StoreKind::Redis {
+            match &s.redis_url {
+                None => {
+                    return Err((
+                        "session.redis_url",
+                        "expected a redis:// or rediss:// URL when store = \"redis\"".into(),
+                    ));
+                }
+                Some(u) if !matches!(u.scheme(), "redis" | "rediss" | "redis+unix" | "unix") => {
+                    return Err((
+                        "session.redis_url",
+                        "expected a redis://, rediss:// or unix socket URL".into(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        for (key, d) in [
+            ("session.idle_timeout", s.idle_timeout),
+            ("session.absolute_timeout", s.absolute_timeout),
+            ("session.login_timeout", s.login_timeout),
+        ] {
+            if d.is_zero() {
+                return Err((key, "expected a positive duration such as \"30m\"".into()));
+            }
+        }
+        if s.cookie_name.is_empty()
+            || !s
+                .cookie_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err((
+                "session.cookie_name",
+                "expected letters, digits, '-' or '_'".into(),
+            ));
+        }
+        for r in &self.routes {
+            if !r.prefix.starts_with('/') || (r.prefix.len() > 1 && r.prefix.ends_with('/')) {
+                return Err((
+                    "routes.prefix",
+                    format!("expected a path like \"/api\", got {:?}", r.prefix),
+                ));
+            }
+            if !matches!(r.upstream.scheme(), "http" | "https") {
+                return Err(("routes.upstream", "expected an http(s) URL".into()));
+            }
+        }
+        match (&self.spa.dir, &self.spa.upstream) {
+            (Some(_), Some(_)) => {
+                return Err((
+                    "spa",
+                    "expected either `dir` or `upstream`, not both".into(),
+                ));
+            }
+            (Some(dir), None) if !dir.join("index.html").is_file() => {
+                return Err((
+                    "spa.dir",
+                    format!(
+                        "expected a directory containing index.html, got {}",
+                        dir.display()
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// True when cookies must be `Secure` with the `__Host-` prefix.
+    pub fn is_https(&self) -> bool {
+        self.server.public_url.scheme() == "https"
+    }
+
+    /// `public_url` without its trailing slash, for building absolute URLs.
+    pub fn origin(&self) -> String {
+        self.server
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+/// Turns figment's errors into one line each: source, key, problem.
+fn describe(file: &str, err: figment::Error) -> ConfigError {
+    let lines: Vec<String> = err
+        .into_iter()
+        .map(|e| {
+            let source = e
+                .metadata
+                .as_ref()
+                .and_then(|m| m.source.as_ref())
+                .map(|s| match s {
+                    figment::Source::File(p) => p.display().to_string(),
+                    other => other.to_string(),
+                })
+                .or_else(|| e.metadata.as_ref().map(|m| m.name.to_string()))
+                .unwrap_or_else(|| file.to_owned());
+            let key = e.path.join(".");
+            let key = if key.is_empty() {
+                "(top level)".to_owned()
+            } else {
+                key
+            };
+            format!("{source}: key `{key}`: {}", e.kind)
+        })
+        .collect();
+    ConfigError::Invalid(lines.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    const MINIMAL: &str = r#"
+[server]
+listen = "127.0.0.1:8080"
+public_url = "http://127.0.0.1:8080"
+[oidc]
+issuer = "http://127.0.0.2:9100"
+client_id = "vestibule"
+client_secret = "s3cret"
+"#;
+
+    fn write(contents: &str) -> tempfile_path::TempFile {
+        tempfile_path::TempFile::new(contents)
+    }
+
+    mod tempfile_path {
+        use super::*;
+        pub struct TempFile(pub PathBuf);
+        impl TempFile {
+            pub fn new(contents: &str) -> Self {
+                let path = std::env::temp_dir()
+                    .join(format!("vestibule-cfg-{}.toml", uuid::Uuid::new_v4()));
+                let mut f = std::fs::File::create(&path).expect("temp file");
+                f.write_all(contents.as_bytes()).expect("write temp file");
+                TempFile(path)
+            }
+        }
+        impl Drop for TempFile {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_file(&self.0);
+            }
+        }
+    }
+
+    fn err_of(contents: &str) -> String {
+        let f = write(contents);
+        match Config::load(&f.0) {
+            Ok(_) => panic!("expected an error for {contents}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let f = write(MINIMAL);
+        let c = Config::load(&f.0).expect("valid");
+        assert_eq!(c.session.store, StoreKind::Memory);
+        assert_eq!(c.session.idle_timeout, Duration::from_secs(1800));
+        assert_eq!(c.server.auth_prefix, "/auth");
+        assert_eq!(c.oidc.scopes, vec!["openid"]);
+        assert!(!c.is_https());
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_key() {
+        let msg = err_of(&format!("{MINIMAL}\n[session]\nidel_timeout = \"5m\"\n"));
+        assert!(msg.contains("vestibule-cfg-"), "{msg}");
+        assert!(msg.contains("session.idel_timeout"), "{msg}");
+        assert!(msg.contains("unknown field"), "{msg}");
+    }
+
+    #[test]
+    fn bad_duration_and_url_are_named() {
+        let msg = err_of(&format!("{MINIMAL}\n[session]\nidle_timeout = \"soon\"\n"));
+        assert!(msg.contains("session.idle_timeout"), "{msg}");
+        let msg = err_of(&MINIMAL.replace("http://127.0.0.2:9100", "not a url"));
+        assert!(msg.contains("oidc.issuer"), "{msg}");
+    }
+
+    #[test]
+    fn missing_required_key_is_named() {
+        let msg = err_of(&MINIMAL.replace("client_id = \"vestibule\"\n", ""));
+        assert!(msg.contains("client_id"), "{msg}");
+        assert!(msg.contains("missing"), "{msg}");
+    }
+
+    #[test]
+    fn redis_store_needs_url() {
+        let msg = err_of(&format!("{MINIMAL}\n[session]\nstore = \"redis\"\n"));
+        assert!(msg.contains("session.redis_url"), "{msg}");
+    }
+
+    #[test]
+    fn public_url_with_path_is_refused() {
+        let msg = err_of(&MINIMAL.replace(
+            "public_url = \"http://127.0.0.1:8080\"",
+            "public_url = \"http://127.0.0.1:8080/app\"",
+        ));
+        assert!(msg.contains("server.public_url"), "{msg}");
+    }
+
+    #[test]
+    fn missing_file_is_an_error() {
+        let e = Config::load(Path::new("/nonexistent/vestibule.toml"))
+            .err()
+            .map(|e| e.to_string());
+        assert!(e.is_some_and(|m| m.contains("/nonexistent/vestibule.toml")));
+    }
+}

@@ -1,0 +1,134 @@
+//! The one place where errors become HTTP responses: JSON for API-style endpoints, a small HTML
+//! page (same status, same error code) for browser navigations such as the login callback.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::auth::AuthError;
+use crate::oidc::OidcError;
+use crate::session::PendingError;
+
+impl AuthError {
+    /// Status and stable machine-readable code.
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        use AuthError as A;
+        match self {
+            A::Csrf => (StatusCode::FORBIDDEN, "csrf_header_required"),
+            A::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            A::MissingState => (StatusCode::BAD_REQUEST, "missing_state"),
+            A::MissingCode => (StatusCode::BAD_REQUEST, "missing_code"),
+            A::DuplicateParam(_) => (StatusCode::BAD_REQUEST, "duplicate_parameter"),
+            A::Pending(PendingError::NoLoginCookie) => {
+                (StatusCode::BAD_REQUEST, "no_login_in_progress")
+            }
+            A::Pending(PendingError::UnknownState) => (StatusCode::BAD_REQUEST, "invalid_state"),
+            A::Pending(PendingError::OtherBrowser) => {
+                (StatusCode::BAD_REQUEST, "state_from_other_browser")
+            }
+            A::Pending(PendingError::Store(_)) | A::Store(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "session_store_unavailable")
+            }
+            A::Idp { error, .. } if error == "access_denied" => {
+                (StatusCode::FORBIDDEN, "access_denied")
+            }
+            A::Idp { .. } => (StatusCode::BAD_REQUEST, "idp_error"),
+            A::Oidc(OidcError::NotReady(_)) => (StatusCode::SERVICE_UNAVAILABLE, "idp_not_ready"),
+            A::Oidc(OidcError::Unreachable(_)) => (StatusCode::BAD_GATEWAY, "idp_unreachable"),
+            A::Oidc(OidcError::Refused(_)) => (StatusCode::BAD_REQUEST, "token_request_refused"),
+            A::Oidc(OidcError::InvalidIdToken(_)) => (StatusCode::BAD_REQUEST, "invalid_id_token"),
+            A::Oidc(OidcError::MissingIdToken) => {
+                (StatusCode::BAD_GATEWAY, "invalid_token_response")
+            }
+            A::Oidc(OidcError::IssuerMismatch) => (StatusCode::BAD_REQUEST, "issuer_mismatch"),
+            A::LogoutToken => (StatusCode::FORBIDDEN, "invalid_logout_token"),
+        }
+    }
+
+    /// What the user (or SPA) is told. Server-side details (store and network errors) stay in logs.
+    fn public_description(&self) -> String {
+        match self {
+            AuthError::Store(_) | AuthError::Pending(PendingError::Store(_)) => {
+                "the session store is unavailable; try again shortly".into()
+            }
+            AuthError::Oidc(OidcError::NotReady(_) | OidcError::Unreachable(_)) => {
+                "the identity provider is unavailable; try again shortly".into()
+            }
+            AuthError::Idp { error, description } => {
+                let error = printable(error, 64);
+                match description {
+                    Some(d) => format!(
+                        "the identity provider answered `{error}`: {}",
+                        printable(d, 300)
+                    ),
+                    None => format!("the identity provider answered `{error}`"),
+                }
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Keeps only printable characters of attacker-influenced text, bounded in length.
+fn printable(s: &str, max: usize) -> String {
+    s.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
+fn html_escape(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '<' => "&lt;".into(),
+            '>' => "&gt;".into(),
+            '&' => "&amp;".into(),
+            '"' => "&quot;".into(),
+            '\'' => "&#39;".into(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+impl ResponseError for AuthError {
+    fn status_code(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code) = self.status_and_code();
+        HttpResponse::build(status)
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({ "error": code, "error_description": self.public_description() }))
+    }
+}
+
+/// An [`AuthError`] shown to a person: a short HTML page with a way back to the app.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct PageError(#[from] pub AuthError);
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_and_code().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code) = self.0.status_and_code();
+        let body = format!(
+            "<!doctype html><meta charset=utf-8><title>Sign-in problem</title>\
+             <h1>Sign-in did not complete</h1><p>{}</p><p><code>{code}</code></p>\
+             <p><a href=\"/\">Back to the application</a></p>",
+            html_escape(&self.0.public_description())
+        );
+        HttpResponse::build(status)
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'"))
+            .content_type("text/html; charset=utf-8")
+            .body(body)
+    }
+}
+
+/// Map `From<AuthError>` for handler results that use `?` on module errors.
+impl From<OidcError> for PageError {
+    fn from(e: OidcError) -> Self {
+        PageError(AuthError::from(e))
+    }
+}

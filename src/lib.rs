@@ -1,0 +1,25 @@
+//! Vestibule: a backend-for-frontend session proxy.
+//!
+//! Where things are: `config` (the TOML file), `oidc` (the IdP: discovery, tokens, ID token
+//! validation), `session` (cookies, stores, encryption), `auth` (login, callback, session,
+//! logout endpoints), `health`, `spa` (static files), `telemetry` (logs), `error` (errors to
+//! HTTP responses). `server` wires them into an actix-web server.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod health;
+pub mod oidc;
+pub mod server;
+pub mod session;
+pub mod spa;
+pub mod telemetry;
+
+use std::sync::Arc;
+
+/// What every handler shares.
+pub struct AppState {
+    pub config: Arc<config::Config>,
+    pub oidc: Arc<oidc::Provider>,
+    pub sessions: Arc<session::SessionManager>,
+}

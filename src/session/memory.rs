@@ -1,0 +1,90 @@
+//! The embedded store: one process, lost on restart.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use super::store::{SessionStore, StoreError};
+
+#[derive(Default)]
+pub struct MemoryStore {
+    entries: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
+    writes: AtomicU64,
+}
+
+/// Expired entries are swept on every this many writes, so memory stays bounded without a timer.
+const SWEEP_EVERY: u64 = 1024;
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Vec<u8>, Instant)>> {
+        // A poisoned lock only means another request panicked mid-update of a plain map; the map
+        // itself is still consistent, so keep serving.
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for MemoryStore {
+    async fn get(&self, key: &str, slide: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError> {
+        let now = Instant::now();
+        let mut map = self.lock();
+        match map.get_mut(key) {
+            Some((value, expires)) if *expires > now => {
+                if let Some(d) = slide {
+                    *expires = now + d;
+                }
+                Ok(Some(value.clone()))
+            }
+            Some(_) => {
+                map.remove(key);
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), StoreError> {
+        let now = Instant::now();
+        let mut map = self.lock();
+        if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            map.retain(|_, (_, exp)| *exp > now);
+        }
+        map.insert(key.to_owned(), (value, now + ttl));
+        Ok(())
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let now = Instant::now();
+        Ok(self
+            .lock()
+            .remove(key)
+            .filter(|(_, exp)| *exp > now)
+            .map(|(v, _)| v))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.lock().remove(key);
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+}

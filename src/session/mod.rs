@@ -1,0 +1,285 @@
+//! Server-side sessions and pending logins.
+//!
+//! The browser holds two opaque cookies, both HttpOnly random 256-bit tokens:
+//! - the session cookie (`vestibule`, or `__Host-vestibule` on https): the session's id;
+//! - the login cookie (`vestibule-login`): binds logins started in this browser to it.
+//!
+//! The store holds only `sha256(token)` as keys and XChaCha20-Poly1305-sealed values whose key is
+//! derived from the token (see [`crypto`]), so a dump of the store yields no usable cookie or token.
+
+pub mod crypto;
+pub mod memory;
+pub mod redis;
+pub mod store;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use actix_web::HttpRequest;
+use actix_web::cookie::{Cookie, SameSite, time};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, StoreKind};
+pub use store::{SessionStore, StoreError};
+
+/// A signed-in user's session. Never serialised anywhere but into a sealed store entry, and
+/// deliberately without `Debug`, so it cannot end up in a log line.
+#[derive(Serialize, Deserialize, Clone)]
+pub struct Session {
+    pub sub: String,
+    pub sid: Option<String>,
+    /// The validated ID token's claims, shown to the SPA by `/auth/session`.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    pub id_token: String,
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    /// Unix seconds at which the access token expires, when the IdP said.
+    pub access_expires_at: Option<i64>,
+    /// Unix seconds of login; the absolute timeout counts from here.
+    pub created_at: i64,
+    /// Secret that `logout_url` must carry (logout CSRF protection).
+    pub logout_token: String,
+}
+
+/// A login in progress: what the callback needs to finish it.
+#[derive(Serialize, Deserialize)]
+pub struct PendingLogin {
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub return_to: String,
+    pub created_at: i64,
+}
+
+/// Why a callback's state did not lead to a pending login.
+#[derive(Debug, thiserror::Error)]
+pub enum PendingError {
+    #[error("no login is in progress in this browser")]
+    NoLoginCookie,
+    #[error("unknown, already used or expired state")]
+    UnknownState,
+    #[error("the login was started in another browser")]
+    OtherBrowser,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct SessionManager {
+    store: Arc<dyn SessionStore>,
+    idle: Duration,
+    absolute: Duration,
+    login_timeout: Duration,
+    cookie_name: String,
+    login_cookie_name: String,
+    secure: bool,
+}
+
+const SESSION_KIND: &str = "s";
+const LOGIN_KIND: &str = "l";
+
+pub fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+impl SessionManager {
+    pub fn new(config: &Config, store: Arc<dyn SessionStore>) -> Self {
+        let s = &config.session;
+        let secure = config.is_https();
+        let prefix = if secure { "__Host-" } else { "" };
+        Self {
+            store,
+            idle: s.idle_timeout,
+            absolute: s.absolute_timeout,
+            login_timeout: s.login_timeout,
+            cookie_name: format!("{prefix}{}", s.cookie_name),
+            login_cookie_name: format!("{prefix}{}-login", s.cookie_name),
+            secure,
+        }
+    }
+
+    /// Builds the configured store. Redis connects lazily, so this succeeds while Redis is down.
+    pub fn store_from_config(config: &Config) -> Result<Arc<dyn SessionStore>, StoreError> {
+        Ok(match (config.session.store, &config.session.redis_url) {
+            (StoreKind::Redis, Some(url)) => Arc::new(redis::RedisStore::connect(url.as_str())?),
+            _ => Arc::new(memory::MemoryStore::new()),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.store
+    }
+
+    pub fn cookie_name(&self) -> &str {
+        &self.cookie_name
+    }
+
+    pub fn login_cookie_name(&self) -> &str {
+        &self.login_cookie_name
+    }
+
+    /// The session id cookie of this request, when it has the shape of one we issue.
+    pub fn session_id(&self, req: &HttpRequest) -> Option<String> {
+        req.cookie(&self.cookie_name)
+            .map(|c| c.value().to_owned())
+            .filter(|v| crypto::is_token_shaped(v))
+    }
+
+    /// Loads the live session of this request, sliding its idle timeout. `Ok(None)` when there is
+    /// no cookie, no such session, or it expired; `Err` only when the store cannot answer.
+    pub async fn load(&self, req: &HttpRequest) -> Result<Option<(String, Session)>, StoreError> {
+        let Some(id) = self.session_id(req) else {
+            return Ok(None);
+        };
+        let key = crypto::storage_key(SESSION_KIND, &id);
+        let Some(sealed) = self.store.get(&key, Some(self.idle)).await? else {
+            return Ok(None);
+        };
+        let session = crypto::open(id.as_bytes(), SESSION_KIND, &key, &sealed)
+            .and_then(|plain| serde_json::from_slice::<Session>(&plain).ok());
+        match session {
+            Some(s) if s.created_at.saturating_add(secs(self.absolute)) > now_unix() => {
+                Ok(Some((id, s)))
+            }
+            _ => {
+                // Past the absolute timeout, or unreadable: remove it for good.
+                self.store.delete(&key).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Stores a new session under a freshly minted id and returns that id.
+    pub async fn create(&self, session: &Session) -> Result<String, StoreError> {
+        let id = crypto::random_token();
+        let key = crypto::storage_key(SESSION_KIND, &id);
+        let plain =
+            serde_json::to_vec(session).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let sealed = crypto::seal(id.as_bytes(), SESSION_KIND, &key, &plain);
+        self.store.put(&key, sealed, self.ttl_for(session)).await?;
+        Ok(id)
+    }
+
+    /// Ends a session by id.
+    pub async fn end(&self, id: &str) -> Result<(), StoreError> {
+        self.store
+            .delete(&crypto::storage_key(SESSION_KIND, id))
+            .await
+    }
+
+    /// Store TTL: the idle timeout, but never past the absolute deadline.
+    fn ttl_for(&self, session: &Session) -> Duration {
+        let left = session.created_at.saturating_add(secs(self.absolute)) - now_unix();
+        let left = Duration::from_secs(u64::try_from(left.max(1)).unwrap_or(1));
+        self.idle.min(left)
+    }
+
+    /// Unix seconds at which this session ends if it is not used again.
+    pub fn expires_at(&self, session: &Session) -> i64 {
+        (now_unix().saturating_add(secs(self.idle)))
+            .min(session.created_at.saturating_add(secs(self.absolute)))
+    }
+
+    pub fn session_cookie(&self, id: &str) -> Cookie<'static> {
+        self.cookie(self.cookie_name.clone(), id.to_owned(), None)
+    }
+
+    /// A cookie that makes the browser forget the session cookie.
+    pub fn clear_session_cookie(&self) -> Cookie<'static> {
+        self.cookie(
+            self.cookie_name.clone(),
+            String::new(),
+            Some(time::Duration::ZERO),
+        )
+    }
+
+    fn cookie(
+        &self,
+        name: String,
+        value: String,
+        max_age: Option<time::Duration>,
+    ) -> Cookie<'static> {
+        let mut c = Cookie::build(name, value)
+            .path("/")
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .finish();
+        if let Some(age) = max_age {
+            c.set_max_age(age);
+        }
+        c
+    }
+
+    /// The login cookie of this browser, reused so several tabs can log in at once; or a new one.
+    pub fn login_binding(&self, req: &HttpRequest) -> String {
+        req.cookie(&self.login_cookie_name)
+            .map(|c| c.value().to_owned())
+            .filter(|v| crypto::is_token_shaped(v))
+            .unwrap_or_else(crypto::random_token)
+    }
+
+    pub fn login_cookie(&self, binding: &str) -> Cookie<'static> {
+        let age = time::Duration::seconds(secs(self.login_timeout));
+        self.cookie(
+            self.login_cookie_name.clone(),
+            binding.to_owned(),
+            Some(age),
+        )
+    }
+
+    /// Remembers a login started with `state` in the browser holding `binding`.
+    pub async fn save_pending(
+        &self,
+        binding: &str,
+        state: &str,
+        pending: &PendingLogin,
+    ) -> Result<(), StoreError> {
+        let key = crypto::storage_key(LOGIN_KIND, state);
+        let plain =
+            serde_json::to_vec(pending).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let sealed = crypto::seal(&pending_secret(binding, state), LOGIN_KIND, &key, &plain);
+        self.store.put(&key, sealed, self.login_timeout).await
+    }
+
+    /// Consumes the pending login for `state` (single use, even under concurrent callbacks) and
+    /// checks it was started by this browser.
+    pub async fn take_pending(
+        &self,
+        req: &HttpRequest,
+        state: &str,
+    ) -> Result<PendingLogin, PendingError> {
+        let binding = req
+            .cookie(&self.login_cookie_name)
+            .map(|c| c.value().to_owned())
+            .filter(|v| crypto::is_token_shaped(v))
+            .ok_or(PendingError::NoLoginCookie)?;
+        let key = crypto::storage_key(LOGIN_KIND, state);
+        let sealed = self
+            .store
+            .take(&key)
+            .await?
+            .ok_or(PendingError::UnknownState)?;
+        let pending = crypto::open(&pending_secret(&binding, state), LOGIN_KIND, &key, &sealed)
+            .and_then(|plain| serde_json::from_slice::<PendingLogin>(&plain).ok())
+            .ok_or(PendingError::OtherBrowser)?;
+        if pending.created_at.saturating_add(secs(self.login_timeout)) < now_unix() {
+            return Err(PendingError::UnknownState);
+        }
+        Ok(pending)
+    }
+}
+
+/// The key of a pending login needs both the browser's login cookie and the state.
+fn pending_secret(binding: &str, state: &str) -> Vec<u8> {
+    let mut s = Vec::with_capacity(binding.len() + state.len() + 1);
+    s.extend_from_slice(binding.as_bytes());
+    s.push(b'|');
+    s.extend_from_slice(state.as_bytes());
+    s
+}
