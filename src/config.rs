@@ -65,8 +65,9 @@ pub enum ClientAuth {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OidcConfig {
-    /// Issuer; discovery is at `{issuer}/.well-known/openid-configuration`.
-    pub issuer: Url,
+    /// Issuer, exactly as the IdP spells it (compared as a string, trailing slash included);
+    /// discovery is at `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
     pub client_id: String,
     /// Confidential client secret. Better set with `VESTIBULE_OIDC__CLIENT_SECRET`.
     pub client_secret: SecretString,
@@ -217,9 +218,14 @@ impl Config {
                 "expected an origin only: no path, query, fragment or user".into(),
             ));
         }
-        let iss = &self.oidc.issuer;
-        if !matches!(iss.scheme(), "http" | "https") || iss.host_str().is_none() {
-            return Err(("oidc.issuer", "expected an http(s) URL".into()));
+        match Url::parse(&self.oidc.issuer) {
+            Ok(iss) if matches!(iss.scheme(), "http" | "https") && iss.host_str().is_some() => {}
+            _ => {
+                return Err((
+                    "oidc.issuer",
+                    format!("expected an http(s) URL, got {:?}", self.oidc.issuer),
+                ));
+            }
         }
         if self.oidc.client_id.is_empty() {
             return Err(("oidc.client_id", "expected a non-empty string".into()));

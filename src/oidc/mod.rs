@@ -115,7 +115,7 @@ const METADATA_REFRESH: Duration = Duration::from_secs(15 * 60);
 const IAT_FUTURE_SKEW_SECS: i64 = 300;
 
 pub struct Provider {
-    issuer: Url,
+    issuer: String,
     client_id: String,
     client_secret: ClientSecret,
     auth_type: AuthType,
@@ -126,6 +126,7 @@ pub struct Provider {
     loaded: RwLock<Option<Arc<Loaded>>>,
     jwks: RwLock<Arc<CoreJsonWebKeySet>>,
     last_error: RwLock<String>,
+    /// When an unknown `kid` last caused a refetch (the rate limit's clock).
     last_jwks_fetch: Mutex<Option<Instant>>,
 }
 
@@ -187,7 +188,8 @@ impl Provider {
 
     /// Fetches discovery and JWKS once.
     pub async fn discover(&self) -> Result<(), OidcError> {
-        let issuer = IssuerUrl::from_url(self.issuer.clone());
+        let issuer =
+            IssuerUrl::new(self.issuer.clone()).map_err(|e| OidcError::NotReady(e.to_string()))?;
         let metadata = Metadata::discover_async(issuer, &self.http)
             .await
             .map_err(|e| OidcError::Unreachable(error_chain(&e)))?;
@@ -214,7 +216,6 @@ impl Provider {
         .set_redirect_uri(self.redirect_uri.clone())
         .set_auth_type(self.auth_type.clone());
         *write(&self.jwks) = Arc::new(jwks);
-        *self.last_jwks_fetch.lock().await = Some(Instant::now());
         *write(&self.loaded) = Some(Arc::new(Loaded {
             client,
             issuer,

@@ -1,0 +1,491 @@
+//! The login flow end to end against the test IdP, on both stores, and every hostile callback.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+async fn assert_signed_out(b: &mut Browser, proxy: &Proxy) {
+    let res = b.session(proxy).await;
+    assert_eq!(res.status(), 401);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"], "unauthenticated");
+}
+
+async fn happy_path(store: Store<'_>) -> (Browser, Proxy, TestIdp) {
+    let idp = TestIdp::start().await;
+    let proxy = Proxy::start(&idp, store).await;
+    let mut b = Browser::new();
+    assert_signed_out(&mut b, &proxy).await;
+
+    let start = start_login(&mut b, &proxy, "/deep/link?tab=2").await;
+    let q: std::collections::BTreeMap<String, String> =
+        start.location.query_pairs().into_owned().collect();
+    assert_eq!(q["response_type"], "code");
+    assert_eq!(q["client_id"], idp::CLIENT_ID);
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert_eq!(q["redirect_uri"], proxy.url("/auth/callback"));
+    assert!(q["scope"].split(' ').any(|s| s == "openid") && q["scope"].contains("email"));
+    assert!(start.state.len() >= 20 && start.nonce.len() >= 20);
+    assert!(
+        start
+            .location
+            .as_str()
+            .starts_with(&format!("{}/authorize?", idp.state.issuer))
+    );
+
+    let code = idp.issue_code(
+        &start.nonce,
+        &start.challenge,
+        &start.redirect_uri,
+        Tweak::None,
+    );
+    let res = b
+        .get(&callback_url(
+            &proxy,
+            &[("code", &code), ("state", &start.state)],
+        ))
+        .await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(
+        res.headers()["location"],
+        "/deep/link?tab=2",
+        "lands back on the deep link, no code/state"
+    );
+    assert_eq!(res.headers()["cache-control"], "no-store");
+
+    let session_cookie = b
+        .set_cookie_headers
+        .iter()
+        .find(|h| h.starts_with("vestibule="))
+        .expect("session cookie");
+    assert!(
+        session_cookie.contains("HttpOnly")
+            && session_cookie.contains("SameSite=Lax")
+            && session_cookie.contains("Path=/")
+    );
+    assert!(!session_cookie.contains("Domain"));
+    let value = &b.cookies["vestibule"];
+    assert!(value.len() < 200 && value.len() >= 32);
+
+    let res = b.session(&proxy).await;
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.expect("body");
+    for token in idp.state.issued.lock().expect("issued").iter() {
+        assert!(
+            !text.contains(token.as_str()),
+            "/auth/session must not show a token"
+        );
+    }
+    let body: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(body["sub"], "user-42");
+    assert_eq!(body["claims"]["email"], "ada@example.test");
+    assert!(body["expires_at"].as_i64().is_some_and(|t| t > 0));
+    assert!(
+        body["logout_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("/auth/logout?token="))
+    );
+    (b, proxy, idp)
+}
+
+#[actix_web::test]
+async fn login_roundtrip_memory_store() {
+    happy_path(Store::Memory).await;
+}
+
+#[actix_web::test]
+async fn login_roundtrip_redis_store_and_dump_holds_nothing_usable() {
+    let redis = RedisServer::start();
+    let (b, _proxy, idp) = happy_path(Store::Redis(&redis)).await;
+    let dump = redis.dump();
+    assert!(!dump.is_empty(), "the session is in Redis");
+    let cookie = &b.cookies["vestibule"];
+    let secrets: Vec<String> = idp.state.issued.lock().expect("issued").clone();
+    for (key, value) in &dump {
+        assert!(key.starts_with("vestibule:"), "{key}");
+        assert!(
+            !key.contains(cookie.as_str()),
+            "Redis keys are hashes, not session ids"
+        );
+        let text = String::from_utf8_lossy(value);
+        assert!(!text.contains(cookie.as_str()));
+        for s in &secrets {
+            assert!(!text.contains(s.as_str()), "tokens are encrypted at rest");
+        }
+        assert!(
+            !text.contains("user-42") && !text.contains("ada@example.test"),
+            "claims are encrypted too"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn session_survives_proxy_restart_with_redis() {
+    let redis = RedisServer::start();
+    let idp = TestIdp::start().await;
+    let first = Proxy::start(&idp, Store::Redis(&redis)).await;
+    let mut b = Browser::new();
+    assert_eq!(
+        login(&mut b, &first, &idp, Tweak::None, "/").await.status(),
+        302
+    );
+    assert_eq!(b.session(&first).await.status(), 200);
+    first.stop().await;
+    let second = Proxy::start(&idp, Store::Redis(&redis)).await;
+    assert_eq!(
+        b.session(&second).await.status(),
+        200,
+        "session lives in Redis, not the process"
+    );
+}
+
+#[actix_web::test]
+async fn session_endpoint_needs_csrf_header() {
+    let idp = TestIdp::start().await;
+    let proxy = Proxy::start(&idp, Store::Memory).await;
+    let mut b = Browser::new();
+    assert_eq!(
+        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
+        302
+    );
+    for headers in [vec![], vec![("x-csrf", "0")], vec![("x-csrf", "yes")]] {
+        let res = b.get_with(&proxy.url("/auth/session"), &headers).await;
+        assert_eq!(res.status(), 403, "{headers:?}");
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["error"], "csrf_header_required");
+    }
+}
+
+#[actix_web::test]
+async fn several_tabs_log_in_at_once() {
+    let idp = TestIdp::start().await;
+    let proxy = Proxy::start(&idp, Store::Memory).await;
+    let mut b = Browser::new();
+    let tab1 = start_login(&mut b, &proxy, "/one").await;
+    let tab2 = start_login(&mut b, &proxy, "/two").await;
+    assert_ne!(tab1.state, tab2.state);
+    // Finish in reverse order: each tab's login stays valid.
+    for (tab, dest) in [(&tab2, "/two"), (&tab1, "/one")] {
+        let code = idp.issue_code(&tab.nonce, &tab.challenge, &tab.redirect_uri, Tweak::None);
+        let res = b
+            .get(&callback_url(
+                &proxy,
+                &[("code", &code), ("state", &tab.state)],
+            ))
+            .await;
+        assert_eq!(res.status(), 302);
+        assert_eq!(res.headers()["location"], dest);
+    }
+    assert_eq!(b.session(&proxy).await.status(), 200);
+}
+
+#[actix_web::test]
+async fn each_login_mints_a_new_session_id() {
+    let idp = TestIdp::start().await;
+    let proxy = Proxy::start(&idp, Store::Memory).await;
+    let mut b = Browser::new();
+    assert_eq!(
+        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
+        302
+    );
+    let first = b.cookies["vestibule"].clone();
+    assert_eq!(
+        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
+        302
+    );
+    let second = b.cookies["vestibule"].clone();
+    assert_ne!(first, second);
+    // The old id is dead.
+    let mut old = Browser::new();
+    old.cookies.insert("vestibule".into(), first);
+    assert_signed_out(&mut old, &proxy).await;
+    assert_eq!(b.session(&proxy).await.status(), 200);
+}
+
+#[actix_web::test]
+async fn return_to_is_sanitised() {
+    let idp = TestIdp::start().await;
+    let proxy = Proxy::start(&idp, Store::Memory).await;
+    for (given, expected) in [
+        ("//evil.example/x", "/"),
+        ("/\\evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/%2f%2fevil.example", "/"),
+        ("/ok/path?x=1", "/ok/path?x=1"),
+    ] {
+        let mut b = Browser::new();
+        let res = login(&mut b, &proxy, &idp, Tweak::None, given).await;
+        assert_eq!(res.status(), 302);
+        assert_eq!(res.headers()["location"], expected, "return_to {given:?}");
+    }
+}
+
+#[actix_web::test]
+async fn id_token_signed_by_rotated_key_is_accepted_after_jwks_refetch() {
+    let idp = TestIdp::start().await;
+    idp.state
+        .rotate_after_first_jwks
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let proxy = Proxy::start(&idp, Store::Memory).await;
+    let mut b = Browser::new();
+    let res = login(&mut b, &proxy, &idp, Tweak::RotatedKey, "/").await;
+    assert_eq!(res.status(), 302, "unknown kid triggers one JWKS refetch");
+    assert_eq!(b.session(&proxy).await.status(), 200);
+    assert_eq!(
+        idp.state
+            .jwks_calls
+            .load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
+}
+
+#[actix_web::test]
+async fn logout_needs_the_session_logout_token() {
+    let idp = TestIdp::start().await;
+    let proxy = Proxy::start(&idp, Store::Memory).await;
+    let mut b = Browser::new();
+    assert_eq!(
+        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
+        302
+    );
+    let info: Value = b.session(&proxy).await.json().await.expect("json");
+    let logout_url = info["logout_url"].as_str().expect("logout_url").to_owned();
+
+    for bad in ["/auth/logout", "/auth/logout?token=wrong"] {
+        let res = b.get(&proxy.url(bad)).await;
+        assert_eq!(res.status(), 403, "{bad}");
+        assert_eq!(
+            b.session(&proxy).await.status(),
+            200,
+            "session stays after {bad}"
+        );
+    }
+    let res = b.get(&proxy.url(&logout_url)).await;
+    assert_eq!(res.status(), 302);
+    let loc = res.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        loc.starts_with(&format!("{}/session/end?", idp.state.issuer)),
+        "{loc}"
+    );
+    assert!(loc.contains("id_token_hint=") && loc.contains("post_logout_redirect_uri="));
+    assert!(!b.cookies.contains_key("vestibule"), "cookie cleared");
+    assert_signed_out(&mut b, &proxy).await;
+}
+
+/// A hostile or broken callback: 4xx, no session cookie, `/auth/session` 401, proxy still serving.
+async fn assert_refused(b: &mut Browser, proxy: &Proxy, res: reqwest::Response, code: &str) {
+    let status = res.status();
+    assert!(
+        status.is_client_error(),
+        "expected 4xx for {code}, got {status}"
+    );
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let body = res.text().await.expect("body");
+    assert!(body.contains(code), "error page names `{code}`: {body}");
+    assert!(
+        !b.cookies.contains_key("vestibule"),
+        "no session cookie for {code}"
+    );
+    assert_signed_out(b, proxy).await;
+    let health = reqwest::get(proxy.url("/healthz")).await.expect("healthz");
+    assert_eq!(health.status(), 200);
+}
+
+#[actix_web::test]
+async fn id_token_faults_are_refused() {
+    let idp = TestIdp::start().await;
+    let proxy = Proxy::start(&idp, Store::Memory).await;
+    for tweak in [
+        Tweak::WrongAud,
+        Tweak::WrongNonce,
+        Tweak::WrongIss,
+        Tweak::Expired,
+        Tweak::UnknownKid,
+        Tweak::AlgNone,
+        Tweak::HsWithPublicKey,
+        Tweak::TamperedSignature,
+    ] {
+        let mut b = Browser::new();
+        let res = login(&mut b, &proxy, &idp, tweak, "/").await;
+        assert_refused(&mut b, &proxy, res, "invalid_id_token").await;
+    }
+}
+
+#[actix_web::test]
+async fn state_faults_are_refused() {
+    let idp = TestIdp::start().await;
+    let proxy = Proxy::start(&idp, Store::Memory).await;
+
+    // Forged state.
+    let mut b = Browser::new();
+    let start = start_login(&mut b, &proxy, "/").await;
+    let code = idp.issue_code(
+        &start.nonce,
+        &start.challenge,
+        &start.redirect_uri,
+        Tweak::None,
+    );
+    let res = b
+        .get(&callback_url(
+            &proxy,
+            &[("code", &code), ("state", "forged-state-value")],
+        ))
+        .await;
+    assert_refused(&mut b, &proxy, res, "invalid_state").await;
+
+    // Replayed state: the first use works, the second is refused and creates nothing.
+    let mut b = Browser::new();
+    let start = start_login(&mut b, &proxy, "/").await;
+    let code = idp.issue_code(
+        &start.nonce,
+        &start.challenge,
+        &start.redirect_uri,
+        Tweak::None,
+    );
+    let url = callback_url(&proxy, &[("code", &code), ("state", &start.state)]);
+    assert_eq!(b.get(&url).await.status(), 302);
+    let mut replayer = Browser::new();
+    replayer.cookies = b.cookies.clone();
+    replayer.cookies.remove("vestibule");
+    let res = replayer.get(&url).await;
+    assert_refused(&mut replayer, &proxy, res, "invalid_state").await;
+
+    // Callback with no login in progress in this browser.
+    let mut victim = Browser::new();
+    let start = start_login(&mut victim, &proxy, "/").await;
+    let code = idp.issue_code(
+        &start.nonce,
+        &start.challenge,
+        &start.redirect_uri,
+        Tweak::None,
+    );
+    let mut fresh = Browser::new();
+    let res = fresh
+        .get(&callback_url(
+            &proxy,
+            &[("code", &code), ("state", &start.state)],
+        ))
+        .await;
+    assert_refused(&mut fresh, &proxy, res, "no_login_in_progress").await;
+
+    // The state of a login started in another browser (login CSRF / session swap).
+    let mut attacker = Browser::new();
+    let start = start_login(&mut attacker, &proxy, "/").await;
+    let code = idp.issue_code(
+        &start.nonce,
+        &start.challenge,
+        &start.redirect_uri,
+        Tweak::None,
+    );
+    let mut victim = Browser::new();
+    let _ = start_login(&mut victim, &proxy, "/").await;
+    let res = victim
+        .get(&callback_url(
+            &proxy,
+            &[("code", &code), ("state", &start.state)],
+        ))
+        .await;
+    assert_refused(&mut victim, &proxy, res, "state_from_other_browser").await;
+
+    // No state at all.
+    let mut b = Browser::new();
+    let _ = start_login(&mut b, &proxy, "/").await;
+    let res = b.get(&callback_url(&proxy, &[("code", "x")])).await;
+    assert_refused(&mut b, &proxy, res, "missing_state").await;
+}
+
+#[actix_web::test]
+async fn callback_parameter_faults_are_refused() {
+    let idp = TestIdp::start_with(true).await;
+    let proxy = Proxy::start(&idp, Store::Memory).await;
+    let iss = idp.state.issuer.clone();
+
+    // Missing code.
+    let mut b = Browser::new();
+    let s = start_login(&mut b, &proxy, "/").await;
+    let res = b
+        .get(&callback_url(&proxy, &[("state", &s.state), ("iss", &iss)]))
+        .await;
+    assert_refused(&mut b, &proxy, res, "missing_code").await;
+
+    // IdP error response.
+    let mut b = Browser::new();
+    let s = start_login(&mut b, &proxy, "/").await;
+    let res = b
+        .get(&callback_url(
+            &proxy,
+            &[
+                ("error", "access_denied"),
+                ("error_description", "<script>x</script> said no"),
+                ("state", &s.state),
+            ],
+        ))
+        .await;
+    assert_eq!(res.status(), 403);
+    let page = res.text().await.expect("body");
+    assert!(!page.contains("<script>x"), "IdP text is escaped");
+    let res = b
+        .get(&callback_url(
+            &proxy,
+            &[("error", "access_denied"), ("state", &s.state)],
+        ))
+        .await;
+    assert_refused(&mut b, &proxy, res, "invalid_state").await;
+
+    // RFC 9207: iss mismatch, and iss missing while advertised.
+    for iss_param in [Some("http://evil.example"), None] {
+        let mut b = Browser::new();
+        let s = start_login(&mut b, &proxy, "/").await;
+        let code = idp.issue_code(&s.nonce, &s.challenge, &s.redirect_uri, Tweak::None);
+        let mut params = vec![("code", code.as_str()), ("state", s.state.as_str())];
+        if let Some(i) = iss_param {
+            params.push(("iss", i));
+        }
+        let res = b.get(&callback_url(&proxy, &params)).await;
+        assert_refused(&mut b, &proxy, res, "issuer_mismatch").await;
+    }
+
+    // Duplicated code parameter (parameter pollution).
+    let mut b = Browser::new();
+    let s = start_login(&mut b, &proxy, "/").await;
+    let res = b
+        .get(&callback_url(
+            &proxy,
+            &[
+                ("code", "a"),
+                ("code", "b"),
+                ("state", &s.state),
+                ("iss", &iss),
+            ],
+        ))
+        .await;
+    assert_refused(&mut b, &proxy, res, "duplicate_parameter").await;
+
+    // A code the IdP does not know (code injection).
+    let mut b = Browser::new();
+    let s = start_login(&mut b, &proxy, "/").await;
+    let res = b
+        .get(&callback_url(
+            &proxy,
+            &[("code", "stolen-code"), ("state", &s.state), ("iss", &iss)],
+        ))
+        .await;
+    assert_refused(&mut b, &proxy, res, "token_request_refused").await;
+
+    // And the right iss works.
+    let mut b = Browser::new();
+    let s = start_login(&mut b, &proxy, "/x").await;
+    let code = idp.issue_code(&s.nonce, &s.challenge, &s.redirect_uri, Tweak::None);
+    let res = b
+        .get(&callback_url(
+            &proxy,
+            &[("code", &code), ("state", &s.state), ("iss", &iss)],
+        ))
+        .await;
+    assert_eq!(res.status(), 302);
+}
