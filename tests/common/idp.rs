@@ -100,7 +100,12 @@ impl TestIdp {
 
     /// `iss_param_supported`: advertise RFC 9207 `authorization_response_iss_parameter_supported`.
     pub async fn start_with(iss_param_supported: bool) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind idp");
+        Self::start_on(0, iss_param_supported).await
+    }
+
+    /// Starts on `port` (0: any free port).
+    pub async fn start_on(port: u16, iss_param_supported: bool) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind idp");
         let port = listener.local_addr().expect("addr").port();
         let state = Arc::new(IdpState {
             issuer: format!("http://127.0.0.1:{port}"),

@@ -24,7 +24,8 @@ pub enum Store<'a> {
 
 pub struct Proxy {
     pub base: String,
-    handle: ServerHandle,
+    /// `None` for a proxy running as a separate process.
+    handle: Option<ServerHandle>,
 }
 
 /// Writes `contents` to a fresh temp file and returns its path.
@@ -78,8 +79,13 @@ impl Proxy {
         actix_web::rt::spawn(server);
         Proxy {
             base: format!("http://127.0.0.1:{port}"),
-            handle,
+            handle: Some(handle),
         }
+    }
+
+    /// A proxy running elsewhere (e.g. the binary in a child process).
+    pub fn external(base: String) -> Proxy {
+        Proxy { base, handle: None }
     }
 
     /// Readiness probe: `/readyz` 200, bounded.
@@ -104,7 +110,9 @@ impl Proxy {
     }
 
     pub async fn stop(&self) {
-        self.handle.stop(true).await;
+        if let Some(h) = &self.handle {
+            h.stop(true).await;
+        }
     }
 }
 

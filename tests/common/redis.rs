@@ -26,6 +26,13 @@ impl RedisServer {
         s
     }
 
+    /// Starts on a given port (to bring a stopped server back where clients expect it).
+    pub fn start_on(port: u16) -> Self {
+        let mut s = RedisServer { port, child: None };
+        s.spawn();
+        s
+    }
+
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }

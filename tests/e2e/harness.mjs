@@ -1,0 +1,95 @@
+// Shared pieces of the browser suite: free ports, redis-server, the Vestibule binary, chromium.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { CLIENT_ID, CLIENT_SECRET } from './idp.mjs';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = process.env.VESTIBULE_BIN || join(ROOT, 'target/debug/vestibule');
+
+export function freePort(host = '127.0.0.1') {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, host, () => { const { port } = srv.address(); srv.close(() => res(port)); });
+  });
+}
+
+/** Polls until `check()` is truthy (a readiness probe, bounded). */
+export async function waitFor(check, what, ms = 15000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try { if (await check()) return; } catch { /* not yet */ }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function spawnLogged(cmd, args, opts = {}) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    child,
+    log: () => log,
+    async stop() { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGTERM'); await exited; } },
+  };
+}
+
+export async function startRedis() {
+  const port = await freePort();
+  const proc = spawnLogged('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  const { execFileSync } = await import('node:child_process');
+  await waitFor(() => execFileSync('redis-cli', ['-p', String(port), 'ping']).toString().includes('PONG'), 'redis-server');
+  return { url: `redis://127.0.0.1:${port}`, port, stop: proc.stop };
+}
+
+/** Starts the Vestibule binary; `port` lets a restart come back on the same origin. */
+export async function startProxy({ issuer, store = 'memory', redisUrl, port }) {
+  port ??= await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'vestibule-e2e-'));
+  const config = join(dir, 'vestibule.toml');
+  const session = store === 'redis'
+    ? `[session]\nstore = "redis"\nredis_url = "${redisUrl}"\n`
+    : '[session]\nstore = "memory"\n';
+  writeFileSync(config, `[server]\nlisten = "127.0.0.1:${port}"\npublic_url = "http://127.0.0.1:${port}"\n`
+    + `[oidc]\nissuer = "${issuer}"\nclient_id = "${CLIENT_ID}"\nscopes = ["openid", "profile", "email"]\n`
+    + `${session}[spa]\ndir = "${join(ROOT, 'demo/spa')}"\n`);
+  // The secret comes from the environment, as operators are told to do.
+  const proc = spawnLogged(BIN, ['--config', config], {
+    env: { ...process.env, VESTIBULE_OIDC__CLIENT_SECRET: CLIENT_SECRET, RUST_LOG: 'info' },
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${origin}/readyz`)).status === 200, `vestibule ready\n${proc.log()}`);
+  return { origin, port, stop: proc.stop, log: proc.log };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
+      '--no-first-run', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Signs in on oidc-provider's devInteractions pages (any login works) and consents. */
+export async function signInAtIdp(page, login = 'alice') {
+  await page.waitForSelector('input[name="login"]');
+  await page.fill('input[name="login"]', login);
+  await page.fill('input[name="password"]', 'any-password');
+  await page.click('button[type="submit"]');
+  // Consent page (first login of this user to this client).
+  await page.waitForSelector('button[type="submit"]');
+  await page.click('button[type="submit"]');
+}
+
+/** `/auth/session` from inside the page, with the anti-CSRF header. */
+export function sessionStatus(page) {
+  return page.evaluate(async () => (await fetch('/auth/session', { headers: { 'X-CSRF': '1' } })).status);
+}

@@ -1,0 +1,69 @@
+// A real, certified OpenID Provider (npm `oidc-provider`, panva) for the demo and the browser
+// suite. Its devInteractions pages accept any login name and password.
+//
+//   node tests/e2e/idp.mjs [--host 127.0.0.2] [--port 9100] [--redirect http://127.0.0.1:8080]
+//
+// The client is `vestibule` / `dev-secret-change-me` (as in config/development.toml).
+import Provider from 'oidc-provider';
+
+export const CLIENT_ID = 'vestibule';
+export const CLIENT_SECRET = 'dev-secret-change-me';
+
+/** Starts the IdP; resolves to { issuer, provider, close() }. */
+export async function startIdp({ host = '127.0.0.2', port = 9100, proxyOrigins = ['http://127.0.0.1:8080'] } = {}) {
+  const issuer = `http://${host}:${port}`;
+  const provider = new Provider(issuer, {
+    clients: [{
+      client_id: CLIENT_ID,
+      client_secret: CLIENT_SECRET,
+      redirect_uris: proxyOrigins.map((o) => `${o}/auth/callback`),
+      post_logout_redirect_uris: proxyOrigins.map((o) => `${o}/`),
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    }],
+    // PKCE for every client, not only public ones.
+    pkce: { required: () => true },
+    claims: { openid: ['sub', 'sid'], profile: ['name'], email: ['email', 'email_verified'] },
+    async findAccount(_ctx, id) {
+      return {
+        accountId: id,
+        async claims() {
+          return { sub: id, name: `Demo user ${id}`, email: `${id}@example.test`, email_verified: true };
+        },
+      };
+    },
+    features: {
+      devInteractions: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+    },
+    cookies: { keys: ['vestibule-demo-idp-cookie-key'] },
+    ttl: { AccessToken: 3600, IdToken: 3600, Session: 3600, Interaction: 600, Grant: 3600 },
+  });
+  provider.proxy = false;
+  const server = provider.listen(port, host);
+  await new Promise((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  return {
+    issuer,
+    provider,
+    close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const arg = (name, dflt) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? process.argv[i + 1] : dflt;
+  };
+  const idp = await startIdp({
+    host: arg('host', '127.0.0.2'),
+    port: Number(arg('port', '9100')),
+    proxyOrigins: [arg('redirect', 'http://127.0.0.1:8080')],
+  });
+  console.log(`oidc-provider listening, issuer ${idp.issuer}`);
+}

@@ -1,0 +1,99 @@
+// Browser suite: Debian chromium (playwright-core) + oidc-provider as the IdP on 127.0.0.2 +
+// the Vestibule binary on 127.0.0.1, serving the demo SPA.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startIdp } from './idp.mjs';
+import { freePort, startProxy, startRedis, launchBrowser, signInAtIdp, sessionStatus } from './harness.mjs';
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+/** Starts an IdP allowing `proxyPort` as redirect origin. */
+async function idpFor(proxyPort) {
+  return startIdp({ host: '127.0.0.2', port: await freePort('127.0.0.2'), proxyOrigins: [`http://127.0.0.1:${proxyPort}`] });
+}
+
+/** Signs in from a deep link; returns every URL a document of the proxy's origin was shown at. */
+async function deepLinkLogin(page, proxy) {
+  const seen = [];
+  page.on('framenavigated', (f) => { if (f === page.mainFrame()) seen.push(f.url()); });
+  await page.goto(`${proxy.origin}/orders/42?view=full`);
+  await page.waitForSelector('#signed-out:not([hidden])');
+  assert.equal(await sessionStatus(page), 401, '/auth/session is 401 before login');
+  await page.click('#login');
+  await signInAtIdp(page);
+  await page.waitForSelector('#signed-in:not([hidden])');
+  return seen;
+}
+
+async function checkSignedIn(page, proxy, context, seen) {
+  assert.equal(page.url(), `${proxy.origin}/orders/42?view=full`, 'lands back on the deep link');
+  assert.equal(await page.textContent('#path'), '/orders/42?view=full');
+  for (const u of seen.filter((x) => x.startsWith(proxy.origin))) {
+    const q = new URL(u).searchParams;
+    assert.ok(!q.has('code') && !q.has('state'), `no code/state in a URL the SPA saw: ${u}`);
+  }
+  assert.equal(await sessionStatus(page), 200, '/auth/session is 200 after login');
+  assert.equal(await page.textContent('#sub'), 'alice');
+  assert.equal(await page.evaluate(() => document.cookie), '', 'document.cookie shows nothing');
+  const cookies = await context.cookies(proxy.origin);
+  assert.ok(cookies.some((c) => c.name === 'vestibule'), 'session cookie set');
+  for (const c of cookies.filter((k) => k.domain === '127.0.0.1')) {
+    assert.equal(c.httpOnly, true, `${c.name} is HttpOnly`);
+    assert.equal(c.sameSite, 'Lax', `${c.name} is SameSite=Lax`);
+    assert.ok(c.value.length < 200 && /^[A-Za-z0-9_-]+$/.test(c.value), `${c.name} is an opaque reference`);
+    assert.ok(!c.value.includes('.'), `${c.name} is not a JWT`);
+  }
+  const body = await page.evaluate(async () => (await fetch('/auth/session', { headers: { 'X-CSRF': '1' } })).text());
+  assert.ok(!/eyJ[A-Za-z0-9_-]{10,}\./.test(body), '/auth/session holds no token');
+}
+
+test('memory store: deep-link login, HttpOnly opaque cookies, session endpoint, logout', async () => {
+  const port = await freePort();
+  const idp = await idpFor(port);
+  const proxy = await startProxy({ issuer: idp.issuer, port });
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const seen = await deepLinkLogin(page, proxy);
+    await checkSignedIn(page, proxy, context, seen);
+
+    // Logout through logout_url passes the IdP's end-session page and ends the session.
+    await page.click('#logout');
+    await page.waitForURL((u) => u.origin === idp.issuer);
+    // oidc-provider's end-session page asks to confirm the sign-out, then returns to the app.
+    await page.click('button[autofocus], button[type="submit"]');
+    await page.waitForURL((u) => u.origin === proxy.origin);
+    await page.waitForSelector('#signed-out:not([hidden])');
+    assert.equal(await sessionStatus(page), 401);
+  } finally {
+    await context.close();
+    await proxy.stop();
+    await idp.close();
+  }
+});
+
+test('redis store: login works and the session survives a proxy restart', async () => {
+  const redis = await startRedis();
+  const port = await freePort();
+  const idp = await idpFor(port);
+  let proxy = await startProxy({ issuer: idp.issuer, store: 'redis', redisUrl: redis.url, port });
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const seen = await deepLinkLogin(page, proxy);
+    await checkSignedIn(page, proxy, context, seen);
+
+    await proxy.stop();
+    proxy = await startProxy({ issuer: idp.issuer, store: 'redis', redisUrl: redis.url, port });
+    await page.reload();
+    await page.waitForSelector('#signed-in:not([hidden])');
+    assert.equal(await sessionStatus(page), 200, 'the session lives in Redis, not in the process');
+  } finally {
+    await context.close();
+    await proxy.stop();
+    await idp.close();
+    await redis.stop();
+  }
+});
