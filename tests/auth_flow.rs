@@ -304,6 +304,8 @@ async fn id_token_faults_are_refused() {
         Tweak::WrongAud,
         Tweak::WrongNonce,
         Tweak::WrongIss,
+        Tweak::WrongAzp,
+        Tweak::ExtraAudNoAzp,
         Tweak::Expired,
         Tweak::UnknownKid,
         Tweak::AlgNone,

@@ -31,6 +31,10 @@ pub enum Tweak {
     WrongAud,
     WrongNonce,
     WrongIss,
+    /// `azp` names another client.
+    WrongAzp,
+    /// Two audiences and no `azp`.
+    ExtraAudNoAzp,
     Expired,
     UnknownKid,
     AlgNone,
@@ -256,6 +260,8 @@ fn id_token(s: &IdpState, g: &Grant) -> String {
         Tweak::WrongAud => claims["aud"] = json!("someone-else"),
         Tweak::WrongNonce => claims["nonce"] = json!("not-the-nonce"),
         Tweak::WrongIss => claims["iss"] = json!("http://evil.example"),
+        Tweak::WrongAzp => claims["azp"] = json!("another-client"),
+        Tweak::ExtraAudNoAzp => claims["aud"] = json!([CLIENT_ID, "another-client"]),
         Tweak::Expired => {
             claims["iat"] = json!(t - 7200);
             claims["exp"] = json!(t - 3600);
