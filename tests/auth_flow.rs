@@ -314,6 +314,11 @@ async fn id_token_faults_are_refused() {
     ] {
         let mut b = Browser::new();
         let res = login(&mut b, &proxy, &idp, tweak, "/").await;
+        assert!(
+            res.status().is_client_error(),
+            "{tweak:?} must be refused, got {}",
+            res.status()
+        );
         assert_refused(&mut b, &proxy, res, "invalid_id_token").await;
     }
 }

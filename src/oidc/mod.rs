@@ -355,16 +355,24 @@ impl Provider {
         nonce: &str,
     ) -> Result<serde_json::Map<String, serde_json::Value>, OidcError> {
         let nonce = Nonce::new(nonce.to_owned());
-        let first = token.claims(&self.verifier(loaded), &nonce).map(|_| ());
-        let result = match first {
+        let azp = |c: &openidconnect::core::CoreIdTokenClaims| {
+            c.authorized_party().map(|a| a.to_string())
+        };
+        let first = token.claims(&self.verifier(loaded), &nonce).map(azp);
+        let azp = match first {
             Err(ClaimsVerificationError::SignatureVerification(
                 SignatureVerificationError::NoMatchingKey,
             )) if self.refetch_jwks(loaded).await => {
-                token.claims(&self.verifier(loaded), &nonce).map(|_| ())
+                token.claims(&self.verifier(loaded), &nonce).map(azp)
             }
             other => other,
-        };
-        result.map_err(|e| OidcError::InvalidIdToken(e.to_string()))?;
+        }
+        .map_err(|e| OidcError::InvalidIdToken(e.to_string()))?;
+        // OIDC Core 3.1.3.7 step 5, which openidconnect leaves to the client: a present `azp`
+        // must be this client. (Extra untrusted audiences are already refused by the verifier.)
+        if azp.is_some_and(|a| a != self.client_id) {
+            return Err(OidcError::InvalidIdToken("`azp` is not this client".into()));
+        }
         payload_claims(&token.to_string())
             .ok_or_else(|| OidcError::InvalidIdToken("unreadable payload".into()))
     }
