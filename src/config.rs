@@ -340,17 +340,28 @@ fn describe(file: &str, err: figment::Error) -> ConfigError {
     let lines: Vec<String> = err
         .into_iter()
         .map(|e| {
-            let source = e
+            let key = e.path.join(".");
+            let from_file = e
                 .metadata
                 .as_ref()
                 .and_then(|m| m.source.as_ref())
-                .map(|s| match s {
-                    figment::Source::File(p) => p.display().to_string(),
-                    other => other.to_string(),
-                })
-                .or_else(|| e.metadata.as_ref().map(|m| m.name.to_string()))
-                .unwrap_or_else(|| file.to_owned());
-            let key = e.path.join(".");
+                .and_then(|s| match s {
+                    figment::Source::File(p) => Some(p.display().to_string()),
+                    _ => None,
+                });
+            let from_env = e
+                .metadata
+                .as_ref()
+                .is_some_and(|m| m.name.contains("environment"));
+            let source = match (from_file, from_env) {
+                (Some(f), _) => f,
+                // Name the exact variable the operator set.
+                (None, true) => format!(
+                    "environment variable {ENV_PREFIX}{}",
+                    e.path.join("__").to_uppercase()
+                ),
+                (None, false) => file.to_owned(),
+            };
             let key = if key.is_empty() {
                 "(top level)".to_owned()
             } else {
