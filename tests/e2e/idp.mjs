@@ -24,6 +24,8 @@ export async function startIdp({ host = '127.0.0.2', port = 9100, proxyOrigins =
     }],
     // PKCE for every client, not only public ones.
     pkce: { required: () => true },
+    // Put profile and email claims in the ID token (not only at userinfo), so /auth/session has them.
+    conformIdTokenClaims: false,
     claims: { openid: ['sub', 'sid'], profile: ['name'], email: ['email', 'email_verified'] },
     async findAccount(_ctx, id) {
       return {

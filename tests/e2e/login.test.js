@@ -36,6 +36,7 @@ async function checkSignedIn(page, proxy, context, seen) {
   }
   assert.equal(await sessionStatus(page), 200, '/auth/session is 200 after login');
   assert.equal(await page.textContent('#sub'), 'alice');
+  assert.equal(await page.textContent('#who'), 'Demo user alice', 'ID token claims reach the SPA');
   assert.equal(await page.evaluate(() => document.cookie), '', 'document.cookie shows nothing');
   const cookies = await context.cookies(proxy.origin);
   assert.ok(cookies.some((c) => c.name === 'vestibule'), 'session cookie set');
