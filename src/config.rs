@@ -136,12 +136,21 @@ pub enum TokenPolicy {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteConfig {
+    /// Path prefix, matched on whole segments: `/api` matches `/api` and `/api/x`, not `/apix`.
     pub prefix: String,
+    /// Where calls go: `http(s)://host[:port][/base]`.
     pub upstream: Url,
     #[serde(default)]
     pub token: TokenPolicy,
+    /// Remove `prefix` from the forwarded path (`/api/x` → `/x`).
     #[serde(default)]
     pub strip_prefix: bool,
+    /// Longest wait for the upstream's response headers (504 after that); bodies may stream longer.
+    #[serde(default = "default_route_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Extra request headers added to every forwarded call (e.g. an API key).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -173,6 +182,9 @@ fn default_absolute() -> Duration {
 }
 fn default_login_timeout() -> Duration {
     Duration::from_secs(10 * 60)
+}
+fn default_route_timeout() -> Duration {
+    Duration::from_secs(30)
 }
 fn default_cookie_name() -> String {
     "vestibule".into()
@@ -289,15 +301,59 @@ impl Config {
             ));
         }
         for r in &self.routes {
-            if !r.prefix.starts_with('/') || (r.prefix.len() > 1 && r.prefix.ends_with('/')) {
+            let p = &r.prefix;
+            if !p.starts_with('/')
+                || (p.len() > 1 && p.ends_with('/'))
+                || p.contains(['?', '#', '*'])
+            {
                 return Err((
                     "routes.prefix",
-                    format!("expected a path like \"/api\", got {:?}", r.prefix),
+                    format!("expected a path like \"/api\", got {p:?}"),
                 ));
             }
-            if !matches!(r.upstream.scheme(), "http" | "https") {
-                return Err(("routes.upstream", "expected an http(s) URL".into()));
+            if p == prefix
+                || p.starts_with(&format!("{prefix}/"))
+                || p == "/healthz"
+                || p == "/readyz"
+            {
+                return Err((
+                    "routes.prefix",
+                    format!("{p:?} would hide Vestibule's own endpoints"),
+                ));
             }
+            if !matches!(r.upstream.scheme(), "http" | "https") || r.upstream.query().is_some() {
+                return Err((
+                    "routes.upstream",
+                    format!("expected an http(s) URL without query, got {}", r.upstream),
+                ));
+            }
+            if r.timeout.is_zero() {
+                return Err((
+                    "routes.timeout",
+                    "expected a positive duration such as \"30s\"".into(),
+                ));
+            }
+            for (name, value) in &r.headers {
+                let bad_name =
+                    actix_web::http::header::HeaderName::try_from(name.as_str()).is_err();
+                let bad_value = actix_web::http::header::HeaderValue::from_str(value).is_err();
+                if bad_name || bad_value {
+                    return Err((
+                        "routes.headers",
+                        format!("expected valid HTTP header names and values, got {name:?}"),
+                    ));
+                }
+            }
+        }
+        let mut prefixes: Vec<&str> = self.routes.iter().map(|r| r.prefix.as_str()).collect();
+        prefixes.sort_unstable();
+        if prefixes.windows(2).any(|w| w[0] == w[1]) {
+            return Err(("routes.prefix", "expected each prefix once".into()));
+        }
+        if let Some(u) = &self.spa.upstream
+            && !matches!(u.scheme(), "http" | "https")
+        {
+            return Err(("spa.upstream", "expected an http(s) URL".into()));
         }
         match (&self.spa.dir, &self.spa.upstream) {
             (Some(_), Some(_)) => {

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::auth::AuthError;
 use crate::oidc::OidcError;
+use crate::proxy::ProxyError;
 use crate::session::PendingError;
 
 impl AuthError {
@@ -130,5 +131,43 @@ impl ResponseError for PageError {
 impl From<OidcError> for PageError {
     fn from(e: OidcError) -> Self {
         PageError(AuthError::from(e))
+    }
+}
+
+impl ProxyError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ProxyError::Csrf => (StatusCode::FORBIDDEN, "csrf_header_required"),
+            ProxyError::CrossSiteWebSocket => (StatusCode::FORBIDDEN, "cross_site_websocket"),
+            ProxyError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            ProxyError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "session_store_unavailable"),
+            ProxyError::Unreachable(_) => (StatusCode::BAD_GATEWAY, "upstream_unreachable"),
+            ProxyError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
+            ProxyError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+        }
+    }
+}
+
+/// API routes always answer JSON; upstream and store details stay in the logs.
+impl ResponseError for ProxyError {
+    fn status_code(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code) = self.status_and_code();
+        let description = match self {
+            ProxyError::Store(_) => {
+                "the session store is unavailable; try again shortly".to_owned()
+            }
+            ProxyError::Unreachable(_) => "the upstream service is unreachable".to_owned(),
+            other => other.to_string(),
+        };
+        if status.is_server_error() {
+            tracing::warn!(error = %self, "proxy error");
+        }
+        HttpResponse::build(status)
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({ "error": code, "error_description": description }))
     }
 }

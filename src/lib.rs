@@ -2,14 +2,16 @@
 //!
 //! Where things are: `config` (the TOML file), `oidc` (the IdP: discovery, tokens, ID token
 //! validation), `session` (cookies, stores, encryption), `auth` (login, callback, session,
-//! logout endpoints), `health`, `spa` (static files), `telemetry` (logs), `error` (errors to
-//! HTTP responses). `server` wires them into an actix-web server.
+//! logout endpoints), `proxy` (API routes: token, streaming, WebSockets), `health`, `spa`
+//! (static files), `telemetry` (logs), `error` (errors to HTTP responses). `server` wires them
+//! into an actix-web server.
 
 pub mod auth;
 pub mod config;
 pub mod error;
 pub mod health;
 pub mod oidc;
+pub mod proxy;
 pub mod server;
 pub mod session;
 pub mod spa;
@@ -22,4 +24,6 @@ pub struct AppState {
     pub config: Arc<config::Config>,
     pub oidc: Arc<oidc::Provider>,
     pub sessions: Arc<session::SessionManager>,
+    /// Pooled client for API upstreams.
+    pub upstream: reqwest::Client,
 }

@@ -10,7 +10,7 @@ use actix_web::{App, HttpServer, web};
 use crate::config::Config;
 use crate::oidc::{OidcError, Provider};
 use crate::session::{SessionManager, StoreError};
-use crate::{AppState, auth, health, spa, telemetry};
+use crate::{AppState, auth, health, proxy, spa, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -53,10 +53,13 @@ pub fn start_on(config: Config, listener: TcpListener) -> Result<Server, StartEr
         "vestibule starting"
     );
 
+    let routes = proxy::routes(&config);
+    let spa_upstream = proxy::spa_upstream(&config);
     let state = web::Data::new(AppState {
         config: Arc::new(config),
         oidc,
         sessions,
+        upstream: proxy::upstream_client(),
     });
     let server = HttpServer::new(move || {
         let cfg = state.config.clone();
@@ -64,9 +67,12 @@ pub fn start_on(config: Config, listener: TcpListener) -> Result<Server, StartEr
             .app_data(state.clone())
             .wrap(from_fn(telemetry::request_log))
             .configure(health::configure)
-            .configure(|c| auth::configure(c, &cfg.server.auth_prefix));
+            .configure(|c| auth::configure(c, &cfg.server.auth_prefix))
+            .configure(|c| proxy::configure(c, &routes));
         if let Some(dir) = &cfg.spa.dir {
             app = app.service(spa::files(dir));
+        } else if let Some(route) = &spa_upstream {
+            app = app.service(proxy::spa_service(route.clone()));
         }
         app
     })

@@ -14,6 +14,10 @@ use tracing_subscriber::EnvFilter;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The request's id, kept in the request extensions for handlers that pass it on (the proxy).
+#[derive(Clone)]
+pub struct RequestId(pub String);
+
 /// Installs the global subscriber. Third-party crates are capped at `info` unless `RUST_LOG`
 /// names them, so `RUST_LOG=trace` shows Vestibule's own detail without wire dumps.
 pub fn init() {
@@ -50,6 +54,7 @@ pub async fn request_log(
     let id = request_id(&req);
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let start = Instant::now();
+    actix_web::HttpMessage::extensions_mut(&req).insert(RequestId(id.clone()));
     let result = next.call(req).instrument(span.clone()).await;
     let _enter = span.enter();
     let latency_ms = start.elapsed().as_secs_f64() * 1000.0;

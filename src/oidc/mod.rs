@@ -406,7 +406,8 @@ fn payload_claims(jwt: &str) -> Option<serde_json::Map<String, serde_json::Value
     serde_json::from_slice(&bytes).ok()
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+/// An error and its sources on one line.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(inner) = src {

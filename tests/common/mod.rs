@@ -4,6 +4,7 @@
 
 pub mod idp;
 pub mod redis;
+pub mod upstream;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -15,6 +16,8 @@ use url::Url;
 
 pub use idp::{TestIdp, Tweak};
 pub use redis::RedisServer;
+#[allow(unused_imports)]
+pub use upstream::Upstream;
 use vestibule::config::Config;
 
 pub enum Store<'a> {
@@ -147,7 +150,16 @@ impl Browser {
     }
 
     pub async fn get_with(&mut self, url: &str, headers: &[(&str, &str)]) -> reqwest::Response {
-        let mut req = self.client.get(url);
+        let mut req = self.request(reqwest::Method::GET, url);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req).await
+    }
+
+    /// A request carrying this browser's cookies; finish it and pass it to [`Browser::send`].
+    pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        let mut req = self.client.request(method, url);
         if !self.cookies.is_empty() {
             let cookie = self
                 .cookies
@@ -157,9 +169,11 @@ impl Browser {
                 .join("; ");
             req = req.header("cookie", cookie);
         }
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
+        req
+    }
+
+    /// Sends and keeps the cookies the response sets.
+    pub async fn send(&mut self, req: reqwest::RequestBuilder) -> reqwest::Response {
         let res = req.send().await.expect("request");
         for h in res.headers().get_all("set-cookie") {
             let raw = h.to_str().expect("ascii set-cookie").to_owned();

@@ -1,0 +1,149 @@
+//! Forwarding one HTTP call upstream, streaming the request and response bodies with
+//! back-pressure (nothing is buffered beyond a few chunks).
+
+use actix_web::body::{BodyStream, BoxBody, SizedStream};
+use actix_web::http::StatusCode;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+
+use super::{ProxyError, Route, headers, websocket};
+use crate::AppState;
+use crate::config::TokenPolicy;
+use crate::telemetry::RequestId;
+
+/// Chunks in flight between the browser's request body and the upstream connection.
+const BODY_CHANNEL_CHUNKS: usize = 4;
+
+pub async fn forward(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    route: web::Data<Route>,
+) -> Result<HttpResponse, ProxyError> {
+    if websocket::is_upgrade(&req) {
+        return websocket::proxy(req, payload, state, route).await;
+    }
+    if route.csrf && !crate::auth::has_csrf_header(&state, &req) {
+        return Err(ProxyError::Csrf);
+    }
+    let token = access_token(&state, &req, route.token).await?;
+    let url = route.upstream_url(req.uri().path(), req.uri().query());
+    let mut headers = headers::upstream_request(req.headers());
+    add_forwarding_headers(&mut headers, &state, &req, token.as_deref(), &route);
+
+    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
+        .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
+    let mut upstream = state.upstream.request(method, url).headers(headers);
+    if has_body(&req) {
+        upstream = upstream.body(bridge(payload));
+    }
+    let response = match tokio::time::timeout(route.timeout, upstream.send()).await {
+        Err(_) => return Err(ProxyError::Timeout(route.timeout)),
+        Ok(Err(e)) if e.is_timeout() => return Err(ProxyError::Timeout(route.timeout)),
+        Ok(Err(e)) => return Err(ProxyError::Unreachable(crate::oidc::error_chain(&e))),
+        Ok(Ok(r)) => r,
+    };
+
+    let status =
+        StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let length = response.content_length();
+    let mut out_headers = actix_web::http::header::HeaderMap::new();
+    let own = [
+        state.sessions.cookie_name(),
+        state.sessions.login_cookie_name(),
+    ];
+    headers::downstream_response(response.headers(), &own, &mut out_headers);
+    let stream = response.bytes_stream();
+    let body = match length {
+        Some(n) => BoxBody::new(SizedStream::new(n, stream)),
+        None => BoxBody::new(BodyStream::new(stream)),
+    };
+    let mut out = HttpResponse::with_body(status, body);
+    *out.headers_mut() = out_headers;
+    Ok(out)
+}
+
+/// The access token to send, per the route's policy.
+pub(super) async fn access_token(
+    state: &AppState,
+    req: &HttpRequest,
+    policy: TokenPolicy,
+) -> Result<Option<String>, ProxyError> {
+    match policy {
+        TokenPolicy::None => Ok(None),
+        TokenPolicy::Optional => Ok(state.sessions.load(req).await?.map(|(_, s)| s.access_token)),
+        TokenPolicy::Required => match state.sessions.load(req).await? {
+            Some((_, s)) => Ok(Some(s.access_token)),
+            None => Err(ProxyError::Unauthenticated),
+        },
+    }
+}
+
+/// `Authorization`, `X-Forwarded-For/Proto/Host`, `X-Request-Id` and the route's extra headers.
+pub(super) fn add_forwarding_headers(
+    headers: &mut HeaderMap,
+    state: &AppState,
+    req: &HttpRequest,
+    token: Option<&str>,
+    route: &Route,
+) {
+    if let Some(t) = token
+        && let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {t}"))
+    {
+        v.set_sensitive(true);
+        headers.insert(AUTHORIZATION, v);
+    }
+    if let Some(v) = headers::forwarded_for(req.headers(), req.peer_addr()) {
+        headers.insert(HeaderName::from_static("x-forwarded-for"), v);
+    }
+    let public = &state.config.server.public_url;
+    if let Ok(v) = HeaderValue::from_str(public.scheme()) {
+        headers.insert(HeaderName::from_static("x-forwarded-proto"), v);
+    }
+    let host = match (public.host_str(), public.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        _ => String::new(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&host) {
+        headers.insert(HeaderName::from_static("x-forwarded-host"), v);
+    }
+    if let Some(id) = req.extensions().get::<RequestId>()
+        && let Ok(v) = HeaderValue::from_str(&id.0)
+    {
+        headers.insert(HeaderName::from_static("x-request-id"), v);
+    }
+    for (k, v) in &route.extra_headers {
+        headers.insert(k.clone(), v.clone());
+    }
+}
+
+/// A request has a body when it declares a non-zero length or chunked transfer.
+fn has_body(req: &HttpRequest) -> bool {
+    let h = req.headers();
+    h.contains_key(actix_web::http::header::TRANSFER_ENCODING)
+        || h.get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|n| n > 0)
+}
+
+/// actix's request body is tied to its worker thread; reqwest needs a `Send` stream. A small
+/// bounded channel joins them, so the browser is only read as fast as the upstream takes it.
+fn bridge(mut payload: web::Payload) -> reqwest::Body {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(BODY_CHANNEL_CHUNKS);
+    actix_web::rt::spawn(async move {
+        while let Some(chunk) = payload.next().await {
+            let item = chunk.map_err(|e| std::io::Error::other(e.to_string()));
+            let failed = item.is_err();
+            if tx.send(item).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    reqwest::Body::wrap_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }))
+}

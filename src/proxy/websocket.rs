@@ -1,0 +1,160 @@
+//! WebSocket upgrades on API routes: the browser side is accepted with `actix-ws`, the upstream
+//! side is opened with `tokio-tungstenite` carrying the bearer token, and messages are pumped both
+//! ways until either side closes.
+//!
+//! Browsers cannot add custom headers to a WebSocket handshake, so instead of the anti-CSRF header
+//! an upgrade on an API route must come from a page of our own origin (`Origin` = `public_url`),
+//! which stops cross-site WebSocket hijacking.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::AggregatedMessage;
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use super::forward::{access_token, add_forwarding_headers};
+use super::{ProxyError, Route, headers};
+use crate::AppState;
+
+/// Largest message relayed (continuation frames are aggregated up to this size).
+const MAX_MESSAGE: usize = 16 * 1024 * 1024;
+
+pub fn is_upgrade(req: &HttpRequest) -> bool {
+    let h = req.headers();
+    let has = |name: actix_web::http::header::HeaderName, token: &str| {
+        h.get_all(name)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    };
+    has(actix_web::http::header::UPGRADE, "websocket")
+        && has(actix_web::http::header::CONNECTION, "upgrade")
+}
+
+fn same_origin(state: &AppState, req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|o| o == state.config.origin())
+}
+
+pub async fn proxy(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    route: web::Data<Route>,
+) -> Result<HttpResponse, ProxyError> {
+    if route.csrf && !same_origin(&state, &req) {
+        return Err(ProxyError::CrossSiteWebSocket);
+    }
+    let token = access_token(&state, &req, route.token).await?;
+    let http_url = route.upstream_url(req.uri().path(), req.uri().query());
+    let ws_url = match http_url.split_once("://") {
+        Some(("https", rest)) => format!("wss://{rest}"),
+        Some((_, rest)) => format!("ws://{rest}"),
+        None => return Err(ProxyError::BadRequest("upstream URL".into())),
+    };
+    let mut upstream_req = ws_url
+        .into_client_request()
+        .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
+    let mut hdrs = headers::upstream_request(req.headers());
+    // tungstenite makes its own handshake; pass on only the subprotocol choice.
+    for h in [
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "sec-websocket-extensions",
+    ] {
+        hdrs.remove(h);
+    }
+    add_forwarding_headers(&mut hdrs, &state, &req, token.as_deref(), &route);
+    upstream_req.headers_mut().extend(hdrs);
+
+    let connect = tokio_tungstenite::connect_async(upstream_req);
+    let (upstream, upstream_resp) = match tokio::time::timeout(route.timeout, connect).await {
+        Err(_) => return Err(ProxyError::Timeout(route.timeout)),
+        Ok(Err(e)) => return Err(ProxyError::Unreachable(e.to_string())),
+        Ok(Ok(pair)) => pair,
+    };
+    let protocol = upstream_resp
+        .headers()
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let protocols: Vec<&str> = protocol.iter().map(String::as_str).collect();
+    let (response, session, browser) = actix_ws::handle_with_protocols(&req, payload, &protocols)
+        .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
+    actix_web::rt::spawn(pump(session, browser, upstream));
+    Ok(response)
+}
+
+type Upstream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Relays messages both ways until one side closes or fails, then closes the other.
+async fn pump(
+    mut session: actix_ws::Session,
+    browser: actix_ws::MessageStream,
+    upstream: Upstream,
+) {
+    let mut browser = browser
+        .max_frame_size(MAX_MESSAGE)
+        .aggregate_continuations()
+        .max_continuation_size(MAX_MESSAGE);
+    let (mut up_tx, mut up_rx) = upstream.split();
+    loop {
+        tokio::select! {
+            msg = browser.next() => {
+                let out = match msg {
+                    Some(Ok(AggregatedMessage::Text(t))) => Message::Text(t.to_string().into()),
+                    Some(Ok(AggregatedMessage::Binary(b))) => Message::Binary(b),
+                    Some(Ok(AggregatedMessage::Ping(b))) => Message::Ping(b),
+                    Some(Ok(AggregatedMessage::Pong(b))) => Message::Pong(b),
+                    Some(Ok(AggregatedMessage::Close(reason))) => {
+                        let frame = reason.map(|r| CloseFrame {
+                            code: CloseCode::from(u16::from(r.code)),
+                            reason: r.description.unwrap_or_default().into(),
+                        });
+                        let _ = up_tx.send(Message::Close(frame)).await;
+                        break;
+                    }
+                    Some(Err(_)) | None => {
+                        let _ = up_tx.send(Message::Close(None)).await;
+                        break;
+                    }
+                };
+                if up_tx.send(out).await.is_err() {
+                    let _ = session.close(None).await;
+                    return;
+                }
+            }
+            msg = up_rx.next() => {
+                let sent = match msg {
+                    Some(Ok(Message::Text(t))) => session.text(t.as_str().to_owned()).await,
+                    Some(Ok(Message::Binary(b))) => session.binary(b).await,
+                    Some(Ok(Message::Ping(b))) => session.ping(&b).await,
+                    Some(Ok(Message::Pong(b))) => session.pong(&b).await,
+                    Some(Ok(Message::Frame(_))) => Ok(()),
+                    Some(Ok(Message::Close(frame))) => {
+                        let reason = frame.map(|f| actix_ws::CloseReason {
+                            code: u16::from(f.code).into(),
+                            description: Some(f.reason.as_str().to_owned()).filter(|d| !d.is_empty()),
+                        });
+                        let _ = session.close(reason).await;
+                        return;
+                    }
+                    Some(Err(_)) | None => {
+                        let _ = session.close(None).await;
+                        return;
+                    }
+                };
+                if sent.is_err() {
+                    let _ = up_tx.send(Message::Close(None)).await;
+                    return;
+                }
+            }
+        }
+    }
+    let _ = session.close(None).await;
+}

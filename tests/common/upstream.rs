@@ -1,0 +1,174 @@
+//! A real upstream API on loopback that reports exactly what reached it.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use futures_util::StreamExt;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+#[derive(Default)]
+pub struct Hits(pub AtomicUsize);
+
+pub struct Upstream {
+    pub port: u16,
+    pub hits: Arc<Hits>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Upstream {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind upstream");
+        let port = listener.local_addr().expect("addr").port();
+        let hits = Arc::new(Hits::default());
+        let data = web::Data::from(hits.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route("/{any:.*}/slow", web::to(slow))
+                .route("/{any:.*}/big", web::get().to(big))
+                .route("/{any:.*}/ws", web::get().to(ws_echo))
+                .route("/{any:.*}/set-cookies", web::get().to(set_cookies))
+                .default_service(web::to(echo))
+        })
+        .workers(2)
+        .listen(listener)
+        .expect("listen upstream")
+        .run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Upstream { port, hits, handle }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn hit_count(&self) -> usize {
+        self.hits.0.load(Ordering::SeqCst)
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(false).await;
+    }
+}
+
+/// Echoes method, raw path and query, headers, and the body's length and SHA-256 (streamed).
+async fn echo(req: HttpRequest, mut body: web::Payload, hits: web::Data<Hits>) -> HttpResponse {
+    hits.0.fetch_add(1, Ordering::SeqCst);
+    let mut len = 0u64;
+    let mut hash = Sha256::new();
+    while let Some(chunk) = body.next().await {
+        let Ok(chunk) = chunk else {
+            return HttpResponse::BadRequest().finish();
+        };
+        len += chunk.len() as u64;
+        hash.update(&chunk);
+    }
+    let headers: serde_json::Map<String, serde_json::Value> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                json!(v.to_str().unwrap_or("<bytes>")),
+            )
+        })
+        .collect();
+    let duplicates: Vec<String> = req
+        .headers()
+        .keys()
+        .filter(|k| req.headers().get_all(*k).count() > 1)
+        .map(|k| k.as_str().to_owned())
+        .collect();
+    HttpResponse::Ok().json(json!({
+        "method": req.method().as_str(),
+        "path": req.uri().path(),
+        "query": req.uri().query(),
+        "headers": headers,
+        "duplicate_headers": duplicates,
+        "body_len": len,
+        "body_sha256": vestibule::session::crypto::hex(&hash.finalize()),
+    }))
+}
+
+async fn slow(hits: web::Data<Hits>) -> HttpResponse {
+    hits.0.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    HttpResponse::Ok().body("finally")
+}
+
+/// `?n=BYTES`: a streamed body of that many bytes (0, 1, 2, ... 255 repeating), in 64 KiB chunks.
+async fn big(req: HttpRequest) -> HttpResponse {
+    let n: u64 = req
+        .query_string()
+        .strip_prefix("n=")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024);
+    let chunk: bytes::Bytes = (0..65536u32)
+        .map(|i| (i % 256) as u8)
+        .collect::<Vec<u8>>()
+        .into();
+    let stream = futures_util::stream::unfold(0u64, move |sent| {
+        let chunk = chunk.clone();
+        async move {
+            if sent >= n {
+                return None;
+            }
+            let take = (n - sent).min(chunk.len() as u64) as usize;
+            Some((
+                Ok::<_, std::io::Error>(chunk.slice(..take)),
+                sent + take as u64,
+            ))
+        }
+    });
+    HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .body(actix_web::body::SizedStream::new(n, stream))
+}
+
+async fn set_cookies() -> HttpResponse {
+    HttpResponse::Ok()
+        .append_header(("set-cookie", "vestibule=planted-by-upstream; Path=/"))
+        .append_header(("set-cookie", "app_pref=dark; Path=/"))
+        .finish()
+}
+
+/// WebSocket echo; its first message reports the `Authorization` header of the upgrade request.
+async fn ws_echo(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, actix_web::Error> {
+    let auth = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("none")
+        .to_owned();
+    let (res, mut session, mut stream) = actix_ws::handle(&req, body)?;
+    actix_web::rt::spawn(async move {
+        if session
+            .text(format!("authorization: {auth}"))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        while let Some(Ok(msg)) = stream.next().await {
+            let ok = match msg {
+                actix_ws::Message::Text(t) => session.text(format!("echo: {t}")).await.is_ok(),
+                actix_ws::Message::Binary(b) => session.binary(b).await.is_ok(),
+                actix_ws::Message::Ping(b) => session.pong(&b).await.is_ok(),
+                actix_ws::Message::Close(r) => {
+                    let _ = session.close(r).await;
+                    return;
+                }
+                _ => true,
+            };
+            if !ok {
+                return;
+            }
+        }
+    });
+    Ok(res)
+}

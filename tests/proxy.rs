@@ -1,0 +1,424 @@
+//! API proxying against real upstream servers on loopback.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use reqwest::Method;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+fn routes(api: &Upstream, extra: &str) -> String {
+    format!(
+        "[[routes]]\nprefix = \"/api\"\nupstream = \"{}\"\ntoken = \"required\"\n\
+         headers = {{ \"X-Api-Key\" = \"route-key\" }}\n\
+         [[routes]]\nprefix = \"/api/v2\"\nupstream = \"{}/v2base\"\ntoken = \"required\"\nstrip_prefix = true\n\
+         [[routes]]\nprefix = \"/public\"\nupstream = \"{}\"\ntoken = \"none\"\n\
+         [[routes]]\nprefix = \"/maybe\"\nupstream = \"{}\"\ntoken = \"optional\"\n\
+         [[routes]]\nprefix = \"/slowapi\"\nupstream = \"{}\"\ntoken = \"none\"\ntimeout = \"300ms\"\n{extra}",
+        api.url(),
+        api.url(),
+        api.url(),
+        api.url(),
+        api.url()
+    )
+}
+
+/// IdP, upstream, proxy (memory store) and a signed-in browser.
+async fn setup() -> (TestIdp, Upstream, Proxy, Browser) {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &routes(&api, "")).await;
+    let mut b = Browser::new();
+    assert_eq!(
+        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
+        302
+    );
+    (idp, api, proxy, b)
+}
+
+fn access_token(idp: &TestIdp) -> String {
+    idp.state.issued.lock().expect("issued")[0].clone()
+}
+
+async fn api_get(
+    b: &mut Browser,
+    proxy: &Proxy,
+    path: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut headers = vec![("x-csrf", "1")];
+    headers.extend_from_slice(extra);
+    b.get_with(&proxy.url(path), &headers).await
+}
+
+#[actix_web::test]
+async fn bearer_token_injected_and_browser_credentials_never_reach_upstream() {
+    let (idp, api, proxy, mut b) = setup().await;
+    let res = api_get(
+        &mut b,
+        &proxy,
+        "/api/users?id=7",
+        &[
+            ("authorization", "Bearer evil"),
+            ("x-request-id", "req-abc-123"),
+            ("connection", "x-hop"),
+            ("x-hop", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let seen: Value = res.json().await.expect("json");
+    let h = &seen["headers"];
+    assert_eq!(h["authorization"], format!("Bearer {}", access_token(&idp)));
+    assert!(
+        h.get("cookie").is_none(),
+        "the browser's Cookie never reaches the upstream"
+    );
+    assert!(
+        h.get("x-hop").is_none(),
+        "headers named by Connection are hop-by-hop"
+    );
+    assert_eq!(h["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(h["x-forwarded-proto"], "http");
+    assert_eq!(
+        h["x-forwarded-host"],
+        proxy.base.trim_start_matches("http://")
+    );
+    assert_eq!(h["x-request-id"], "req-abc-123");
+    assert_eq!(h["x-api-key"], "route-key");
+    assert_eq!(seen["duplicate_headers"], serde_json::json!([]));
+    assert_eq!(seen["path"], "/api/users");
+    assert_eq!(seen["query"], "id=7");
+    assert_eq!(api.hit_count(), 1);
+}
+
+#[actix_web::test]
+async fn csrf_header_required_and_nothing_forwarded() {
+    let (_idp, api, proxy, mut b) = setup().await;
+    for headers in [vec![], vec![("x-csrf", "0")]] {
+        for method in [Method::GET, Method::POST, Method::DELETE] {
+            let mut req = b.request(method.clone(), &proxy.url("/api/things"));
+            for (k, v) in &headers {
+                req = req.header(*k, *v);
+            }
+            let res = b.send(req).await;
+            assert_eq!(res.status(), 403, "{method} {headers:?}");
+            let body: Value = res.json().await.expect("json");
+            assert_eq!(body["error"], "csrf_header_required");
+        }
+    }
+    // Also on token = "none" routes.
+    assert_eq!(b.get(&proxy.url("/public/x")).await.status(), 403);
+    assert_eq!(api.hit_count(), 0, "nothing was forwarded");
+}
+
+#[actix_web::test]
+async fn token_policies() {
+    let (idp, api, proxy, mut b) = setup().await;
+    let mut anon = Browser::new();
+    // required without a session: 401 JSON, not a redirect, not forwarded.
+    let res = api_get(&mut anon, &proxy, "/api/x", &[]).await;
+    assert_eq!(res.status(), 401);
+    assert!(res.headers().get("location").is_none());
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"], "unauthenticated");
+    assert_eq!(api.hit_count(), 0);
+
+    // optional: forwarded either way, with a token only when signed in.
+    let seen: Value = api_get(&mut anon, &proxy, "/maybe/x", &[])
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(seen["headers"].get("authorization").is_none());
+    let seen: Value = api_get(&mut b, &proxy, "/maybe/x", &[])
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        seen["headers"]["authorization"],
+        format!("Bearer {}", access_token(&idp))
+    );
+
+    // none: never a token, even for a signed-in browser, and the browser's own is dropped.
+    let seen: Value = api_get(
+        &mut b,
+        &proxy,
+        "/public/x",
+        &[("authorization", "Bearer mine")],
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert!(seen["headers"].get("authorization").is_none());
+    assert_eq!(api.hit_count(), 3);
+}
+
+#[actix_web::test]
+async fn paths_queries_and_prefix_matching() {
+    let (_idp, _api, proxy, mut b) = setup().await;
+    let long_query = format!("q={}&x=%20y%2Fz&u=%E2%9C%93", "a".repeat(6000));
+    let res = api_get(
+        &mut b,
+        &proxy,
+        &format!("/api/a%2Fb/caf%C3%A9/%E2%9C%93/x;y?{long_query}"),
+        &[],
+    )
+    .await;
+    let seen: Value = res.json().await.expect("json");
+    assert_eq!(
+        seen["path"], "/api/a%2Fb/caf%C3%A9/%E2%9C%93/x;y",
+        "percent-encoding preserved byte for byte"
+    );
+    assert_eq!(seen["query"], long_query);
+
+    // Longest prefix wins, and strip_prefix maps /api/v2/x to {upstream}/v2base/x.
+    let seen: Value = api_get(&mut b, &proxy, "/api/v2/items?a=1", &[])
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(seen["path"], "/v2base/items");
+    assert_eq!(seen["query"], "a=1");
+    let seen: Value = api_get(&mut b, &proxy, "/api", &[])
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(seen["path"], "/api");
+    // Segment matching: /apix is not /api (no SPA configured, so 404 from Vestibule).
+    let res = api_get(&mut b, &proxy, "/apix", &[]).await;
+    assert_eq!(res.status(), 404);
+    // Methods pass through.
+    for m in [
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+    ] {
+        let req = b
+            .request(m.clone(), &proxy.url("/api/m"))
+            .header("x-csrf", "1");
+        let seen: Value = b.send(req).await.json().await.expect("json");
+        assert_eq!(seen["method"], m.as_str());
+    }
+}
+
+#[actix_web::test]
+async fn large_bodies_stream_both_ways() {
+    let (_idp, _api, proxy, mut b) = setup().await;
+    // 64 MiB up, with its hash checked at the upstream.
+    let size = 64 * 1024 * 1024usize;
+    let body: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+    let expected = vestibule::session::crypto::hex(&Sha256::digest(&body));
+    let req = b
+        .request(Method::PUT, &proxy.url("/api/upload"))
+        .header("x-csrf", "1")
+        .body(body);
+    let res = b.send(req).await;
+    assert_eq!(res.status(), 200);
+    let seen: Value = res.json().await.expect("json");
+    assert_eq!(seen["body_len"], size as u64);
+    assert_eq!(seen["body_sha256"], expected);
+
+    // Chunked upload (no Content-Length).
+    let chunks =
+        futures_util::stream::iter((0..64).map(|_| Ok::<_, std::io::Error>(vec![1u8; 65536])));
+    let req = b
+        .request(Method::POST, &proxy.url("/api/upload"))
+        .header("x-csrf", "1")
+        .body(reqwest::Body::wrap_stream(chunks));
+    let seen: Value = b.send(req).await.json().await.expect("json");
+    assert_eq!(seen["body_len"], 64 * 65536);
+
+    // 64 MiB down, streamed, content checked.
+    let res = api_get(&mut b, &proxy, &format!("/api/big?n={size}"), &[]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.content_length(), Some(size as u64));
+    let mut stream = res.bytes_stream();
+    let mut got = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.expect("chunk");
+        assert!(
+            chunk
+                .iter()
+                .enumerate()
+                .all(|(i, byte)| *byte as usize == (got + i) % 65536 % 256)
+        );
+        got += chunk.len();
+    }
+    assert_eq!(got, size);
+}
+
+#[actix_web::test]
+async fn upstream_failures_are_json_502_504_and_store_down_503() {
+    let redis = RedisServer::start();
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    // An upstream that accepts connections and closes them without answering.
+    let resetter = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let reset_port = resetter.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for conn in resetter.incoming().take(8) {
+            // Dropping the accepted stream closes it before any response.
+            drop(conn);
+        }
+    });
+    let extra = format!(
+        "[[routes]]\nprefix = \"/dead\"\nupstream = \"http://127.0.0.1:{dead}\"\ntoken = \"none\"\n\
+         [[routes]]\nprefix = \"/reset\"\nupstream = \"http://127.0.0.1:{reset_port}\"\ntoken = \"none\"\n"
+    );
+    let proxy = Proxy::start_with(
+        &idp.state.issuer,
+        Store::Redis(&redis),
+        &routes(&api, &extra),
+    )
+    .await;
+    let mut b = Browser::new();
+    assert_eq!(
+        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
+        302
+    );
+
+    let res = api_get(&mut b, &proxy, "/dead/x", &[]).await;
+    assert_eq!(res.status(), 502);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"], "upstream_unreachable");
+    let res = api_get(&mut b, &proxy, "/reset/x", &[]).await;
+    assert_eq!(
+        res.status(),
+        502,
+        "a connection closed mid-request is a 502"
+    );
+
+    let started = std::time::Instant::now();
+    let res = api_get(&mut b, &proxy, "/slowapi/slow", &[]).await;
+    assert_eq!(res.status(), 504);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the route timeout (300 ms) applies"
+    );
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"], "upstream_timeout");
+
+    // Only that route is affected.
+    assert_eq!(api_get(&mut b, &proxy, "/api/ok", &[]).await.status(), 200);
+
+    drop(redis);
+    let res = api_get(&mut b, &proxy, "/api/ok", &[]).await;
+    assert_eq!(res.status(), 503, "store down is 503, never 401");
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"], "session_store_unavailable");
+    assert_eq!(
+        reqwest::get(proxy.url("/healthz"))
+            .await
+            .expect("healthz")
+            .status(),
+        200
+    );
+}
+
+#[actix_web::test]
+async fn upstream_stopped_then_back() {
+    let (_idp, api, proxy, mut b) = setup().await;
+    assert_eq!(api_get(&mut b, &proxy, "/api/a", &[]).await.status(), 200);
+    api.stop().await;
+    assert_eq!(api_get(&mut b, &proxy, "/api/a", &[]).await.status(), 502);
+    assert_eq!(
+        reqwest::get(proxy.url("/healthz"))
+            .await
+            .expect("healthz")
+            .status(),
+        200
+    );
+}
+
+#[actix_web::test]
+async fn upstream_set_cookie_passes_but_cannot_touch_the_session() {
+    let (_idp, _api, proxy, mut b) = setup().await;
+    let session_before = b.cookies["vestibule"].clone();
+    let res = api_get(&mut b, &proxy, "/api/set-cookies", &[]).await;
+    assert_eq!(res.status(), 200);
+    let cookies: Vec<&str> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert_eq!(cookies, vec!["app_pref=dark; Path=/"]);
+    drop(res);
+    assert_eq!(b.cookies["vestibule"], session_before);
+    assert_eq!(b.session(&proxy).await.status(), 200);
+}
+
+#[actix_web::test]
+async fn websocket_proxied_with_bearer_token() {
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let (idp, _api, proxy, b) = setup().await;
+    let ws_url = proxy.url("/api/ws").replace("http://", "ws://");
+    let cookie = format!("vestibule={}", b.cookies["vestibule"]);
+
+    let mut req = ws_url.clone().into_client_request().expect("request");
+    req.headers_mut()
+        .insert("cookie", cookie.parse().expect("header"));
+    req.headers_mut()
+        .insert("origin", proxy.base.parse().expect("header"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("upgrade through the proxy");
+    let first = ws.next().await.expect("message").expect("ok");
+    assert_eq!(
+        first,
+        Message::Text(format!("authorization: Bearer {}", access_token(&idp)).into())
+    );
+    ws.send(Message::Text("hello".into())).await.expect("send");
+    assert_eq!(
+        ws.next().await.expect("msg").expect("ok"),
+        Message::Text("echo: hello".into())
+    );
+    ws.send(Message::Binary(vec![1u8, 2, 3].into()))
+        .await
+        .expect("send");
+    assert_eq!(
+        ws.next().await.expect("msg").expect("ok"),
+        Message::Binary(vec![1u8, 2, 3].into())
+    );
+    ws.close(None).await.expect("close");
+
+    // Cross-site page: refused before anything reaches the upstream.
+    let mut req = ws_url.clone().into_client_request().expect("request");
+    req.headers_mut()
+        .insert("cookie", cookie.parse().expect("header"));
+    req.headers_mut()
+        .insert("origin", "http://evil.example".parse().expect("header"));
+    match tokio_tungstenite::connect_async(req).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => assert_eq!(res.status(), 403),
+        other => panic!(
+            "cross-site upgrade must be refused, got {:?}",
+            other.map(|_| ())
+        ),
+    }
+    // No session: 401.
+    let mut req = ws_url.into_client_request().expect("request");
+    req.headers_mut()
+        .insert("origin", proxy.base.parse().expect("header"));
+    match tokio_tungstenite::connect_async(req).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => assert_eq!(res.status(), 401),
+        other => panic!(
+            "upgrade without session must be refused, got {:?}",
+            other.map(|_| ())
+        ),
+    }
+}
