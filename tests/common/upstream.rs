@@ -51,8 +51,14 @@ impl Upstream {
         self.hits.0.load(Ordering::SeqCst)
     }
 
+    /// Stops the server and waits until its port refuses connections.
     pub async fn stop(&self) {
         self.handle.stop(false).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            assert!(std::time::Instant::now() < deadline, "upstream on port {} did not stop", self.port);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
 
