@@ -70,7 +70,7 @@ pub fn start_on(config: Config, listener: TcpListener) -> Result<Server, StartEr
             .configure(|c| auth::configure(c, &cfg.server.auth_prefix))
             .configure(|c| proxy::configure(c, &routes));
         if let Some(dir) = &cfg.spa.dir {
-            app = app.service(spa::files(dir));
+            app = app.configure(|c| spa::configure(c, dir));
         } else if let Some(route) = &spa_upstream {
             app = app.service(proxy::spa_service(route.clone()));
         }

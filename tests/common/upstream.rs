@@ -56,7 +56,11 @@ impl Upstream {
         self.handle.stop(false).await;
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-            assert!(std::time::Instant::now() < deadline, "upstream on port {} did not stop", self.port);
+            assert!(
+                std::time::Instant::now() < deadline,
+                "upstream on port {} did not stop",
+                self.port
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
