@@ -329,8 +329,15 @@ async fn upstream_failures_are_json_502_504_and_store_down_503() {
 }
 
 #[actix_web::test]
-async fn upstream_stopped_then_back() {
-    let (_idp, api, proxy, mut b) = setup().await;
+async fn upstream_down_is_502_and_proxy_stays_up() {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start_with(false).await;
+    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &routes(&api, "")).await;
+    let mut b = Browser::new();
+    assert_eq!(
+        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
+        302
+    );
     assert_eq!(api_get(&mut b, &proxy, "/api/a", &[]).await.status(), 200);
     api.stop().await;
     assert_eq!(api_get(&mut b, &proxy, "/api/a", &[]).await.status(), 502);

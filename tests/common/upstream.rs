@@ -21,6 +21,12 @@ pub struct Upstream {
 
 impl Upstream {
     pub async fn start() -> Self {
+        Self::start_with(true).await
+    }
+
+    /// `keep_alive = false`: every response closes its connection, so once the port refuses
+    /// connections the upstream is wholly down (no pooled connection lingers on a stopping server).
+    pub async fn start_with(keep_alive: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind upstream");
         let port = listener.local_addr().expect("addr").port();
         let hits = Arc::new(Hits::default());
@@ -35,6 +41,11 @@ impl Upstream {
                 .default_service(web::to(echo))
         })
         .workers(2)
+        .keep_alive(if keep_alive {
+            actix_web::http::KeepAlive::Os
+        } else {
+            actix_web::http::KeepAlive::Disabled
+        })
         .listen(listener)
         .expect("listen upstream")
         .run();
