@@ -7,6 +7,14 @@ async function whoAmI() {
   return res.json();
 }
 
+// API calls go to the same origin; Vestibule adds the bearer token. Only the X-CSRF header is needed.
+async function callApi() {
+  const res = await fetch('/api/me', { headers: { 'X-CSRF': '1' } });
+  const out = document.getElementById('api-result');
+  out.textContent = `${res.status}\n${JSON.stringify(await res.json(), null, 2)}`;
+  out.hidden = false;
+}
+
 function show(id, visible) { document.getElementById(id).hidden = !visible; }
 
 async function main() {
@@ -26,6 +34,7 @@ async function main() {
     document.getElementById('expires').textContent = new Date(session.expires_at * 1000).toLocaleString();
     document.getElementById('claims').textContent = JSON.stringify(session.claims, null, 2);
     document.getElementById('logout').href = session.logout_url;
+    document.getElementById('call-api').addEventListener('click', callApi);
     show('signed-in', true);
   } catch (e) {
     document.getElementById('error').textContent = String(e);

@@ -51,7 +51,7 @@ export async function startRedis() {
 }
 
 /** Starts the Vestibule binary; `port` lets a restart come back on the same origin. */
-export async function startProxy({ issuer, store = 'memory', redisUrl, port }) {
+export async function startProxy({ issuer, store = 'memory', redisUrl, port, apiPort }) {
   port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'vestibule-e2e-'));
   const config = join(dir, 'vestibule.toml');
@@ -60,7 +60,9 @@ export async function startProxy({ issuer, store = 'memory', redisUrl, port }) {
     : '[session]\nstore = "memory"\n';
   writeFileSync(config, `[server]\nlisten = "127.0.0.1:${port}"\npublic_url = "http://127.0.0.1:${port}"\n`
     + `[oidc]\nissuer = "${issuer}"\nclient_id = "${CLIENT_ID}"\nscopes = ["openid", "profile", "email"]\n`
-    + `${session}[spa]\ndir = "${join(ROOT, 'demo/spa')}"\n`);
+    + session
+    + (apiPort ? `[[routes]]\nprefix = "/api"\nupstream = "http://127.0.0.1:${apiPort}"\ntoken = "required"\n` : '')
+    + `[spa]\ndir = "${join(ROOT, 'demo/spa')}"\n`);
   // The secret comes from the environment, as operators are told to do.
   const proc = spawnLogged(BIN, ['--config', config], {
     env: { ...process.env, VESTIBULE_OIDC__CLIENT_SECRET: CLIENT_SECRET, RUST_LOG: 'info' },

@@ -21,6 +21,14 @@ export async function startIdp({ host = '127.0.0.2', port = 9100, proxyOrigins =
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
+    }, {
+      // The demo API: a resource server that only introspects tokens.
+      client_id: 'demo-api',
+      client_secret: 'demo-api-secret',
+      redirect_uris: [],
+      grant_types: [],
+      response_types: [],
+      token_endpoint_auth_method: 'client_secret_basic',
     }],
     // PKCE for every client, not only public ones.
     pkce: { required: () => true },

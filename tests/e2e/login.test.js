@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startIdp } from './idp.mjs';
+import { startApi } from '../../demo/api.mjs';
 import { freePort, startProxy, startRedis, launchBrowser, signInAtIdp, sessionStatus } from './harness.mjs';
 
 let browser;
@@ -50,15 +51,36 @@ async function checkSignedIn(page, proxy, context, seen) {
   assert.ok(!/eyJ[A-Za-z0-9_-]{10,}\./.test(body), '/auth/session holds no token');
 }
 
-test('memory store: deep-link login, HttpOnly opaque cookies, session endpoint, logout', async () => {
+test('memory store: deep-link login, cookies, session endpoint, API call with the token, logout', async () => {
   const port = await freePort();
   const idp = await idpFor(port);
-  const proxy = await startProxy({ issuer: idp.issuer, port });
+  const api = await startApi({ port: await freePort(), issuer: idp.issuer });
+  const proxy = await startProxy({ issuer: idp.issuer, port, apiPort: api.port });
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
     const seen = await deepLinkLogin(page, proxy);
     await checkSignedIn(page, proxy, context, seen);
+
+    // The SPA calls the API; the API verified Vestibule's bearer token at the IdP (introspection).
+    await page.click('#call-api');
+    await page.waitForSelector('#api-result:not([hidden])');
+    const result = await page.textContent('#api-result');
+    assert.match(result, /^200\n/);
+    const body = JSON.parse(result.slice(4));
+    assert.equal(body.sub, 'alice');
+    assert.equal(body.token_active, true);
+    assert.equal(body.client_id, 'vestibule');
+    assert.equal(body.saw_cookie, false, 'the browser cookie never reaches the API');
+    assert.equal(api.state.introspections, 1);
+    // Without the anti-CSRF header the call is refused and never reaches the API.
+    const refused = await page.evaluate(async () => {
+      const r = await fetch('/api/me');
+      return { status: r.status, body: await r.json() };
+    });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error, 'csrf_header_required');
+    assert.equal(api.state.introspections, 1);
 
     // Logout through logout_url passes the IdP's end-session page and ends the session.
     await page.click('#logout');
@@ -68,9 +90,12 @@ test('memory store: deep-link login, HttpOnly opaque cookies, session endpoint, 
     await page.waitForURL((u) => u.origin === proxy.origin);
     await page.waitForSelector('#signed-out:not([hidden])');
     assert.equal(await sessionStatus(page), 401);
+    const after = await page.evaluate(async () => (await fetch('/api/me', { headers: { 'X-CSRF': '1' } })).status);
+    assert.equal(after, 401, 'the API is 401 after logout');
   } finally {
     await context.close();
     await proxy.stop();
+    await api.close();
     await idp.close();
   }
 });
