@@ -7,7 +7,8 @@ const browser = await launchBrowser();
 try {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${origin}/auth/login?return_to=/`);
+  // No SPA is configured in the benchmark: come back to a page that exists.
+  await page.goto(`${origin}/auth/login?return_to=/healthz`);
   await signInAtIdp(page, 'bench');
   await page.waitForURL((u) => u.origin === origin);
   const cookie = (await context.cookies(origin)).find((c) => c.name === 'vestibule' || c.name === '__Host-vestibule');

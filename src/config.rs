@@ -109,6 +109,10 @@ pub struct SessionConfig {
     /// Base cookie name; `__Host-` is prepended when `public_url` is https.
     #[serde(default = "default_cookie_name")]
     pub cookie_name: String,
+    /// How long a replica may reuse a session it loaded before asking the store again
+    /// (at most half the idle timeout; `"0s"` turns the cache off).
+    #[serde(default = "default_cache_ttl", with = "humantime_serde")]
+    pub cache_ttl: Duration,
 }
 
 impl Default for SessionConfig {
@@ -120,6 +124,7 @@ impl Default for SessionConfig {
             absolute_timeout: default_absolute(),
             login_timeout: default_login_timeout(),
             cookie_name: default_cookie_name(),
+            cache_ttl: default_cache_ttl(),
         }
     }
 }
@@ -185,6 +190,9 @@ fn default_login_timeout() -> Duration {
 }
 fn default_route_timeout() -> Duration {
     Duration::from_secs(30)
+}
+fn default_cache_ttl() -> Duration {
+    Duration::from_secs(1)
 }
 fn default_cookie_name() -> String {
     "vestibule".into()

@@ -69,7 +69,13 @@ async fn redis_down_means_503_not_401_and_service_recovers() {
     let redis = RedisServer::start();
     let port = redis.port;
     let idp = TestIdp::start().await;
-    let proxy = Proxy::start(&idp, Store::Redis(&redis)).await;
+    // No session cache: the outage must show on the very next call.
+    let proxy = Proxy::start_with(
+        &idp.state.issuer,
+        Store::Redis(&redis),
+        "cache_ttl = \"0s\"\n",
+    )
+    .await;
     let mut b = Browser::new();
     assert_eq!(
         login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
@@ -149,4 +155,60 @@ async fn absolute_timeout_is_not_extended_by_use() {
         ended,
         "used every 200 ms, the session still ends at the absolute timeout"
     );
+}
+
+#[actix_web::test]
+async fn session_cache_logout_is_immediate_here_and_within_cache_ttl_elsewhere() {
+    let redis = RedisServer::start();
+    let idp = TestIdp::start().await;
+    let a = Proxy::start(&idp, Store::Redis(&redis)).await;
+    let b_replica = Proxy::start(&idp, Store::Redis(&redis)).await;
+    let mut b = Browser::new();
+    assert_eq!(
+        login(&mut b, &a, &idp, Tweak::None, "/").await.status(),
+        302
+    );
+    assert_eq!(b.session(&a).await.status(), 200);
+    assert_eq!(
+        b.session(&b_replica).await.status(),
+        200,
+        "the other replica has it cached now"
+    );
+    let info: Value = b.session(&a).await.json().await.expect("json");
+    let logout_url = info["logout_url"].as_str().expect("logout_url").to_owned();
+    let mut same = Browser::new();
+    same.cookies = b.cookies.clone();
+    assert_eq!(same.get(&a.url(&logout_url)).await.status(), 302);
+    assert_eq!(
+        b.session(&a).await.status(),
+        401,
+        "logout on this replica is immediate"
+    );
+    // The other replica stops honouring it within cache_ttl (1 s by default).
+    let ended = Instant::now();
+    assert!(
+        wait_for_session_status(&mut b, &b_replica, 401, Duration::from_secs(3)).await,
+        "the other replica must drop the session within the cache TTL"
+    );
+    assert!(
+        ended.elapsed() <= Duration::from_millis(1500),
+        "took {:?}",
+        ended.elapsed()
+    );
+}
+
+async fn wait_for_session_status(
+    b: &mut Browser,
+    proxy: &Proxy,
+    want: u16,
+    within: Duration,
+) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if b.session(proxy).await.status().as_u16() == want {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
 }

@@ -278,12 +278,9 @@ async fn upstream_failures_are_json_502_504_and_store_down_503() {
         "[[routes]]\nprefix = \"/dead\"\nupstream = \"http://127.0.0.1:{dead}\"\ntoken = \"none\"\n\
          [[routes]]\nprefix = \"/reset\"\nupstream = \"http://127.0.0.1:{reset_port}\"\ntoken = \"none\"\n"
     );
-    let proxy = Proxy::start_with(
-        &idp.state.issuer,
-        Store::Redis(&redis),
-        &routes(&api, &extra),
-    )
-    .await;
+    // No session cache: the store outage must show on the very next call.
+    let config = format!("cache_ttl = \"0s\"\n{}", routes(&api, &extra));
+    let proxy = Proxy::start_with(&idp.state.issuer, Store::Redis(&redis), &config).await;
     let mut b = Browser::new();
     assert_eq!(
         login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),

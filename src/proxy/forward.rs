@@ -73,9 +73,13 @@ pub(super) async fn access_token(
 ) -> Result<Option<String>, ProxyError> {
     match policy {
         TokenPolicy::None => Ok(None),
-        TokenPolicy::Optional => Ok(state.sessions.load(req).await?.map(|(_, s)| s.access_token)),
+        TokenPolicy::Optional => Ok(state
+            .sessions
+            .load(req)
+            .await?
+            .map(|(_, s)| s.access_token.clone())),
         TokenPolicy::Required => match state.sessions.load(req).await? {
-            Some((_, s)) => Ok(Some(s.access_token)),
+            Some((_, s)) => Ok(Some(s.access_token.clone())),
             None => Err(ProxyError::Unauthenticated),
         },
     }

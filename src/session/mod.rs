@@ -7,6 +7,7 @@
 //! The store holds only `sha256(token)` as keys and XChaCha20-Poly1305-sealed values whose key is
 //! derived from the token (see [`crypto`]), so a dump of the store yields no usable cookie or token.
 
+mod cache;
 pub mod crypto;
 pub mod memory;
 pub mod redis;
@@ -65,6 +66,7 @@ pub enum PendingError {
 
 pub struct SessionManager {
     store: Arc<dyn SessionStore>,
+    cache: cache::SessionCache,
     idle: Duration,
     absolute: Duration,
     login_timeout: Duration,
@@ -92,8 +94,11 @@ impl SessionManager {
         let s = &config.session;
         let secure = config.is_https();
         let prefix = if secure { "__Host-" } else { "" };
+        // Cached entries must expire well inside the idle timeout, so that sliding keeps working.
+        let cache_ttl = s.cache_ttl.min(s.idle_timeout / 2);
         Self {
             store,
+            cache: cache::SessionCache::new(cache_ttl, 100_000),
             idle: s.idle_timeout,
             absolute: s.absolute_timeout,
             login_timeout: s.login_timeout,
@@ -132,22 +137,34 @@ impl SessionManager {
 
     /// Loads the live session of this request, sliding its idle timeout. `Ok(None)` when there is
     /// no cookie, no such session, or it expired; `Err` only when the store cannot answer.
-    pub async fn load(&self, req: &HttpRequest) -> Result<Option<(String, Session)>, StoreError> {
+    pub async fn load(
+        &self,
+        req: &HttpRequest,
+    ) -> Result<Option<(String, Arc<Session>)>, StoreError> {
         let Some(id) = self.session_id(req) else {
             return Ok(None);
         };
         let key = crypto::storage_key(SESSION_KIND, &id);
+        let deadline_ok =
+            |s: &Session| s.created_at.saturating_add(secs(self.absolute)) > now_unix();
+        if let Some(s) = self.cache.get(&key).filter(|s| deadline_ok(s)) {
+            return Ok(Some((id, s)));
+        }
         let Some(sealed) = self.store.get(&key, Some(self.idle)).await? else {
+            self.cache.remove(&key);
             return Ok(None);
         };
         let session = crypto::open(id.as_bytes(), SESSION_KIND, &key, &sealed)
             .and_then(|plain| serde_json::from_slice::<Session>(&plain).ok());
         match session {
-            Some(s) if s.created_at.saturating_add(secs(self.absolute)) > now_unix() => {
+            Some(s) if deadline_ok(&s) => {
+                let s = Arc::new(s);
+                self.cache.put(key, s.clone());
                 Ok(Some((id, s)))
             }
             _ => {
                 // Past the absolute timeout, or unreadable: remove it for good.
+                self.cache.remove(&key);
                 self.store.delete(&key).await?;
                 Ok(None)
             }
@@ -167,9 +184,9 @@ impl SessionManager {
 
     /// Ends a session by id.
     pub async fn end(&self, id: &str) -> Result<(), StoreError> {
-        self.store
-            .delete(&crypto::storage_key(SESSION_KIND, id))
-            .await
+        let key = crypto::storage_key(SESSION_KIND, id);
+        self.cache.remove(&key);
+        self.store.delete(&key).await
     }
 
     /// Store TTL: the idle timeout, but never past the absolute deadline.
