@@ -24,6 +24,4 @@ pub struct AppState {
     pub config: Arc<config::Config>,
     pub oidc: Arc<oidc::Provider>,
     pub sessions: Arc<session::SessionManager>,
-    /// Pooled client for API upstreams.
-    pub upstream: reqwest::Client,
 }

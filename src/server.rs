@@ -59,12 +59,15 @@ pub fn start_on(config: Config, listener: TcpListener) -> Result<Server, StartEr
         config: Arc::new(config),
         oidc,
         sessions,
-        upstream: proxy::upstream_client(),
     });
     let server = HttpServer::new(move || {
         let cfg = state.config.clone();
         let mut app = App::new()
             .app_data(state.clone())
+            // One upstream client (and connection pool) per worker: each actix worker is a
+            // single-threaded runtime, and a pooled connection is driven by the runtime that
+            // opened it, so a shared pool would bounce every call between threads.
+            .app_data(web::Data::new(proxy::UpstreamClient::new()))
             .wrap(from_fn(telemetry::request_log))
             .configure(health::configure)
             .configure(|c| auth::configure(c, &cfg.server.auth_prefix))

@@ -8,19 +8,23 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 
-use super::{ProxyError, Route, headers, websocket};
+use super::{ProxyError, Route, UpstreamClient, headers, websocket};
 use crate::AppState;
 use crate::config::TokenPolicy;
 use crate::telemetry::RequestId;
 
 /// Chunks in flight between the browser's request body and the upstream connection.
 const BODY_CHANNEL_CHUNKS: usize = 4;
+/// Responses of known length up to this size are relayed in one piece (fewer wakeups for the
+/// typical small JSON answer); larger or unknown-length bodies stream.
+const SMALL_BODY: u64 = 64 * 1024;
 
 pub async fn forward(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
     route: web::Data<Route>,
+    client: web::Data<UpstreamClient>,
 ) -> Result<HttpResponse, ProxyError> {
     if websocket::is_upgrade(&req) {
         return websocket::proxy(req, payload, state, route).await;
@@ -35,7 +39,7 @@ pub async fn forward(
 
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
-    let mut upstream = state.upstream.request(method, url).headers(headers);
+    let mut upstream = client.0.request(method, url).headers(headers);
     if has_body(&req) {
         upstream = upstream.body(bridge(payload));
     }
@@ -55,10 +59,13 @@ pub async fn forward(
         state.sessions.login_cookie_name(),
     ];
     headers::downstream_response(response.headers(), &own, &mut out_headers);
-    let stream = response.bytes_stream();
     let body = match length {
-        Some(n) => BoxBody::new(SizedStream::new(n, stream)),
-        None => BoxBody::new(BodyStream::new(stream)),
+        Some(n) if n <= SMALL_BODY => match response.bytes().await {
+            Ok(bytes) => BoxBody::new(bytes),
+            Err(e) => return Err(ProxyError::Unreachable(crate::oidc::error_chain(&e))),
+        },
+        Some(n) => BoxBody::new(SizedStream::new(n, response.bytes_stream())),
+        None => BoxBody::new(BodyStream::new(response.bytes_stream())),
     };
     let mut out = HttpResponse::with_body(status, body);
     *out.headers_mut() = out_headers;

@@ -82,17 +82,28 @@ impl Route {
     }
 }
 
-/// The HTTP client for upstreams: pooled keep-alive connections, no redirects followed, no
-/// decompression (bodies pass through untouched).
-pub fn upstream_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(1024)
-        .pool_idle_timeout(Duration::from_secs(60))
-        .tcp_nodelay(true)
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .unwrap_or_default()
+/// The HTTP client for upstreams (one per worker): pooled keep-alive connections, no redirects
+/// followed, no decompression (bodies pass through untouched).
+pub struct UpstreamClient(pub reqwest::Client);
+
+impl UpstreamClient {
+    pub fn new() -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(1024)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        UpstreamClient(client)
+    }
+}
+
+impl Default for UpstreamClient {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// All routes, most specific first.

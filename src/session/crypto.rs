@@ -40,13 +40,13 @@ pub fn storage_key(kind: &str, secret: &str) -> String {
 
 /// Hex of bytes (lower case).
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    s
 }
 
 fn cipher(secret: &[u8], kind: &str) -> XChaCha20Poly1305 {
@@ -141,6 +141,11 @@ mod tests {
         tampered[last] ^= 1;
         assert!(open(t.as_bytes(), "s", "slot", &tampered).is_none());
         assert!(open(t.as_bytes(), "s", "slot", &sealed[..10]).is_none());
+    }
+
+    #[test]
+    fn hex_is_lower_case_pairs() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
     }
 
     #[test]
