@@ -113,6 +113,9 @@ pub struct SessionConfig {
     /// (at most half the idle timeout; `"0s"` turns the cache off).
     #[serde(default = "default_cache_ttl", with = "humantime_serde")]
     pub cache_ttl: Duration,
+    /// Refresh the access token when it expires within this long (before forwarding).
+    #[serde(default = "default_refresh_skew", with = "humantime_serde")]
+    pub refresh_skew: Duration,
 }
 
 impl Default for SessionConfig {
@@ -125,6 +128,7 @@ impl Default for SessionConfig {
             login_timeout: default_login_timeout(),
             cookie_name: default_cookie_name(),
             cache_ttl: default_cache_ttl(),
+            refresh_skew: default_refresh_skew(),
         }
     }
 }
@@ -189,6 +193,9 @@ fn default_login_timeout() -> Duration {
     Duration::from_secs(10 * 60)
 }
 fn default_route_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_refresh_skew() -> Duration {
     Duration::from_secs(30)
 }
 fn default_cache_ttl() -> Duration {

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::auth::AuthError;
 use crate::oidc::OidcError;
 use crate::proxy::ProxyError;
-use crate::session::PendingError;
+use crate::session::{PendingError, RefreshError};
 
 impl AuthError {
     /// Status and stable machine-readable code.
@@ -43,6 +43,10 @@ impl AuthError {
             }
             A::Oidc(OidcError::IssuerMismatch) => (StatusCode::BAD_REQUEST, "issuer_mismatch"),
             A::LogoutToken => (StatusCode::FORBIDDEN, "invalid_logout_token"),
+            A::Oidc(OidcError::InvalidGrant) => (StatusCode::BAD_REQUEST, "invalid_grant"),
+            A::Oidc(OidcError::InvalidLogoutToken(_)) => {
+                (StatusCode::BAD_REQUEST, "invalid_request")
+            }
         }
     }
 
@@ -140,7 +144,18 @@ impl ProxyError {
             ProxyError::Csrf => (StatusCode::FORBIDDEN, "csrf_header_required"),
             ProxyError::CrossSiteWebSocket => (StatusCode::FORBIDDEN, "cross_site_websocket"),
             ProxyError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
-            ProxyError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "session_store_unavailable"),
+            ProxyError::Store(_) | ProxyError::Refresh(RefreshError::Store(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "session_store_unavailable")
+            }
+            ProxyError::Refresh(RefreshError::Ended) => {
+                (StatusCode::UNAUTHORIZED, "unauthenticated")
+            }
+            ProxyError::Refresh(RefreshError::IdpUnavailable(_)) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "idp_unavailable")
+            }
+            ProxyError::Refresh(RefreshError::Pending) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "token_refresh_pending")
+            }
             ProxyError::Unreachable(_) => (StatusCode::BAD_GATEWAY, "upstream_unreachable"),
             ProxyError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
             ProxyError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),

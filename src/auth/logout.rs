@@ -1,5 +1,6 @@
-//! `GET /auth/logout?token=…`: ends the session. The per-session token in the URL (only given to
-//! the SPA by `/auth/session`) stops a cross-site page from logging the user out.
+//! `GET /auth/logout?token=…`: ends the session, revokes its refresh token at the IdP, clears the
+//! cookie and sends the browser to the IdP's end-session endpoint. The per-session token in the
+//! URL (only given to the SPA by `/auth/session`) stops a cross-site page from logging the user out.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -24,7 +25,16 @@ pub async fn logout(
         return Err(AuthError::LogoutToken.into());
     }
     state.sessions.end(&id).await.map_err(AuthError::from)?;
-    tracing::info!("logout");
+    // RFC 7009: the refresh token must not outlive the session. Best effort: the session is
+    // already ended here whatever the IdP says.
+    if let Some(rt) = &session.refresh_token {
+        match state.oidc.revoke_refresh_token(rt).await {
+            Ok(revoked) => tracing::info!(revoked, "logout"),
+            Err(e) => tracing::warn!(error = %e, "logout; refresh token revocation failed"),
+        }
+    } else {
+        tracing::info!("logout");
+    }
     let post_logout = format!("{}/", state.config.origin());
     let target = match state.oidc.end_session_endpoint() {
         Some(mut url) => {

@@ -1,6 +1,8 @@
 //! The auth endpoints under `[server] auth_prefix` (default `/auth`):
-//! `login` (start), `callback` (finish), `session` (who is signed in), `logout`.
+//! `login` (start), `callback` (finish), `session` (who is signed in), `logout`, and
+//! `backchannel-logout` (the IdP ending sessions server to server).
 
+mod backchannel;
 mod callback;
 mod login;
 mod logout;
@@ -47,7 +49,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, prefix: &str) {
             .route("/login", web::get().to(login::login))
             .route("/callback", web::get().to(callback::callback))
             .route("/session", web::get().to(session_info::session))
-            .route("/logout", web::get().to(logout::logout)),
+            .route("/logout", web::get().to(logout::logout))
+            .route(
+                "/backchannel-logout",
+                web::post().to(backchannel::backchannel_logout),
+            ),
     );
 }
 

@@ -18,7 +18,7 @@ use openidconnect::{
     AdditionalProviderMetadata, AuthType, AuthorizationCode, ClaimsVerificationError, ClientId,
     ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl,
     JsonWebKeySetUrl, JwsSigningAlgorithm, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, ProviderMetadata, RedirectUrl, RequestTokenError, Scope,
+    PkceCodeVerifier, ProviderMetadata, RedirectUrl, RefreshToken, RequestTokenError, Scope,
     SignatureVerificationError, TokenResponse,
 };
 use secrecy::ExposeSecret;
@@ -42,6 +42,10 @@ pub enum OidcError {
     MissingIdToken,
     #[error("the authorization response's `iss` does not match the issuer")]
     IssuerMismatch,
+    #[error("the refresh token is no longer valid (invalid_grant)")]
+    InvalidGrant,
+    #[error("invalid logout token: {0}")]
+    InvalidLogoutToken(String),
 }
 
 /// Discovery fields beyond what `openidconnect` models.
@@ -106,6 +110,25 @@ pub struct LoginTokens {
     pub refresh_token: Option<String>,
     pub access_expires_in: Option<Duration>,
 }
+
+/// New tokens from a refresh.
+pub struct RefreshedTokens {
+    pub access_token: String,
+    /// The rotated refresh token, when the IdP rotates; else keep the old one.
+    pub refresh_token: Option<String>,
+    pub access_expires_in: Option<Duration>,
+}
+
+/// What a valid back-channel logout token names.
+pub struct LogoutTarget {
+    pub sid: Option<String>,
+    pub sub: Option<String>,
+    pub jti: String,
+}
+
+/// How old a logout token's `iat` may be (and the replay window of its `jti`).
+pub const LOGOUT_TOKEN_MAX_AGE_SECS: i64 = 600;
+const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 
 /// How often the JWKS may be refetched because a token named an unknown key.
 const JWKS_REFETCH_MIN_INTERVAL: Duration = Duration::from_secs(10);
@@ -329,6 +352,185 @@ impl Provider {
         })
     }
 
+    /// The issuer this proxy trusts (for namespacing indexes).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Exchanges a refresh token (RFC 6749 section 6). `InvalidGrant` when the IdP refuses the
+    /// token itself; `Unreachable` for network and server failures (the session should be kept).
+    pub async fn refresh(&self, refresh_token: &str) -> Result<RefreshedTokens, OidcError> {
+        let loaded = self.loaded()?;
+        let token = RefreshToken::new(refresh_token.to_owned());
+        let response: CoreTokenResponse = loaded
+            .client
+            .exchange_refresh_token(&token)
+            .map_err(|e| OidcError::NotReady(e.to_string()))?
+            .request_async(&self.http)
+            .await
+            .map_err(|e| match e {
+                RequestTokenError::ServerResponse(r) if r.error().as_ref() == "invalid_grant" => {
+                    OidcError::InvalidGrant
+                }
+                RequestTokenError::ServerResponse(r) => OidcError::Refused(r.error().to_string()),
+                other => OidcError::Unreachable(error_chain(&other)),
+            })?;
+        Ok(RefreshedTokens {
+            access_token: response.access_token().secret().clone(),
+            refresh_token: response.refresh_token().map(|t| t.secret().clone()),
+            access_expires_in: response.expires_in(),
+        })
+    }
+
+    /// Revokes a refresh token at the IdP's RFC 7009 endpoint; `Ok(false)` when it has none.
+    ///
+    /// Sent with reqwest rather than oauth2's `RevocationRequest`, which refuses every endpoint
+    /// that is not https (and so every loopback IdP in development and in the tests). The request
+    /// is RFC 7009's form with the same client authentication as the token endpoint.
+    pub async fn revoke_refresh_token(&self, refresh_token: &str) -> Result<bool, OidcError> {
+        let loaded = self.loaded()?;
+        let Some(endpoint) = loaded.extra.revocation_endpoint.clone() else {
+            return Ok(false);
+        };
+        let mut form = vec![
+            ("token", refresh_token),
+            ("token_type_hint", "refresh_token"),
+        ];
+        let mut req = self.http.post(endpoint);
+        match self.auth_type {
+            AuthType::RequestBody => {
+                form.push(("client_id", self.client_id.as_str()));
+                form.push(("client_secret", self.client_secret.secret().as_str()));
+            }
+            _ => {
+                // RFC 6749 2.3.1: both parts form-urlencoded before Basic encoding.
+                let enc = |v: &str| {
+                    url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+                };
+                req = req.basic_auth(enc(&self.client_id), Some(enc(self.client_secret.secret())));
+            }
+        }
+        let res = req
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| OidcError::Unreachable(error_chain(&e)))?;
+        if res.status().is_success() {
+            Ok(true)
+        } else {
+            Err(OidcError::Refused(format!(
+                "revocation endpoint answered {}",
+                res.status()
+            )))
+        }
+    }
+
+    /// Validates an OIDC Back-Channel Logout 1.0 logout token: signature (JWKS, asymmetric algs
+    /// only; the crate verifies), `iss`, `aud`, `iat` fresh, `exp` if present, `jti`, the
+    /// back-channel `events` member, `sid` and/or `sub`, and no `nonce`. Replay of `jti` is the
+    /// caller's to check (it needs the shared store).
+    pub async fn validate_logout_token(&self, jwt: &str) -> Result<LogoutTarget, OidcError> {
+        let loaded = self.loaded()?;
+        let bad = |why: &str| OidcError::InvalidLogoutToken(why.to_owned());
+        let parts: Vec<&str> = jwt.split('.').collect();
+        let [h, p, sig] = parts.as_slice() else {
+            return Err(bad("not a compact JWS"));
+        };
+        let header: serde_json::Value = decode_json(h).ok_or_else(|| bad("unreadable header"))?;
+        let alg: CoreJwsSigningAlgorithm =
+            serde_json::from_value(header["alg"].clone()).map_err(|_| bad("unknown alg"))?;
+        if !loaded.id_token_algs.contains(&alg) {
+            return Err(bad("algorithm not allowed"));
+        }
+        let signature = URL_SAFE_NO_PAD
+            .decode(sig)
+            .map_err(|_| bad("unreadable signature"))?;
+        let kid = header["kid"].as_str();
+        let message = format!("{h}.{p}");
+        let mut verified = self.verify_with_jwks(kid, &alg, message.as_bytes(), &signature);
+        if !verified && self.refetch_jwks(&loaded).await {
+            verified = self.verify_with_jwks(kid, &alg, message.as_bytes(), &signature);
+        }
+        if !verified {
+            return Err(bad("signature"));
+        }
+        let claims: serde_json::Map<String, serde_json::Value> =
+            decode_json(p).ok_or_else(|| bad("unreadable claims"))?;
+        if claims.get("iss").and_then(|v| v.as_str()) != Some(loaded.issuer.as_str()) {
+            return Err(bad("iss"));
+        }
+        let aud_ok = match claims.get("aud") {
+            Some(serde_json::Value::String(a)) => *a == self.client_id,
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .any(|v| v.as_str() == Some(self.client_id.as_str())),
+            _ => false,
+        };
+        if !aud_ok {
+            return Err(bad("aud"));
+        }
+        let now = crate::session::now_unix();
+        match claims.get("iat").and_then(|v| v.as_i64()) {
+            Some(iat)
+                if iat >= now - LOGOUT_TOKEN_MAX_AGE_SECS && iat <= now + IAT_FUTURE_SKEW_SECS => {}
+            _ => return Err(bad("iat missing or not fresh")),
+        }
+        if claims
+            .get("exp")
+            .is_some_and(|e| e.as_i64().is_none_or(|e| e <= now))
+        {
+            return Err(bad("expired"));
+        }
+        let jti = claims
+            .get("jti")
+            .and_then(|v| v.as_str())
+            .filter(|j| !j.is_empty())
+            .ok_or_else(|| bad("jti"))?;
+        if !claims
+            .get("events")
+            .and_then(|e| e.get(BACKCHANNEL_EVENT))
+            .is_some_and(|m| m.is_object())
+        {
+            return Err(bad("events has no back-channel logout member"));
+        }
+        if claims.contains_key("nonce") {
+            return Err(bad("a logout token must not have a nonce"));
+        }
+        let sid = claims
+            .get("sid")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        let sub = claims
+            .get("sub")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        if sid.is_none() && sub.is_none() {
+            return Err(bad("neither sid nor sub"));
+        }
+        Ok(LogoutTarget {
+            sid,
+            sub,
+            jti: jti.to_owned(),
+        })
+    }
+
+    /// True when a key of the cached JWKS (matching `kid` when given) verifies the signature.
+    /// The signature check itself is `openidconnect`'s (RustCrypto underneath).
+    fn verify_with_jwks(
+        &self,
+        kid: Option<&str>,
+        alg: &CoreJwsSigningAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool {
+        use openidconnect::JsonWebKey;
+        let jwks = read(&self.jwks).clone();
+        jwks.keys()
+            .iter()
+            .filter(|k| kid.is_none_or(|kid| k.key_id().is_some_and(|id| id.as_str() == kid)))
+            .any(|k| k.verify_signature(alg, message, signature).is_ok())
+    }
+
     fn verifier(&self, loaded: &Loaded) -> CoreIdTokenVerifier<'static> {
         let jwks = (*read(&self.jwks).clone()).clone();
         CoreIdTokenVerifier::new_public_client(
@@ -401,8 +603,12 @@ impl Provider {
 
 /// The claims of a compact JWS whose signature was already verified.
 fn payload_claims(jwt: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
-    let payload = jwt.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    decode_json(jwt.split('.').nth(1)?)
+}
+
+/// A base64url JSON segment of a JWS.
+fn decode_json<T: serde::de::DeserializeOwned>(segment: &str) -> Option<T> {
+    let bytes = URL_SAFE_NO_PAD.decode(segment.trim_end_matches('=')).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 

@@ -72,23 +72,25 @@ pub async fn forward(
     Ok(out)
 }
 
-/// The access token to send, per the route's policy.
+/// The access token to send, per the route's policy, refreshed first when it is about to expire.
 pub(super) async fn access_token(
     state: &AppState,
     req: &HttpRequest,
     policy: TokenPolicy,
 ) -> Result<Option<String>, ProxyError> {
-    match policy {
-        TokenPolicy::None => Ok(None),
-        TokenPolicy::Optional => Ok(state
-            .sessions
-            .load(req)
-            .await?
-            .map(|(_, s)| s.access_token.clone())),
-        TokenPolicy::Required => match state.sessions.load(req).await? {
-            Some((_, s)) => Ok(Some(s.access_token.clone())),
-            None => Err(ProxyError::Unauthenticated),
-        },
+    if policy == TokenPolicy::None {
+        return Ok(None);
+    }
+    match state.sessions.load(req).await? {
+        Some((id, session)) => {
+            let session = state
+                .sessions
+                .ensure_fresh(&id, session, &state.oidc)
+                .await?;
+            Ok(Some(session.access_token.clone()))
+        }
+        None if policy == TokenPolicy::Required => Err(ProxyError::Unauthenticated),
+        None => Ok(None),
     }
 }
 

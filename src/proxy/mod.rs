@@ -11,7 +11,7 @@ use std::time::Duration;
 use actix_web::web;
 
 use crate::config::{Config, RouteConfig, TokenPolicy};
-use crate::session::StoreError;
+use crate::session::{RefreshError, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
@@ -23,6 +23,8 @@ pub enum ProxyError {
     Unauthenticated,
     #[error("{0}")]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Refresh(#[from] RefreshError),
     #[error("upstream unreachable: {0}")]
     Unreachable(String),
     #[error("upstream did not answer within {0:?}")]

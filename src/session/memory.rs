@@ -10,6 +10,7 @@ use super::store::{SessionStore, StoreError};
 #[derive(Default)]
 pub struct MemoryStore {
     entries: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
+    sets: Mutex<HashMap<String, (Vec<String>, Instant)>>,
     writes: AtomicU64,
 }
 
@@ -78,6 +79,66 @@ impl SessionStore for MemoryStore {
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.lock().remove(key);
         Ok(())
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let now = Instant::now();
+        let mut map = self.lock();
+        if map.get(key).is_some_and(|(_, exp)| *exp > now) {
+            return Ok(false);
+        }
+        map.insert(key.to_owned(), (value.as_bytes().to_vec(), now + ttl));
+        Ok(true)
+    }
+
+    async fn delete_if(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let mut map = self.lock();
+        if map
+            .get(key)
+            .is_some_and(|(v, _)| v.as_slice() == value.as_bytes())
+        {
+            map.remove(key);
+        }
+        Ok(())
+    }
+
+    async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<(), StoreError> {
+        let now = Instant::now();
+        let mut sets = self.sets.lock().unwrap_or_else(|p| p.into_inner());
+        if sets.len() > 1024
+            && self
+                .writes
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(SWEEP_EVERY)
+        {
+            sets.retain(|_, (_, exp)| *exp > now);
+        }
+        let entry = sets
+            .entry(key.to_owned())
+            .or_insert_with(|| (Vec::new(), now + ttl));
+        if entry.1 <= now {
+            entry.0.clear();
+        }
+        if !entry.0.iter().any(|m| m == member) {
+            entry.0.push(member.to_owned());
+        }
+        entry.1 = entry.1.max(now + ttl);
+        Ok(())
+    }
+
+    async fn set_take(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        let now = Instant::now();
+        let mut sets = self.sets.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(sets
+            .remove(key)
+            .filter(|(_, exp)| *exp > now)
+            .map(|(m, _)| m)
+            .unwrap_or_default())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -11,6 +11,7 @@ mod cache;
 pub mod crypto;
 pub mod memory;
 pub mod redis;
+mod refresh;
 pub mod store;
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use actix_web::cookie::{Cookie, SameSite, time};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, StoreKind};
+pub use refresh::RefreshError;
 pub use store::{SessionStore, StoreError};
 
 /// A signed-in user's session. Never serialised anywhere but into a sealed store entry, and
@@ -67,6 +69,12 @@ pub enum PendingError {
 pub struct SessionManager {
     store: Arc<dyn SessionStore>,
     cache: cache::SessionCache,
+    gates: refresh::Gates,
+    refresh_skew: Duration,
+    /// Longest a refresh may hold the cross-replica lock (the IdP timeout plus a margin).
+    refresh_lock_ttl: Duration,
+    /// Namespace of the `sid`/`sub` indexes.
+    issuer: String,
     idle: Duration,
     absolute: Duration,
     login_timeout: Duration,
@@ -99,6 +107,10 @@ impl SessionManager {
         Self {
             store,
             cache: cache::SessionCache::new(cache_ttl, 100_000),
+            gates: refresh::Gates::default(),
+            refresh_skew: s.refresh_skew,
+            refresh_lock_ttl: config.oidc.http_timeout + Duration::from_secs(5),
+            issuer: config.oidc.issuer.clone(),
             idle: s.idle_timeout,
             absolute: s.absolute_timeout,
             login_timeout: s.login_timeout,
@@ -145,33 +157,84 @@ impl SessionManager {
             return Ok(None);
         };
         let key = crypto::storage_key(SESSION_KIND, &id);
-        let deadline_ok =
-            |s: &Session| s.created_at.saturating_add(secs(self.absolute)) > now_unix();
-        if let Some(s) = self.cache.get(&key).filter(|s| deadline_ok(s)) {
+        if let Some(s) = self.cache.get(&key).filter(|s| self.within_deadline(s)) {
             return Ok(Some((id, s)));
         }
-        let Some(sealed) = self.store.get(&key, Some(self.idle)).await? else {
-            self.cache.remove(&key);
+        Ok(self.load_by_id(&id, &key).await?.map(|s| (id, s)))
+    }
+
+    fn within_deadline(&self, s: &Session) -> bool {
+        s.created_at.saturating_add(secs(self.absolute)) > now_unix()
+    }
+
+    /// Reads a session from the store (never the cache), sliding its idle timeout, and caches it.
+    async fn load_by_id(&self, id: &str, key: &str) -> Result<Option<Arc<Session>>, StoreError> {
+        let Some(sealed) = self.store.get(key, Some(self.idle)).await? else {
+            self.cache.remove(key);
             return Ok(None);
         };
-        let session = crypto::open(id.as_bytes(), SESSION_KIND, &key, &sealed)
+        let session = crypto::open(id.as_bytes(), SESSION_KIND, key, &sealed)
             .and_then(|plain| serde_json::from_slice::<Session>(&plain).ok());
         match session {
-            Some(s) if deadline_ok(&s) => {
+            Some(s) if self.within_deadline(&s) => {
                 let s = Arc::new(s);
-                self.cache.put(key, s.clone());
-                Ok(Some((id, s)))
+                self.cache.put(key.to_owned(), s.clone());
+                Ok(Some(s))
             }
             _ => {
                 // Past the absolute timeout, or unreadable: remove it for good.
-                self.cache.remove(&key);
-                self.store.delete(&key).await?;
+                self.cache.remove(key);
+                self.store.delete(key).await?;
                 Ok(None)
             }
         }
     }
 
-    /// Stores a new session under a freshly minted id and returns that id.
+    /// Writes a session under its id (sealed), and refreshes this replica's cache.
+    async fn save(&self, id: &str, key: &str, session: &Arc<Session>) -> Result<(), StoreError> {
+        let plain = serde_json::to_vec(session.as_ref())
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let sealed = crypto::seal(id.as_bytes(), SESSION_KIND, key, &plain);
+        self.store.put(key, sealed, self.ttl_for(session)).await?;
+        self.cache.put(key.to_owned(), session.clone());
+        Ok(())
+    }
+
+    fn index_key(&self, kind: &str, value: &str) -> String {
+        crypto::storage_key(kind, &format!("{}|{value}", self.issuer))
+    }
+
+    /// Ends every session of this IdP session (`sid`) and/or user (`sub`); returns how many.
+    pub async fn end_matching(
+        &self,
+        sid: Option<&str>,
+        sub: Option<&str>,
+    ) -> Result<usize, StoreError> {
+        let mut keys = Vec::new();
+        if let Some(sid) = sid {
+            keys.extend(self.store.set_take(&self.index_key("sid", sid)).await?);
+        }
+        if let Some(sub) = sub {
+            keys.extend(self.store.set_take(&self.index_key("sub", sub)).await?);
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        for key in &keys {
+            self.cache.remove(key);
+            self.store.delete(key).await?;
+        }
+        Ok(keys.len())
+    }
+
+    /// Remembers a back-channel logout token's `jti`; false when it was seen before (a replay).
+    pub async fn first_use_of_jti(&self, jti: &str, window: Duration) -> Result<bool, StoreError> {
+        self.store
+            .put_if_absent(&crypto::storage_key("jti", jti), "1", window)
+            .await
+    }
+
+    /// Stores a new session under a freshly minted id, indexes it by `sid` and `sub` (for
+    /// back-channel logout), and returns the id.
     pub async fn create(&self, session: &Session) -> Result<String, StoreError> {
         let id = crypto::random_token();
         let key = crypto::storage_key(SESSION_KIND, &id);
@@ -179,6 +242,14 @@ impl SessionManager {
             serde_json::to_vec(session).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let sealed = crypto::seal(id.as_bytes(), SESSION_KIND, &key, &plain);
         self.store.put(&key, sealed, self.ttl_for(session)).await?;
+        if let Some(sid) = &session.sid {
+            self.store
+                .set_add(&self.index_key("sid", sid), &key, self.absolute)
+                .await?;
+        }
+        self.store
+            .set_add(&self.index_key("sub", &session.sub), &key, self.absolute)
+            .await?;
         Ok(id)
     }
 

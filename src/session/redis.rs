@@ -84,6 +84,77 @@ impl SessionStore for RedisStore {
             .map_err(unavailable)
     }
 
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let set: Option<String> = redis::cmd("SET")
+            .arg(key)
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis(ttl))
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(set.is_some())
+    }
+
+    async fn delete_if(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        redis::Script::new(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
+        )
+        .key(key)
+        .arg(value)
+        .invoke_async::<i64>(&mut conn)
+        .await
+        .map(|_| ())
+        .map_err(unavailable)
+    }
+
+    async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        // Extend the index's expiry, never shorten it (GT), so it outlives every member.
+        redis::pipe()
+            .atomic()
+            .cmd("SADD")
+            .arg(key)
+            .arg(member)
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(key)
+            .arg(millis(ttl))
+            .arg("NX")
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(key)
+            .arg(millis(ttl))
+            .arg("GT")
+            .ignore()
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn set_take(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.conn.clone();
+        let (members,): (Vec<String>,) = redis::pipe()
+            .atomic()
+            .cmd("SMEMBERS")
+            .arg(key)
+            .cmd("DEL")
+            .arg(key)
+            .ignore()
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(members)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
         redis::cmd("PING")

@@ -18,6 +18,20 @@ pub trait SessionStore: Send + Sync {
     /// Reads and deletes an entry atomically: of two concurrent takes, only one gets it.
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Writes `value` only when `key` holds nothing: a lock, or a replay guard. True when written.
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError>;
+    /// Deletes `key` only while it still holds `value` (releasing a lock we own, never another's).
+    async fn delete_if(&self, key: &str, value: &str) -> Result<(), StoreError>;
+    /// Adds `member` to the set at `key` (an index such as "sessions of this sid"), which expires
+    /// after `ttl` unless extended by a later add.
+    async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<(), StoreError>;
+    /// Reads and deletes the set at `key` atomically.
+    async fn set_take(&self, key: &str) -> Result<Vec<String>, StoreError>;
     /// Readiness probe.
     async fn ping(&self) -> Result<(), StoreError>;
     /// "memory" or "redis", for logs and /readyz.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -45,6 +45,8 @@ pub enum Tweak {
 }
 
 struct Grant {
+    /// The IdP session of this login (one per code here).
+    sid: String,
     nonce: String,
     challenge: String,
     redirect_uri: String,
@@ -63,6 +65,19 @@ pub struct IdpState {
     pub iss_param_supported: bool,
     /// Every token value handed out (for "never in a log" checks).
     pub issued: Mutex<Vec<String>>,
+    /// `expires_in` of access tokens issued at login (refreshes always give 300 s).
+    pub login_expires_in: AtomicI64,
+    /// Refresh tokens that may be used (rotated: each use retires it).
+    live_refresh_tokens: Mutex<Vec<String>>,
+    pub refresh_calls: AtomicUsize,
+    /// A retired refresh token was presented (a real IdP would now revoke the whole grant).
+    pub refresh_reuse: AtomicUsize,
+    /// Delay of refresh answers, in milliseconds.
+    pub refresh_delay_ms: AtomicU64,
+    /// Answer every refresh with `invalid_grant`.
+    pub refuse_refresh: AtomicBool,
+    /// Tokens posted to the revocation endpoint.
+    pub revoked: Mutex<Vec<String>>,
 }
 
 pub struct TestIdp {
@@ -121,6 +136,13 @@ impl TestIdp {
             rotate_after_first_jwks: AtomicBool::new(false),
             iss_param_supported,
             issued: Mutex::new(Vec::new()),
+            login_expires_in: AtomicI64::new(300),
+            live_refresh_tokens: Mutex::new(Vec::new()),
+            refresh_calls: AtomicUsize::new(0),
+            refresh_reuse: AtomicUsize::new(0),
+            refresh_delay_ms: AtomicU64::new(0),
+            refuse_refresh: AtomicBool::new(false),
+            revoked: Mutex::new(Vec::new()),
         });
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
@@ -132,8 +154,12 @@ impl TestIdp {
                 )
                 .route("/jwks", web::get().to(jwks))
                 .route("/token", web::post().to(token))
+                .route("/revoke", web::post().to(revoke))
         })
         .workers(1)
+        // Each answer closes its connection: once stopped, the IdP is really gone (no pooled
+        // connection to a stopping server lingers).
+        .keep_alive(actix_web::http::KeepAlive::Disabled)
         .listen(listener)
         .expect("listen idp")
         .run();
@@ -158,6 +184,7 @@ impl TestIdp {
         self.state.grants.lock().expect("grants").insert(
             code.clone(),
             Grant {
+                sid: random("sid"),
                 nonce: nonce.into(),
                 challenge: challenge.into(),
                 redirect_uri: redirect_uri.into(),
@@ -180,6 +207,7 @@ async fn discovery(s: web::Data<IdpState>) -> HttpResponse {
         "token_endpoint": format!("{i}/token"),
         "jwks_uri": format!("{i}/jwks"),
         "end_session_endpoint": format!("{i}/session/end"),
+        "revocation_endpoint": format!("{i}/revoke"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "HS256"],
@@ -221,8 +249,10 @@ async fn token(
     if !basic_ok && !post_ok {
         return HttpResponse::Unauthorized().json(json!({ "error": "invalid_client" }));
     }
-    if form.get("grant_type").map(String::as_str) != Some("authorization_code") {
-        return oauth_error("unsupported_grant_type");
+    match form.get("grant_type").map(String::as_str) {
+        Some("authorization_code") => {}
+        Some("refresh_token") => return refresh(&s, &form).await,
+        _ => return oauth_error("unsupported_grant_type"),
     }
     let Some(grant) = form
         .get("code")
@@ -244,17 +274,71 @@ async fn token(
         .lock()
         .expect("issued")
         .extend([access.clone(), refresh.clone(), id_token.clone()]);
+    s.live_refresh_tokens
+        .lock()
+        .expect("rts")
+        .push(refresh.clone());
     HttpResponse::Ok().json(json!({
-        "access_token": access, "token_type": "Bearer", "expires_in": 300,
+        "access_token": access, "token_type": "Bearer",
+        "expires_in": s.login_expires_in.load(Ordering::SeqCst),
         "refresh_token": refresh, "id_token": id_token,
     }))
+}
+
+/// `grant_type=refresh_token` with rotation: each refresh token works once.
+async fn refresh(s: &IdpState, form: &HashMap<String, String>) -> HttpResponse {
+    s.refresh_calls.fetch_add(1, Ordering::SeqCst);
+    let delay = s.refresh_delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
+    if s.refuse_refresh.load(Ordering::SeqCst) {
+        return oauth_error("invalid_grant");
+    }
+    let presented = form.get("refresh_token").cloned().unwrap_or_default();
+    {
+        let mut live = s.live_refresh_tokens.lock().expect("rts");
+        match live.iter().position(|t| *t == presented) {
+            Some(i) => {
+                live.remove(i);
+            }
+            None => {
+                s.refresh_reuse.fetch_add(1, Ordering::SeqCst);
+                return oauth_error("invalid_grant");
+            }
+        }
+    }
+    let access = random("at");
+    let rotated = random("rt");
+    s.issued
+        .lock()
+        .expect("issued")
+        .extend([access.clone(), rotated.clone()]);
+    s.live_refresh_tokens
+        .lock()
+        .expect("rts")
+        .push(rotated.clone());
+    HttpResponse::Ok().json(json!({
+        "access_token": access, "token_type": "Bearer", "expires_in": 300, "refresh_token": rotated,
+    }))
+}
+
+async fn revoke(s: web::Data<IdpState>, form: web::Form<HashMap<String, String>>) -> HttpResponse {
+    if let Some(t) = form.get("token") {
+        s.revoked.lock().expect("revoked").push(t.clone());
+        s.live_refresh_tokens
+            .lock()
+            .expect("rts")
+            .retain(|x| x != t);
+    }
+    HttpResponse::Ok().finish()
 }
 
 fn id_token(s: &IdpState, g: &Grant) -> String {
     let t = now();
     let mut claims = json!({
         "iss": s.issuer, "sub": "user-42", "aud": CLIENT_ID, "iat": t, "exp": t + 300,
-        "nonce": g.nonce, "sid": "sid-1", "name": "Ada Lovelace", "email": "ada@example.test",
+        "nonce": g.nonce, "sid": g.sid, "name": "Ada Lovelace", "email": "ada@example.test",
     });
     match g.tweak {
         Tweak::WrongAud => claims["aud"] = json!("someone-else"),
@@ -303,6 +387,53 @@ fn id_token(s: &IdpState, g: &Grant) -> String {
         _ => sign(&s.key, &signing_input),
     };
     format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+impl TestIdp {
+    /// A back-channel logout token with these claims, signed by the IdP's key (`k1`), or by a key
+    /// the IdP never published when `forged`.
+    pub fn logout_token(&self, claims: Value, forged: bool) -> String {
+        let header = json!({ "alg": "RS256", "typ": "logout+jwt", "kid": "k1" });
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let key = if forged {
+            &self.state.other_key
+        } else {
+            &self.state.key
+        };
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sign(key, &input)))
+    }
+
+    /// The claims of a valid logout token for `sid` (and the test user).
+    pub fn logout_claims(&self, sid: Option<&str>, sub: Option<&str>) -> Value {
+        let mut c = json!({
+            "iss": self.state.issuer, "aud": CLIENT_ID, "iat": now(), "jti": random("jti"),
+            "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+        });
+        if let Some(sid) = sid {
+            c["sid"] = json!(sid);
+        }
+        if let Some(sub) = sub {
+            c["sub"] = json!(sub);
+        }
+        c
+    }
+
+    /// The access token the IdP issued last.
+    pub fn last_access_token(&self) -> String {
+        self.state
+            .issued
+            .lock()
+            .expect("issued")
+            .iter()
+            .rev()
+            .find(|t| t.starts_with("at-"))
+            .cloned()
+            .unwrap_or_default()
+    }
 }
 
 fn sign(key: &RsaPrivateKey, input: &str) -> Vec<u8> {

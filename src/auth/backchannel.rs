@@ -1,0 +1,72 @@
+//! `POST /auth/backchannel-logout`: OIDC Back-Channel Logout 1.0. The IdP posts a signed logout
+//! token; every session it names (by `sid`, else by `sub`) ends in the shared store, so every
+//! replica sees it. 200 on success; 400 with an OAuth-style JSON error otherwise.
+
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use crate::AppState;
+use crate::oidc::LOGOUT_TOKEN_MAX_AGE_SECS;
+
+#[derive(serde::Deserialize)]
+pub struct Form {
+    logout_token: Option<String>,
+}
+
+fn invalid(description: &str) -> HttpResponse {
+    HttpResponse::BadRequest()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "error": "invalid_request", "error_description": description }))
+}
+
+pub async fn backchannel_logout(
+    state: web::Data<AppState>,
+    form: Option<web::Form<Form>>,
+) -> HttpResponse {
+    let Some(token) = form
+        .and_then(|f| f.into_inner().logout_token)
+        .filter(|t| !t.is_empty())
+    else {
+        return invalid("missing logout_token");
+    };
+    let target = match state.oidc.validate_logout_token(&token).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(error = %e, "back-channel logout refused");
+            return invalid(&e.to_string());
+        }
+    };
+    let window = Duration::from_secs(u64::try_from(LOGOUT_TOKEN_MAX_AGE_SECS * 2).unwrap_or(1200));
+    match state.sessions.first_use_of_jti(&target.jti, window).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!("back-channel logout refused: replayed jti");
+            return invalid("replayed logout token (jti seen before)");
+        }
+        Err(e) => return store_down(&e),
+    }
+    // With a sid, end exactly that IdP session's sessions; with only a sub, all of the user's.
+    let (sid, sub) = match &target.sid {
+        Some(sid) => (Some(sid.as_str()), None),
+        None => (None, target.sub.as_deref()),
+    };
+    match state.sessions.end_matching(sid, sub).await {
+        Ok(ended) => {
+            tracing::info!(ended, "back-channel logout");
+            HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish()
+        }
+        Err(e) => store_down(&e),
+    }
+}
+
+fn store_down(e: &crate::session::StoreError) -> HttpResponse {
+    tracing::warn!(error = %e, "back-channel logout: session store unavailable");
+    HttpResponse::ServiceUnavailable()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "error": "temporarily_unavailable" }))
+}

@@ -1,0 +1,150 @@
+//! Access token refresh: exactly one refresh at the IdP per session, however many requests need
+//! it at once, on one replica or many.
+//!
+//! 1. In the process, one async gate per session: concurrent requests queue behind the first.
+//! 2. Across replicas, a short expiring lock in the store (`SET NX PX`, released by
+//!    compare-and-delete). A replica that does not get it waits, re-reading the session until the
+//!    lock holder has stored fresh tokens.
+//! 3. Whoever holds both re-reads the session from the store (not the cache) first: if another
+//!    request or replica already refreshed, there is nothing to do.
+//!
+//! The refresher is the only writer of an existing session and writes only under the lock, after
+//! that re-read, so a request that loaded the session earlier can never write old tokens back.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::{SESSION_KIND, Session, SessionManager, StoreError, crypto, now_unix};
+use crate::oidc::{OidcError, Provider};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    /// The IdP refused the refresh token (`invalid_grant`): the session has been ended.
+    #[error("the session's refresh token was refused; the session has ended")]
+    Ended,
+    /// The IdP could not be reached or failed: the session is kept for a later try.
+    #[error("token refresh failed: {0}")]
+    IdpUnavailable(String),
+    /// Another replica is refreshing and did not finish in time.
+    #[error("a token refresh is still in progress")]
+    Pending,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// In-process gates, one per session being refreshed.
+#[derive(Default)]
+pub(super) struct Gates(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+
+impl Gates {
+    fn gate(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            // Drop gates nobody holds or waits on.
+            map.retain(|_, g| Arc::strong_count(g) > 1);
+        }
+        map.entry(key.to_owned()).or_default().clone()
+    }
+}
+
+/// How often a replica waiting for another's refresh re-reads the session.
+const WAIT_POLL: Duration = Duration::from_millis(50);
+
+impl SessionManager {
+    /// True when the access token is expired or within the skew of expiring, and can be refreshed.
+    pub fn needs_refresh(&self, session: &Session) -> bool {
+        session.refresh_token.is_some()
+            && session
+                .access_expires_at
+                .is_some_and(|t| t - super::secs(self.refresh_skew) <= now_unix())
+    }
+
+    /// Returns the session with a usable access token, refreshing it first when needed.
+    pub async fn ensure_fresh(
+        &self,
+        id: &str,
+        session: Arc<Session>,
+        oidc: &Provider,
+    ) -> Result<Arc<Session>, RefreshError> {
+        if !self.needs_refresh(&session) {
+            return Ok(session);
+        }
+        let key = crypto::storage_key(SESSION_KIND, id);
+        let gate = self.gates.gate(&key);
+        let _in_process = gate.lock().await;
+
+        let lock_key = format!("{key}:refresh-lock");
+        let owner = crypto::random_token();
+        let deadline = Instant::now() + self.refresh_lock_ttl;
+        loop {
+            // Whatever happened while we waited, the store has the truth.
+            let current = self
+                .load_by_id(id, &key)
+                .await?
+                .ok_or(RefreshError::Ended)?;
+            if !self.needs_refresh(&current) {
+                return Ok(current);
+            }
+            if self
+                .store
+                .put_if_absent(&lock_key, &owner, self.refresh_lock_ttl)
+                .await?
+            {
+                let result = self.refresh_locked(id, &key, oidc).await;
+                self.store.delete_if(&lock_key, &owner).await?;
+                return result;
+            }
+            if Instant::now() >= deadline {
+                return Err(RefreshError::Pending);
+            }
+            tokio::time::sleep(WAIT_POLL).await;
+        }
+    }
+
+    /// Refreshes while holding the store lock.
+    async fn refresh_locked(
+        &self,
+        id: &str,
+        key: &str,
+        oidc: &Provider,
+    ) -> Result<Arc<Session>, RefreshError> {
+        // Re-read under the lock: the previous holder may have finished just before we got it.
+        let current = self.load_by_id(id, key).await?.ok_or(RefreshError::Ended)?;
+        if !self.needs_refresh(&current) {
+            return Ok(current);
+        }
+        let Some(refresh_token) = current.refresh_token.as_deref() else {
+            return Ok(current);
+        };
+        match oidc.refresh(refresh_token).await {
+            Ok(tokens) => {
+                let now = now_unix();
+                let mut next = (*current).clone();
+                next.access_token = tokens.access_token;
+                if tokens.refresh_token.is_some() {
+                    next.refresh_token = tokens.refresh_token;
+                }
+                next.access_expires_at = tokens
+                    .access_expires_in
+                    .map(|d| now.saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)));
+                let next = Arc::new(next);
+                self.save(id, key, &next).await?;
+                tracing::info!(result = "success", "token refresh");
+                Ok(next)
+            }
+            Err(OidcError::InvalidGrant) => {
+                tracing::info!(
+                    result = "invalid_grant",
+                    "token refresh; ending the session"
+                );
+                self.end(id).await?;
+                Err(RefreshError::Ended)
+            }
+            Err(e) => {
+                tracing::warn!(result = "failure", error = %e, "token refresh; keeping the session");
+                Err(RefreshError::IdpUnavailable(e.to_string()))
+            }
+        }
+    }
+}

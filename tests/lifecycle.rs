@@ -1,0 +1,340 @@
+//! Token lifecycle: refresh exactly once under concurrency (one replica or two on one Redis),
+//! invalid_grant and IdP outages, logout with revocation, back-channel logout.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use common::*;
+use serde_json::{Value, json};
+
+const ROUTE: &str =
+    "[[routes]]\nprefix = \"/api\"\nupstream = \"UPSTREAM\"\ntoken = \"required\"\n";
+
+fn route(api: &Upstream) -> String {
+    ROUTE.replace("UPSTREAM", &api.url())
+}
+
+/// A signed-in browser whose access token already needs a refresh (5 s left, 30 s skew).
+async fn expiring_session(idp: &TestIdp, proxy: &Proxy) -> Browser {
+    idp.state.login_expires_in.store(5, Ordering::SeqCst);
+    let mut b = Browser::new();
+    assert_eq!(
+        login(&mut b, proxy, idp, Tweak::None, "/").await.status(),
+        302
+    );
+    b
+}
+
+/// `n` concurrent API calls with this browser's cookie; returns (status, bearer seen upstream).
+async fn concurrent_calls(b: &Browser, proxies: &[&Proxy], n: usize) -> Vec<(u16, String)> {
+    let cookie = format!("vestibule={}", b.cookies["vestibule"]);
+    let client = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let url = proxies[i % proxies.len()].url("/api/data");
+        let req = client
+            .get(url)
+            .header("cookie", cookie.clone())
+            .header("x-csrf", "1");
+        tasks.push(tokio::spawn(async move {
+            let res = req.send().await.expect("request");
+            let status = res.status().as_u16();
+            let body: Value = res.json().await.unwrap_or(Value::Null);
+            (
+                status,
+                body["headers"]["authorization"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.expect("join"));
+    }
+    out
+}
+
+fn assert_all_fresh(results: &[(u16, String)], idp: &TestIdp) {
+    let fresh = format!("Bearer {}", idp.last_access_token());
+    for (status, bearer) in results {
+        assert_eq!(*status, 200);
+        assert_eq!(bearer, &fresh, "every call carries the refreshed token");
+    }
+    assert_eq!(
+        idp.state.refresh_calls.load(Ordering::SeqCst),
+        1,
+        "exactly one refresh at the IdP"
+    );
+    assert_eq!(
+        idp.state.refresh_reuse.load(Ordering::SeqCst),
+        0,
+        "no rotated refresh token reused"
+    );
+}
+
+#[actix_web::test]
+async fn fifty_concurrent_calls_one_refresh_memory_store() {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &route(&api)).await;
+    let b = expiring_session(&idp, &proxy).await;
+    let results = concurrent_calls(&b, &[&proxy], 50).await;
+    assert_eq!(results.len(), 50);
+    assert_all_fresh(&results, &idp);
+}
+
+#[actix_web::test]
+async fn fifty_concurrent_calls_one_refresh_across_two_replicas_on_redis() {
+    let redis = RedisServer::start();
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let a = Proxy::start_with(&idp.state.issuer, Store::Redis(&redis), &route(&api)).await;
+    let b_replica = Proxy::start_with(&idp.state.issuer, Store::Redis(&redis), &route(&api)).await;
+    let b = expiring_session(&idp, &a).await;
+    // Warm both replicas' caches with the old token, so both want to refresh.
+    assert_eq!(b.cookies.len(), 2);
+    let results = concurrent_calls(&b, &[&a, &b_replica], 50).await;
+    assert_all_fresh(&results, &idp);
+    // Later calls on either replica use the stored fresh token, without refreshing again.
+    let results = concurrent_calls(&b, &[&a, &b_replica], 10).await;
+    assert_all_fresh(&results, &idp);
+}
+
+#[actix_web::test]
+async fn slow_refresh_still_one_refresh_and_everyone_waits_for_it() {
+    let redis = RedisServer::start();
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let a = Proxy::start_with(&idp.state.issuer, Store::Redis(&redis), &route(&api)).await;
+    let b_replica = Proxy::start_with(&idp.state.issuer, Store::Redis(&redis), &route(&api)).await;
+    let b = expiring_session(&idp, &a).await;
+    idp.state.refresh_delay_ms.store(1500, Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    let results = concurrent_calls(&b, &[&a, &b_replica], 20).await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "the calls waited for the refresh"
+    );
+    assert_all_fresh(&results, &idp);
+}
+
+#[actix_web::test]
+async fn invalid_grant_ends_the_session() {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &route(&api)).await;
+    let mut b = expiring_session(&idp, &proxy).await;
+    idp.state.refuse_refresh.store(true, Ordering::SeqCst);
+    let res = b
+        .get_with(&proxy.url("/api/data"), &[("x-csrf", "1")])
+        .await;
+    assert_eq!(res.status(), 401);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"], "unauthenticated");
+    assert_eq!(api.hit_count(), 0, "nothing forwarded");
+    assert_eq!(b.session(&proxy).await.status(), 401, "the session is gone");
+}
+
+#[actix_web::test]
+async fn idp_down_gives_503_and_keeps_the_session() {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &route(&api)).await;
+    let mut b = expiring_session(&idp, &proxy).await;
+    idp.stop().await;
+    let res = b
+        .get_with(&proxy.url("/api/data"), &[("x-csrf", "1")])
+        .await;
+    assert_eq!(res.status(), 503);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"], "idp_unavailable");
+    assert_eq!(
+        b.session(&proxy).await.status(),
+        200,
+        "the session is kept for a later try"
+    );
+    assert_eq!(api.hit_count(), 0);
+}
+
+#[actix_web::test]
+async fn logout_revokes_the_refresh_token() {
+    let idp = TestIdp::start().await;
+    let proxy = Proxy::start(&idp, Store::Memory).await;
+    let mut b = Browser::new();
+    assert_eq!(
+        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
+        302
+    );
+    let refresh_token = idp.state.issued.lock().expect("issued")[1].clone();
+    assert!(refresh_token.starts_with("rt-"));
+    let info: Value = b.session(&proxy).await.json().await.expect("json");
+    let res = b
+        .get(&proxy.url(info["logout_url"].as_str().expect("logout_url")))
+        .await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(
+        *idp.state.revoked.lock().expect("revoked"),
+        vec![refresh_token]
+    );
+    assert_eq!(b.session(&proxy).await.status(), 401);
+}
+
+async fn post_logout_token(proxy: &Proxy, token: Option<&str>) -> reqwest::Response {
+    let client = reqwest::Client::new();
+    let mut req = client.post(proxy.url("/auth/backchannel-logout"));
+    if let Some(t) = token {
+        req = req.form(&[("logout_token", t)]);
+    }
+    req.send().await.expect("request")
+}
+
+async fn sid_of(b: &mut Browser, proxy: &Proxy) -> String {
+    let info: Value = b.session(proxy).await.json().await.expect("json");
+    info["claims"]["sid"]
+        .as_str()
+        .expect("sid claim")
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn backchannel_logout_ends_matching_sessions_on_every_replica() {
+    let redis = RedisServer::start();
+    let idp = TestIdp::start().await;
+    let a = Proxy::start_with(
+        &idp.state.issuer,
+        Store::Redis(&redis),
+        "cache_ttl = \"0s\"\n",
+    )
+    .await;
+    let other = Proxy::start_with(
+        &idp.state.issuer,
+        Store::Redis(&redis),
+        "cache_ttl = \"0s\"\n",
+    )
+    .await;
+    let mut first = Browser::new();
+    let mut second = Browser::new();
+    assert_eq!(
+        login(&mut first, &a, &idp, Tweak::None, "/").await.status(),
+        302
+    );
+    assert_eq!(
+        login(&mut second, &a, &idp, Tweak::None, "/")
+            .await
+            .status(),
+        302
+    );
+    let sid = sid_of(&mut first, &a).await;
+
+    // By sid: only that IdP session ends, seen by the other replica too.
+    let token = idp.logout_token(idp.logout_claims(Some(&sid), Some("user-42")), false);
+    let res = post_logout_token(&other, Some(&token)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(first.session(&a).await.status(), 401);
+    assert_eq!(first.session(&other).await.status(), 401);
+    assert_eq!(
+        second.session(&a).await.status(),
+        200,
+        "another IdP session of the user stays"
+    );
+
+    // Replay of the same token: refused.
+    let res = post_logout_token(&a, Some(&token)).await;
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_request");
+
+    // By sub only: every session of the user ends.
+    let token = idp.logout_token(idp.logout_claims(None, Some("user-42")), false);
+    assert_eq!(post_logout_token(&a, Some(&token)).await.status(), 200);
+    assert_eq!(second.session(&other).await.status(), 401);
+}
+
+#[actix_web::test]
+async fn bad_logout_tokens_are_refused_and_sessions_stay() {
+    let idp = TestIdp::start().await;
+    let proxy = Proxy::start(&idp, Store::Memory).await;
+    let mut b = Browser::new();
+    assert_eq!(
+        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
+        302
+    );
+    let sid = sid_of(&mut b, &proxy).await;
+    let valid = || idp.logout_claims(Some(&sid), Some("user-42"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs() as i64;
+
+    let mut cases: Vec<(&str, String)> = Vec::new();
+    cases.push(("wrong signature", idp.logout_token(valid(), true)));
+    let mut c = valid();
+    c["aud"] = json!("another-client");
+    cases.push(("wrong aud", idp.logout_token(c, false)));
+    let mut c = valid();
+    c["iss"] = json!("http://evil.example");
+    cases.push(("wrong iss", idp.logout_token(c, false)));
+    let mut c = valid();
+    c["iat"] = json!(now - 3600);
+    cases.push(("stale iat", idp.logout_token(c, false)));
+    let mut c = valid();
+    c.as_object_mut().expect("object").remove("iat");
+    cases.push(("no iat", idp.logout_token(c, false)));
+    let mut c = valid();
+    c["exp"] = json!(now - 10);
+    cases.push(("expired", idp.logout_token(c, false)));
+    let mut c = valid();
+    c.as_object_mut().expect("object").remove("events");
+    cases.push(("missing events", idp.logout_token(c, false)));
+    let mut c = valid();
+    c["events"] = json!({ "http://schemas.openid.net/event/other": {} });
+    cases.push(("wrong event", idp.logout_token(c, false)));
+    let mut c = valid();
+    c["nonce"] = json!("n");
+    cases.push(("with nonce", idp.logout_token(c, false)));
+    let mut c = valid();
+    c.as_object_mut().expect("object").remove("jti");
+    cases.push(("no jti", idp.logout_token(c, false)));
+    cases.push((
+        "neither sid nor sub",
+        idp.logout_token(idp.logout_claims(None, None), false),
+    ));
+    let valid_token = idp.logout_token(valid(), false);
+    let mut parts: Vec<&str> = valid_token.split('.').collect();
+    let none_header = base64_url(r#"{"alg":"none","typ":"logout+jwt"}"#);
+    parts[0] = &none_header;
+    cases.push(("alg none", format!("{}.{}.", parts[0], parts[1])));
+    cases.push(("garbage", "not-a-jwt".to_owned()));
+
+    for (name, token) in &cases {
+        let res = post_logout_token(&proxy, Some(token)).await;
+        assert_eq!(res.status(), 400, "{name}");
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["error"], "invalid_request", "{name}");
+        assert_eq!(
+            b.session(&proxy).await.status(),
+            200,
+            "the session stays after: {name}"
+        );
+    }
+    assert_eq!(
+        post_logout_token(&proxy, None).await.status(),
+        400,
+        "missing logout_token"
+    );
+    // And the valid one works.
+    assert_eq!(
+        post_logout_token(&proxy, Some(&valid_token)).await.status(),
+        200
+    );
+    assert_eq!(b.session(&proxy).await.status(), 401);
+}
+
+fn base64_url(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+}
