@@ -51,13 +51,13 @@ export async function startRedis() {
 }
 
 /** Starts the Vestibule binary; `port` lets a restart come back on the same origin. */
-export async function startProxy({ issuer, store = 'memory', redisUrl, port, apiPort }) {
+export async function startProxy({ issuer, store = 'memory', redisUrl, port, apiPort, sessionExtra = '' }) {
   port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'vestibule-e2e-'));
   const config = join(dir, 'vestibule.toml');
-  const session = store === 'redis'
+  const session = (store === 'redis'
     ? `[session]\nstore = "redis"\nredis_url = "${redisUrl}"\n`
-    : '[session]\nstore = "memory"\n';
+    : '[session]\nstore = "memory"\n') + sessionExtra;
   writeFileSync(config, `[server]\nlisten = "127.0.0.1:${port}"\npublic_url = "http://127.0.0.1:${port}"\n`
     + `[oidc]\nissuer = "${issuer}"\nclient_id = "${CLIENT_ID}"\nscopes = ["openid", "profile", "email"]\n`
     + session

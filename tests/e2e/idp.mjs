@@ -10,8 +10,12 @@ export const CLIENT_ID = 'vestibule';
 export const CLIENT_SECRET = 'dev-secret-change-me';
 
 /** Starts the IdP; resolves to { issuer, provider, close() }. */
-export async function startIdp({ host = '127.0.0.2', port = 9100, proxyOrigins = ['http://127.0.0.1:8080'] } = {}) {
+export async function startIdp({
+  host = '127.0.0.2', port = 9100, proxyOrigins = ['http://127.0.0.1:8080'], accessTokenTtl = 3600,
+} = {}) {
   const issuer = `http://${host}:${port}`;
+  // What the tests check: refreshes granted, and refresh errors (a reused rotated token is one).
+  const counts = { refresh: 0, refreshErrors: 0, backchannelSent: 0, backchannelErrors: 0 };
   const provider = new Provider(issuer, {
     clients: [{
       client_id: CLIENT_ID,
@@ -21,6 +25,9 @@ export async function startIdp({ host = '127.0.0.2', port = 9100, proxyOrigins =
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
+      // Back-channel logout: the IdP tells Vestibule when the user's IdP session ends.
+      backchannel_logout_uri: `${proxyOrigins[0]}/auth/backchannel-logout`,
+      backchannel_logout_session_required: true,
     }, {
       // The demo API: a resource server that only introspects tokens.
       client_id: 'demo-api',
@@ -43,15 +50,31 @@ export async function startIdp({ host = '127.0.0.2', port = 9100, proxyOrigins =
         },
       };
     },
+    // A refresh token for every code grant (no offline_access/prompt=consent dance), rotated on
+    // every use: reusing an old one makes oidc-provider revoke the whole grant.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
     features: {
+      backchannelLogout: { enabled: true },
       devInteractions: { enabled: true },
       rpInitiatedLogout: { enabled: true },
       revocation: { enabled: true },
       introspection: { enabled: true },
     },
     cookies: { keys: ['vestibule-demo-idp-cookie-key'] },
-    ttl: { AccessToken: 3600, IdToken: 3600, Session: 3600, Interaction: 600, Grant: 3600 },
+    // oidc-provider refuses outgoing calls (back-channel logout) to special-use addresses such as
+    // 127.0.0.1 as SSRF protection. Here everything lives on loopback by design, so its guard
+    // (the request's dispatcher) is dropped. Never do this for a real deployment.
+    fetch: (url, options) => {
+      const { dispatcher: _loopbackGuard, ...rest } = options;
+      return globalThis.fetch(url, rest);
+    },
+    ttl: { AccessToken: accessTokenTtl, IdToken: 3600, Session: 3600, Interaction: 600, Grant: 3600, RefreshToken: 3600 },
   });
+  provider.on('grant.success', (ctx) => { if (ctx.oidc.params?.grant_type === 'refresh_token') counts.refresh += 1; });
+  provider.on('grant.error', (ctx) => { if (ctx.oidc.params?.grant_type === 'refresh_token') counts.refreshErrors += 1; });
+  provider.on('backchannel.success', () => { counts.backchannelSent += 1; });
+  provider.on('backchannel.error', (_ctx, err) => { counts.backchannelErrors += 1; counts.lastBackchannelError = String(err?.message ?? err); });
   provider.proxy = false;
   const server = provider.listen(port, host);
   await new Promise((resolve, reject) => {
@@ -61,6 +84,7 @@ export async function startIdp({ host = '127.0.0.2', port = 9100, proxyOrigins =
   return {
     issuer,
     provider,
+    counts,
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
   };
 }
