@@ -81,6 +81,10 @@ pub struct OidcConfig {
     /// Timeout of every request to the IdP.
     #[serde(default = "default_http_timeout", with = "humantime_serde")]
     pub http_timeout: Duration,
+    /// Where the browser lands after logout: `post_logout_redirect_uri` = `public_url` + this
+    /// path (register it at the IdP), or the path itself when the IdP has no end-session endpoint.
+    #[serde(default = "default_post_logout_path")]
+    pub post_logout_path: String,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
@@ -180,6 +184,9 @@ fn default_csrf_header() -> String {
 fn default_scopes() -> Vec<String> {
     vec!["openid".into()]
 }
+fn default_post_logout_path() -> String {
+    "/".into()
+}
 fn default_http_timeout() -> Duration {
     Duration::from_secs(10)
 }
@@ -261,6 +268,14 @@ impl Config {
             return Err((
                 "oidc.scopes",
                 "expected a list that contains \"openid\"".into(),
+            ));
+        }
+        if crate::auth::return_to::sanitize(Some(&self.oidc.post_logout_path))
+            != self.oidc.post_logout_path
+        {
+            return Err((
+                "oidc.post_logout_path",
+                "expected a same-origin path such as \"/\" or \"/signed-out\"".into(),
             ));
         }
         let prefix = &self.server.auth_prefix;

@@ -272,7 +272,9 @@ async fn logout_needs_the_session_logout_token() {
         loc.starts_with(&format!("{}/session/end?", idp.state.issuer)),
         "{loc}"
     );
-    assert!(loc.contains("id_token_hint=") && loc.contains("post_logout_redirect_uri="));
+    assert!(loc.contains("id_token_hint="));
+    let expected = format!("post_logout_redirect_uri={}", urlencode(&proxy.url("/")));
+    assert!(loc.contains(&expected), "{loc}");
     assert!(!b.cookies.contains_key("vestibule"), "cookie cleared");
     assert_signed_out(&mut b, &proxy).await;
 }

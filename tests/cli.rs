@@ -88,6 +88,13 @@ fn bad_values_are_named() {
             base.replace("store = \"memory\"", "store = \"mongo\""),
             "session.store",
         ),
+        (
+            base.replace(
+                "scopes =",
+                "post_logout_path = \"https://evil.example/\"\nscopes =",
+            ),
+            "oidc.post_logout_path",
+        ),
     ] {
         let (code, out) = check_config(&broken, &[]);
         assert_eq!(code, 2, "{key}: {out}");

@@ -35,7 +35,8 @@ pub async fn logout(
     } else {
         tracing::info!("logout");
     }
-    let post_logout = format!("{}/", state.config.origin());
+    let path = &state.config.oidc.post_logout_path;
+    let post_logout = format!("{}{path}", state.config.origin());
     let target = match state.oidc.end_session_endpoint() {
         Some(mut url) => {
             url.query_pairs_mut()
@@ -44,7 +45,7 @@ pub async fn logout(
                 .append_pair("client_id", &state.config.oidc.client_id);
             url.to_string()
         }
-        None => "/".to_owned(),
+        None => path.clone(),
     };
     Ok(redirect(target)
         .cookie(state.sessions.clear_session_cookie())
