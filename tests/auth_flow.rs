@@ -34,18 +34,8 @@ async fn happy_path(store: Store<'_>) -> (Browser, Proxy, TestIdp) {
             .starts_with(&format!("{}/authorize?", idp.state.issuer))
     );
 
-    let code = idp.issue_code(
-        &start.nonce,
-        &start.challenge,
-        &start.redirect_uri,
-        Tweak::None,
-    );
-    let res = b
-        .get(&callback_url(
-            &proxy,
-            &[("code", &code), ("state", &start.state)],
-        ))
-        .await;
+    let code = start.code(&idp, Tweak::None);
+    let res = call_back(&mut b, &proxy, &code, &start.state).await;
     assert_eq!(res.status(), 302);
     assert_eq!(
         res.headers()["location"],
@@ -125,11 +115,7 @@ async fn session_survives_proxy_restart_with_redis() {
     let redis = RedisServer::start();
     let idp = TestIdp::start().await;
     let first = Proxy::start(&idp, Store::Redis(&redis)).await;
-    let mut b = Browser::new();
-    assert_eq!(
-        login(&mut b, &first, &idp, Tweak::None, "/").await.status(),
-        302
-    );
+    let mut b = signed_in(&first, &idp).await;
     assert_eq!(b.session(&first).await.status(), 200);
     first.stop().await;
     let second = Proxy::start(&idp, Store::Redis(&redis)).await;
@@ -144,11 +130,7 @@ async fn session_survives_proxy_restart_with_redis() {
 async fn session_endpoint_needs_csrf_header() {
     let idp = TestIdp::start().await;
     let proxy = Proxy::start(&idp, Store::Memory).await;
-    let mut b = Browser::new();
-    assert_eq!(
-        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
-        302
-    );
+    let mut b = signed_in(&proxy, &idp).await;
     for headers in [vec![], vec![("x-csrf", "0")], vec![("x-csrf", "yes")]] {
         let res = b.get_with(&proxy.url("/auth/session"), &headers).await;
         assert_eq!(res.status(), 403, "{headers:?}");
@@ -167,13 +149,8 @@ async fn several_tabs_log_in_at_once() {
     assert_ne!(tab1.state, tab2.state);
     // Finish in reverse order: each tab's login stays valid.
     for (tab, dest) in [(&tab2, "/two"), (&tab1, "/one")] {
-        let code = idp.issue_code(&tab.nonce, &tab.challenge, &tab.redirect_uri, Tweak::None);
-        let res = b
-            .get(&callback_url(
-                &proxy,
-                &[("code", &code), ("state", &tab.state)],
-            ))
-            .await;
+        let code = tab.code(&idp, Tweak::None);
+        let res = call_back(&mut b, &proxy, &code, &tab.state).await;
         assert_eq!(res.status(), 302);
         assert_eq!(res.headers()["location"], dest);
     }
@@ -184,11 +161,7 @@ async fn several_tabs_log_in_at_once() {
 async fn each_login_mints_a_new_session_id() {
     let idp = TestIdp::start().await;
     let proxy = Proxy::start(&idp, Store::Memory).await;
-    let mut b = Browser::new();
-    assert_eq!(
-        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
-        302
-    );
+    let mut b = signed_in(&proxy, &idp).await;
     let first = b.cookies["vestibule"].clone();
     assert_eq!(
         login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
@@ -245,11 +218,7 @@ async fn id_token_signed_by_rotated_key_is_accepted_after_jwks_refetch() {
 async fn logout_needs_the_session_logout_token() {
     let idp = TestIdp::start().await;
     let proxy = Proxy::start(&idp, Store::Memory).await;
-    let mut b = Browser::new();
-    assert_eq!(
-        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
-        302
-    );
+    let mut b = signed_in(&proxy, &idp).await;
     let info: Value = b.session(&proxy).await.json().await.expect("json");
     let logout_url = info["logout_url"].as_str().expect("logout_url").to_owned();
 
@@ -333,12 +302,7 @@ async fn state_faults_are_refused() {
     // Forged state.
     let mut b = Browser::new();
     let start = start_login(&mut b, &proxy, "/").await;
-    let code = idp.issue_code(
-        &start.nonce,
-        &start.challenge,
-        &start.redirect_uri,
-        Tweak::None,
-    );
+    let code = start.code(&idp, Tweak::None);
     let res = b
         .get(&callback_url(
             &proxy,
@@ -350,12 +314,7 @@ async fn state_faults_are_refused() {
     // Replayed state: the first use works, the second is refused and creates nothing.
     let mut b = Browser::new();
     let start = start_login(&mut b, &proxy, "/").await;
-    let code = idp.issue_code(
-        &start.nonce,
-        &start.challenge,
-        &start.redirect_uri,
-        Tweak::None,
-    );
+    let code = start.code(&idp, Tweak::None);
     let url = callback_url(&proxy, &[("code", &code), ("state", &start.state)]);
     assert_eq!(b.get(&url).await.status(), 302);
     let mut replayer = Browser::new();
@@ -367,38 +326,18 @@ async fn state_faults_are_refused() {
     // Callback with no login in progress in this browser.
     let mut victim = Browser::new();
     let start = start_login(&mut victim, &proxy, "/").await;
-    let code = idp.issue_code(
-        &start.nonce,
-        &start.challenge,
-        &start.redirect_uri,
-        Tweak::None,
-    );
+    let code = start.code(&idp, Tweak::None);
     let mut fresh = Browser::new();
-    let res = fresh
-        .get(&callback_url(
-            &proxy,
-            &[("code", &code), ("state", &start.state)],
-        ))
-        .await;
+    let res = call_back(&mut fresh, &proxy, &code, &start.state).await;
     assert_refused(&mut fresh, &proxy, res, "no_login_in_progress").await;
 
     // The state of a login started in another browser (login CSRF / session swap).
     let mut attacker = Browser::new();
     let start = start_login(&mut attacker, &proxy, "/").await;
-    let code = idp.issue_code(
-        &start.nonce,
-        &start.challenge,
-        &start.redirect_uri,
-        Tweak::None,
-    );
+    let code = start.code(&idp, Tweak::None);
     let mut victim = Browser::new();
     let _ = start_login(&mut victim, &proxy, "/").await;
-    let res = victim
-        .get(&callback_url(
-            &proxy,
-            &[("code", &code), ("state", &start.state)],
-        ))
-        .await;
+    let res = call_back(&mut victim, &proxy, &code, &start.state).await;
     assert_refused(&mut victim, &proxy, res, "state_from_other_browser").await;
 
     // No state at all.
@@ -450,7 +389,7 @@ async fn callback_parameter_faults_are_refused() {
     for iss_param in [Some("http://evil.example"), None] {
         let mut b = Browser::new();
         let s = start_login(&mut b, &proxy, "/").await;
-        let code = idp.issue_code(&s.nonce, &s.challenge, &s.redirect_uri, Tweak::None);
+        let code = s.code(&idp, Tweak::None);
         let mut params = vec![("code", code.as_str()), ("state", s.state.as_str())];
         if let Some(i) = iss_param {
             params.push(("iss", i));
@@ -489,7 +428,7 @@ async fn callback_parameter_faults_are_refused() {
     // And the right iss works.
     let mut b = Browser::new();
     let s = start_login(&mut b, &proxy, "/x").await;
-    let code = idp.issue_code(&s.nonce, &s.challenge, &s.redirect_uri, Tweak::None);
+    let code = s.code(&idp, Tweak::None);
     let res = b
         .get(&callback_url(
             &proxy,

@@ -181,18 +181,8 @@ async fn trace_logs_hold_no_secrets() {
     proxy.wait_ready().await;
     let mut b = Browser::new();
     let start = start_login(&mut b, &proxy, "/").await;
-    let code = idp.issue_code(
-        &start.nonce,
-        &start.challenge,
-        &start.redirect_uri,
-        Tweak::None,
-    );
-    let res = b
-        .get(&callback_url(
-            &proxy,
-            &[("code", &code), ("state", &start.state)],
-        ))
-        .await;
+    let code = start.code(&idp, Tweak::None);
+    let res = call_back(&mut b, &proxy, &code, &start.state).await;
     assert_eq!(res.status(), 302);
     let info: serde_json::Value = b.session(&proxy).await.json().await.expect("json");
     let logout_url = info["logout_url"].as_str().expect("logout_url").to_owned();

@@ -76,11 +76,7 @@ async fn redis_down_means_503_not_401_and_service_recovers() {
         "cache_ttl = \"0s\"\n",
     )
     .await;
-    let mut b = Browser::new();
-    assert_eq!(
-        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
-        302
-    );
+    let mut b = signed_in(&proxy, &idp).await;
     assert_eq!(b.session(&proxy).await.status(), 200);
 
     // The test Redis keeps no data on disk (--save ""), so this checks the outage behaviour and
@@ -117,11 +113,7 @@ async fn idle_timeout_ends_an_unused_session() {
     let idp = TestIdp::start().await;
     let proxy =
         Proxy::start_with(&idp.state.issuer, Store::Memory, "idle_timeout = \"1s\"\n").await;
-    let mut b = Browser::new();
-    assert_eq!(
-        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
-        302
-    );
+    let mut b = signed_in(&proxy, &idp).await;
     assert_eq!(b.session(&proxy).await.status(), 200);
     // Passing time is the point of this test, so it sleeps past the timeout.
     tokio::time::sleep(Duration::from_millis(1300)).await;
@@ -137,11 +129,7 @@ async fn absolute_timeout_is_not_extended_by_use() {
         "idle_timeout = \"1h\"\nabsolute_timeout = \"2s\"\n",
     )
     .await;
-    let mut b = Browser::new();
-    assert_eq!(
-        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
-        302
-    );
+    let mut b = signed_in(&proxy, &idp).await;
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut ended = false;
     while Instant::now() < deadline {
@@ -163,11 +151,7 @@ async fn session_cache_logout_is_immediate_here_and_within_cache_ttl_elsewhere()
     let idp = TestIdp::start().await;
     let a = Proxy::start(&idp, Store::Redis(&redis)).await;
     let b_replica = Proxy::start(&idp, Store::Redis(&redis)).await;
-    let mut b = Browser::new();
-    assert_eq!(
-        login(&mut b, &a, &idp, Tweak::None, "/").await.status(),
-        302
-    );
+    let mut b = signed_in(&a, &idp).await;
     assert_eq!(b.session(&a).await.status(), 200);
     assert_eq!(
         b.session(&b_replica).await.status(),

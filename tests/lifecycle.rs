@@ -94,9 +94,10 @@ async fn fifty_concurrent_calls_one_refresh_across_two_replicas_on_redis() {
     let api = Upstream::start().await;
     let a = Proxy::start_with(&idp.state.issuer, Store::Redis(&redis), &route(&api)).await;
     let b_replica = Proxy::start_with(&idp.state.issuer, Store::Redis(&redis), &route(&api)).await;
-    let b = expiring_session(&idp, &a).await;
-    // Warm both replicas' caches with the old token, so both want to refresh.
-    assert_eq!(b.cookies.len(), 2);
+    let mut b = expiring_session(&idp, &a).await;
+    // Both replicas load (and cache) the session with its expiring token, so both want to refresh.
+    assert_eq!(b.session(&a).await.status(), 200);
+    assert_eq!(b.session(&b_replica).await.status(), 200);
     let results = concurrent_calls(&b, &[&a, &b_replica], 50).await;
     assert_all_fresh(&results, &idp);
     // Later calls on either replica use the stored fresh token, without refreshing again.
@@ -164,11 +165,7 @@ async fn idp_down_gives_503_and_keeps_the_session() {
 async fn logout_revokes_the_refresh_token() {
     let idp = TestIdp::start().await;
     let proxy = Proxy::start(&idp, Store::Memory).await;
-    let mut b = Browser::new();
-    assert_eq!(
-        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
-        302
-    );
+    let mut b = signed_in(&proxy, &idp).await;
     let refresh_token = idp.state.issued.lock().expect("issued")[1].clone();
     assert!(refresh_token.starts_with("rt-"));
     let info: Value = b.session(&proxy).await.json().await.expect("json");
@@ -258,11 +255,7 @@ async fn backchannel_logout_ends_matching_sessions_on_every_replica() {
 async fn bad_logout_tokens_are_refused_and_sessions_stay() {
     let idp = TestIdp::start().await;
     let proxy = Proxy::start(&idp, Store::Memory).await;
-    let mut b = Browser::new();
-    assert_eq!(
-        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
-        302
-    );
+    let mut b = signed_in(&proxy, &idp).await;
     let sid = sid_of(&mut b, &proxy).await;
     let valid = || idp.logout_claims(Some(&sid), Some("user-42"));
     let now = std::time::SystemTime::now()

@@ -31,11 +31,7 @@ async fn setup() -> (TestIdp, Upstream, Proxy, Browser) {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
     let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &routes(&api, "")).await;
-    let mut b = Browser::new();
-    assert_eq!(
-        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
-        302
-    );
+    let b = signed_in(&proxy, &idp).await;
     (idp, api, proxy, b)
 }
 
@@ -281,11 +277,7 @@ async fn upstream_failures_are_json_502_504_and_store_down_503() {
     // No session cache: the store outage must show on the very next call.
     let config = format!("cache_ttl = \"0s\"\n{}", routes(&api, &extra));
     let proxy = Proxy::start_with(&idp.state.issuer, Store::Redis(&redis), &config).await;
-    let mut b = Browser::new();
-    assert_eq!(
-        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
-        302
-    );
+    let mut b = signed_in(&proxy, &idp).await;
 
     let res = api_get(&mut b, &proxy, "/dead/x", &[]).await;
     assert_eq!(res.status(), 502);
@@ -330,11 +322,7 @@ async fn upstream_down_is_502_and_proxy_stays_up() {
     let idp = TestIdp::start().await;
     let api = Upstream::start_with(false).await;
     let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &routes(&api, "")).await;
-    let mut b = Browser::new();
-    assert_eq!(
-        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
-        302
-    );
+    let mut b = signed_in(&proxy, &idp).await;
     assert_eq!(api_get(&mut b, &proxy, "/api/a", &[]).await.status(), 200);
     api.stop().await;
     assert_eq!(api_get(&mut b, &proxy, "/api/a", &[]).await.status(), 502);

@@ -205,6 +205,24 @@ pub struct LoginStart {
     pub location: Url,
 }
 
+impl LoginStart {
+    /// The IdP issues a code for this login, as if the user had signed in there.
+    pub fn code(&self, idp: &TestIdp, tweak: Tweak) -> String {
+        idp.issue_code(&self.nonce, &self.challenge, &self.redirect_uri, tweak)
+    }
+}
+
+/// The IdP's redirect back: `GET /auth/callback?code=…&state=…`.
+pub async fn call_back(
+    b: &mut Browser,
+    proxy: &Proxy,
+    code: &str,
+    state: &str,
+) -> reqwest::Response {
+    b.get(&callback_url(proxy, &[("code", code), ("state", state)]))
+        .await
+}
+
 pub async fn start_login(b: &mut Browser, proxy: &Proxy, return_to: &str) -> LoginStart {
     let url = format!(
         "{}?return_to={}",
@@ -245,10 +263,14 @@ pub async fn login(
     return_to: &str,
 ) -> reqwest::Response {
     let start = start_login(b, proxy, return_to).await;
-    let code = idp.issue_code(&start.nonce, &start.challenge, &start.redirect_uri, tweak);
-    b.get(&callback_url(
-        proxy,
-        &[("code", &code), ("state", &start.state)],
-    ))
-    .await
+    let code = start.code(idp, tweak);
+    call_back(b, proxy, &code, &start.state).await
+}
+
+/// A new browser, signed in through the whole flow.
+pub async fn signed_in(proxy: &Proxy, idp: &TestIdp) -> Browser {
+    let mut b = Browser::new();
+    let res = login(&mut b, proxy, idp, Tweak::None, "/").await;
+    assert_eq!(res.status(), 302, "login completes");
+    b
 }
