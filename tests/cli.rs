@@ -154,13 +154,22 @@ impl Drop for Child {
 #[actix_web::test]
 async fn trace_logs_hold_no_secrets() {
     let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    // The login's access token is nearly expired, so the API call below refreshes it too.
+    idp.state
+        .login_expires_in
+        .store(5, std::sync::atomic::Ordering::SeqCst);
+    let routes = format!(
+        "[[routes]]\nprefix = \"/api\"\nupstream = \"{}\"\n",
+        api.url()
+    );
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("port")
         .port();
     let path = temp_file(
         "toml",
-        &config_toml(port, &idp.state.issuer, &Store::Memory, ""),
+        &config_toml(port, &idp.state.issuer, &Store::Memory, &routes),
     );
     let log_path = std::env::temp_dir().join(format!(
         "vestibule-log-{}.txt",
@@ -184,6 +193,15 @@ async fn trace_logs_hold_no_secrets() {
     let code = start.code(&idp, Tweak::None);
     let res = call_back(&mut b, &proxy, &code, &start.state).await;
     assert_eq!(res.status(), 302);
+    let api_call = b.get_with(&proxy.url("/api/x"), &[("x-csrf", "1")]).await;
+    assert_eq!(api_call.status(), 200);
+    assert_eq!(
+        idp.state
+            .refresh_calls
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the API call refreshed"
+    );
     let info: serde_json::Value = b.session(&proxy).await.json().await.expect("json");
     let logout_url = info["logout_url"].as_str().expect("logout_url").to_owned();
     let logout_token = logout_url
@@ -200,7 +218,7 @@ async fn trace_logs_hold_no_secrets() {
     let _ = std::fs::remove_file(&log_path);
     let _ = std::fs::remove_file(&path);
     assert!(
-        logs.contains("login callback"),
+        logs.contains("login callback") && logs.contains("token refresh"),
         "the logs are there: {logs}"
     );
     assert!(logs.lines().count() > 5);
