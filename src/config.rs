@@ -37,6 +37,25 @@ pub struct Config {
     pub routes: Vec<RouteConfig>,
     #[serde(default)]
     pub spa: SpaConfig,
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetryConfig {
+    #[serde(default)]
+    pub format: LogFormat,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -52,6 +71,17 @@ pub struct ServerConfig {
     /// Anti-CSRF header name; its value must be `1`.
     #[serde(default = "default_csrf_header")]
     pub csrf_header: String,
+    /// A second address serving only `/metrics`, `/healthz` and `/readyz` (then `/metrics` is not
+    /// served on `listen`).
+    pub admin_listen: Option<SocketAddr>,
+    /// On SIGTERM/SIGINT, `/readyz` turns 503 at once; new connections are still accepted for
+    /// this long (so load balancers notice), then the listener closes.
+    #[serde(default = "default_shutdown_delay", with = "humantime_serde")]
+    pub shutdown_delay: Duration,
+    /// After the listener closes, in-flight requests (long streams included) get this long to
+    /// finish before the process exits.
+    #[serde(default = "default_shutdown_grace", with = "humantime_serde")]
+    pub shutdown_grace: Duration,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
@@ -183,6 +213,12 @@ fn default_csrf_header() -> String {
 }
 fn default_scopes() -> Vec<String> {
     vec!["openid".into()]
+}
+fn default_shutdown_delay() -> Duration {
+    Duration::from_secs(5)
+}
+fn default_shutdown_grace() -> Duration {
+    Duration::from_secs(30)
 }
 fn default_post_logout_path() -> String {
     "/".into()

@@ -16,6 +16,9 @@ async fn healthz() -> HttpResponse {
 
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let mut reasons = Vec::new();
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        reasons.push("shutting down".to_owned());
+    }
     if let Err(e) = state.sessions.store().ping().await {
         reasons.push(format!("{} {e}", state.sessions.store().kind()));
     }

@@ -24,4 +24,6 @@ pub struct AppState {
     pub config: Arc<config::Config>,
     pub oidc: Arc<oidc::Provider>,
     pub sessions: Arc<session::SessionManager>,
+    /// Set when shutdown begins: `/readyz` answers 503 from then on.
+    pub draining: std::sync::atomic::AtomicBool,
 }

@@ -1,9 +1,10 @@
-//! Builds the HTTP server from a validated config.
+//! Builds the HTTP server(s) from a validated config, and drains them on shutdown.
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
@@ -25,19 +26,61 @@ pub enum StartError {
     Oidc(#[from] OidcError),
 }
 
-/// Binds `[server] listen` and starts serving.
-pub fn start(config: Config) -> Result<Server, StartError> {
-    let addr = config.server.listen;
-    let listener = TcpListener::bind(addr).map_err(|source| StartError::Listen {
-        addr: addr.to_string(),
-        source,
-    })?;
-    start_on(config, listener)
+/// A started Vestibule: the main server, the optional admin server, and their shared state.
+pub struct Running {
+    pub server: Server,
+    pub admin: Option<Server>,
+    pub state: web::Data<AppState>,
 }
 
-/// Starts serving on an already bound listener (tests bind port 0 first). Must be called inside
-/// an actix/tokio runtime: it spawns the IdP discovery loop.
-pub fn start_on(config: Config, listener: TcpListener) -> Result<Server, StartError> {
+impl Running {
+    /// Handles to stop the servers.
+    pub fn handles(&self) -> (ServerHandle, Option<ServerHandle>) {
+        (
+            self.server.handle(),
+            self.admin.as_ref().map(|a| a.handle()),
+        )
+    }
+
+    /// Graceful shutdown: `/readyz` turns 503 at once; new connections are still served for
+    /// `shutdown_delay`; then the listeners close and in-flight requests get `shutdown_grace`.
+    pub async fn drain(state: &AppState, main: ServerHandle, admin: Option<ServerHandle>) {
+        state.draining.store(true, Ordering::SeqCst);
+        tracing::info!(
+            delay_s = state.config.server.shutdown_delay.as_secs_f64(),
+            "shutdown: draining"
+        );
+        tokio::time::sleep(state.config.server.shutdown_delay).await;
+        tracing::info!("shutdown: closing listeners, waiting for in-flight requests");
+        main.stop(true).await;
+        if let Some(a) = admin {
+            a.stop(true).await;
+        }
+    }
+}
+
+fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr).map_err(|source| StartError::Listen {
+        addr: addr.to_string(),
+        source,
+    })
+}
+
+/// Binds `[server] listen` (and `admin_listen`) and starts serving.
+pub fn start(config: Config) -> Result<Running, StartError> {
+    let listener = bind(config.server.listen)?;
+    let admin = config.server.admin_listen.map(bind).transpose()?;
+    start_on(config, listener, admin)
+}
+
+/// Starts serving on already bound listeners (tests bind port 0 first). Must be called inside
+/// an actix/tokio runtime: it spawns the IdP discovery loop. Signals are not handled here: the
+/// caller decides when to [`Running::drain`].
+pub fn start_on(
+    config: Config,
+    listener: TcpListener,
+    admin: Option<TcpListener>,
+) -> Result<Running, StartError> {
     let addr = listener
         .local_addr()
         .map(|a| a.to_string())
@@ -55,21 +98,31 @@ pub fn start_on(config: Config, listener: TcpListener) -> Result<Server, StartEr
 
     let routes = proxy::routes(&config);
     let spa_upstream = proxy::spa_upstream(&config);
+    let grace = config.server.shutdown_grace.as_secs();
+    let metrics_on_main = admin.is_none();
     let state = web::Data::new(AppState {
         config: Arc::new(config),
         oidc,
         sessions,
+        draining: AtomicBool::new(false),
     });
+
+    let main_state = state.clone();
     let server = HttpServer::new(move || {
-        let cfg = state.config.clone();
+        let cfg = main_state.config.clone();
         let mut app = App::new()
-            .app_data(state.clone())
+            .app_data(main_state.clone())
             // One upstream client (and connection pool) per worker: each actix worker is a
             // single-threaded runtime, and a pooled connection is driven by the runtime that
             // opened it, so a shared pool would bounce every call between threads.
             .app_data(web::Data::new(proxy::UpstreamClient::new()))
             .wrap(from_fn(telemetry::request_log))
             .configure(health::configure)
+            .configure(|c| {
+                if metrics_on_main {
+                    telemetry::metrics::configure(c)
+                }
+            })
             .configure(|c| auth::configure(c, &cfg.server.auth_prefix))
             .configure(|c| proxy::configure(c, &routes));
         if let Some(dir) = &cfg.spa.dir {
@@ -79,9 +132,41 @@ pub fn start_on(config: Config, listener: TcpListener) -> Result<Server, StartEr
         }
         app
     })
+    .disable_signals()
+    .shutdown_timeout(grace)
     .listen(listener)
-    .map_err(|source| StartError::Listen { addr, source })?
-    .shutdown_timeout(10)
+    .map_err(|source| StartError::Listen {
+        addr: addr.clone(),
+        source,
+    })?
     .run();
-    Ok(server)
+
+    let admin = match admin {
+        Some(l) => {
+            let admin_addr = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
+            let admin_state = state.clone();
+            let s = HttpServer::new(move || {
+                App::new()
+                    .app_data(admin_state.clone())
+                    .configure(health::configure)
+                    .configure(telemetry::metrics::configure)
+            })
+            .workers(1)
+            .disable_signals()
+            .shutdown_timeout(grace)
+            .listen(l)
+            .map_err(|source| StartError::Listen {
+                addr: admin_addr,
+                source,
+            })?
+            .run();
+            Some(s)
+        }
+        None => None,
+    };
+    Ok(Running {
+        server,
+        admin,
+        state,
+    })
 }

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::AppState;
 use crate::oidc::LOGOUT_TOKEN_MAX_AGE_SECS;
+use crate::telemetry::metrics::METRICS;
 
 #[derive(serde::Deserialize)]
 pub struct Form {
@@ -17,6 +18,10 @@ pub struct Form {
 }
 
 fn invalid(description: &str) -> HttpResponse {
+    METRICS
+        .backchannel_logouts
+        .with_label_values(&["invalid"])
+        .inc();
     HttpResponse::BadRequest()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({ "error": "invalid_request", "error_description": description }))
@@ -56,6 +61,10 @@ pub async fn backchannel_logout(
     match state.sessions.end_matching(sid, sub).await {
         Ok(ended) => {
             tracing::info!(ended, "back-channel logout");
+            METRICS
+                .backchannel_logouts
+                .with_label_values(&["success"])
+                .inc();
             HttpResponse::Ok()
                 .insert_header((header::CACHE_CONTROL, "no-store"))
                 .finish()
@@ -65,6 +74,10 @@ pub async fn backchannel_logout(
 }
 
 fn store_down(e: &crate::session::StoreError) -> HttpResponse {
+    METRICS
+        .backchannel_logouts
+        .with_label_values(&["error"])
+        .inc();
     tracing::warn!(error = %e, "back-channel logout: session store unavailable");
     HttpResponse::ServiceUnavailable()
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -22,10 +22,20 @@ pub async fn callback(
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let result = finish(&state, &req).await;
-    match &result {
-        Ok(_) => tracing::info!(result = "success", "login callback"),
-        Err(e) => tracing::warn!(result = "failure", error = %e, "login callback"),
-    }
+    let outcome = match &result {
+        Ok(_) => {
+            tracing::info!(result = "success", "login callback");
+            "success"
+        }
+        Err(e) => {
+            tracing::warn!(result = "failure", error = %e, "login callback");
+            "failure"
+        }
+    };
+    crate::telemetry::metrics::METRICS
+        .callbacks
+        .with_label_values(&[outcome])
+        .inc();
     result.map_err(PageError::from)
 }
 

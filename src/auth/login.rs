@@ -12,13 +12,23 @@ pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    let (raw_return_to, _) = query_param(&req, "return_to");
+    let result = start(&state, &req).await;
+    let outcome = if result.is_ok() { "started" } else { "error" };
+    crate::telemetry::metrics::METRICS
+        .logins
+        .with_label_values(&[outcome])
+        .inc();
+    result
+}
+
+async fn start(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, PageError> {
+    let (raw_return_to, _) = query_param(req, "return_to");
     let return_to = return_to::sanitize(raw_return_to.as_deref());
     let auth = state
         .oidc
         .authorization_request()
         .map_err(AuthError::from)?;
-    let binding = state.sessions.login_binding(&req);
+    let binding = state.sessions.login_binding(req);
     let pending = PendingLogin {
         nonce: auth.nonce,
         pkce_verifier: auth.pkce_verifier,

@@ -11,7 +11,10 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use super::{ProxyError, Route, UpstreamClient, headers, websocket};
 use crate::AppState;
 use crate::config::TokenPolicy;
-use crate::telemetry::RequestId;
+use std::time::Instant;
+
+use crate::telemetry::metrics::METRICS;
+use crate::telemetry::{RequestId, RouteLabel};
 
 /// Chunks in flight between the browser's request body and the upstream connection.
 const BODY_CHANNEL_CHUNKS: usize = 4;
@@ -26,6 +29,8 @@ pub async fn forward(
     route: web::Data<Route>,
     client: web::Data<UpstreamClient>,
 ) -> Result<HttpResponse, ProxyError> {
+    req.extensions_mut()
+        .insert(RouteLabel(route.prefix.clone()));
     if websocket::is_upgrade(&req) {
         return websocket::proxy(req, payload, state, route).await;
     }
@@ -43,7 +48,13 @@ pub async fn forward(
     if has_body(&req) {
         upstream = upstream.body(bridge(payload));
     }
-    let response = match tokio::time::timeout(route.timeout, upstream.send()).await {
+    let sent = Instant::now();
+    let response = tokio::time::timeout(route.timeout, upstream.send()).await;
+    METRICS
+        .upstream_seconds
+        .with_label_values(&[&route.prefix])
+        .observe(sent.elapsed().as_secs_f64());
+    let response = match response {
         Err(_) => return Err(ProxyError::Timeout(route.timeout)),
         Ok(Err(e)) if e.is_timeout() => return Err(ProxyError::Timeout(route.timeout)),
         Ok(Err(e)) => return Err(ProxyError::Unreachable(crate::oidc::error_chain(&e))),

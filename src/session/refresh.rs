@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::{SESSION_KIND, Session, SessionManager, StoreError, crypto, now_unix};
 use crate::oidc::{OidcError, Provider};
+use crate::telemetry::metrics::METRICS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
@@ -131,6 +132,7 @@ impl SessionManager {
                 let next = Arc::new(next);
                 self.save(id, key, &next).await?;
                 tracing::info!(result = "success", "token refresh");
+                METRICS.refreshes.with_label_values(&["success"]).inc();
                 Ok(next)
             }
             Err(OidcError::InvalidGrant) => {
@@ -138,11 +140,16 @@ impl SessionManager {
                     result = "invalid_grant",
                     "token refresh; ending the session"
                 );
+                METRICS
+                    .refreshes
+                    .with_label_values(&["invalid_grant"])
+                    .inc();
                 self.end(id).await?;
                 Err(RefreshError::Ended)
             }
             Err(e) => {
                 tracing::warn!(result = "failure", error = %e, "token refresh; keeping the session");
+                METRICS.refreshes.with_label_values(&["failure"]).inc();
                 Err(RefreshError::IdpUnavailable(e.to_string()))
             }
         }

@@ -77,9 +77,9 @@ impl Proxy {
         let path = temp_file("toml", &config_toml(port, issuer, &store, extra));
         let config = Config::load(&path).expect("valid test config");
         let _ = std::fs::remove_file(&path);
-        let server = vestibule::server::start_on(config, listener).expect("proxy starts");
-        let handle = server.handle();
-        actix_web::rt::spawn(server);
+        let running = vestibule::server::start_on(config, listener, None).expect("proxy starts");
+        let handle = running.server.handle();
+        actix_web::rt::spawn(running.server);
         Proxy {
             base: format!("http://127.0.0.1:{port}"),
             handle: Some(handle),

@@ -1,0 +1,167 @@
+//! Prometheus metrics (`GET /metrics`, text format), with the `prometheus` crate. Names follow
+//! Prometheus conventions: `vestibule_…_total` counters, `_seconds` histograms.
+
+use std::sync::LazyLock;
+
+use actix_web::{HttpResponse, web};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
+};
+
+/// Latency buckets, in seconds: 0.5 ms to 10 s.
+const BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+pub struct Metrics {
+    registry: Registry,
+    /// Requests by endpoint class (`auth`, `api`, `spa`, `health`), route and status class.
+    pub requests: IntCounterVec,
+    pub request_seconds: HistogramVec,
+    pub in_flight: IntGauge,
+    /// Time to the upstream's response headers, per route.
+    pub upstream_seconds: HistogramVec,
+    /// Logins started (`started`) or refused before the IdP (`error`).
+    pub logins: IntCounterVec,
+    /// Callbacks by result (`success`, `failure`).
+    pub callbacks: IntCounterVec,
+    /// Token refreshes by result (`success`, `invalid_grant`, `failure`).
+    pub refreshes: IntCounterVec,
+    pub store_errors: IntCounter,
+    /// Back-channel logouts by result (`success`, `invalid`, `error`).
+    pub backchannel_logouts: IntCounterVec,
+}
+
+fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(name, help), labels)
+        .unwrap_or_else(|e| unreachable_metric(name, e));
+    let _ = registry.register(Box::new(c.clone()));
+    c
+}
+
+fn histogram_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> HistogramVec {
+    let opts = HistogramOpts::new(name, help).buckets(BUCKETS.to_vec());
+    let h = HistogramVec::new(opts, labels).unwrap_or_else(|e| unreachable_metric(name, e));
+    let _ = registry.register(Box::new(h.clone()));
+    h
+}
+
+/// Metric definitions are constants; an invalid one is a programming error caught by the tests.
+fn unreachable_metric<T>(name: &str, e: prometheus::Error) -> T {
+    panic!("invalid metric definition {name}: {e}")
+}
+
+pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
+    let registry = Registry::new();
+    let in_flight = IntGauge::new(
+        "vestibule_http_requests_in_flight",
+        "Requests being served.",
+    )
+    .unwrap_or_else(|e| unreachable_metric("in_flight", e));
+    let _ = registry.register(Box::new(in_flight.clone()));
+    let store_errors = IntCounter::new(
+        "vestibule_session_store_errors_total",
+        "Session store operations that failed.",
+    )
+    .unwrap_or_else(|e| unreachable_metric("store_errors", e));
+    let _ = registry.register(Box::new(store_errors.clone()));
+    Metrics {
+        requests: counter_vec(
+            &registry,
+            "vestibule_http_requests_total",
+            "HTTP requests by endpoint class, route and status class.",
+            &["class", "route", "status"],
+        ),
+        request_seconds: histogram_vec(
+            &registry,
+            "vestibule_http_request_duration_seconds",
+            "HTTP request latency by endpoint class and route.",
+            &["class", "route"],
+        ),
+        in_flight,
+        upstream_seconds: histogram_vec(
+            &registry,
+            "vestibule_upstream_request_duration_seconds",
+            "Time until an upstream's response headers, by route.",
+            &["route"],
+        ),
+        logins: counter_vec(
+            &registry,
+            "vestibule_logins_total",
+            "Logins started, by result.",
+            &["result"],
+        ),
+        callbacks: counter_vec(
+            &registry,
+            "vestibule_login_callbacks_total",
+            "Login callbacks, by result.",
+            &["result"],
+        ),
+        refreshes: counter_vec(
+            &registry,
+            "vestibule_token_refreshes_total",
+            "Token refreshes at the IdP, by result.",
+            &["result"],
+        ),
+        store_errors,
+        backchannel_logouts: counter_vec(
+            &registry,
+            "vestibule_backchannel_logouts_total",
+            "Back-channel logout requests, by result.",
+            &["result"],
+        ),
+        registry,
+    }
+});
+
+/// `GET /metrics`.
+pub async fn metrics() -> HttpResponse {
+    let mut buf = Vec::new();
+    match TextEncoder::new().encode(&METRICS.registry.gather(), &mut buf) {
+        Ok(()) => HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4; charset=utf-8")
+            .body(buf),
+        Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(metrics));
+}
+
+/// `2xx`, `4xx`, …
+pub fn status_class(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_metrics_register_and_render() {
+        METRICS.logins.with_label_values(&["started"]).inc();
+        METRICS
+            .requests
+            .with_label_values(&["api", "/api", "2xx"])
+            .inc();
+        let families = METRICS.registry.gather();
+        let names: Vec<&str> = families.iter().map(|f| f.name()).collect();
+        for want in [
+            "vestibule_logins_total",
+            "vestibule_http_requests_total",
+            "vestibule_http_requests_in_flight",
+        ] {
+            assert!(names.contains(&want), "{want} in {names:?}");
+        }
+        assert_eq!(status_class(204), "2xx");
+        assert_eq!(status_class(503), "5xx");
+    }
+}

@@ -1,0 +1,139 @@
+//! Logging: `tracing` to stderr, filtered by `RUST_LOG` (default `info`), and a middleware that
+//! gives each request an id (`X-Request-Id`, echoed back) and logs one line when it ends.
+//! Only the path is logged, never the query (it carries `code` and `state` on the callback),
+//! never a header value (cookies, tokens).
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use tracing::Instrument;
+use tracing_subscriber::EnvFilter;
+
+pub mod metrics;
+
+use metrics::{METRICS, status_class};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request's id, kept in the request extensions for handlers that pass it on (the proxy).
+#[derive(Clone)]
+pub struct RequestId(pub String);
+
+/// Set by the proxy on API calls: the matched route's prefix (the metrics' `route` label).
+#[derive(Clone)]
+pub struct RouteLabel(pub String);
+
+/// The endpoint class of a path, for metrics: `auth`, `health`, or `spa` (API routes are
+/// labelled by the proxy itself).
+fn class_of(path: &str, auth_prefix: &str) -> &'static str {
+    if path == auth_prefix
+        || path
+            .strip_prefix(auth_prefix)
+            .is_some_and(|r| r.starts_with('/'))
+    {
+        "auth"
+    } else if matches!(path, "/healthz" | "/readyz" | "/metrics") {
+        "health"
+    } else {
+        "spa"
+    }
+}
+
+/// Decrements the in-flight gauge however the request ends (including a dropped connection).
+struct InFlight;
+impl InFlight {
+    fn start() -> Self {
+        METRICS.in_flight.inc();
+        InFlight
+    }
+}
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        METRICS.in_flight.dec();
+    }
+}
+
+/// Installs the global subscriber: text or JSON lines on stderr. Third-party crates are capped at
+/// `info` unless `RUST_LOG` names them, so `RUST_LOG=trace` shows Vestibule's own detail without
+/// wire dumps.
+pub fn init(format: crate::config::LogFormat) {
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+    let filter = format!(
+        "hyper=info,h2=info,reqwest=info,rustls=info,redis=info,actix_server=info,{filter}"
+    );
+    let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        crate::config::LogFormat::Json => builder.json().with_current_span(true).try_init(),
+        crate::config::LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+    };
+}
+
+/// A client-supplied request id is kept when it is short and plain; otherwise a new one is made.
+fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+pub async fn request_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let _in_flight = InFlight::start();
+    let id = request_id(&req);
+    let auth_prefix = req
+        .app_data::<actix_web::web::Data<crate::AppState>>()
+        .map(|s| s.config.server.auth_prefix.clone())
+        .unwrap_or_else(|| "/auth".into());
+    let class = class_of(req.path(), &auth_prefix);
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let start = Instant::now();
+    actix_web::HttpMessage::extensions_mut(&req).insert(RequestId(id.clone()));
+    let result = next.call(req).instrument(span.clone()).await;
+    let _enter = span.enter();
+    let elapsed = start.elapsed();
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    let status = match &result {
+        Ok(res) => res.status().as_u16(),
+        Err(e) => e.as_response_error().status_code().as_u16(),
+    };
+    let route = result.as_ref().ok().and_then(|res| {
+        actix_web::HttpMessage::extensions(res.request())
+            .get::<RouteLabel>()
+            .map(|r| r.0.clone())
+    });
+    let (class, route) = match route {
+        Some(r) => ("api", r),
+        None => (class, class.to_owned()),
+    };
+    METRICS
+        .requests
+        .with_label_values(&[class, &route, status_class(status)])
+        .inc();
+    METRICS
+        .request_seconds
+        .with_label_values(&[class, &route])
+        .observe(elapsed.as_secs_f64());
+    tracing::info!(status, latency_ms, route = %route, "request");
+    let mut res = result?;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    Ok(res)
+}
