@@ -157,10 +157,15 @@ impl SessionManager {
             return Ok(None);
         };
         let key = crypto::storage_key(SESSION_KIND, &id);
-        if let Some(s) = self.cache.get(&key).filter(|s| self.within_deadline(s)) {
-            return Ok(Some((id, s)));
+        let session = match self.cache.get(&key).filter(|s| self.within_deadline(s)) {
+            Some(s) => Some(s),
+            None => self.load_by_id(&id, &key).await?,
+        };
+        if let Some(s) = &session {
+            actix_web::HttpMessage::extensions_mut(req)
+                .insert(crate::telemetry::SessionSub(s.sub.clone()));
         }
-        Ok(self.load_by_id(&id, &key).await?.map(|s| (id, s)))
+        Ok(session.map(|s| (id, s)))
     }
 
     fn within_deadline(&self, s: &Session) -> bool {

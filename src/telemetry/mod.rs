@@ -22,6 +22,32 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[derive(Clone)]
 pub struct RequestId(pub String);
 
+/// Set when a request's session is loaded: the user's `sub` for the request log line (the
+/// session id itself is never logged).
+#[derive(Clone)]
+pub struct SessionSub(pub String);
+
+/// The trace id of a valid W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`). The header itself
+/// is passed upstream unchanged.
+fn trace_id(req: &ServiceRequest) -> Option<String> {
+    let v = req.headers().get("traceparent")?.to_str().ok()?;
+    let parts: Vec<&str> = v.split('-').collect();
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    match parts.as_slice() {
+        [ver, trace, parent, flags]
+            if hex(ver, 2)
+                && *ver != "ff"
+                && hex(trace, 32)
+                && hex(parent, 16)
+                && hex(flags, 2)
+                && trace.bytes().any(|b| b != b'0') =>
+        {
+            Some((*trace).to_owned())
+        }
+        _ => None,
+    }
+}
+
 /// Set by the proxy on API calls: the matched route's prefix (the metrics' `route` label).
 #[derive(Clone)]
 pub struct RouteLabel(pub String);
@@ -102,7 +128,15 @@ pub async fn request_log(
         .map(|s| s.config.server.auth_prefix.clone())
         .unwrap_or_else(|| "/auth".into());
     let class = class_of(req.path(), &auth_prefix);
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let trace = trace_id(&req).unwrap_or_default();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        trace_id = %trace,
+        method = %req.method(),
+        path = %req.path(),
+        sub = tracing::field::Empty,
+    );
     let start = Instant::now();
     actix_web::HttpMessage::extensions_mut(&req).insert(RequestId(id.clone()));
     let result = next.call(req).instrument(span.clone()).await;
@@ -130,6 +164,13 @@ pub async fn request_log(
         .request_seconds
         .with_label_values(&[class, &route])
         .observe(elapsed.as_secs_f64());
+    if let Some(sub) = result.as_ref().ok().and_then(|res| {
+        actix_web::HttpMessage::extensions(res.request())
+            .get::<SessionSub>()
+            .map(|s| s.0.clone())
+    }) {
+        span.record("sub", sub.as_str());
+    }
     tracing::info!(status, latency_ms, route = %route, "request");
     let mut res = result?;
     if let Ok(v) = HeaderValue::from_str(&id) {

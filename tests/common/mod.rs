@@ -2,6 +2,7 @@
 //! minimal cookie-keeping HTTP client that follows no redirects.
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod idp;
 pub mod redis;
 pub mod upstream;

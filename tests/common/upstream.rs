@@ -36,6 +36,7 @@ impl Upstream {
                 .app_data(data.clone())
                 .route("/{any:.*}/slow", web::to(slow))
                 .route("/{any:.*}/big", web::get().to(big))
+                .route("/{any:.*}/slowstream", web::get().to(slow_stream))
                 .route("/{any:.*}/ws", web::get().to(ws_echo))
                 .route("/{any:.*}/set-cookies", web::get().to(set_cookies))
                 .default_service(web::to(echo))
@@ -149,6 +150,28 @@ async fn big(req: HttpRequest) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/octet-stream")
         .body(actix_web::body::SizedStream::new(n, stream))
+}
+
+/// 1 MiB in 10 chunks, 200 ms apart (2 s in all).
+async fn slow_stream() -> HttpResponse {
+    let stream = futures_util::stream::unfold(0u32, |i| async move {
+        if i == 10 {
+            return None;
+        }
+        if i > 0 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Some((
+            Ok::<_, std::io::Error>(bytes::Bytes::from(vec![
+                b'x';
+                104_858 + usize::from(i == 9) * 6
+            ])),
+            i + 1,
+        ))
+    });
+    HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .body(actix_web::body::SizedStream::new(1_048_586, stream))
 }
 
 async fn set_cookies() -> HttpResponse {

@@ -1,0 +1,238 @@
+//! Operations: metrics, the admin listener, graceful shutdown, the healthcheck subcommand, JSON
+//! logs with request id, sub and trace id.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::binary::{BIN, Binary, free_port};
+use common::*;
+use serde_json::Value;
+
+fn routes(api: &Upstream) -> String {
+    format!(
+        "[[routes]]\nprefix = \"/api\"\nupstream = \"{}\"\ntoken = \"required\"\n",
+        api.url()
+    )
+}
+
+async fn text(url: &str) -> (u16, String) {
+    let res = reqwest::get(url).await.expect("request");
+    (res.status().as_u16(), res.text().await.expect("body"))
+}
+
+#[actix_web::test]
+async fn metrics_count_logins_api_calls_and_upstream_latency() {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &routes(&api)).await;
+    let mut b = signed_in(&proxy, &idp).await;
+    assert_eq!(
+        b.get_with(&proxy.url("/api/x"), &[("x-csrf", "1")])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(b.get(&proxy.url("/api/x")).await.status(), 403);
+    let (status, body) = text(&proxy.url("/metrics")).await;
+    assert_eq!(status, 200);
+    for line in [
+        "vestibule_logins_total{result=\"started\"} 1",
+        "vestibule_login_callbacks_total{result=\"success\"} 1",
+        "vestibule_http_requests_total{class=\"api\",route=\"/api\",status=\"2xx\"} 1",
+        "vestibule_http_requests_total{class=\"api\",route=\"/api\",status=\"4xx\"} 1",
+        "vestibule_http_requests_total{class=\"auth\",route=\"auth\",status=\"3xx\"} 2",
+        "vestibule_upstream_request_duration_seconds_count{route=\"/api\"} 1",
+        "vestibule_http_requests_in_flight 1",
+    ] {
+        assert!(
+            body.lines().any(|l| l == line),
+            "missing `{line}` in:\n{body}"
+        );
+    }
+    assert!(body.contains("# TYPE vestibule_http_request_duration_seconds histogram"));
+}
+
+#[actix_web::test]
+async fn admin_listener_serves_metrics_and_probes() {
+    let idp = TestIdp::start().await;
+    let port = free_port();
+    let admin = free_port();
+    let extra = format!("[telemetry]\nformat = \"text\"\n");
+    let config = config_toml(port, &idp.state.issuer, &Store::Memory, &extra).replace(
+        "[oidc]",
+        &format!("admin_listen = \"127.0.0.1:{admin}\"\n[oidc]"),
+    );
+    let bin = Binary::spawn(port, &config, &[]);
+    let proxy = Proxy::external(bin.base());
+    proxy.wait_ready().await;
+    let admin_base = format!("http://127.0.0.1:{admin}");
+    assert_eq!(text(&format!("{admin_base}/metrics")).await.0, 200);
+    assert_eq!(text(&format!("{admin_base}/healthz")).await.0, 200);
+    assert_eq!(text(&format!("{admin_base}/readyz")).await.0, 200);
+    assert_eq!(
+        text(&proxy.url("/metrics")).await.0,
+        404,
+        "metrics only on the admin address"
+    );
+    assert_eq!(text(&proxy.url("/healthz")).await.0, 200);
+    // The healthcheck subcommand asks the admin address.
+    let status = Command::new(BIN)
+        .args(["healthcheck", "--config"])
+        .arg(&bin.config_path)
+        .status()
+        .expect("run");
+    assert!(status.success());
+}
+
+#[actix_web::test]
+async fn sigterm_drains_readyz_first_completes_streams_then_exits_0() {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let port = free_port();
+    let config = config_toml(
+        port,
+        &idp.state.issuer,
+        &Store::Memory,
+        &routes(&api).replace("required", "none"),
+    )
+    .replace(
+        "[oidc]",
+        "shutdown_delay = \"1s\"\nshutdown_grace = \"10s\"\n[oidc]",
+    );
+    let mut bin = Binary::spawn(port, &config, &[]);
+    let proxy = Proxy::external(bin.base());
+    proxy.wait_ready().await;
+
+    // A slow 1 MiB stream (2 s) is in flight when SIGTERM arrives.
+    let client = reqwest::Client::new();
+    let stream = client
+        .get(proxy.url("/api/slowstream"))
+        .header("x-csrf", "1")
+        .send()
+        .await
+        .expect("stream starts");
+    assert_eq!(stream.status(), 200);
+    let download = tokio::spawn(async move { stream.bytes().await.map(|b| b.len()) });
+    bin.signal("TERM");
+    let signalled = Instant::now();
+
+    // /readyz turns 503 at once; /healthz and new requests are still served during the delay.
+    let mut saw_503 = false;
+    while signalled.elapsed() < Duration::from_millis(800) {
+        let res = client
+            .get(proxy.url("/readyz"))
+            .send()
+            .await
+            .expect("readyz during drain");
+        if res.status() == 503 {
+            let body: Value = res.json().await.expect("json");
+            assert!(body["reasons"].to_string().contains("shutting down"));
+            saw_503 = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(saw_503, "readyz turns 503 right after SIGTERM");
+    let during = client
+        .get(proxy.url("/api/x"))
+        .header("x-csrf", "1")
+        .send()
+        .await
+        .expect("served during delay");
+    assert_eq!(during.status(), 200);
+
+    // The in-flight stream completes, whole.
+    let got = download
+        .await
+        .expect("join")
+        .expect("the stream is not reset");
+    assert_eq!(got, 1_048_586);
+    let status = bin.wait_exit(Duration::from_secs(15));
+    assert!(status.success(), "exit 0 after draining, got {status:?}");
+    assert!(
+        signalled.elapsed() >= Duration::from_secs(1),
+        "the listener stayed open for shutdown_delay"
+    );
+    // After exit: refused, never reset mid-response.
+    assert!(client.get(proxy.url("/healthz")).send().await.is_err());
+    let logs = bin.logs();
+    assert!(
+        logs.contains("shutdown: draining") && logs.contains("shutdown complete"),
+        "{logs}"
+    );
+}
+
+#[actix_web::test]
+async fn healthcheck_subcommand_fails_when_nothing_answers() {
+    let port = free_port();
+    let config = config_toml(port, "http://127.0.0.1:9", &Store::Memory, "");
+    let path = temp_file("toml", &config);
+    let out = Command::new(BIN)
+        .args(["healthcheck", "--config"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("healthcheck"));
+}
+
+#[actix_web::test]
+async fn json_logs_have_request_id_sub_and_trace_id_never_the_session_id() {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let port = free_port();
+    let extra = format!("{}[telemetry]\nformat = \"json\"\n", routes(&api));
+    let bin = Binary::spawn(
+        port,
+        &config_toml(port, &idp.state.issuer, &Store::Memory, &extra),
+        &[],
+    );
+    let proxy = Proxy::external(bin.base());
+    proxy.wait_ready().await;
+    let mut b = signed_in(&proxy, &idp).await;
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let res = b
+        .get_with(
+            &proxy.url("/api/traced"),
+            &[
+                ("x-csrf", "1"),
+                ("traceparent", traceparent),
+                ("x-request-id", "rid-json-1"),
+            ],
+        )
+        .await;
+    let seen: Value = res.json().await.expect("json");
+    assert_eq!(
+        seen["headers"]["traceparent"], traceparent,
+        "traceparent passed upstream"
+    );
+
+    // The request line is written when the request ends; wait for it (bounded).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let line = loop {
+        let logs = bin.logs();
+        if let Some(l) = logs
+            .lines()
+            .find(|l| l.contains("rid-json-1") && l.contains("latency_ms"))
+        {
+            break l.to_owned();
+        }
+        assert!(Instant::now() < deadline, "no request log line in:\n{logs}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let v: Value = serde_json::from_str(&line).expect("each log line is JSON");
+    assert_eq!(v["fields"]["status"], 200);
+    assert_eq!(v["fields"]["route"], "/api");
+    assert_eq!(v["span"]["request_id"], "rid-json-1");
+    assert_eq!(v["span"]["sub"], "user-42");
+    assert_eq!(v["span"]["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(v["span"]["method"], "GET");
+    let session_id = &b.cookies["vestibule"];
+    assert!(
+        !bin.logs().contains(session_id.as_str()),
+        "the session id is never logged"
+    );
+}
