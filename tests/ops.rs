@@ -59,8 +59,8 @@ async fn admin_listener_serves_metrics_and_probes() {
     let idp = TestIdp::start().await;
     let port = free_port();
     let admin = free_port();
-    let extra = format!("[telemetry]\nformat = \"text\"\n");
-    let config = config_toml(port, &idp.state.issuer, &Store::Memory, &extra).replace(
+    let extra = "[telemetry]\nformat = \"text\"\n";
+    let config = config_toml(port, &idp.state.issuer, &Store::Memory, extra).replace(
         "[oidc]",
         &format!("admin_listen = \"127.0.0.1:{admin}\"\n[oidc]"),
     );
