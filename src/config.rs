@@ -82,6 +82,15 @@ pub struct ServerConfig {
     /// finish before the process exits.
     #[serde(default = "default_shutdown_grace", with = "humantime_serde")]
     pub shutdown_grace: Duration,
+    /// Largest request head (request line and headers) accepted; larger: 431.
+    #[serde(default = "default_max_header_bytes")]
+    pub max_header_bytes: bytesize::ByteSize,
+    /// Most open client connections (across workers); more wait in the accept backlog.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Most requests served at once; more get 503 `overloaded` with `Retry-After`.
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: usize,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
@@ -194,6 +203,8 @@ pub struct RouteConfig {
     /// Extra request headers added to every forwarded call (e.g. an API key).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Largest request body forwarded (e.g. `"10MB"`); unset: unlimited (streaming). Larger: 413.
+    pub max_body: Option<bytesize::ByteSize>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -213,6 +224,15 @@ fn default_csrf_header() -> String {
 }
 fn default_scopes() -> Vec<String> {
     vec!["openid".into()]
+}
+fn default_max_header_bytes() -> bytesize::ByteSize {
+    bytesize::ByteSize::kib(32)
+}
+fn default_max_connections() -> usize {
+    25_000
+}
+fn default_max_in_flight() -> usize {
+    10_000
 }
 fn default_shutdown_delay() -> Duration {
     Duration::from_secs(5)
@@ -312,6 +332,20 @@ impl Config {
             return Err((
                 "oidc.post_logout_path",
                 "expected a same-origin path such as \"/\" or \"/signed-out\"".into(),
+            ));
+        }
+        if self.server.max_header_bytes.as_u64() < 1024
+            || self.server.max_header_bytes.as_u64() > 131_072
+        {
+            return Err((
+                "server.max_header_bytes",
+                "expected a size between \"1KiB\" and \"128KiB\"".into(),
+            ));
+        }
+        if self.server.max_connections == 0 || self.server.max_in_flight == 0 {
+            return Err((
+                "server.max_connections",
+                "expected positive limits (max_connections, max_in_flight)".into(),
             ));
         }
         let prefix = &self.server.auth_prefix;

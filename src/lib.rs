@@ -10,6 +10,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod health;
+pub mod limits;
 pub mod oidc;
 pub mod proxy;
 pub mod server;
@@ -26,4 +27,6 @@ pub struct AppState {
     pub sessions: Arc<session::SessionManager>,
     /// Set when shutdown begins: `/readyz` answers 503 from then on.
     pub draining: std::sync::atomic::AtomicBool,
+    /// Requests being served (for `max_in_flight`).
+    pub in_flight: std::sync::atomic::AtomicUsize,
 }

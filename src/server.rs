@@ -2,7 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
@@ -11,7 +11,7 @@ use actix_web::{App, HttpServer, web};
 use crate::config::Config;
 use crate::oidc::{OidcError, Provider};
 use crate::session::{SessionManager, StoreError};
-use crate::{AppState, auth, health, proxy, spa, telemetry};
+use crate::{AppState, auth, health, limits, proxy, spa, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -100,11 +100,16 @@ pub fn start_on(
     let spa_upstream = proxy::spa_upstream(&config);
     let grace = config.server.shutdown_grace.as_secs();
     let metrics_on_main = admin.is_none();
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let max_connections = config.server.max_connections;
     let state = web::Data::new(AppState {
         config: Arc::new(config),
         oidc,
         sessions,
         draining: AtomicBool::new(false),
+        in_flight: AtomicUsize::new(0),
     });
 
     let main_state = state.clone();
@@ -116,6 +121,7 @@ pub fn start_on(
             // single-threaded runtime, and a pooled connection is driven by the runtime that
             // opened it, so a shared pool would bounce every call between threads.
             .app_data(web::Data::new(proxy::UpstreamClient::new()))
+            .wrap(from_fn(limits::enforce))
             .wrap(from_fn(telemetry::request_log))
             .configure(health::configure)
             .configure(|c| {
@@ -132,6 +138,8 @@ pub fn start_on(
         }
         app
     })
+    .workers(workers)
+    .max_connections(max_connections.div_ceil(workers))
     .disable_signals()
     .shutdown_timeout(grace)
     .listen(listener)

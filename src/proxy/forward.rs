@@ -11,6 +11,8 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use super::{ProxyError, Route, UpstreamClient, headers, websocket};
 use crate::AppState;
 use crate::config::TokenPolicy;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crate::telemetry::metrics::METRICS;
@@ -37,6 +39,11 @@ pub async fn forward(
     if route.csrf && !crate::auth::has_csrf_header(&state, &req) {
         return Err(ProxyError::Csrf);
     }
+    if let (Some(limit), Some(declared)) = (route.max_body, declared_length(&req))
+        && declared > limit
+    {
+        return Err(ProxyError::BodyTooLarge(limit));
+    }
     let token = access_token(&state, &req, route.token).await?;
     let url = route.upstream_url(req.uri().path(), req.uri().query());
     let mut headers = headers::upstream_request(req.headers());
@@ -45,8 +52,9 @@ pub async fn forward(
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
     let mut upstream = client.0.request(method, url).headers(headers);
+    let exceeded = Arc::new(AtomicBool::new(false));
     if has_body(&req) {
-        upstream = upstream.body(bridge(payload));
+        upstream = upstream.body(bridge(payload, route.max_body, exceeded.clone()));
     }
     let sent = Instant::now();
     let response = tokio::time::timeout(route.timeout, upstream.send()).await;
@@ -54,6 +62,9 @@ pub async fn forward(
         .upstream_seconds
         .with_label_values(&[&route.prefix])
         .observe(sent.elapsed().as_secs_f64());
+    if exceeded.load(Ordering::SeqCst) {
+        return Err(ProxyError::BodyTooLarge(route.max_body.unwrap_or_default()));
+    }
     let response = match response {
         Err(_) => return Err(ProxyError::Timeout(route.timeout)),
         Ok(Err(e)) if e.is_timeout() => return Err(ProxyError::Timeout(route.timeout)),
@@ -144,23 +155,46 @@ pub(super) fn add_forwarding_headers(
     }
 }
 
+/// The declared `Content-Length`, if any.
+fn declared_length(req: &HttpRequest) -> Option<u64> {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
 /// A request has a body when it declares a non-zero length or chunked transfer.
 fn has_body(req: &HttpRequest) -> bool {
-    let h = req.headers();
-    h.contains_key(actix_web::http::header::TRANSFER_ENCODING)
-        || h.get(actix_web::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-            .is_some_and(|n| n > 0)
+    req.headers()
+        .contains_key(actix_web::http::header::TRANSFER_ENCODING)
+        || declared_length(req).is_some_and(|n| n > 0)
 }
 
 /// actix's request body is tied to its worker thread; reqwest needs a `Send` stream. A small
 /// bounded channel joins them, so the browser is only read as fast as the upstream takes it.
-fn bridge(mut payload: web::Payload) -> reqwest::Body {
+/// Past `limit` bytes the stream fails (aborting the upstream request) and `exceeded` is set.
+fn bridge(
+    mut payload: web::Payload,
+    limit: Option<u64>,
+    exceeded: Arc<AtomicBool>,
+) -> reqwest::Body {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(BODY_CHANNEL_CHUNKS);
     actix_web::rt::spawn(async move {
+        let mut total = 0u64;
         while let Some(chunk) = payload.next().await {
             let item = chunk.map_err(|e| std::io::Error::other(e.to_string()));
+            if let Ok(bytes) = &item {
+                total += bytes.len() as u64;
+                if limit.is_some_and(|l| total > l) {
+                    exceeded.store(true, Ordering::SeqCst);
+                    let _ = tx
+                        .send(Err(std::io::Error::other(
+                            "request body over the route's limit",
+                        )))
+                        .await;
+                    break;
+                }
+            }
             let failed = item.is_err();
             if tx.send(item).await.is_err() || failed {
                 break;

@@ -31,6 +31,8 @@ pub enum ProxyError {
     Timeout(Duration),
     #[error("bad upstream request: {0}")]
     BadRequest(String),
+    #[error("request body larger than this route's limit of {0} bytes")]
+    BodyTooLarge(u64),
 }
 
 /// One forwarding target, ready to use.
@@ -44,6 +46,8 @@ pub struct Route {
     extra_headers: reqwest::header::HeaderMap,
     /// API routes need the anti-CSRF header; the SPA dev server does not.
     csrf: bool,
+    /// Largest request body forwarded.
+    max_body: Option<u64>,
 }
 
 impl Route {
@@ -66,6 +70,7 @@ impl Route {
             timeout: r.timeout,
             extra_headers,
             csrf,
+            max_body: r.max_body.map(|b| b.as_u64()),
         }
     }
 
@@ -129,6 +134,7 @@ pub fn spa_upstream(config: &Config) -> Option<Arc<Route>> {
             strip_prefix: false,
             timeout: Duration::from_secs(60),
             headers: Default::default(),
+            max_body: None,
         };
         Arc::new(Route::new(&r, false))
     })
@@ -166,6 +172,7 @@ mod tests {
                 strip_prefix: strip,
                 timeout: Duration::from_secs(1),
                 headers: Default::default(),
+                max_body: None,
             },
             true,
         )

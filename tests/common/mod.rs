@@ -71,11 +71,27 @@ impl Proxy {
         p
     }
 
+    /// Starts with extra `[server]` keys (memory store).
+    pub async fn start_with_server_keys(issuer: &str, server_keys: &str, extra: &str) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let port = listener.local_addr().expect("addr").port();
+        let toml = config_toml(port, issuer, &Store::Memory, extra)
+            .replace("[oidc]", &format!("{server_keys}[oidc]"));
+        let p = Self::start_from(toml, listener);
+        p.wait_ready().await;
+        p
+    }
+
     /// Starts without waiting for `/readyz` (for tests of the not-ready state).
     pub async fn start_unready(issuer: &str, store: Store<'_>, extra: &str) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let port = listener.local_addr().expect("addr").port();
-        let path = temp_file("toml", &config_toml(port, issuer, &store, extra));
+        Self::start_from(config_toml(port, issuer, &store, extra), listener)
+    }
+
+    fn start_from(toml: String, listener: TcpListener) -> Proxy {
+        let port = listener.local_addr().expect("addr").port();
+        let path = temp_file("toml", &toml);
         let config = Config::load(&path).expect("valid test config");
         let _ = std::fs::remove_file(&path);
         let running = vestibule::server::start_on(config, listener, None).expect("proxy starts");

@@ -1,0 +1,139 @@
+//! Request limits: each breach is a clear 4xx/503, never a crash, and the proxy keeps serving.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+async fn still_serving(proxy: &Proxy) {
+    let res = reqwest::get(proxy.url("/healthz")).await.expect("healthz");
+    assert_eq!(res.status(), 200);
+}
+
+#[actix_web::test]
+async fn oversized_request_heads_get_431() {
+    let idp = TestIdp::start().await;
+    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, "").await;
+    let client = reqwest::Client::new();
+    // Over the configured 32 KiB: Vestibule's own JSON 431.
+    let res = client
+        .get(proxy.url("/auth/session"))
+        .header("x-big", "a".repeat(40_000))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 431);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"], "request_header_too_large");
+    // Over actix's hard 128 KiB buffer: still a 431, never a crash.
+    let res = client
+        .get(proxy.url("/healthz"))
+        .header("x-huge", "a".repeat(200_000))
+        .send()
+        .await;
+    if let Ok(res) = res {
+        assert_eq!(res.status(), 431);
+    }
+    still_serving(&proxy).await;
+}
+
+#[actix_web::test]
+async fn route_body_limit_gives_413_before_forwarding() {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let routes = format!(
+        "[[routes]]\nprefix = \"/small\"\nupstream = \"{}\"\ntoken = \"none\"\nmax_body = \"1KiB\"\n",
+        api.url()
+    );
+    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &routes).await;
+    let client = reqwest::Client::new();
+    let res = client
+        .post(proxy.url("/small/up"))
+        .header("x-csrf", "1")
+        .body(vec![0u8; 2000])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 413);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"], "body_too_large");
+    assert_eq!(
+        api.hit_count(),
+        0,
+        "a declared oversized body is not forwarded"
+    );
+
+    // Chunked (no Content-Length): counted while streaming.
+    let chunks =
+        futures_util::stream::iter((0..4).map(|_| Ok::<_, std::io::Error>(vec![1u8; 600])));
+    let res = client
+        .post(proxy.url("/small/up"))
+        .header("x-csrf", "1")
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 413);
+
+    // Within the limit: forwarded.
+    let res = client
+        .post(proxy.url("/small/up"))
+        .header("x-csrf", "1")
+        .body(vec![0u8; 1000])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 200);
+    still_serving(&proxy).await;
+}
+
+#[actix_web::test]
+async fn over_max_in_flight_is_503_overloaded() {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let extra = format!(
+        "[[routes]]\nprefix = \"/api\"\nupstream = \"{}\"\ntoken = \"none\"\n",
+        api.url()
+    );
+    let config = extra;
+    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &config).await;
+    // A second proxy with a limit of 2 requests at once.
+    let limited =
+        Proxy::start_with_server_keys(&idp.state.issuer, "max_in_flight = 2\n", &config).await;
+    let client = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let req = client
+            .get(limited.url("/api/slowstream"))
+            .header("x-csrf", "1");
+        tasks.push(tokio::spawn(async move {
+            let res = req.send().await.expect("send");
+            let retry = res.headers().get("retry-after").is_some();
+            (
+                res.status().as_u16(),
+                retry,
+                res.bytes().await.map(|b| b.len()).unwrap_or(0),
+            )
+        }));
+    }
+    let mut ok = 0;
+    let mut overloaded = 0;
+    for t in tasks {
+        let (status, retry, len) = t.await.expect("join");
+        match status {
+            200 => {
+                assert_eq!(len, 1_048_586);
+                ok += 1;
+            }
+            503 => {
+                assert!(retry, "503 overloaded carries Retry-After");
+                overloaded += 1;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(ok >= 1 && ok <= 2, "at most two served at once: {ok}");
+    assert_eq!(ok + overloaded, 6);
+    still_serving(&limited).await;
+    still_serving(&proxy).await;
+}
