@@ -196,3 +196,86 @@ async fn wait_for_session_status(
     }
     false
 }
+
+#[actix_web::test]
+async fn redis_restart_keeps_sessions_and_service_returns_within_2s() {
+    let mut redis = RedisServer::start_persistent();
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let extra = format!(
+        "cache_ttl = \"0s\"\n[[routes]]\nprefix = \"/api\"\nupstream = \"{}\"\ntoken = \"required\"\n",
+        api.url()
+    );
+    let proxy = Proxy::start_with(&idp.state.issuer, Store::Redis(&redis), &extra).await;
+    let mut b = signed_in(&proxy, &idp).await;
+    assert_eq!(
+        b.get_with(&proxy.url("/api/x"), &[("x-csrf", "1")])
+            .await
+            .status(),
+        200
+    );
+
+    redis.stop();
+    let res = b.get_with(&proxy.url("/api/x"), &[("x-csrf", "1")]).await;
+    assert_eq!(res.status(), 503, "store down: 503, not 401");
+    assert_eq!(status_and_json(&proxy.url("/readyz")).await.0, 503);
+    assert_eq!(status_and_json(&proxy.url("/healthz")).await.0, 200);
+
+    redis.restart();
+    let back = Instant::now();
+    assert!(
+        wait_for_status(&proxy.url("/readyz"), 200, Duration::from_secs(2)).await,
+        "ready again within 2 s"
+    );
+    let deadline = back + Duration::from_secs(2);
+    let mut status = 0;
+    while Instant::now() < deadline {
+        status = b
+            .get_with(&proxy.url("/api/x"), &[("x-csrf", "1")])
+            .await
+            .status()
+            .as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        status, 200,
+        "the session written before the outage still works"
+    );
+    assert!(
+        back.elapsed() <= Duration::from_secs(2),
+        "took {:?}",
+        back.elapsed()
+    );
+    assert_eq!(b.session(&proxy).await.status(), 200);
+}
+
+#[actix_web::test]
+async fn idp_down_signed_in_users_keep_calling_apis_with_fresh_tokens() {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let extra = format!(
+        "[[routes]]\nprefix = \"/api\"\nupstream = \"{}\"\ntoken = \"required\"\n",
+        api.url()
+    );
+    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &extra).await;
+    let mut b = signed_in(&proxy, &idp).await;
+    idp.stop().await;
+    for _ in 0..3 {
+        assert_eq!(
+            b.get_with(&proxy.url("/api/x"), &[("x-csrf", "1")])
+                .await
+                .status(),
+            200
+        );
+    }
+    assert_eq!(b.session(&proxy).await.status(), 200);
+    // A new login cannot finish while the IdP is away: the callback shows a clear error page.
+    let mut other = Browser::new();
+    let start = start_login(&mut other, &proxy, "/").await;
+    let res = call_back(&mut other, &proxy, "some-code", &start.state).await;
+    assert_eq!(res.status(), 502);
+    assert!(res.text().await.expect("page").contains("idp_unreachable"));
+}

@@ -1,12 +1,15 @@
 //! A real `redis-server` per test, on a free loopback port, stopped when dropped.
 
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct RedisServer {
     pub port: u16,
     child: Option<Child>,
+    /// With persistence: the append-only file lives here and survives restarts.
+    dir: Option<PathBuf>,
 }
 
 fn free_port() -> u16 {
@@ -17,18 +20,30 @@ fn free_port() -> u16 {
 }
 
 impl RedisServer {
+    /// An in-memory server (no data on disk).
     pub fn start() -> Self {
-        let mut s = RedisServer {
-            port: free_port(),
-            child: None,
-        };
-        s.spawn();
-        s
+        Self::launch(free_port(), None)
     }
 
     /// Starts on a given port (to bring a stopped server back where clients expect it).
     pub fn start_on(port: u16) -> Self {
-        let mut s = RedisServer { port, child: None };
+        Self::launch(port, None)
+    }
+
+    /// A server whose data survives [`RedisServer::stop`] and [`RedisServer::restart`].
+    pub fn start_persistent() -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("vestibule-redis-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("redis dir");
+        Self::launch(free_port(), Some(dir))
+    }
+
+    fn launch(port: u16, dir: Option<PathBuf>) -> Self {
+        let mut s = RedisServer {
+            port,
+            child: None,
+            dir,
+        };
         s.spawn();
         s
     }
@@ -38,17 +53,25 @@ impl RedisServer {
     }
 
     fn spawn(&mut self) {
+        let mut args: Vec<String> = vec![
+            "--port".into(),
+            self.port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--save".into(),
+            String::new(),
+        ];
+        match &self.dir {
+            Some(dir) => args.extend([
+                "--appendonly".into(),
+                "yes".into(),
+                "--dir".into(),
+                dir.display().to_string(),
+            ]),
+            None => args.extend(["--appendonly".into(), "no".into()]),
+        }
         let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(&args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -72,6 +95,21 @@ impl RedisServer {
         panic!("redis-server on port {} did not become ready", self.port);
     }
 
+    /// Stops the server cleanly (saving its data when persistent) and waits for it to exit.
+    pub fn stop(&mut self) {
+        if let Ok(mut c) = redis::Client::open(self.url()).and_then(|c| c.get_connection()) {
+            let _: Result<(), _> = redis::cmd("SHUTDOWN").arg("SAVE").query(&mut c);
+        }
+        if let Some(mut c) = self.child.take() {
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts again on the same port (and data directory).
+    pub fn restart(&mut self) {
+        self.spawn();
+    }
+
     /// Every key in the server with its raw value (for "a dump yields nothing" checks).
     pub fn dump(&self) -> Vec<(String, Vec<u8>)> {
         let client = redis::Client::open(self.url()).expect("redis url");
@@ -91,6 +129,9 @@ impl Drop for RedisServer {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
+        }
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }
