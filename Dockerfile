@@ -1,22 +1,24 @@
-# Vestibule container image.
+# Vestibule container image: multi-stage, the binary and CA certificates only, non-root.
 #   docker build -t vestibule .
 #   docker run -p 8080:8080 -v $PWD/config/production.toml:/etc/vestibule/vestibule.toml:ro \
 #     -e VESTIBULE_OIDC__CLIENT_SECRET=... vestibule
-# Build stage: the Rust toolchain image; run stage: slim Debian with CA certificates only.
+#
+# Build: the Rust toolchain image. Run: distroless "cc" (glibc, libgcc, CA certificates, no shell,
+# no package manager), as its built-in non-root user (uid 65532).
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
-RUN cargo build --release --locked --bin vestibule
+RUN cargo build --release --locked --bin vestibule && strip target/release/vestibule
 
-FROM debian:bookworm-slim
-RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
- && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin vestibule
+FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/vestibule /usr/local/bin/vestibule
-USER 10001:10001
+USER 65532:65532
 ENV VESTIBULE_CONFIG=/etc/vestibule/vestibule.toml
-EXPOSE 8080
+EXPOSE 8080 9090
+# No curl in the image: the binary asks its own /healthz (on admin_listen when configured).
+HEALTHCHECK --interval=10s --timeout=4s --start-period=5s --retries=3 \
+  CMD ["/usr/local/bin/vestibule", "healthcheck"]
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/vestibule"]
 CMD ["run"]

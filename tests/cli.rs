@@ -48,6 +48,25 @@ fn example_configs_are_valid() {
     }
 }
 
+/// The config embedded in deploy/kubernetes/configmap.yaml is valid too.
+#[test]
+fn kubernetes_configmap_config_is_valid() {
+    let yaml = std::fs::read_to_string(format!(
+        "{}/deploy/kubernetes/configmap.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("configmap");
+    let toml: String = yaml
+        .lines()
+        .skip_while(|l| !l.contains("vestibule.toml: |"))
+        .skip(1)
+        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+        .collect();
+    assert!(toml.contains("[server]"), "{toml}");
+    let (code, out) = check_config(&toml, &[("VESTIBULE_OIDC__CLIENT_SECRET", "from-secret")]);
+    assert_eq!(code, 0, "{out}");
+}
+
 #[test]
 fn unknown_key_exits_2_naming_file_and_key() {
     let cfg = config_toml(
