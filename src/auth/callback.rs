@@ -80,7 +80,7 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Aut
     if let Some(old) = state.sessions.session_id(req) {
         state.sessions.end(&old).await?;
     }
-    let id = state.sessions.create(&session).await?;
+    let id = state.sessions.create(session).await?;
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, pending.return_to))
         .insert_header((header::CACHE_CONTROL, "no-store"))

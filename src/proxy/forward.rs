@@ -1,6 +1,10 @@
 //! Forwarding one HTTP call upstream, streaming the request and response bodies with
 //! back-pressure (nothing is buffered beyond a few chunks).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
 use actix_web::body::{BodyStream, BoxBody, SizedStream};
 use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
@@ -11,10 +15,6 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use super::{ProxyError, Route, UpstreamClient, headers, websocket};
 use crate::AppState;
 use crate::config::TokenPolicy;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
-
 use crate::telemetry::metrics::METRICS;
 use crate::telemetry::{RequestId, RouteLabel};
 
@@ -52,9 +52,10 @@ pub async fn forward(
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
     let mut upstream = client.0.request(method, url).headers(headers);
-    let exceeded = Arc::new(AtomicBool::new(false));
-    if has_body(&req) {
-        upstream = upstream.body(bridge(payload, route.max_body, exceeded.clone()));
+    // Set by the body bridge when a streamed body crosses the route's limit.
+    let exceeded = has_body(&req).then(|| Arc::new(AtomicBool::new(false)));
+    if let Some(flag) = &exceeded {
+        upstream = upstream.body(bridge(payload, route.max_body, flag.clone()));
     }
     let sent = Instant::now();
     let response = tokio::time::timeout(route.timeout, upstream.send()).await;
@@ -62,7 +63,7 @@ pub async fn forward(
         .upstream_seconds
         .with_label_values(&[&route.prefix])
         .observe(sent.elapsed().as_secs_f64());
-    if exceeded.load(Ordering::SeqCst) {
+    if exceeded.is_some_and(|f| f.load(Ordering::SeqCst)) {
         return Err(ProxyError::BodyTooLarge(route.max_body.unwrap_or_default()));
     }
     let response = match response {

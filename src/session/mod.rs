@@ -240,13 +240,11 @@ impl SessionManager {
 
     /// Stores a new session under a freshly minted id, indexes it by `sid` and `sub` (for
     /// back-channel logout), and returns the id.
-    pub async fn create(&self, session: &Session) -> Result<String, StoreError> {
+    pub async fn create(&self, session: Session) -> Result<String, StoreError> {
         let id = crypto::random_token();
         let key = crypto::storage_key(SESSION_KIND, &id);
-        let plain =
-            serde_json::to_vec(session).map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let sealed = crypto::seal(id.as_bytes(), SESSION_KIND, &key, &plain);
-        self.store.put(&key, sealed, self.ttl_for(session)).await?;
+        let session = Arc::new(session);
+        self.save(&id, &key, &session).await?;
         if let Some(sid) = &session.sid {
             self.store
                 .set_add(&self.index_key("sid", sid), &key, self.absolute)
