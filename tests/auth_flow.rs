@@ -263,8 +263,7 @@ async fn assert_refused(b: &mut Browser, proxy: &Proxy, res: reqwest::Response, 
         "no session cookie for {code}"
     );
     assert_signed_out(b, proxy).await;
-    let health = reqwest::get(proxy.url("/healthz")).await.expect("healthz");
-    assert_eq!(health.status(), 200);
+    assert_still_serving(proxy).await;
 }
 
 #[actix_web::test]

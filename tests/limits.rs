@@ -5,11 +5,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-async fn still_serving(proxy: &Proxy) {
-    let res = reqwest::get(proxy.url("/healthz")).await.expect("healthz");
-    assert_eq!(res.status(), 200);
-}
-
 #[actix_web::test]
 async fn oversized_request_heads_get_431() {
     let idp = TestIdp::start().await;
@@ -34,7 +29,7 @@ async fn oversized_request_heads_get_431() {
     if let Ok(res) = res {
         assert_eq!(res.status(), 431);
     }
-    still_serving(&proxy).await;
+    assert_still_serving(&proxy).await;
 }
 
 #[actix_web::test]
@@ -84,7 +79,7 @@ async fn route_body_limit_gives_413_before_forwarding() {
         .await
         .expect("send");
     assert_eq!(res.status(), 200);
-    still_serving(&proxy).await;
+    assert_still_serving(&proxy).await;
 }
 
 #[actix_web::test]
@@ -134,6 +129,6 @@ async fn over_max_in_flight_is_503_overloaded() {
     }
     assert!((1..=2).contains(&ok), "at most two served at once: {ok}");
     assert_eq!(ok + overloaded, 6);
-    still_serving(&limited).await;
-    still_serving(&proxy).await;
+    assert_still_serving(&limited).await;
+    assert_still_serving(&proxy).await;
 }

@@ -291,3 +291,11 @@ pub async fn signed_in(proxy: &Proxy, idp: &TestIdp) -> Browser {
     assert_eq!(res.status(), 302, "login completes");
     b
 }
+
+/// The proxy still answers `/healthz` (after a fault or a hostile request).
+pub async fn assert_still_serving(proxy: &Proxy) {
+    let res = reqwest::get(proxy.url("/healthz"))
+        .await
+        .expect("healthz answers");
+    assert_eq!(res.status(), 200, "the proxy is still serving");
+}
