@@ -1,16 +1,23 @@
 //! Request limits that protect the process: the size of a request head (431) and the number of
 //! requests served at once (503 `overloaded`). Body limits are per route (see `proxy`).
+//!
+//! A request counts as in flight until its response body has been sent (or the connection is
+//! gone), so a long download holds its slot, and so does the `in_flight` gauge.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
 
-use actix_web::body::{EitherBody, MessageBody};
+use actix_web::body::{BodySize, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
+use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::AppState;
+use crate::telemetry::metrics::METRICS;
 
 /// Request line plus every header line, as they were on the wire (approximately).
 fn head_bytes(req: &ServiceRequest) -> u64 {
@@ -37,23 +44,64 @@ fn refuse(
     req.into_response(res.json(json!({ "error": code })))
 }
 
-/// Counts a request as in flight for as long as it lives.
-struct Slot<'a>(&'a AtomicUsize);
-impl Drop for Slot<'_> {
+/// One request in flight: counted in the state (for the limit) and in the gauge.
+struct Slot(web::Data<AppState>);
+
+impl Slot {
+    /// Takes a slot; `None` (and nothing held) when `max_in_flight` are already taken.
+    fn take(state: web::Data<AppState>) -> Option<Slot> {
+        let before = state.in_flight.fetch_add(1, Ordering::SeqCst);
+        let slot = Slot(state);
+        METRICS.in_flight.inc();
+        (before < slot.0.config.server.max_in_flight).then_some(slot)
+    }
+}
+
+impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+        METRICS.in_flight.dec();
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body that keeps its request's slot until it is sent or dropped.
+    pub struct SlotBody<B> {
+        #[pin]
+        body: B,
+        slot: Slot,
+    }
+}
+
+impl<B: MessageBody> MessageBody for SlotBody<B> {
+    type Error = B::Error;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        self.project().body.poll_next(cx)
     }
 }
 
 pub async fn enforce(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<SlotBody<impl MessageBody>>>, actix_web::Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next.call(req).await.map(|r| r.map_into_left_body());
+        let res = refuse(
+            req,
+            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            false,
+        );
+        return Ok(res.map_into_right_body());
     };
-    let limits = &state.config.server;
-    if head_bytes(&req) > limits.max_header_bytes.as_u64() {
+    if head_bytes(&req) > state.config.server.max_header_bytes.as_u64() {
         tracing::info!("request refused: head over max_header_bytes");
         let res = refuse(
             req,
@@ -63,8 +111,7 @@ pub async fn enforce(
         );
         return Ok(res.map_into_right_body());
     }
-    let _slot = Slot(&state.in_flight);
-    if state.in_flight.fetch_add(1, Ordering::SeqCst) >= limits.max_in_flight {
+    let Some(slot) = Slot::take(state) else {
         tracing::warn!("request refused: max_in_flight reached");
         let res = refuse(
             req,
@@ -73,6 +120,9 @@ pub async fn enforce(
             true,
         );
         return Ok(res.map_into_right_body());
-    }
-    next.call(req).await.map(|r| r.map_into_left_body())
+    };
+    let res = next.call(req).await?;
+    Ok(res
+        .map_body(|_, body| SlotBody { body, slot })
+        .map_into_left_body())
 }

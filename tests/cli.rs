@@ -178,10 +178,7 @@ async fn trace_logs_hold_no_secrets() {
     idp.state
         .login_expires_in
         .store(5, std::sync::atomic::Ordering::SeqCst);
-    let routes = format!(
-        "[[routes]]\nprefix = \"/api\"\nupstream = \"{}\"\n",
-        api.url()
-    );
+    let routes = api.api_route("required");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("port")

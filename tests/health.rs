@@ -202,10 +202,7 @@ async fn redis_restart_keeps_sessions_and_service_returns_within_2s() {
     let mut redis = RedisServer::start_persistent();
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let extra = format!(
-        "cache_ttl = \"0s\"\n[[routes]]\nprefix = \"/api\"\nupstream = \"{}\"\ntoken = \"required\"\n",
-        api.url()
-    );
+    let extra = format!("cache_ttl = \"0s\"\n{}", api.api_route("required"));
     let proxy = Proxy::start_with(&idp.state.issuer, Store::Redis(&redis), &extra).await;
     let mut b = signed_in(&proxy, &idp).await;
     assert_eq!(
@@ -256,11 +253,8 @@ async fn redis_restart_keeps_sessions_and_service_returns_within_2s() {
 async fn idp_down_signed_in_users_keep_calling_apis_with_fresh_tokens() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let extra = format!(
-        "[[routes]]\nprefix = \"/api\"\nupstream = \"{}\"\ntoken = \"required\"\n",
-        api.url()
-    );
-    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &extra).await;
+    let proxy =
+        Proxy::start_with(&idp.state.issuer, Store::Memory, &api.api_route("required")).await;
     let mut b = signed_in(&proxy, &idp).await;
     idp.stop().await;
     for _ in 0..3 {

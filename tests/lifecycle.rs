@@ -9,13 +9,6 @@ use std::time::Duration;
 use common::*;
 use serde_json::{Value, json};
 
-const ROUTE: &str =
-    "[[routes]]\nprefix = \"/api\"\nupstream = \"UPSTREAM\"\ntoken = \"required\"\n";
-
-fn route(api: &Upstream) -> String {
-    ROUTE.replace("UPSTREAM", &api.url())
-}
-
 /// A signed-in browser whose access token already needs a refresh (5 s left, 30 s skew).
 async fn expiring_session(idp: &TestIdp, proxy: &Proxy) -> Browser {
     idp.state.login_expires_in.store(5, Ordering::SeqCst);
@@ -80,7 +73,8 @@ fn assert_all_fresh(results: &[(u16, String)], idp: &TestIdp) {
 async fn fifty_concurrent_calls_one_refresh_memory_store() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &route(&api)).await;
+    let proxy =
+        Proxy::start_with(&idp.state.issuer, Store::Memory, &api.api_route("required")).await;
     let b = expiring_session(&idp, &proxy).await;
     let results = concurrent_calls(&b, &[&proxy], 50).await;
     assert_eq!(results.len(), 50);
@@ -92,8 +86,18 @@ async fn fifty_concurrent_calls_one_refresh_across_two_replicas_on_redis() {
     let redis = RedisServer::start();
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let a = Proxy::start_with(&idp.state.issuer, Store::Redis(&redis), &route(&api)).await;
-    let b_replica = Proxy::start_with(&idp.state.issuer, Store::Redis(&redis), &route(&api)).await;
+    let a = Proxy::start_with(
+        &idp.state.issuer,
+        Store::Redis(&redis),
+        &api.api_route("required"),
+    )
+    .await;
+    let b_replica = Proxy::start_with(
+        &idp.state.issuer,
+        Store::Redis(&redis),
+        &api.api_route("required"),
+    )
+    .await;
     let mut b = expiring_session(&idp, &a).await;
     // Both replicas load (and cache) the session with its expiring token, so both want to refresh.
     assert_eq!(b.session(&a).await.status(), 200);
@@ -110,8 +114,18 @@ async fn slow_refresh_still_one_refresh_and_everyone_waits_for_it() {
     let redis = RedisServer::start();
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let a = Proxy::start_with(&idp.state.issuer, Store::Redis(&redis), &route(&api)).await;
-    let b_replica = Proxy::start_with(&idp.state.issuer, Store::Redis(&redis), &route(&api)).await;
+    let a = Proxy::start_with(
+        &idp.state.issuer,
+        Store::Redis(&redis),
+        &api.api_route("required"),
+    )
+    .await;
+    let b_replica = Proxy::start_with(
+        &idp.state.issuer,
+        Store::Redis(&redis),
+        &api.api_route("required"),
+    )
+    .await;
     let b = expiring_session(&idp, &a).await;
     idp.state.refresh_delay_ms.store(1500, Ordering::SeqCst);
     let started = std::time::Instant::now();
@@ -127,7 +141,8 @@ async fn slow_refresh_still_one_refresh_and_everyone_waits_for_it() {
 async fn invalid_grant_ends_the_session() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &route(&api)).await;
+    let proxy =
+        Proxy::start_with(&idp.state.issuer, Store::Memory, &api.api_route("required")).await;
     let mut b = expiring_session(&idp, &proxy).await;
     idp.state.refuse_refresh.store(true, Ordering::SeqCst);
     let res = b
@@ -144,7 +159,8 @@ async fn invalid_grant_ends_the_session() {
 async fn idp_down_gives_503_and_keeps_the_session() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &route(&api)).await;
+    let proxy =
+        Proxy::start_with(&idp.state.issuer, Store::Memory, &api.api_route("required")).await;
     let mut b = expiring_session(&idp, &proxy).await;
     idp.stop().await;
     let res = b

@@ -86,11 +86,7 @@ async fn route_body_limit_gives_413_before_forwarding() {
 async fn over_max_in_flight_is_503_overloaded() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let extra = format!(
-        "[[routes]]\nprefix = \"/api\"\nupstream = \"{}\"\ntoken = \"none\"\n",
-        api.url()
-    );
-    let config = extra;
+    let config = api.api_route("none");
     let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &config).await;
     // A second proxy with a limit of 2 requests at once.
     let limited =

@@ -10,13 +10,6 @@ use common::binary::{BIN, Binary, free_port};
 use common::*;
 use serde_json::Value;
 
-fn routes(api: &Upstream) -> String {
-    format!(
-        "[[routes]]\nprefix = \"/api\"\nupstream = \"{}\"\ntoken = \"required\"\n",
-        api.url()
-    )
-}
-
 async fn text(url: &str) -> (u16, String) {
     let res = reqwest::get(url).await.expect("request");
     (res.status().as_u16(), res.text().await.expect("body"))
@@ -26,7 +19,8 @@ async fn text(url: &str) -> (u16, String) {
 async fn metrics_count_logins_api_calls_and_upstream_latency() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &routes(&api)).await;
+    let proxy =
+        Proxy::start_with(&idp.state.issuer, Store::Memory, &api.api_route("required")).await;
     let mut b = signed_in(&proxy, &idp).await;
     assert_eq!(
         b.get_with(&proxy.url("/api/x"), &[("x-csrf", "1")])
@@ -95,7 +89,7 @@ async fn sigterm_drains_readyz_first_completes_streams_then_exits_0() {
         port,
         &idp.state.issuer,
         &Store::Memory,
-        &routes(&api).replace("required", "none"),
+        &api.api_route("required").replace("required", "none"),
     )
     .replace(
         "[oidc]",
@@ -184,7 +178,10 @@ async fn json_logs_have_request_id_sub_and_trace_id_never_the_session_id() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
     let port = free_port();
-    let extra = format!("{}[telemetry]\nformat = \"json\"\n", routes(&api));
+    let extra = format!(
+        "{}[telemetry]\nformat = \"json\"\n",
+        api.api_route("required")
+    );
     let bin = Binary::spawn(
         port,
         &config_toml(port, &idp.state.issuer, &Store::Memory, &extra),

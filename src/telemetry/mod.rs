@@ -68,20 +68,6 @@ fn class_of(path: &str, auth_prefix: &str) -> &'static str {
     }
 }
 
-/// Decrements the in-flight gauge however the request ends (including a dropped connection).
-struct InFlight;
-impl InFlight {
-    fn start() -> Self {
-        METRICS.in_flight.inc();
-        InFlight
-    }
-}
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        METRICS.in_flight.dec();
-    }
-}
-
 /// Installs the global subscriber: text or JSON lines on stderr. Third-party crates are capped at
 /// `info` unless `RUST_LOG` names them, so `RUST_LOG=trace` shows Vestibule's own detail without
 /// wire dumps.
@@ -121,7 +107,6 @@ pub async fn request_log(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let _in_flight = InFlight::start();
     let id = request_id(&req);
     let auth_prefix = req
         .app_data::<actix_web::web::Data<crate::AppState>>()

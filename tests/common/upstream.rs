@@ -59,6 +59,14 @@ impl Upstream {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// A `[[routes]]` entry forwarding `/api` here with the given token policy.
+    pub fn api_route(&self, token: &str) -> String {
+        format!(
+            "[[routes]]\nprefix = \"/api\"\nupstream = \"{}\"\ntoken = \"{token}\"\n",
+            self.url()
+        )
+    }
+
     pub fn hit_count(&self) -> usize {
         self.hits.0.load(Ordering::SeqCst)
     }
