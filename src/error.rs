@@ -131,13 +131,6 @@ impl ResponseError for PageError {
     }
 }
 
-/// Map `From<AuthError>` for handler results that use `?` on module errors.
-impl From<OidcError> for PageError {
-    fn from(e: OidcError) -> Self {
-        PageError(AuthError::from(e))
-    }
-}
-
 impl ProxyError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {

@@ -21,7 +21,8 @@ use crate::telemetry::metrics::METRICS;
 
 /// Request line plus every header line, as they were on the wire (approximately).
 fn head_bytes(req: &ServiceRequest) -> u64 {
-    let line = req.method().as_str().len() + req.uri().to_string().len() + 12;
+    let target = req.uri().path_and_query().map_or(1, |p| p.as_str().len());
+    let line = req.method().as_str().len() + target + 12;
     let headers: usize = req
         .headers()
         .iter()

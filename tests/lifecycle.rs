@@ -9,6 +9,13 @@ use std::time::Duration;
 use common::*;
 use serde_json::{Value, json};
 
+/// Two Vestibule instances sharing one Redis (separate caches, gates and upstream pools).
+async fn two_replicas(redis: &RedisServer, idp: &TestIdp, extra: &str) -> (Proxy, Proxy) {
+    let a = Proxy::start_with(&idp.state.issuer, Store::Redis(redis), extra).await;
+    let b = Proxy::start_with(&idp.state.issuer, Store::Redis(redis), extra).await;
+    (a, b)
+}
+
 /// A signed-in browser whose access token already needs a refresh (5 s left, 30 s skew).
 async fn expiring_session(idp: &TestIdp, proxy: &Proxy) -> Browser {
     idp.state.login_expires_in.store(5, Ordering::SeqCst);
@@ -86,18 +93,7 @@ async fn fifty_concurrent_calls_one_refresh_across_two_replicas_on_redis() {
     let redis = RedisServer::start();
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let a = Proxy::start_with(
-        &idp.state.issuer,
-        Store::Redis(&redis),
-        &api.api_route("required"),
-    )
-    .await;
-    let b_replica = Proxy::start_with(
-        &idp.state.issuer,
-        Store::Redis(&redis),
-        &api.api_route("required"),
-    )
-    .await;
+    let (a, b_replica) = two_replicas(&redis, &idp, &api.api_route("required")).await;
     let mut b = expiring_session(&idp, &a).await;
     // Both replicas load (and cache) the session with its expiring token, so both want to refresh.
     assert_eq!(b.session(&a).await.status(), 200);
@@ -114,18 +110,7 @@ async fn slow_refresh_still_one_refresh_and_everyone_waits_for_it() {
     let redis = RedisServer::start();
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let a = Proxy::start_with(
-        &idp.state.issuer,
-        Store::Redis(&redis),
-        &api.api_route("required"),
-    )
-    .await;
-    let b_replica = Proxy::start_with(
-        &idp.state.issuer,
-        Store::Redis(&redis),
-        &api.api_route("required"),
-    )
-    .await;
+    let (a, b_replica) = two_replicas(&redis, &idp, &api.api_route("required")).await;
     let b = expiring_session(&idp, &a).await;
     idp.state.refresh_delay_ms.store(1500, Ordering::SeqCst);
     let started = std::time::Instant::now();
@@ -217,18 +202,7 @@ async fn sid_of(b: &mut Browser, proxy: &Proxy) -> String {
 async fn backchannel_logout_ends_matching_sessions_on_every_replica() {
     let redis = RedisServer::start();
     let idp = TestIdp::start().await;
-    let a = Proxy::start_with(
-        &idp.state.issuer,
-        Store::Redis(&redis),
-        "cache_ttl = \"0s\"\n",
-    )
-    .await;
-    let other = Proxy::start_with(
-        &idp.state.issuer,
-        Store::Redis(&redis),
-        "cache_ttl = \"0s\"\n",
-    )
-    .await;
+    let (a, other) = two_replicas(&redis, &idp, "cache_ttl = \"0s\"\n").await;
     let mut first = Browser::new();
     let mut second = Browser::new();
     assert_eq!(

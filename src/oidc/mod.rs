@@ -352,11 +352,6 @@ impl Provider {
         })
     }
 
-    /// The issuer this proxy trusts (for namespacing indexes).
-    pub fn issuer(&self) -> &str {
-        &self.issuer
-    }
-
     /// Exchanges a refresh token (RFC 6749 section 6). `InvalidGrant` when the IdP refuses the
     /// token itself; `Unreachable` for network and server failures (the session should be kept).
     pub async fn refresh(&self, refresh_token: &str) -> Result<RefreshedTokens, OidcError> {

@@ -108,11 +108,10 @@ pub async fn request_log(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = request_id(&req);
-    let auth_prefix = req
-        .app_data::<actix_web::web::Data<crate::AppState>>()
-        .map(|s| s.config.server.auth_prefix.clone())
-        .unwrap_or_else(|| "/auth".into());
-    let class = class_of(req.path(), &auth_prefix);
+    let class = match req.app_data::<actix_web::web::Data<crate::AppState>>() {
+        Some(s) => class_of(req.path(), &s.config.server.auth_prefix),
+        None => class_of(req.path(), "/auth"),
+    };
     let trace = trace_id(&req).unwrap_or_default();
     let span = tracing::info_span!(
         "request",
