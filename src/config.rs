@@ -91,6 +91,10 @@ pub struct ServerConfig {
     /// Most requests served at once; more get 503 `overloaded` with `Retry-After`.
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
+    /// Allow `public_url` or `oidc.issuer` on plain http at a non-loopback host. Off: Vestibule
+    /// refuses to start, because cookies, codes and tokens would cross the network in clear.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
@@ -282,7 +286,16 @@ impl Config {
                 .ignore(&["CONFIG", "LOG"])
                 .split("__"),
         );
-        let config: Config = figment.extract().map_err(|e| describe(&name, e))?;
+        Self::extract(figment, &name)
+    }
+
+    /// Parses and validates TOML text alone (no file, no environment); `name` labels errors.
+    pub fn from_toml_str(toml: &str, name: &str) -> Result<Self, ConfigError> {
+        Self::extract(Figment::from(Toml::string(toml)), name)
+    }
+
+    fn extract(figment: Figment, name: &str) -> Result<Self, ConfigError> {
+        let config: Config = figment.extract().map_err(|e| describe(name, e))?;
         config.validate().map_err(|(key, expected)| {
             ConfigError::Invalid(format!("{name}: key `{key}`: {expected}"))
         })?;
@@ -308,13 +321,26 @@ impl Config {
                 "expected an origin only: no path, query, fragment or user".into(),
             ));
         }
-        match Url::parse(&self.oidc.issuer) {
-            Ok(iss) if matches!(iss.scheme(), "http" | "https") && iss.host_str().is_some() => {}
+        let issuer = match Url::parse(&self.oidc.issuer) {
+            Ok(iss) if matches!(iss.scheme(), "http" | "https") && iss.host_str().is_some() => iss,
             _ => {
                 return Err((
                     "oidc.issuer",
                     format!("expected an http(s) URL, got {:?}", self.oidc.issuer),
                 ));
+            }
+        };
+        if !self.server.allow_insecure_http {
+            for (key, url) in [("server.public_url", pu), ("oidc.issuer", &issuer)] {
+                if url.scheme() == "http" && !is_loopback(url) {
+                    return Err((
+                        key,
+                        format!(
+                            "expected https (plain http is only allowed for loopback hosts, or \
+                             with server.allow_insecure_http = true), got {url}"
+                        ),
+                    ));
+                }
             }
         }
         if self.oidc.client_id.is_empty() {
@@ -491,6 +517,20 @@ impl Config {
     }
 }
 
+/// True for hosts that never leave the machine: `localhost` (and `*.localhost`), 127.0.0.0/8
+/// and `::1`. Browsers treat these as secure contexts even on http.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// Turns figment's errors into one line each: source, key, problem.
 fn describe(file: &str, err: figment::Error) -> ConfigError {
     let lines: Vec<String> = err
@@ -622,6 +662,37 @@ client_secret = "s3cret"
             "public_url = \"http://127.0.0.1:8080/app\"",
         ));
         assert!(msg.contains("server.public_url"), "{msg}");
+    }
+
+    #[test]
+    fn plain_http_needs_loopback_or_explicit_opt_in() {
+        for (public_url, issuer) in [
+            ("http://app.example.com", "http://127.0.0.2:9100"),
+            ("http://10.0.0.5:8080", "http://127.0.0.2:9100"),
+            ("http://127.0.0.1:8080", "http://login.example.com"),
+            ("http://localhost.evil.example", "http://127.0.0.2:9100"),
+        ] {
+            let toml = MINIMAL
+                .replace("http://127.0.0.1:8080", public_url)
+                .replace("http://127.0.0.2:9100", issuer);
+            let msg = err_of(&toml);
+            assert!(
+                msg.contains("expected https"),
+                "{public_url} {issuer}: {msg}"
+            );
+            let opted_in = toml.replace("[oidc]", "allow_insecure_http = true\n[oidc]");
+            assert!(Config::from_toml_str(&opted_in, "t").is_ok(), "{opted_in}");
+        }
+        for (public_url, issuer) in [
+            ("http://localhost:8080", "http://127.0.0.2:9100"),
+            ("http://app.localhost", "http://[::1]:9100"),
+            ("https://app.example.com", "https://login.example.com"),
+        ] {
+            let toml = MINIMAL
+                .replace("http://127.0.0.1:8080", public_url)
+                .replace("http://127.0.0.2:9100", issuer);
+            assert!(Config::from_toml_str(&toml, "t").is_ok(), "{toml}");
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ impl AuthError {
         use AuthError as A;
         match self {
             A::Csrf => (StatusCode::FORBIDDEN, "csrf_header_required"),
+            A::CrossSite => (StatusCode::FORBIDDEN, "cross_site_request"),
             A::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             A::MissingState => (StatusCode::BAD_REQUEST, "missing_state"),
             A::MissingCode => (StatusCode::BAD_REQUEST, "missing_code"),
@@ -135,6 +136,7 @@ impl ProxyError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ProxyError::Csrf => (StatusCode::FORBIDDEN, "csrf_header_required"),
+            ProxyError::CrossSite => (StatusCode::FORBIDDEN, "cross_site_request"),
             ProxyError::CrossSiteWebSocket => (StatusCode::FORBIDDEN, "cross_site_websocket"),
             ProxyError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ProxyError::Store(_) | ProxyError::Refresh(RefreshError::Store(_)) => {

@@ -5,7 +5,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{AuthError, query_param};
+use super::{AuthError, Typed, from_own_origin, query_param};
 use crate::AppState;
 use crate::error::PageError;
 use crate::session::crypto;
@@ -14,6 +14,10 @@ pub async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
+    // A cross-site page cannot know the token; this refuses it even if the token leaked.
+    if !from_own_origin(&state, &req, Typed::Allowed) {
+        return Err(AuthError::CrossSite.into());
+    }
     let (token, _) = query_param(&req, "token");
     let Some((id, session)) = state.sessions.load(&req).await.map_err(AuthError::from)? else {
         // No live session: nothing to end; just clear the cookie and go home.

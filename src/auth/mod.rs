@@ -9,6 +9,8 @@ mod logout;
 pub mod return_to;
 mod session_info;
 
+use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpRequest, web};
 
 use crate::AppState;
@@ -19,6 +21,8 @@ use crate::session::{PendingError, StoreError};
 pub enum AuthError {
     #[error("missing or wrong anti-CSRF header")]
     Csrf,
+    #[error("the request did not come from a page of this application's origin")]
+    CrossSite,
     #[error("no live session")]
     Unauthenticated,
     #[error("missing `state` parameter")]
@@ -42,10 +46,19 @@ pub enum AuthError {
     LogoutToken,
 }
 
-/// Registers the auth endpoints under `prefix`.
+/// Registers the auth endpoints under `prefix`. Every answer from them (errors and unknown
+/// paths included) is uncacheable and sends no `Referer` onwards: the callback URL carries a code
+/// and the logout URL a token, and neither may reach a cache or another site.
 pub fn configure(cfg: &mut web::ServiceConfig, prefix: &str) {
     cfg.service(
         web::scope(prefix)
+            .wrap(
+                DefaultHeaders::new()
+                    .add((header::CACHE_CONTROL, "no-store"))
+                    .add((header::PRAGMA, "no-cache"))
+                    .add((header::REFERRER_POLICY, "no-referrer"))
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
+            )
             .route("/login", web::get().to(login::login))
             .route("/callback", web::get().to(callback::callback))
             .route("/session", web::get().to(session_info::session))
@@ -63,6 +76,32 @@ pub fn has_csrf_header(state: &AppState, req: &HttpRequest) -> bool {
     req.headers()
         .get(state.config.server.csrf_header.as_str())
         .is_some_and(|v| v.as_bytes() == b"1")
+}
+
+/// Which browser navigations a state-changing endpoint accepts besides same-origin requests.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Typed {
+    /// Also a URL the user typed or bookmarked (`Sec-Fetch-Site: none`).
+    Allowed,
+    /// Same-origin only (`fetch` from the SPA).
+    Refused,
+}
+
+/// The second CSRF check, on top of the anti-CSRF header or logout token: what the browser says
+/// about where the request comes from. `Sec-Fetch-Site`, when sent, must be `same-origin`
+/// (`same-site` is refused too: a sibling subdomain is another application); `Origin`, when sent,
+/// must be exactly `public_url`. Clients that are not browsers send neither and pass this check.
+pub fn from_own_origin(state: &AppState, req: &HttpRequest, typed: Typed) -> bool {
+    let headers = req.headers();
+    let site_ok = match headers.get("sec-fetch-site").map(|v| v.as_bytes()) {
+        None | Some(b"same-origin") => true,
+        Some(b"none") => typed == Typed::Allowed,
+        Some(_) => false,
+    };
+    let origin_ok = headers
+        .get(header::ORIGIN)
+        .is_none_or(|o| o.as_bytes() == state.config.origin().as_bytes());
+    site_ok && origin_ok
 }
 
 /// Query parameters, decoded leniently (a malformed query never fails the request). Returns the

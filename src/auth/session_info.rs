@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use super::{AuthError, has_csrf_header};
+use super::{AuthError, Typed, from_own_origin, has_csrf_header};
 use crate::AppState;
 
 pub async fn session(
@@ -13,6 +13,9 @@ pub async fn session(
 ) -> Result<HttpResponse, AuthError> {
     if !has_csrf_header(&state, &req) {
         return Err(AuthError::Csrf);
+    }
+    if !from_own_origin(&state, &req, Typed::Refused) {
+        return Err(AuthError::CrossSite);
     }
     let (_, session) = state
         .sessions

@@ -28,6 +28,8 @@ use url::Url;
 
 use crate::config::{ClientAuth, Config};
 
+pub mod logout_token;
+
 #[derive(Debug, thiserror::Error)]
 pub enum OidcError {
     #[error("identity provider metadata not loaded yet: {0}")]
@@ -119,16 +121,7 @@ pub struct RefreshedTokens {
     pub access_expires_in: Option<Duration>,
 }
 
-/// What a valid back-channel logout token names.
-pub struct LogoutTarget {
-    pub sid: Option<String>,
-    pub sub: Option<String>,
-    pub jti: String,
-}
-
-/// How old a logout token's `iat` may be (and the replay window of its `jti`).
-pub const LOGOUT_TOKEN_MAX_AGE_SECS: i64 = 600;
-const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+pub use logout_token::{LogoutTarget, LogoutTokenError, MAX_AGE_SECS as LOGOUT_TOKEN_MAX_AGE_SECS};
 
 /// How often the JWKS may be refetched because a token named an unknown key.
 const JWKS_REFETCH_MIN_INTERVAL: Duration = Duration::from_secs(10);
@@ -420,110 +413,25 @@ impl Provider {
         }
     }
 
-    /// Validates an OIDC Back-Channel Logout 1.0 logout token: signature (JWKS, asymmetric algs
-    /// only; the crate verifies), `iss`, `aud`, `iat` fresh, `exp` if present, `jti`, the
-    /// back-channel `events` member, `sid` and/or `sub`, and no `nonce`. Replay of `jti` is the
-    /// caller's to check (it needs the shared store).
+    /// Validates a back-channel logout token (see [`logout_token::check`]) against the cached
+    /// JWKS, refetching it once (rate-limited) when no key verifies the signature.
     pub async fn validate_logout_token(&self, jwt: &str) -> Result<LogoutTarget, OidcError> {
         let loaded = self.loaded()?;
-        let bad = |why: &str| OidcError::InvalidLogoutToken(why.to_owned());
-        let parts: Vec<&str> = jwt.split('.').collect();
-        let [h, p, sig] = parts.as_slice() else {
-            return Err(bad("not a compact JWS"));
+        let expected = logout_token::Expected {
+            issuer: loaded.issuer.as_str(),
+            client_id: &self.client_id,
+            algs: &loaded.id_token_algs,
         };
-        let header: serde_json::Value = decode_json(h).ok_or_else(|| bad("unreadable header"))?;
-        let alg: CoreJwsSigningAlgorithm =
-            serde_json::from_value(header["alg"].clone()).map_err(|_| bad("unknown alg"))?;
-        if !loaded.id_token_algs.contains(&alg) {
-            return Err(bad("algorithm not allowed"));
-        }
-        let signature = URL_SAFE_NO_PAD
-            .decode(sig)
-            .map_err(|_| bad("unreadable signature"))?;
-        let kid = header["kid"].as_str();
-        let message = format!("{h}.{p}");
-        let mut verified = self.verify_with_jwks(kid, &alg, message.as_bytes(), &signature);
-        if !verified && self.refetch_jwks(&loaded).await {
-            verified = self.verify_with_jwks(kid, &alg, message.as_bytes(), &signature);
-        }
-        if !verified {
-            return Err(bad("signature"));
-        }
-        let claims: serde_json::Map<String, serde_json::Value> =
-            decode_json(p).ok_or_else(|| bad("unreadable claims"))?;
-        if claims.get("iss").and_then(|v| v.as_str()) != Some(loaded.issuer.as_str()) {
-            return Err(bad("iss"));
-        }
-        let aud_ok = match claims.get("aud") {
-            Some(serde_json::Value::String(a)) => *a == self.client_id,
-            Some(serde_json::Value::Array(a)) => a
-                .iter()
-                .any(|v| v.as_str() == Some(self.client_id.as_str())),
-            _ => false,
-        };
-        if !aud_ok {
-            return Err(bad("aud"));
-        }
         let now = crate::session::now_unix();
-        match claims.get("iat").and_then(|v| v.as_i64()) {
-            Some(iat)
-                if iat >= now - LOGOUT_TOKEN_MAX_AGE_SECS && iat <= now + IAT_FUTURE_SKEW_SECS => {}
-            _ => return Err(bad("iat missing or not fresh")),
-        }
-        if claims
-            .get("exp")
-            .is_some_and(|e| e.as_i64().is_none_or(|e| e <= now))
-        {
-            return Err(bad("expired"));
-        }
-        let jti = claims
-            .get("jti")
-            .and_then(|v| v.as_str())
-            .filter(|j| !j.is_empty())
-            .ok_or_else(|| bad("jti"))?;
-        if !claims
-            .get("events")
-            .and_then(|e| e.get(BACKCHANNEL_EVENT))
-            .is_some_and(|m| m.is_object())
-        {
-            return Err(bad("events has no back-channel logout member"));
-        }
-        if claims.contains_key("nonce") {
-            return Err(bad("a logout token must not have a nonce"));
-        }
-        let sid = claims
-            .get("sid")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned);
-        let sub = claims
-            .get("sub")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned);
-        if sid.is_none() && sub.is_none() {
-            return Err(bad("neither sid nor sub"));
-        }
-        Ok(LogoutTarget {
-            sid,
-            sub,
-            jti: jti.to_owned(),
-        })
-    }
-
-    /// True when a key of the cached JWKS (matching `kid` when given) verifies the signature.
-    /// The signature check itself is `openidconnect`'s (RustCrypto underneath).
-    fn verify_with_jwks(
-        &self,
-        kid: Option<&str>,
-        alg: &CoreJwsSigningAlgorithm,
-        message: &[u8],
-        signature: &[u8],
-    ) -> bool {
-        use openidconnect::JsonWebKey;
         let jwks = read(&self.jwks).clone();
-        jwks.keys()
-            .iter()
-            .filter(|k| kid.is_none_or(|kid| k.key_id().is_some_and(|id| id.as_str() == kid)))
-            .any(|k| k.verify_signature(alg, message, signature).is_ok())
+        let result = match logout_token::check(jwt, &expected, &jwks, now) {
+            Err(LogoutTokenError::Signature) if self.refetch_jwks(&loaded).await => {
+                let jwks = read(&self.jwks).clone();
+                logout_token::check(jwt, &expected, &jwks, now)
+            }
+            other => other,
+        };
+        result.map_err(|e| OidcError::InvalidLogoutToken(e.to_string()))
     }
 
     fn verifier(&self, loaded: &Loaded) -> CoreIdTokenVerifier<'static> {

@@ -36,8 +36,13 @@ pub async fn forward(
     if websocket::is_upgrade(&req) {
         return websocket::proxy(req, payload, state, route).await;
     }
-    if route.csrf && !crate::auth::has_csrf_header(&state, &req) {
-        return Err(ProxyError::Csrf);
+    if route.csrf {
+        if !crate::auth::has_csrf_header(&state, &req) {
+            return Err(ProxyError::Csrf);
+        }
+        if !crate::auth::from_own_origin(&state, &req, crate::auth::Typed::Refused) {
+            return Err(ProxyError::CrossSite);
+        }
     }
     if let (Some(limit), Some(declared)) = (route.max_body, declared_length(&req))
         && declared > limit

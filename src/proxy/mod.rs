@@ -17,6 +17,8 @@ use crate::session::{RefreshError, StoreError};
 pub enum ProxyError {
     #[error("missing or wrong anti-CSRF header")]
     Csrf,
+    #[error("the request did not come from a page of this application's origin")]
+    CrossSite,
     #[error("cross-site WebSocket upgrade refused")]
     CrossSiteWebSocket,
     #[error("no live session")]

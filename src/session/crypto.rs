@@ -28,11 +28,14 @@ pub fn is_token_shaped(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Store key for a secret: `vestibule:{kind}:{hex sha256(kind, secret)}`.
-pub fn storage_key(kind: &str, secret: &str) -> String {
+/// Store key for a secret: `vestibule:{kind}:{hex sha256(kind, namespace, secret)}`. The
+/// namespace names the deployment, so deployments sharing a store never see each other's entries.
+pub fn storage_key(kind: &str, namespace: &str, secret: &str) -> String {
     let mut h = Sha256::new();
     h.update(b"vestibule/v1/");
     h.update(kind.as_bytes());
+    h.update(b"/");
+    h.update(namespace.as_bytes());
     h.update(b"/");
     h.update(secret.as_bytes());
     format!("vestibule:{kind}:{}", hex(&h.finalize()))
@@ -118,10 +121,11 @@ mod tests {
     #[test]
     fn storage_key_hides_the_secret() {
         let t = random_token();
-        let k = storage_key("s", &t);
+        let k = storage_key("s", "app", &t);
         assert!(!k.contains(&t));
-        assert_eq!(k, storage_key("s", &t));
-        assert_ne!(k, storage_key("l", &t));
+        assert_eq!(k, storage_key("s", "app", &t));
+        assert_ne!(k, storage_key("l", "app", &t));
+        assert_ne!(k, storage_key("s", "other-app", &t));
     }
 
     #[test]

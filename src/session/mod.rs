@@ -73,8 +73,9 @@ pub struct SessionManager {
     refresh_skew: Duration,
     /// Longest a refresh may hold the cross-replica lock (the IdP timeout plus a margin).
     refresh_lock_ttl: Duration,
-    /// Namespace of the `sid`/`sub` indexes.
-    issuer: String,
+    /// This deployment, as the IdP knows it (`issuer|client_id`), hashed into every store key.
+    /// Replicas share it; another application sharing the store does not.
+    namespace: String,
     idle: Duration,
     absolute: Duration,
     login_timeout: Duration,
@@ -110,7 +111,7 @@ impl SessionManager {
             gates: refresh::Gates::default(),
             refresh_skew: s.refresh_skew,
             refresh_lock_ttl: config.oidc.http_timeout + Duration::from_secs(5),
-            issuer: config.oidc.issuer.clone(),
+            namespace: format!("{}|{}", config.oidc.issuer, config.oidc.client_id),
             idle: s.idle_timeout,
             absolute: s.absolute_timeout,
             login_timeout: s.login_timeout,
@@ -140,11 +141,14 @@ impl SessionManager {
         &self.login_cookie_name
     }
 
+    /// The store key of a secret (session id, state, `jti`, index value) in this deployment.
+    fn key(&self, kind: &str, secret: &str) -> String {
+        crypto::storage_key(kind, &self.namespace, secret)
+    }
+
     /// The session id cookie of this request, when it has the shape of one we issue.
     pub fn session_id(&self, req: &HttpRequest) -> Option<String> {
-        req.cookie(&self.cookie_name)
-            .map(|c| c.value().to_owned())
-            .filter(|v| crypto::is_token_shaped(v))
+        single_cookie(req, &self.cookie_name)
     }
 
     /// Loads the live session of this request, sliding its idle timeout. `Ok(None)` when there is
@@ -156,7 +160,7 @@ impl SessionManager {
         let Some(id) = self.session_id(req) else {
             return Ok(None);
         };
-        let key = crypto::storage_key(SESSION_KIND, &id);
+        let key = self.key(SESSION_KIND, &id);
         let session = match self.cache.get(&key).filter(|s| self.within_deadline(s)) {
             Some(s) => Some(s),
             None => self.load_by_id(&id, &key).await?,
@@ -206,7 +210,7 @@ impl SessionManager {
     }
 
     fn index_key(&self, kind: &str, value: &str) -> String {
-        crypto::storage_key(kind, &format!("{}|{value}", self.issuer))
+        self.key(kind, value)
     }
 
     /// Ends every session of this IdP session (`sid`) and/or user (`sub`); returns how many.
@@ -234,7 +238,7 @@ impl SessionManager {
     /// Remembers a back-channel logout token's `jti`; false when it was seen before (a replay).
     pub async fn first_use_of_jti(&self, jti: &str, window: Duration) -> Result<bool, StoreError> {
         self.store
-            .put_if_absent(&crypto::storage_key("jti", jti), "1", window)
+            .put_if_absent(&self.key("jti", jti), "1", window)
             .await
     }
 
@@ -242,7 +246,7 @@ impl SessionManager {
     /// back-channel logout), and returns the id.
     pub async fn create(&self, session: Session) -> Result<String, StoreError> {
         let id = crypto::random_token();
-        let key = crypto::storage_key(SESSION_KIND, &id);
+        let key = self.key(SESSION_KIND, &id);
         let session = Arc::new(session);
         self.save(&id, &key, &session).await?;
         if let Some(sid) = &session.sid {
@@ -258,7 +262,7 @@ impl SessionManager {
 
     /// Ends a session by id.
     pub async fn end(&self, id: &str) -> Result<(), StoreError> {
-        let key = crypto::storage_key(SESSION_KIND, id);
+        let key = self.key(SESSION_KIND, id);
         self.cache.remove(&key);
         self.store.delete(&key).await
     }
@@ -309,10 +313,7 @@ impl SessionManager {
 
     /// The login cookie of this browser, reused so several tabs can log in at once; or a new one.
     pub fn login_binding(&self, req: &HttpRequest) -> String {
-        req.cookie(&self.login_cookie_name)
-            .map(|c| c.value().to_owned())
-            .filter(|v| crypto::is_token_shaped(v))
-            .unwrap_or_else(crypto::random_token)
+        single_cookie(req, &self.login_cookie_name).unwrap_or_else(crypto::random_token)
     }
 
     pub fn login_cookie(&self, binding: &str) -> Cookie<'static> {
@@ -331,7 +332,7 @@ impl SessionManager {
         state: &str,
         pending: &PendingLogin,
     ) -> Result<(), StoreError> {
-        let key = crypto::storage_key(LOGIN_KIND, state);
+        let key = self.key(LOGIN_KIND, state);
         let plain =
             serde_json::to_vec(pending).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let sealed = crypto::seal(&pending_secret(binding, state), LOGIN_KIND, &key, &plain);
@@ -345,12 +346,9 @@ impl SessionManager {
         req: &HttpRequest,
         state: &str,
     ) -> Result<PendingLogin, PendingError> {
-        let binding = req
-            .cookie(&self.login_cookie_name)
-            .map(|c| c.value().to_owned())
-            .filter(|v| crypto::is_token_shaped(v))
-            .ok_or(PendingError::NoLoginCookie)?;
-        let key = crypto::storage_key(LOGIN_KIND, state);
+        let binding =
+            single_cookie(req, &self.login_cookie_name).ok_or(PendingError::NoLoginCookie)?;
+        let key = self.key(LOGIN_KIND, state);
         let sealed = self
             .store
             .take(&key)
@@ -364,6 +362,20 @@ impl SessionManager {
         }
         Ok(pending)
     }
+}
+
+/// The value of cookie `name` when the request carries it exactly once, with the shape of a token
+/// we issue. Twice (a cookie planted for a narrower path or a parent domain, "cookie tossing")
+/// is ambiguous, and counts as none.
+fn single_cookie(req: &HttpRequest, name: &str) -> Option<String> {
+    let cookies = req.cookies().ok()?;
+    let mut matching = cookies.iter().filter(|c| c.name() == name);
+    let value = matching.next()?.value();
+    if matching.next().is_some() {
+        tracing::warn!(cookie = name, "cookie sent more than once; ignored");
+        return None;
+    }
+    crypto::is_token_shaped(value).then(|| value.to_owned())
 }
 
 /// The key of a pending login needs both the browser's login cookie and the state.

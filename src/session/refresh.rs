@@ -71,7 +71,7 @@ impl SessionManager {
         if !self.needs_refresh(&session) {
             return Ok(session);
         }
-        let key = crypto::storage_key(SESSION_KIND, id);
+        let key = self.key(SESSION_KIND, id);
         let gate = self.gates.gate(&key);
         let _in_process = gate.lock().await;
 
