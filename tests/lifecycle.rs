@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Two Vestibule instances sharing one Redis (separate caches, gates and upstream pools).
 async fn two_replicas(redis: &RedisServer, idp: &TestIdp, extra: &str) -> (Proxy, Proxy) {
@@ -239,85 +239,4 @@ async fn backchannel_logout_ends_matching_sessions_on_every_replica() {
     let token = idp.logout_token(idp.logout_claims(None, Some("user-42")), false);
     assert_eq!(post_logout_token(&a, Some(&token)).await.status(), 200);
     assert_eq!(second.session(&other).await.status(), 401);
-}
-
-#[actix_web::test]
-async fn bad_logout_tokens_are_refused_and_sessions_stay() {
-    let idp = TestIdp::start().await;
-    let proxy = Proxy::start(&idp, Store::Memory).await;
-    let mut b = signed_in(&proxy, &idp).await;
-    let sid = sid_of(&mut b, &proxy).await;
-    let valid = || idp.logout_claims(Some(&sid), Some("user-42"));
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("time")
-        .as_secs() as i64;
-
-    let mut cases: Vec<(&str, String)> = Vec::new();
-    cases.push(("wrong signature", idp.logout_token(valid(), true)));
-    let mut c = valid();
-    c["aud"] = json!("another-client");
-    cases.push(("wrong aud", idp.logout_token(c, false)));
-    let mut c = valid();
-    c["iss"] = json!("http://evil.example");
-    cases.push(("wrong iss", idp.logout_token(c, false)));
-    let mut c = valid();
-    c["iat"] = json!(now - 3600);
-    cases.push(("stale iat", idp.logout_token(c, false)));
-    let mut c = valid();
-    c.as_object_mut().expect("object").remove("iat");
-    cases.push(("no iat", idp.logout_token(c, false)));
-    let mut c = valid();
-    c["exp"] = json!(now - 10);
-    cases.push(("expired", idp.logout_token(c, false)));
-    let mut c = valid();
-    c.as_object_mut().expect("object").remove("events");
-    cases.push(("missing events", idp.logout_token(c, false)));
-    let mut c = valid();
-    c["events"] = json!({ "http://schemas.openid.net/event/other": {} });
-    cases.push(("wrong event", idp.logout_token(c, false)));
-    let mut c = valid();
-    c["nonce"] = json!("n");
-    cases.push(("with nonce", idp.logout_token(c, false)));
-    let mut c = valid();
-    c.as_object_mut().expect("object").remove("jti");
-    cases.push(("no jti", idp.logout_token(c, false)));
-    cases.push((
-        "neither sid nor sub",
-        idp.logout_token(idp.logout_claims(None, None), false),
-    ));
-    let valid_token = idp.logout_token(valid(), false);
-    let mut parts: Vec<&str> = valid_token.split('.').collect();
-    let none_header = base64_url(r#"{"alg":"none","typ":"logout+jwt"}"#);
-    parts[0] = &none_header;
-    cases.push(("alg none", format!("{}.{}.", parts[0], parts[1])));
-    cases.push(("garbage", "not-a-jwt".to_owned()));
-
-    for (name, token) in &cases {
-        let res = post_logout_token(&proxy, Some(token)).await;
-        assert_eq!(res.status(), 400, "{name}");
-        let body: Value = res.json().await.expect("json");
-        assert_eq!(body["error"], "invalid_request", "{name}");
-        assert_eq!(
-            b.session(&proxy).await.status(),
-            200,
-            "the session stays after: {name}"
-        );
-    }
-    assert_eq!(
-        post_logout_token(&proxy, None).await.status(),
-        400,
-        "missing logout_token"
-    );
-    // And the valid one works.
-    assert_eq!(
-        post_logout_token(&proxy, Some(&valid_token)).await.status(),
-        200
-    );
-    assert_eq!(b.session(&proxy).await.status(), 401);
-}
-
-fn base64_url(s: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
 }

@@ -321,6 +321,12 @@ impl Provider {
             .await
             .map_err(|e| match e {
                 RequestTokenError::ServerResponse(r) => OidcError::Refused(r.error().to_string()),
+                // openidconnect reads the ID token's claims while parsing the response: a token
+                // without `sub`, or with claims of the wrong type, fails to parse. (The token
+                // response flattens its ID token fields, so the error carries no useful path.)
+                RequestTokenError::Parse(e, _) => {
+                    OidcError::InvalidIdToken(format!("unreadable token response: {}", e.inner()))
+                }
                 other => OidcError::Unreachable(error_chain(&other)),
             })?;
         let id_token = response.id_token().ok_or(OidcError::MissingIdToken)?;

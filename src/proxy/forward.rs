@@ -1,8 +1,6 @@
 //! Forwarding one HTTP call upstream, streaming the request and response bodies with
 //! back-pressure (nothing is buffered beyond a few chunks).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use actix_web::body::{BodyStream, BoxBody, SizedStream};
@@ -57,20 +55,37 @@ pub async fn forward(
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
     let mut upstream = client.0.request(method, url).headers(headers);
-    // Set by the body bridge when a streamed body crosses the route's limit.
-    let exceeded = has_body(&req).then(|| Arc::new(AtomicBool::new(false)));
-    if let Some(flag) = &exceeded {
-        upstream = upstream.body(bridge(payload, route.max_body, flag.clone()));
+    // Told by the body bridge when the browser's body breaks the route's limit or the framing.
+    let mut fault = None;
+    if has_body(&req) {
+        let (body, rx) = bridge(payload, route.max_body);
+        upstream = upstream.body(body);
+        fault = Some(rx);
     }
     let sent = Instant::now();
-    let response = tokio::time::timeout(route.timeout, upstream.send()).await;
+    let body_fault = async {
+        match fault {
+            Some(rx) => match rx.await {
+                Ok(f) => f,
+                // The body was sent whole: only the upstream's answer matters now.
+                Err(_) => std::future::pending().await,
+            },
+            None => std::future::pending().await,
+        }
+    };
+    let response = tokio::select! {
+        r = tokio::time::timeout(route.timeout, upstream.send()) => r,
+        f = body_fault => {
+            return Err(match f {
+                BodyFault::TooLarge => ProxyError::BodyTooLarge(route.max_body.unwrap_or_default()),
+                BodyFault::Malformed(e) => ProxyError::MalformedBody(e),
+            });
+        }
+    };
     METRICS
         .upstream_seconds
         .with_label_values(&[&route.prefix])
         .observe(sent.elapsed().as_secs_f64());
-    if exceeded.is_some_and(|f| f.load(Ordering::SeqCst)) {
-        return Err(ProxyError::BodyTooLarge(route.max_body.unwrap_or_default()));
-    }
     let response = match response {
         Err(_) => return Err(ProxyError::Timeout(route.timeout)),
         Ok(Err(e)) if e.is_timeout() => return Err(ProxyError::Timeout(route.timeout)),
@@ -176,38 +191,50 @@ fn has_body(req: &HttpRequest) -> bool {
         || declared_length(req).is_some_and(|n| n > 0)
 }
 
+/// What went wrong with the browser's request body while it was streamed upstream.
+enum BodyFault {
+    /// Past the route's `max_body`.
+    TooLarge,
+    /// Broken framing (a bad chunk, a short body): the browser's request was malformed.
+    Malformed(String),
+}
+
 /// actix's request body is tied to its worker thread; reqwest needs a `Send` stream. A small
 /// bounded channel joins them, so the browser is only read as fast as the upstream takes it.
-/// Past `limit` bytes the stream fails (aborting the upstream request) and `exceeded` is set.
+/// Past `limit` bytes, or on a framing error, the stream fails (aborting the upstream request)
+/// and the fault is reported at once, so the browser gets its 4xx without waiting for upstream.
 fn bridge(
     mut payload: web::Payload,
     limit: Option<u64>,
-    exceeded: Arc<AtomicBool>,
-) -> reqwest::Body {
+) -> (reqwest::Body, tokio::sync::oneshot::Receiver<BodyFault>) {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(BODY_CHANNEL_CHUNKS);
+    let (fault_tx, fault_rx) = tokio::sync::oneshot::channel();
     actix_web::rt::spawn(async move {
         let mut total = 0u64;
         while let Some(chunk) = payload.next().await {
-            let item = chunk.map_err(|e| std::io::Error::other(e.to_string()));
-            if let Ok(bytes) = &item {
-                total += bytes.len() as u64;
-                if limit.is_some_and(|l| total > l) {
-                    exceeded.store(true, Ordering::SeqCst);
-                    let _ = tx
-                        .send(Err(std::io::Error::other(
-                            "request body over the route's limit",
-                        )))
-                        .await;
-                    break;
+            let fault = match &chunk {
+                Err(e) => Some(BodyFault::Malformed(e.to_string())),
+                Ok(bytes) => {
+                    total += bytes.len() as u64;
+                    limit
+                        .is_some_and(|l| total > l)
+                        .then_some(BodyFault::TooLarge)
                 }
+            };
+            if let Some(fault) = fault {
+                let _ = tx
+                    .send(Err(std::io::Error::other("request body refused")))
+                    .await;
+                let _ = fault_tx.send(fault);
+                break;
             }
-            let failed = item.is_err();
-            if tx.send(item).await.is_err() || failed {
+            if tx.send(chunk.map_err(std::io::Error::other)).await.is_err() {
                 break;
             }
         }
     });
-    reqwest::Body::wrap_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+    let body = reqwest::Body::wrap_stream(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
-    }))
+    }));
+    (body, fault_rx)
 }

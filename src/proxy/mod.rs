@@ -35,6 +35,8 @@ pub enum ProxyError {
     BadRequest(String),
     #[error("request body larger than this route's limit of {0} bytes")]
     BodyTooLarge(u64),
+    #[error("malformed request body: {0}")]
+    MalformedBody(String),
 }
 
 /// One forwarding target, ready to use.

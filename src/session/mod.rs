@@ -366,16 +366,31 @@ impl SessionManager {
 
 /// The value of cookie `name` when the request carries it exactly once, with the shape of a token
 /// we issue. Twice (a cookie planted for a narrower path or a parent domain, "cookie tossing")
-/// is ambiguous, and counts as none.
+/// is ambiguous, and counts as none. Parsed leniently, byte-wise and without percent-decoding:
+/// another application's malformed or non-UTF-8 cookie on the same host must not hide ours.
 fn single_cookie(req: &HttpRequest, name: &str) -> Option<String> {
-    let cookies = req.cookies().ok()?;
-    let mut matching = cookies.iter().filter(|c| c.name() == name);
-    let value = matching.next()?.value();
-    if matching.next().is_some() {
-        tracing::warn!(cookie = name, "cookie sent more than once; ignored");
-        return None;
+    let mut found: Option<&[u8]> = None;
+    for header in req.headers().get_all(actix_web::http::header::COOKIE) {
+        for (n, v) in cookie_pairs(header.as_bytes()) {
+            if n == name.as_bytes() {
+                if found.is_some() {
+                    tracing::warn!(cookie = name, "cookie sent more than once; ignored");
+                    return None;
+                }
+                found = Some(v);
+            }
+        }
     }
+    let value = std::str::from_utf8(found?).ok()?;
     crypto::is_token_shaped(value).then(|| value.to_owned())
+}
+
+/// The `name=value` pairs of one `Cookie` header, trimmed; pairs without `=` are skipped.
+pub fn cookie_pairs(header: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    header.split(|b| *b == b';').filter_map(|pair| {
+        let eq = pair.iter().position(|b| *b == b'=')?;
+        Some((pair[..eq].trim_ascii(), pair[eq + 1..].trim_ascii()))
+    })
 }
 
 /// The key of a pending login needs both the browser's login cookie and the state.

@@ -36,6 +36,10 @@ pub enum Tweak {
     /// Two audiences and no `azp`.
     ExtraAudNoAzp,
     Expired,
+    /// `iat` an hour in the future.
+    IatInFuture,
+    MissingNonce,
+    MissingSub,
     UnknownKid,
     AlgNone,
     HsWithPublicKey,
@@ -349,6 +353,16 @@ fn id_token(s: &IdpState, g: &Grant) -> String {
         Tweak::Expired => {
             claims["iat"] = json!(t - 7200);
             claims["exp"] = json!(t - 3600);
+        }
+        Tweak::IatInFuture => {
+            claims["iat"] = json!(t + 3600);
+            claims["exp"] = json!(t + 7200);
+        }
+        Tweak::MissingNonce => {
+            claims.as_object_mut().map(|c| c.remove("nonce"));
+        }
+        Tweak::MissingSub => {
+            claims.as_object_mut().map(|c| c.remove("sub"));
         }
         _ => {}
     }

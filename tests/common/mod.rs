@@ -153,6 +153,8 @@ impl Browser {
     pub fn new() -> Self {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // Well under the server's 5 s keep-alive: never reuse a connection it is closing.
+            .pool_idle_timeout(Duration::from_secs(2))
             .build()
             .expect("client");
         Browser {

@@ -111,6 +111,19 @@ impl RedisServer {
     }
 
     /// Every key in the server with its raw value (for "a dump yields nothing" checks).
+    /// How many sessions the store holds (`vestibule:s:{sha256}` keys, refresh locks aside).
+    pub fn session_count(&self) -> usize {
+        let client = redis::Client::open(self.url()).expect("redis url");
+        let mut c = client.get_connection().expect("redis connection");
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg("vestibule:s:*")
+            .query(&mut c)
+            .expect("KEYS");
+        keys.iter()
+            .filter(|k| k.len() == "vestibule:s:".len() + 64)
+            .count()
+    }
+
     pub fn dump(&self) -> Vec<(String, Vec<u8>)> {
         let client = redis::Client::open(self.url()).expect("redis url");
         let mut c = client.get_connection().expect("redis connection");
