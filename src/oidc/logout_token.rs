@@ -75,6 +75,16 @@ pub fn check(
     }
     let claims: serde_json::Map<String, serde_json::Value> =
         decode_json(p).ok_or(Invalid("unreadable claims"))?;
+    check_claims(&claims, expected, now)
+}
+
+/// The claim rules alone, for claims whose signature [`check`] has verified.
+pub fn check_claims(
+    claims: &serde_json::Map<String, serde_json::Value>,
+    expected: &Expected<'_>,
+    now: i64,
+) -> Result<LogoutTarget, LogoutTokenError> {
+    use LogoutTokenError::Invalid;
     if claims.get("iss").and_then(|v| v.as_str()) != Some(expected.issuer) {
         return Err(Invalid("iss"));
     }
