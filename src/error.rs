@@ -126,7 +126,7 @@ impl ResponseError for PageError {
         );
         HttpResponse::build(status)
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'"))
+            .insert_header((header::CONTENT_SECURITY_POLICY, crate::auth::PAGE_CSP))
             .content_type("text/html; charset=utf-8")
             .body(body)
     }

@@ -94,6 +94,7 @@ impl World {
         if is_auth {
             assert_eq!(res.headers()["cache-control"], "no-store", "{case}");
             assert_eq!(res.headers()["referrer-policy"], "no-referrer", "{case}");
+            assert_eq!(res.headers()["x-frame-options"], "DENY", "{case}");
         }
         let set_cookies: Vec<String> = res
             .headers()
@@ -293,7 +294,7 @@ async fn callback_attacks_are_refused() {
                     .await;
                 assert_eq!(
                     res.headers()["content-security-policy"],
-                    "default-src 'none'"
+                    "default-src 'none'; frame-ancestors 'none'"
                 );
                 let status = res.status();
                 let page = res.text().await.expect("page");
@@ -513,7 +514,14 @@ async fn return_to_bypasses_fall_back_to_root() {
 // CSRF
 
 /// Case, method, path, request headers, status, error code.
-type CsrfRow<'a> = (&'a str, Method, &'a str, Vec<(&'a str, &'a str)>, u16, &'a str);
+type CsrfRow<'a> = (
+    &'a str,
+    Method,
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+    u16,
+    &'a str,
+);
 
 #[actix_web::test]
 async fn cross_site_requests_are_refused() {
@@ -852,6 +860,18 @@ async fn malformed_and_smuggling_requests_are_refused() {
             400,
         ),
     ];
+    for (case, path) in [
+        ("dot segments out of the route", "/api/../internal"),
+        (
+            "encoded dot segments out of the route",
+            "/api/%2e%2E/internal",
+        ),
+    ] {
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: app\r\nX-CSRF: 1\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        );
+        table.push((case, request.into_bytes(), 400));
+    }
     // Invalid UTF-8 in a header value is legal obs-text: forwarded as bytes, never a crash.
     let mut obs_text = head("X-Note: caf").into_bytes();
     obs_text.extend_from_slice(b"\xe9\xff\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");

@@ -46,9 +46,12 @@ pub enum AuthError {
     LogoutToken,
 }
 
+/// What the auth endpoints' own pages may load and who may frame them: nothing, nobody.
+pub const PAGE_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
 /// Registers the auth endpoints under `prefix`. Every answer from them (errors and unknown
-/// paths included) is uncacheable and sends no `Referer` onwards: the callback URL carries a code
-/// and the logout URL a token, and neither may reach a cache or another site.
+/// paths included) is uncacheable, cannot be framed, and sends no `Referer` onwards: the callback
+/// URL carries a code and the logout URL a token, and neither may reach a cache or another site.
 pub fn configure(cfg: &mut web::ServiceConfig, prefix: &str) {
     cfg.service(
         web::scope(prefix)
@@ -57,7 +60,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, prefix: &str) {
                     .add((header::CACHE_CONTROL, "no-store"))
                     .add((header::PRAGMA, "no-cache"))
                     .add((header::REFERRER_POLICY, "no-referrer"))
-                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                    .add((header::X_FRAME_OPTIONS, "DENY"))
+                    .add((header::CONTENT_SECURITY_POLICY, PAGE_CSP)),
             )
             .route("/login", web::get().to(login::login))
             .route("/callback", web::get().to(callback::callback))

@@ -48,7 +48,7 @@ pub async fn forward(
         return Err(ProxyError::BodyTooLarge(limit));
     }
     let token = access_token(&state, &req, route.token).await?;
-    let url = route.upstream_url(req.uri().path(), req.uri().query());
+    let url = route.upstream_url(req.uri().path(), req.uri().query())?;
     let mut headers = headers::upstream_request(req.headers());
     add_forwarding_headers(&mut headers, &state, &req, token.as_deref(), &route);
 

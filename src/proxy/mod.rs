@@ -79,18 +79,34 @@ impl Route {
     }
 
     /// The upstream URL for a request path and query, percent-encoding kept byte for byte.
-    pub fn upstream_url(&self, path: &str, query: Option<&str>) -> String {
+    /// Paths with dot segments (`..`, `.`, `%2e%2e`) or backslashes are refused: URL parsing
+    /// would resolve them and climb out of the route's upstream base path.
+    pub fn upstream_url(&self, path: &str, query: Option<&str>) -> Result<String, ProxyError> {
+        if escapes_base(path) {
+            return Err(ProxyError::BadRequest("dot segments in the path".into()));
+        }
         let rest = if self.strip_prefix && self.prefix != "/" {
             path.strip_prefix(self.prefix.as_str()).unwrap_or(path)
         } else {
             path
         };
         let rest = if rest.is_empty() { "/" } else { rest };
-        match query {
+        Ok(match query {
             Some(q) => format!("{}{rest}?{q}", self.upstream_base),
             None => format!("{}{rest}", self.upstream_base),
-        }
+        })
     }
+}
+
+/// True for a path that URL parsing would rewrite: a `.` or `..` segment (also percent-encoded),
+/// or a backslash (read as `/` in http URLs).
+fn escapes_base(path: &str) -> bool {
+    path.contains('\\')
+        || path.split('/').any(|seg| {
+            let seg = seg.to_ascii_lowercase();
+            let seg = seg.replace("%2e", ".");
+            seg == "." || seg == ".."
+        })
 }
 
 /// The HTTP client for upstreams (one per worker): pooled keep-alive connections, no redirects
@@ -184,16 +200,40 @@ mod tests {
 
     #[test]
     fn upstream_urls_keep_encoding() {
+        let url = |r: &Route, path: &str, q: Option<&str>| r.upstream_url(path, q).ok();
         let r = route("/api", "http://127.0.0.1:9200", false);
         assert_eq!(
-            r.upstream_url("/api/a%2Fb/%E2%9C%93", Some("q=%20x&y")),
-            "http://127.0.0.1:9200/api/a%2Fb/%E2%9C%93?q=%20x&y"
+            url(&r, "/api/a%2Fb/%E2%9C%93", Some("q=%20x&y")).as_deref(),
+            Some("http://127.0.0.1:9200/api/a%2Fb/%E2%9C%93?q=%20x&y")
         );
         let r = route("/api", "http://127.0.0.1:9200/v1/", true);
         assert_eq!(
-            r.upstream_url("/api/users", None),
-            "http://127.0.0.1:9200/v1/users"
+            url(&r, "/api/users", None).as_deref(),
+            Some("http://127.0.0.1:9200/v1/users")
         );
-        assert_eq!(r.upstream_url("/api", None), "http://127.0.0.1:9200/v1/");
+        assert_eq!(
+            url(&r, "/api", None).as_deref(),
+            Some("http://127.0.0.1:9200/v1/")
+        );
+        assert_eq!(
+            url(&r, "/api/x..y/.well-known/a.b", None).as_deref(),
+            Some("http://127.0.0.1:9200/v1/x..y/.well-known/a.b")
+        );
+    }
+
+    #[test]
+    fn dot_segments_cannot_climb_out_of_the_base_path() {
+        let r = route("/api", "http://127.0.0.1:9200/v1/", true);
+        for path in [
+            "/api/../admin",
+            "/api/./x",
+            "/api/%2e%2e/admin",
+            "/api/%2E%2e/admin",
+            "/api/.%2e/admin",
+            "/api/x/..",
+            "/api/..\\admin",
+        ] {
+            assert!(r.upstream_url(path, None).is_err(), "{path}");
+        }
     }
 }

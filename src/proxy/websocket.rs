@@ -50,7 +50,7 @@ pub async fn proxy(
         return Err(ProxyError::CrossSiteWebSocket);
     }
     let token = access_token(&state, &req, route.token).await?;
-    let http_url = route.upstream_url(req.uri().path(), req.uri().query());
+    let http_url = route.upstream_url(req.uri().path(), req.uri().query())?;
     let ws_url = match http_url.split_once("://") {
         Some(("https", rest)) => format!("wss://{rest}"),
         Some((_, rest)) => format!("ws://{rest}"),
