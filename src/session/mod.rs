@@ -401,3 +401,53 @@ fn pending_secret(binding: &str, state: &str) -> Vec<u8> {
     s.extend_from_slice(state.as_bytes());
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manager(public_url: &str) -> SessionManager {
+        let toml = format!(
+            "[server]\nlisten = \"127.0.0.1:8080\"\npublic_url = \"{public_url}\"\n\
+             [oidc]\nissuer = \"https://login.example.com\"\nclient_id = \"c\"\nclient_secret = \"s\"\n"
+        );
+        let config = Config::from_toml_str(&toml, "test").expect("valid config");
+        SessionManager::new(&config, Arc::new(memory::MemoryStore::new()))
+    }
+
+    #[test]
+    fn https_cookies_are_host_prefixed_secure_httponly_lax() {
+        let m = manager("https://app.example.com");
+        let id = crypto::random_token();
+        for c in [
+            m.session_cookie(&id),
+            m.login_cookie(&id),
+            m.clear_session_cookie(),
+        ] {
+            assert!(c.name().starts_with("__Host-vestibule"), "{c}");
+            assert_eq!(c.secure(), Some(true), "{c}");
+            assert_eq!(c.http_only(), Some(true), "{c}");
+            assert_eq!(c.same_site(), Some(SameSite::Lax), "{c}");
+            assert_eq!(c.path(), Some("/"), "{c}");
+            assert_eq!(c.domain(), None, "{c}");
+        }
+        assert_eq!(
+            m.session_cookie(&id).max_age(),
+            None,
+            "a browser-session cookie"
+        );
+        assert_eq!(
+            m.clear_session_cookie().max_age(),
+            Some(time::Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn loopback_http_cookies_have_no_prefix_and_no_secure() {
+        let m = manager("http://127.0.0.1:8080");
+        let c = m.session_cookie(&crypto::random_token());
+        assert_eq!(c.name(), "vestibule");
+        assert_ne!(c.secure(), Some(true));
+        assert_eq!(c.http_only(), Some(true));
+    }
+}
