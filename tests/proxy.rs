@@ -62,6 +62,11 @@ async fn bearer_token_injected_and_browser_credentials_never_reach_upstream() {
             ("x-request-id", "req-abc-123"),
             ("connection", "x-hop"),
             ("x-hop", "1"),
+            // Proto and host are replaced; the For chain is extended with the real peer (as
+            // nginx does), so an upstream trusts only its last entry.
+            ("x-forwarded-for", "203.0.113.9"),
+            ("x-forwarded-host", "evil.example"),
+            ("x-forwarded-proto", "https"),
         ],
     )
     .await;
@@ -77,7 +82,7 @@ async fn bearer_token_injected_and_browser_credentials_never_reach_upstream() {
         h.get("x-hop").is_none(),
         "headers named by Connection are hop-by-hop"
     );
-    assert_eq!(h["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(h["x-forwarded-for"], "203.0.113.9, 127.0.0.1");
     assert_eq!(h["x-forwarded-proto"], "http");
     assert_eq!(
         h["x-forwarded-host"],

@@ -62,7 +62,12 @@ fuzz_target!(|data: &[u8]| {
     };
     assert_eq!(claims["iss"], ISSUER);
     let aud = &claims["aud"];
-    assert!(aud == CLIENT || aud.as_array().is_some_and(|a| a.iter().any(|v| v == CLIENT)));
+    assert!(
+        aud == CLIENT
+            || aud
+                .as_array()
+                .is_some_and(|a| a.iter().any(|v| v == CLIENT))
+    );
     let iat = claims["iat"].as_i64().expect("iat");
     assert!((NOW - 600..=NOW + 300).contains(&iat));
     if let Some(exp) = claims.get("exp") {

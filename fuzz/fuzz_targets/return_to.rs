@@ -22,7 +22,10 @@ fuzz_target!(|data: &[u8]| {
         "{out:?}"
     );
     // Resolved against the app, from the root and from a deep page, it stays on the app.
-    for base in ["https://app.example.com/", "https://app.example.com/a/b/c?q#f"] {
+    for base in [
+        "https://app.example.com/",
+        "https://app.example.com/a/b/c?q#f",
+    ] {
         let base = url::Url::parse(base).expect("static base URL");
         let joined = base.join(&out).expect("a kept return_to resolves");
         assert_eq!(joined.host_str(), Some("app.example.com"), "{out:?}");

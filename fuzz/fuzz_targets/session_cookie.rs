@@ -9,9 +9,9 @@ use actix_web::http::header::HeaderValue;
 use actix_web::test::TestRequest;
 use libfuzzer_sys::fuzz_target;
 use vestibule::config::Config;
-use vestibule::session::{SessionManager, cookie_pairs};
 use vestibule::session::crypto::{is_token_shaped, open, seal};
 use vestibule::session::memory::MemoryStore;
+use vestibule::session::{SessionManager, cookie_pairs};
 
 static SESSIONS: LazyLock<SessionManager> = LazyLock::new(|| {
     let config = Config::from_toml_str(
@@ -42,7 +42,12 @@ fuzz_target!(|data: &[u8]| {
                 .map(str::to_owned),
             _ => None,
         };
-        assert_eq!(sessions.session_id(&req), want, "{:?}", String::from_utf8_lossy(data));
+        assert_eq!(
+            sessions.session_id(&req),
+            want,
+            "{:?}",
+            String::from_utf8_lossy(data)
+        );
         assert!(is_token_shaped(&sessions.login_binding(&req)));
     }
     // Arbitrary bytes as a sealed entry never open; a real seal opens only as itself.
