@@ -666,32 +666,34 @@ client_secret = "s3cret"
 
     #[test]
     fn plain_http_needs_loopback_or_explicit_opt_in() {
-        for (public_url, issuer) in [
-            ("http://app.example.com", "http://127.0.0.2:9100"),
-            ("http://10.0.0.5:8080", "http://127.0.0.2:9100"),
-            ("http://127.0.0.1:8080", "http://login.example.com"),
-            ("http://localhost.evil.example", "http://127.0.0.2:9100"),
-        ] {
-            let toml = MINIMAL
+        let with = |public_url: &str, issuer: &str| {
+            MINIMAL
                 .replace("http://127.0.0.1:8080", public_url)
-                .replace("http://127.0.0.2:9100", issuer);
-            let msg = err_of(&toml);
-            assert!(
-                msg.contains("expected https"),
-                "{public_url} {issuer}: {msg}"
-            );
-            let opted_in = toml.replace("[oidc]", "allow_insecure_http = true\n[oidc]");
-            assert!(Config::from_toml_str(&opted_in, "t").is_ok(), "{opted_in}");
-        }
-        for (public_url, issuer) in [
-            ("http://localhost:8080", "http://127.0.0.2:9100"),
-            ("http://app.localhost", "http://[::1]:9100"),
-            ("https://app.example.com", "https://login.example.com"),
+                .replace("http://127.0.0.2:9100", issuer)
+        };
+        for (public_url, issuer, loads) in [
+            ("http://app.example.com", "http://127.0.0.2:9100", false),
+            ("http://10.0.0.5:8080", "http://127.0.0.2:9100", false),
+            ("http://127.0.0.1:8080", "http://login.example.com", false),
+            (
+                "http://localhost.evil.example",
+                "http://127.0.0.2:9100",
+                false,
+            ),
+            ("http://localhost:8080", "http://127.0.0.2:9100", true),
+            ("http://app.localhost", "http://[::1]:9100", true),
+            ("https://app.example.com", "https://login.example.com", true),
         ] {
-            let toml = MINIMAL
-                .replace("http://127.0.0.1:8080", public_url)
-                .replace("http://127.0.0.2:9100", issuer);
-            assert!(Config::from_toml_str(&toml, "t").is_ok(), "{toml}");
+            let toml = with(public_url, issuer);
+            match Config::from_toml_str(&toml, "t") {
+                Ok(_) => assert!(loads, "{public_url} {issuer} must be refused"),
+                Err(e) => {
+                    assert!(!loads, "{public_url} {issuer}: {e}");
+                    assert!(e.to_string().contains("expected https"), "{e}");
+                    let opted_in = toml.replace("[oidc]", "allow_insecure_http = true\n[oidc]");
+                    assert!(Config::from_toml_str(&opted_in, "t").is_ok(), "{opted_in}");
+                }
+            }
         }
     }
 
