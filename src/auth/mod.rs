@@ -103,9 +103,15 @@ pub fn from_own_origin(state: &AppState, req: &HttpRequest, typed: Typed) -> boo
         Some(b"none") => typed == Typed::Allowed,
         Some(_) => false,
     };
-    let origin_ok = headers
-        .get(header::ORIGIN)
-        .is_none_or(|o| o.as_bytes() == state.config.origin().as_bytes());
+    let origin_ok = headers.get(header::ORIGIN).is_none_or(|o| {
+        let own = state
+            .config
+            .server
+            .public_url
+            .as_str()
+            .trim_end_matches('/');
+        o.as_bytes() == own.as_bytes()
+    });
     site_ok && origin_ok
 }
 

@@ -101,12 +101,27 @@ impl Route {
 /// True for a path that URL parsing would rewrite: a `.` or `..` segment (also percent-encoded),
 /// or a backslash (read as `/` in http URLs).
 fn escapes_base(path: &str) -> bool {
-    path.contains('\\')
-        || path.split('/').any(|seg| {
-            let seg = seg.to_ascii_lowercase();
-            let seg = seg.replace("%2e", ".");
-            seg == "." || seg == ".."
-        })
+    path.contains('\\') || path.split('/').any(is_dot_segment)
+}
+
+/// `.`, `..`, or either spelled with `%2e` (any case). No allocation: this runs on every call.
+fn is_dot_segment(seg: &str) -> bool {
+    let s = seg.as_bytes();
+    let (mut dots, mut i) = (0, 0);
+    while i < s.len() {
+        if s[i] == b'.' {
+            i += 1;
+        } else if s.len() >= i + 3 && s[i] == b'%' && s[i + 1] == b'2' && s[i + 2] | 0x20 == b'e' {
+            i += 3;
+        } else {
+            return false;
+        }
+        dots += 1;
+        if dots > 2 {
+            return false;
+        }
+    }
+    dots > 0
 }
 
 /// The HTTP client for upstreams (one per worker): pooled keep-alive connections, no redirects
@@ -231,9 +246,19 @@ mod tests {
             "/api/%2E%2e/admin",
             "/api/.%2e/admin",
             "/api/x/..",
+            "/api/%2e",
+            "/api/%2E%2e%2e/x/%2e%2e",
             "/api/..\\admin",
         ] {
             assert!(r.upstream_url(path, None).is_err(), "{path}");
+        }
+        for path in [
+            "/api/.../%2e%2e%2e",
+            "/api/.env",
+            "/api/a.b/c%2e",
+            "/api/%2f",
+        ] {
+            assert!(r.upstream_url(path, None).is_ok(), "{path}");
         }
     }
 }
