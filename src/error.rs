@@ -100,8 +100,8 @@ impl ResponseError for AuthError {
 
     fn error_response(&self) -> HttpResponse {
         let (status, code) = self.status_and_code();
+        // Only ever answered inside the auth scope, which adds `no-store` and the rest.
         HttpResponse::build(status)
-            .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(json!({ "error": code, "error_description": self.public_description() }))
     }
 }
@@ -124,9 +124,8 @@ impl ResponseError for PageError {
              <p><a href=\"/\">Back to the application</a></p>",
             html_escape(&self.0.public_description())
         );
+        // Cache-Control, CSP and the other security headers: the auth scope adds them.
         HttpResponse::build(status)
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .insert_header((header::CONTENT_SECURITY_POLICY, crate::auth::PAGE_CSP))
             .content_type("text/html; charset=utf-8")
             .body(body)
     }

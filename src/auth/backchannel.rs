@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
@@ -23,7 +22,6 @@ fn invalid(description: &str) -> HttpResponse {
         .with_label_values(&["invalid"])
         .inc();
     HttpResponse::BadRequest()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({ "error": "invalid_request", "error_description": description }))
 }
 
@@ -65,9 +63,7 @@ pub async fn backchannel_logout(
                 .backchannel_logouts
                 .with_label_values(&["success"])
                 .inc();
-            HttpResponse::Ok()
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .finish()
+            HttpResponse::Ok().finish()
         }
         Err(e) => store_down(&e),
     }
@@ -79,7 +75,5 @@ fn store_down(e: &crate::session::StoreError) -> HttpResponse {
         .with_label_values(&["error"])
         .inc();
     tracing::warn!(error = %e, "back-channel logout: session store unavailable");
-    HttpResponse::ServiceUnavailable()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({ "error": "temporarily_unavailable" }))
+    HttpResponse::ServiceUnavailable().json(json!({ "error": "temporarily_unavailable" }))
 }

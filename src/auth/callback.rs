@@ -83,7 +83,6 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Aut
     let id = state.sessions.create(session).await?;
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, pending.return_to))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
         .cookie(state.sessions.session_cookie(&id))
         .finish())
 }

@@ -43,7 +43,6 @@ async fn start(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Page
     tracing::info!("login started");
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, auth.url.as_str()))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
         .cookie(state.sessions.login_cookie(&binding))
         .finish())
 }

@@ -58,7 +58,6 @@ pub async fn logout(
 
 fn redirect(location: String) -> actix_web::HttpResponseBuilder {
     let mut b = HttpResponse::Found();
-    b.insert_header((header::LOCATION, location))
-        .insert_header((header::CACHE_CONTROL, "no-store"));
+    b.insert_header((header::LOCATION, location));
     b
 }

@@ -1,6 +1,5 @@
 //! `GET /auth/session`: who is signed in, for the SPA. Never a token.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
@@ -26,12 +25,10 @@ pub async fn session(
         "{}/logout?token={}",
         state.config.server.auth_prefix, session.logout_token
     );
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({
-            "sub": session.sub,
-            "claims": session.claims,
-            "expires_at": state.sessions.expires_at(&session),
-            "logout_url": logout_url,
-        })))
+    Ok(HttpResponse::Ok().json(json!({
+        "sub": session.sub,
+        "claims": session.claims,
+        "expires_at": state.sessions.expires_at(&session),
+        "logout_url": logout_url,
+    })))
 }

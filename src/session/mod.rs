@@ -209,10 +209,6 @@ impl SessionManager {
         Ok(())
     }
 
-    fn index_key(&self, kind: &str, value: &str) -> String {
-        self.key(kind, value)
-    }
-
     /// Ends every session of this IdP session (`sid`) and/or user (`sub`); returns how many.
     pub async fn end_matching(
         &self,
@@ -221,10 +217,10 @@ impl SessionManager {
     ) -> Result<usize, StoreError> {
         let mut keys = Vec::new();
         if let Some(sid) = sid {
-            keys.extend(self.store.set_take(&self.index_key("sid", sid)).await?);
+            keys.extend(self.store.set_take(&self.key("sid", sid)).await?);
         }
         if let Some(sub) = sub {
-            keys.extend(self.store.set_take(&self.index_key("sub", sub)).await?);
+            keys.extend(self.store.set_take(&self.key("sub", sub)).await?);
         }
         keys.sort_unstable();
         keys.dedup();
@@ -251,11 +247,11 @@ impl SessionManager {
         self.save(&id, &key, &session).await?;
         if let Some(sid) = &session.sid {
             self.store
-                .set_add(&self.index_key("sid", sid), &key, self.absolute)
+                .set_add(&self.key("sid", sid), &key, self.absolute)
                 .await?;
         }
         self.store
-            .set_add(&self.index_key("sub", &session.sub), &key, self.absolute)
+            .set_add(&self.key("sub", &session.sub), &key, self.absolute)
             .await?;
         Ok(id)
     }
