@@ -6,17 +6,28 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::auth::AuthError;
+use crate::csrf::CsrfError;
 use crate::oidc::OidcError;
 use crate::proxy::ProxyError;
 use crate::session::{PendingError, RefreshError};
+use crate::support::Chain;
+
+impl CsrfError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            CsrfError::MissingHeader => (StatusCode::FORBIDDEN, "csrf_header_required"),
+            CsrfError::CrossSite => (StatusCode::FORBIDDEN, "cross_site_request"),
+            CsrfError::CrossSiteWebSocket => (StatusCode::FORBIDDEN, "cross_site_websocket"),
+        }
+    }
+}
 
 impl AuthError {
     /// Status and stable machine-readable code.
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         use AuthError as A;
         match self {
-            A::Csrf => (StatusCode::FORBIDDEN, "csrf_header_required"),
-            A::CrossSite => (StatusCode::FORBIDDEN, "cross_site_request"),
+            A::Csrf(e) => e.status_and_code(),
             A::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             A::MissingState => (StatusCode::BAD_REQUEST, "missing_state"),
             A::MissingCode => (StatusCode::BAD_REQUEST, "missing_code"),
@@ -134,9 +145,7 @@ impl ResponseError for PageError {
 impl ProxyError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
-            ProxyError::Csrf => (StatusCode::FORBIDDEN, "csrf_header_required"),
-            ProxyError::CrossSite => (StatusCode::FORBIDDEN, "cross_site_request"),
-            ProxyError::CrossSiteWebSocket => (StatusCode::FORBIDDEN, "cross_site_websocket"),
+            ProxyError::Csrf(e) => e.status_and_code(),
             ProxyError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ProxyError::Store(_) | ProxyError::Refresh(RefreshError::Store(_)) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "session_store_unavailable")
@@ -175,7 +184,7 @@ impl ResponseError for ProxyError {
             other => other.to_string(),
         };
         if status.is_server_error() {
-            tracing::warn!(error = %self, "proxy error");
+            tracing::warn!(error = %Chain(self), "proxy error");
         }
         HttpResponse::build(status)
             .insert_header((header::CACHE_CONTROL, "no-store"))

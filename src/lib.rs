@@ -1,13 +1,28 @@
 //! Vestibule: a backend-for-frontend session proxy.
 //!
-//! Where things are: `config` (the TOML file), `oidc` (the IdP: discovery, tokens, ID token
-//! validation), `session` (cookies, stores, encryption), `auth` (login, callback, session,
-//! logout endpoints), `proxy` (API routes: token, streaming, WebSockets), `health`, `spa`
-//! (static files), `telemetry` (logs), `error` (errors to HTTP responses). `server` wires them
-//! into an actix-web server.
+//! The crate map (the README's "Code map" says the same, with where to start reading):
+//!
+//! - [`server`]: builds and runs the actix-web server(s), drains them on shutdown;
+//! - [`config`]: the TOML file, environment overrides, validation per section;
+//! - [`auth`]: the `/auth/*` endpoints: login, callback, session, logout, back-channel logout;
+//! - [`csrf`]: every rule about where a request may come from;
+//! - [`session`]: sessions and their store (memory, Redis), the cookie codec, pending logins,
+//!   the exactly-once token refresh, hashing and sealing;
+//! - [`oidc`]: the IdP: discovery and keys, the authorization request, the token endpoint, ID
+//!   and logout token validation;
+//! - [`proxy`]: API routes: token, header hygiene, streaming, WebSockets;
+//! - [`spa`]: the single-page app's static files (or dev server, through `proxy`);
+//! - [`health`]: `/healthz`, `/readyz`, and the `healthcheck` command's probe;
+//! - [`limits`]: request head size and requests in flight;
+//! - [`telemetry`]: logs, request ids, Prometheus metrics;
+//! - [`error`]: the one place where errors become HTTP responses;
+//! - [`support`]: the clock, poison-tolerant locks, error chains for logs.
+
+#![forbid(unsafe_code)]
 
 pub mod auth;
 pub mod config;
+pub mod csrf;
 pub mod error;
 pub mod health;
 pub mod limits;
@@ -16,9 +31,11 @@ pub mod proxy;
 pub mod server;
 pub mod session;
 pub mod spa;
+pub mod support;
 pub mod telemetry;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 /// What every handler shares.
 pub struct AppState {
@@ -26,7 +43,7 @@ pub struct AppState {
     pub oidc: Arc<oidc::Provider>,
     pub sessions: Arc<session::SessionManager>,
     /// Set when shutdown begins: `/readyz` answers 503 from then on.
-    pub draining: std::sync::atomic::AtomicBool,
+    pub draining: AtomicBool,
     /// Requests being served (for `max_in_flight`).
-    pub in_flight: std::sync::atomic::AtomicUsize,
+    pub in_flight: AtomicUsize,
 }

@@ -1,4 +1,5 @@
-//! Builds the HTTP server(s) from a validated config, and drains them on shutdown.
+//! Builds the HTTP server(s) from a validated config, runs them, and drains them on SIGTERM or
+//! SIGINT.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -15,9 +16,10 @@ use crate::{AppState, auth, health, limits, proxy, spa, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Listen {
         addr: String,
+        #[source]
         source: std::io::Error,
     },
     #[error(transparent)]
@@ -56,6 +58,48 @@ impl Running {
         if let Some(a) = admin {
             a.stop(true).await;
         }
+    }
+}
+
+/// Runs Vestibule until a signal has drained it (or a listener fails): the `run` command.
+pub fn run(config: Config) -> Result<(), StartError> {
+    actix_web::rt::System::new().block_on(async move {
+        let running = start(config)?;
+        let (main, admin) = running.handles();
+        let state = running.state.clone();
+        actix_web::rt::spawn(async move {
+            shutdown_signal().await;
+            Running::drain(&state, main, admin).await;
+        });
+        let listen_error = |source| StartError::Listen {
+            addr: "server".into(),
+            source,
+        };
+        match running.admin {
+            Some(admin) => {
+                let (main, admin) = futures_util::future::join(running.server, admin).await;
+                main.and(admin).map_err(listen_error)
+            }
+            None => running.server.await.map_err(listen_error),
+        }
+    })
+}
+
+/// Resolves on the first SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        // Without signal handlers the process can still be killed; never resolve.
+        _ => std::future::pending::<()>().await,
     }
 }
 
@@ -117,9 +161,7 @@ pub fn start_on(
         let cfg = main_state.config.clone();
         let mut app = App::new()
             .app_data(main_state.clone())
-            // One upstream client (and connection pool) per worker: each actix worker is a
-            // single-threaded runtime, and a pooled connection is driven by the runtime that
-            // opened it, so a shared pool would bounce every call between threads.
+            // One upstream client (and connection pool) per worker: see `UpstreamClient`.
             .app_data(web::Data::new(proxy::UpstreamClient::new()))
             .wrap(from_fn(limits::enforce))
             .wrap(from_fn(telemetry::request_log))

@@ -5,7 +5,7 @@
 //!
 //! (Signing fuzzed claims with the IdP key per input would also test the composition, but RSA
 //! under coverage instrumentation runs at a few executions per second; the integration tests in
-//! `tests/hostile.rs` sign real tokens instead.)
+//! `tests/it/hostile/backchannel.rs` sign real tokens instead.)
 #![no_main]
 
 use std::sync::LazyLock;

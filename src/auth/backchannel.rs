@@ -9,6 +9,8 @@ use serde_json::json;
 
 use crate::AppState;
 use crate::oidc::LOGOUT_TOKEN_MAX_AGE_SECS;
+use crate::session::StoreError;
+use crate::support::Chain;
 use crate::telemetry::metrics::METRICS;
 
 #[derive(serde::Deserialize)]
@@ -25,6 +27,7 @@ fn invalid(description: &str) -> HttpResponse {
         .json(json!({ "error": "invalid_request", "error_description": description }))
 }
 
+/// `POST /auth/backchannel-logout`: 200 when the logout token is valid and its sessions ended.
 pub async fn backchannel_logout(
     state: web::Data<AppState>,
     form: Option<web::Form<Form>>,
@@ -38,8 +41,9 @@ pub async fn backchannel_logout(
     let target = match state.oidc.validate_logout_token(&token).await {
         Ok(t) => t,
         Err(e) => {
-            tracing::warn!(error = %e, "back-channel logout refused");
-            return invalid(&e.to_string());
+            let reason = Chain(&e).to_string();
+            tracing::warn!(error = %reason, "back-channel logout refused");
+            return invalid(&reason);
         }
     };
     let window = Duration::from_secs(u64::try_from(LOGOUT_TOKEN_MAX_AGE_SECS * 2).unwrap_or(1200));
@@ -69,11 +73,11 @@ pub async fn backchannel_logout(
     }
 }
 
-fn store_down(e: &crate::session::StoreError) -> HttpResponse {
+fn store_down(e: &StoreError) -> HttpResponse {
     METRICS
         .backchannel_logouts
         .with_label_values(&["error"])
         .inc();
-    tracing::warn!(error = %e, "back-channel logout: session store unavailable");
+    tracing::warn!(error = %Chain(e), "back-channel logout: session store unavailable");
     HttpResponse::ServiceUnavailable().json(json!({ "error": "temporarily_unavailable" }))
 }

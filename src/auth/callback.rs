@@ -4,19 +4,14 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{AuthError, query_param};
+use super::AuthError;
+use super::query::{query_param, single};
 use crate::AppState;
 use crate::error::PageError;
-use crate::session::{Session, crypto, now_unix};
+use crate::session::{Session, crypto};
+use crate::support::{Chain, now_unix, unix_after};
 
-/// One query parameter that must not be repeated (parameter pollution).
-fn single(req: &HttpRequest, name: &'static str) -> Result<Option<String>, AuthError> {
-    match query_param(req, name) {
-        (_, true) => Err(AuthError::DuplicateParam(name)),
-        (v, false) => Ok(v),
-    }
-}
-
+/// `GET /auth/callback`: 302 to the login's `return_to` with a new session cookie.
 pub async fn callback(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -28,7 +23,7 @@ pub async fn callback(
             "success"
         }
         Err(e) => {
-            tracing::warn!(result = "failure", error = %e, "login callback");
+            tracing::warn!(result = "failure", error = %Chain(e), "login callback");
             "failure"
         }
     };
@@ -47,7 +42,12 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Aut
     let st = st
         .filter(|s| !s.is_empty())
         .ok_or(AuthError::MissingState)?;
-    let pending = state.sessions.take_pending(req, &st).await?;
+    let cookies = state.sessions.cookies();
+    let pending = state
+        .sessions
+        .pending()
+        .take(cookies.login_binding(req).as_deref(), &st)
+        .await?;
 
     if let Some(error) = idp_error {
         let (description, _) = query_param(req, "error_description");
@@ -62,7 +62,6 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Aut
         .oidc
         .finish_login(code, pending.pkce_verifier, &pending.nonce)
         .await?;
-    let now = now_unix();
     let session = Session {
         sub: tokens.sub,
         sid: tokens.sid,
@@ -70,19 +69,17 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Aut
         id_token: tokens.id_token,
         access_token: tokens.access_token,
         refresh_token: tokens.refresh_token,
-        access_expires_at: tokens
-            .access_expires_in
-            .map(|d| now.saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))),
-        created_at: now,
+        access_expires_at: tokens.access_expires_in.map(unix_after),
+        created_at: now_unix(),
         logout_token: crypto::random_token(),
     };
     // Never reuse a pre-login id: end whatever session this browser had, mint a new one.
-    if let Some(old) = state.sessions.session_id(req) {
+    if let Some(old) = cookies.session_id(req) {
         state.sessions.end(&old).await?;
     }
     let id = state.sessions.create(session).await?;
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, pending.return_to))
-        .cookie(state.sessions.session_cookie(&id))
+        .cookie(cookies.session(&id))
         .finish())
 }

@@ -1,13 +1,17 @@
-//! `GET /auth/login?return_to=/path`: step (A), sending the browser to the IdP.
+//! `GET /auth/login?return_to=/path`: step (A), sending the browser to the IdP. The login is
+//! remembered as a pending login bound to this browser's login cookie (see `session::pending`).
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{AuthError, query_param, return_to};
+use super::query::query_param;
+use super::{AuthError, return_to};
 use crate::AppState;
 use crate::error::PageError;
-use crate::session::{PendingLogin, now_unix};
+use crate::session::{PendingLogin, crypto};
+use crate::support::now_unix;
 
+/// `GET /auth/login`: 302 to the IdP's authorization endpoint.
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -18,17 +22,18 @@ pub async fn login(
         .logins
         .with_label_values(&[outcome])
         .inc();
-    result
+    result.map_err(PageError::from)
 }
 
-async fn start(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, PageError> {
+async fn start(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, AuthError> {
     let (raw_return_to, _) = query_param(req, "return_to");
     let return_to = return_to::sanitize(raw_return_to.as_deref());
-    let auth = state
-        .oidc
-        .authorization_request()
-        .map_err(AuthError::from)?;
-    let binding = state.sessions.login_binding(req);
+    let auth = state.oidc.authorization_request()?;
+    let cookies = state.sessions.cookies();
+    // Reused when present, so several tabs can log in at once.
+    let binding = cookies
+        .login_binding(req)
+        .unwrap_or_else(crypto::random_token);
     let pending = PendingLogin {
         nonce: auth.nonce,
         pkce_verifier: auth.pkce_verifier,
@@ -37,12 +42,12 @@ async fn start(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Page
     };
     state
         .sessions
-        .save_pending(&binding, &auth.state, &pending)
-        .await
-        .map_err(AuthError::from)?;
+        .pending()
+        .save(&binding, &auth.state, &pending)
+        .await?;
     tracing::info!("login started");
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, auth.url.as_str()))
-        .cookie(state.sessions.login_cookie(&binding))
+        .cookie(cookies.login(&binding))
         .finish())
 }

@@ -1,50 +1,27 @@
-//! The auth endpoints under `[server] auth_prefix` (default `/auth`):
-//! `login` (start), `callback` (finish), `session` (who is signed in), `logout`, and
-//! `backchannel-logout` (the IdP ending sessions server to server).
+//! The auth endpoints under `[server] auth_prefix` (default `/auth`), one file each:
+//! - `login`: `GET /auth/login`, step (A), off to the IdP;
+//! - `callback`: `GET /auth/callback`, steps (C) to (E), a new session;
+//! - `session_info`: `GET /auth/session`, who is signed in, for the SPA;
+//! - `logout`: `GET /auth/logout`, ending the session here and at the IdP;
+//! - `backchannel`: `POST /auth/backchannel-logout`, the IdP ending sessions server to server;
+//!
+//! and beside them [`AuthError`] (`error`), the query-string reader (`query`) and the
+//! [`return_to`] sanitiser. Where requests may come from is `crate::csrf`'s to decide.
 
 mod backchannel;
 mod callback;
+mod error;
 mod login;
 mod logout;
+mod query;
 pub mod return_to;
 mod session_info;
 
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
-use actix_web::{HttpRequest, web};
+use actix_web::web;
 
-use crate::AppState;
-use crate::oidc::OidcError;
-use crate::session::{PendingError, StoreError};
-
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    #[error("missing or wrong anti-CSRF header")]
-    Csrf,
-    #[error("the request did not come from a page of this application's origin")]
-    CrossSite,
-    #[error("no live session")]
-    Unauthenticated,
-    #[error("missing `state` parameter")]
-    MissingState,
-    #[error("missing `code` parameter")]
-    MissingCode,
-    #[error("the `{0}` parameter appears more than once")]
-    DuplicateParam(&'static str),
-    #[error("{0}")]
-    Pending(#[from] PendingError),
-    #[error("the identity provider answered `{error}`")]
-    Idp {
-        error: String,
-        description: Option<String>,
-    },
-    #[error("{0}")]
-    Oidc(#[from] OidcError),
-    #[error("{0}")]
-    Store(#[from] StoreError),
-    #[error("missing or wrong logout token")]
-    LogoutToken,
-}
+pub use error::AuthError;
 
 /// What the auth endpoints' own pages may load and who may frame them: nothing, nobody.
 pub const PAGE_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
@@ -73,55 +50,4 @@ pub fn configure(cfg: &mut web::ServiceConfig, prefix: &str) {
                 web::post().to(backchannel::backchannel_logout),
             ),
     );
-}
-
-/// The anti-CSRF check: the configured header must be present with value `1`. A custom header
-/// cannot be sent cross-site without a CORS preflight, which Vestibule never grants.
-pub fn has_csrf_header(state: &AppState, req: &HttpRequest) -> bool {
-    req.headers()
-        .get(state.config.server.csrf_header.as_str())
-        .is_some_and(|v| v.as_bytes() == b"1")
-}
-
-/// Which browser navigations a state-changing endpoint accepts besides same-origin requests.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Typed {
-    /// Also a URL the user typed or bookmarked (`Sec-Fetch-Site: none`).
-    Allowed,
-    /// Same-origin only (`fetch` from the SPA).
-    Refused,
-}
-
-/// The second CSRF check, on top of the anti-CSRF header or logout token: what the browser says
-/// about where the request comes from. `Sec-Fetch-Site`, when sent, must be `same-origin`
-/// (`same-site` is refused too: a sibling subdomain is another application); `Origin`, when sent,
-/// must be exactly `public_url`. Clients that are not browsers send neither and pass this check.
-pub fn from_own_origin(state: &AppState, req: &HttpRequest, typed: Typed) -> bool {
-    let headers = req.headers();
-    let site_ok = match headers.get("sec-fetch-site").map(|v| v.as_bytes()) {
-        None | Some(b"same-origin") => true,
-        Some(b"none") => typed == Typed::Allowed,
-        Some(_) => false,
-    };
-    let origin_ok = headers.get(header::ORIGIN).is_none_or(|o| {
-        let own = state
-            .config
-            .server
-            .public_url
-            .as_str()
-            .trim_end_matches('/');
-        o.as_bytes() == own.as_bytes()
-    });
-    site_ok && origin_ok
-}
-
-/// Query parameters, decoded leniently (a malformed query never fails the request). Returns the
-/// first value of `name` and whether it appeared more than once.
-pub(crate) fn query_param(req: &HttpRequest, name: &str) -> (Option<String>, bool) {
-    let mut values = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned());
-    let first = values.next();
-    let more = values.next().is_some();
-    (first, more)
 }

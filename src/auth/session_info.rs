@@ -3,19 +3,15 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use super::{AuthError, Typed, from_own_origin, has_csrf_header};
-use crate::AppState;
+use super::AuthError;
+use crate::{AppState, csrf};
 
+/// `GET /auth/session`: the signed-in user's `sub`, ID token claims, expiry and `logout_url`.
 pub async fn session(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AuthError> {
-    if !has_csrf_header(&state, &req) {
-        return Err(AuthError::Csrf);
-    }
-    if !from_own_origin(&state, &req, Typed::Refused) {
-        return Err(AuthError::CrossSite);
-    }
+    csrf::check_call(&state.config, &req)?;
     let (_, session) = state
         .sessions
         .load(&req)

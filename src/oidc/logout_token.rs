@@ -1,12 +1,15 @@
-//! OIDC Back-Channel Logout 1.0 logout tokens, checked offline against a given key set. The
-//! [`super::Provider`] supplies its cached JWKS and refetches it once when no key verifies.
+//! OIDC Back-Channel Logout 1.0 logout tokens, checked offline against a given key set
+//! ([`check`], which the fuzz target drives). [`Provider::validate_logout_token`] supplies the
+//! cached JWKS and refetches it once when no key verifies.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openidconnect::JsonWebKey;
 use openidconnect::core::{CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
 
-use super::{IAT_FUTURE_SKEW_SECS, decode_json};
+use super::id_token::{IAT_FUTURE_SKEW_SECS, decode_json};
+use super::{OidcError, Provider};
+use crate::support::{now_unix, read};
 
 /// How old a logout token's `iat` may be (and the replay window of its `jti`).
 pub const MAX_AGE_SECS: i64 = 600;
@@ -35,6 +38,30 @@ pub enum LogoutTokenError {
     Signature,
     #[error("{0}")]
     Invalid(&'static str),
+}
+
+impl Provider {
+    /// Validates a back-channel logout token (see [`check`]) against the cached JWKS, refetching
+    /// it once (rate-limited) when no key verifies the signature. Replay of `jti` is the
+    /// caller's to check.
+    pub async fn validate_logout_token(&self, jwt: &str) -> Result<LogoutTarget, OidcError> {
+        let loaded = self.loaded()?;
+        let expected = Expected {
+            issuer: loaded.issuer.as_str(),
+            client_id: &self.client_id,
+            algs: &loaded.id_token_algs,
+        };
+        let now = now_unix();
+        let jwks = read(&self.jwks).clone();
+        let result = match check(jwt, &expected, &jwks, now) {
+            Err(LogoutTokenError::Signature) if self.refetch_jwks(&loaded).await => {
+                let jwks = read(&self.jwks).clone();
+                check(jwt, &expected, &jwks, now)
+            }
+            other => other,
+        };
+        result.map_err(OidcError::InvalidLogoutToken)
+    }
 }
 
 /// Validates a logout token: compact JWS with an allowed algorithm, signature by a key of `jwks`

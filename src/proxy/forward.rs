@@ -8,13 +8,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use futures_util::StreamExt;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 
+use super::token::access_token;
 use super::{ProxyError, Route, UpstreamClient, headers, websocket};
-use crate::AppState;
-use crate::config::TokenPolicy;
+use crate::telemetry::RouteLabel;
 use crate::telemetry::metrics::METRICS;
-use crate::telemetry::{RequestId, RouteLabel};
+use crate::{AppState, csrf};
 
 /// Chunks in flight between the browser's request body and the upstream connection.
 const BODY_CHANNEL_CHUNKS: usize = 4;
@@ -22,6 +21,8 @@ const BODY_CHANNEL_CHUNKS: usize = 4;
 /// typical small JSON answer); larger or unknown-length bodies stream.
 const SMALL_BODY: u64 = 64 * 1024;
 
+/// Every request under a route's prefix: CSRF rules, token, then the call upstream (or a
+/// WebSocket upgrade).
 pub async fn forward(
     req: HttpRequest,
     payload: web::Payload,
@@ -35,12 +36,7 @@ pub async fn forward(
         return websocket::proxy(req, payload, state, route).await;
     }
     if route.csrf {
-        if !crate::auth::has_csrf_header(&state, &req) {
-            return Err(ProxyError::Csrf);
-        }
-        if !crate::auth::from_own_origin(&state, &req, crate::auth::Typed::Refused) {
-            return Err(ProxyError::CrossSite);
-        }
+        csrf::check_call(&state.config, &req)?;
     }
     if let (Some(limit), Some(declared)) = (route.max_body, declared_length(&req))
         && declared > limit
@@ -50,7 +46,13 @@ pub async fn forward(
     let token = access_token(&state, &req, route.token).await?;
     let url = route.upstream_url(req.uri().path(), req.uri().query())?;
     let mut headers = headers::upstream_request(req.headers());
-    add_forwarding_headers(&mut headers, &state, &req, token.as_deref(), &route);
+    headers::add_forwarding(
+        &mut headers,
+        &state.config,
+        &req,
+        token.as_deref(),
+        &route.extra_headers,
+    );
 
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
@@ -89,7 +91,7 @@ pub async fn forward(
     let response = match response {
         Err(_) => return Err(ProxyError::Timeout(route.timeout)),
         Ok(Err(e)) if e.is_timeout() => return Err(ProxyError::Timeout(route.timeout)),
-        Ok(Err(e)) => return Err(ProxyError::Unreachable(crate::oidc::error_chain(&e))),
+        Ok(Err(e)) => return Err(ProxyError::unreachable(e)),
         Ok(Ok(r)) => r,
     };
 
@@ -97,15 +99,13 @@ pub async fn forward(
         StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let length = response.content_length();
     let mut out_headers = actix_web::http::header::HeaderMap::new();
-    let own = [
-        state.sessions.cookie_name(),
-        state.sessions.login_cookie_name(),
-    ];
+    let cookies = state.sessions.cookies();
+    let own = [cookies.session_name(), cookies.login_name()];
     headers::downstream_response(response.headers(), &own, &mut out_headers);
     let body = match length {
         Some(n) if n <= SMALL_BODY => match response.bytes().await {
             Ok(bytes) => BoxBody::new(bytes),
-            Err(e) => return Err(ProxyError::Unreachable(crate::oidc::error_chain(&e))),
+            Err(e) => return Err(ProxyError::unreachable(e)),
         },
         Some(n) => BoxBody::new(SizedStream::new(n, response.bytes_stream())),
         None => BoxBody::new(BodyStream::new(response.bytes_stream())),
@@ -113,67 +113,6 @@ pub async fn forward(
     let mut out = HttpResponse::with_body(status, body);
     *out.headers_mut() = out_headers;
     Ok(out)
-}
-
-/// The access token to send, per the route's policy, refreshed first when it is about to expire.
-pub(super) async fn access_token(
-    state: &AppState,
-    req: &HttpRequest,
-    policy: TokenPolicy,
-) -> Result<Option<String>, ProxyError> {
-    if policy == TokenPolicy::None {
-        return Ok(None);
-    }
-    match state.sessions.load(req).await? {
-        Some((id, session)) => {
-            let session = state
-                .sessions
-                .ensure_fresh(&id, session, &state.oidc)
-                .await?;
-            Ok(Some(session.access_token.clone()))
-        }
-        None if policy == TokenPolicy::Required => Err(ProxyError::Unauthenticated),
-        None => Ok(None),
-    }
-}
-
-/// `Authorization`, `X-Forwarded-For/Proto/Host`, `X-Request-Id` and the route's extra headers.
-pub(super) fn add_forwarding_headers(
-    headers: &mut HeaderMap,
-    state: &AppState,
-    req: &HttpRequest,
-    token: Option<&str>,
-    route: &Route,
-) {
-    if let Some(t) = token
-        && let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {t}"))
-    {
-        v.set_sensitive(true);
-        headers.insert(AUTHORIZATION, v);
-    }
-    if let Some(v) = headers::forwarded_for(req.headers(), req.peer_addr()) {
-        headers.insert(HeaderName::from_static("x-forwarded-for"), v);
-    }
-    let public = &state.config.server.public_url;
-    if let Ok(v) = HeaderValue::from_str(public.scheme()) {
-        headers.insert(HeaderName::from_static("x-forwarded-proto"), v);
-    }
-    let host = match (public.host_str(), public.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_owned(),
-        _ => String::new(),
-    };
-    if let Ok(v) = HeaderValue::from_str(&host) {
-        headers.insert(HeaderName::from_static("x-forwarded-host"), v);
-    }
-    if let Some(id) = req.extensions().get::<RequestId>()
-        && let Ok(v) = HeaderValue::from_str(&id.0)
-    {
-        headers.insert(HeaderName::from_static("x-request-id"), v);
-    }
-    for (k, v) in &route.extra_headers {
-        headers.insert(k.clone(), v.clone());
-    }
 }
 
 /// The declared `Content-Length`, if any.

@@ -1,8 +1,13 @@
-//! Header hygiene for forwarded calls, both ways. actix-web (http 0.2 types) faces the browser,
-//! reqwest (http 1 types) faces the upstream; these functions convert between them.
+//! Header hygiene for forwarded calls, both ways, and the headers Vestibule adds upstream.
+//! actix-web (http 0.2 types) faces the browser, reqwest (http 1 types) faces the upstream;
+//! these functions convert between them.
 
 use actix_web::http::header as ax;
+use actix_web::{HttpMessage, HttpRequest};
 use reqwest::header as rq;
+
+use crate::config::Config;
+use crate::telemetry::RequestId;
 
 /// Hop-by-hop headers (RFC 9110 7.6.1) never cross the proxy, in either direction.
 const HOP_BY_HOP: [&str; 9] = [
@@ -124,81 +129,46 @@ pub fn forwarded_for(
     rq::HeaderValue::from_str(&chain).ok()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_hygiene() {
-        let mut h = ax::HeaderMap::new();
-        for (k, v) in [
-            ("cookie", "vestibule=abc"),
-            ("authorization", "Bearer evil"),
-            ("connection", "keep-alive, x-secret-hop"),
-            ("x-secret-hop", "1"),
-            ("te", "trailers"),
-            ("host", "app.example"),
-            ("x-forwarded-host", "evil.example"),
-            ("x-forwarded-for", "6.6.6.6"),
-            ("accept", "application/json"),
-            ("x-csrf", "1"),
-        ] {
-            h.append(
-                ax::HeaderName::from_static(k),
-                ax::HeaderValue::from_static(v),
-            );
-        }
-        let out = upstream_request(&h);
-        let mut names: Vec<&str> = out.keys().map(|k| k.as_str()).collect();
-        names.sort_unstable();
-        assert_eq!(names, vec!["accept", "x-csrf"]);
+/// What Vestibule adds upstream: `Authorization` (the route's token), `X-Forwarded-For`
+/// (the chain plus the peer), `X-Forwarded-Proto` and `X-Forwarded-Host` (from `public_url`,
+/// never from the browser), `X-Request-Id`, and the route's own `extra` headers.
+pub fn add_forwarding(
+    headers: &mut rq::HeaderMap,
+    config: &Config,
+    req: &HttpRequest,
+    token: Option<&str>,
+    extra: &rq::HeaderMap,
+) {
+    if let Some(t) = token
+        && let Ok(mut v) = rq::HeaderValue::from_str(&format!("Bearer {t}"))
+    {
+        v.set_sensitive(true);
+        headers.insert(rq::AUTHORIZATION, v);
     }
-
-    #[test]
-    fn response_hygiene_drops_own_cookies() {
-        let mut up = rq::HeaderMap::new();
-        up.append(
-            rq::SET_COOKIE,
-            rq::HeaderValue::from_static("vestibule=planted; Path=/"),
-        );
-        up.append(
-            rq::SET_COOKIE,
-            rq::HeaderValue::from_static("app_pref=dark; Path=/"),
-        );
-        up.append(
-            rq::TRANSFER_ENCODING,
-            rq::HeaderValue::from_static("chunked"),
-        );
-        up.append(
-            rq::CONTENT_TYPE,
-            rq::HeaderValue::from_static("application/json"),
-        );
-        let mut out = ax::HeaderMap::new();
-        downstream_response(&up, &["vestibule", "vestibule-login"], &mut out);
-        let cookies: Vec<_> = out.get_all(ax::SET_COOKIE).collect();
-        assert_eq!(
-            cookies,
-            vec![&ax::HeaderValue::from_static("app_pref=dark; Path=/")]
-        );
-        assert!(out.get(ax::TRANSFER_ENCODING).is_none());
-        assert!(out.get(ax::CONTENT_TYPE).is_some());
+    if let Some(v) = forwarded_for(req.headers(), req.peer_addr()) {
+        headers.insert(rq::HeaderName::from_static("x-forwarded-for"), v);
     }
-
-    #[test]
-    fn forwarded_for_chain() {
-        let peer = Some("10.1.2.3:5000".parse().expect("addr"));
-        assert_eq!(
-            forwarded_for(&ax::HeaderMap::new(), peer),
-            Some(rq::HeaderValue::from_static("10.1.2.3"))
-        );
-        let mut h = ax::HeaderMap::new();
-        h.insert(
-            ax::HeaderName::from_static("x-forwarded-for"),
-            ax::HeaderValue::from_static("1.1.1.1"),
-        );
-        assert_eq!(
-            forwarded_for(&h, peer),
-            Some(rq::HeaderValue::from_static("1.1.1.1, 10.1.2.3"))
-        );
+    let public = &config.server.public_url;
+    if let Ok(v) = rq::HeaderValue::from_str(public.scheme()) {
+        headers.insert(rq::HeaderName::from_static("x-forwarded-proto"), v);
+    }
+    let host = match (public.host_str(), public.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        _ => String::new(),
+    };
+    if let Ok(v) = rq::HeaderValue::from_str(&host) {
+        headers.insert(rq::HeaderName::from_static("x-forwarded-host"), v);
+    }
+    if let Some(id) = req.extensions().get::<RequestId>()
+        && let Ok(v) = rq::HeaderValue::from_str(&id.0)
+    {
+        headers.insert(rq::HeaderName::from_static("x-request-id"), v);
+    }
+    for (k, v) in extra {
+        headers.insert(k.clone(), v.clone());
     }
 }
+
+#[cfg(test)]
+mod tests;

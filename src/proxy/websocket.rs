@@ -3,8 +3,7 @@
 //! ways until either side closes.
 //!
 //! Browsers cannot add custom headers to a WebSocket handshake, so instead of the anti-CSRF header
-//! an upgrade on an API route must come from a page of our own origin (`Origin` = `public_url`),
-//! which stops cross-site WebSocket hijacking.
+//! an upgrade on an API route must come from a page of our own origin (`csrf::check_websocket`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::AggregatedMessage;
@@ -14,9 +13,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use super::forward::{access_token, add_forwarding_headers};
+use super::token::access_token;
 use super::{ProxyError, Route, headers};
-use crate::AppState;
+use crate::{AppState, csrf};
 
 /// Largest message relayed (continuation frames are aggregated up to this size).
 const MAX_MESSAGE: usize = 16 * 1024 * 1024;
@@ -33,21 +32,15 @@ pub fn is_upgrade(req: &HttpRequest) -> bool {
         && has(actix_web::http::header::CONNECTION, "upgrade")
 }
 
-fn same_origin(state: &AppState, req: &HttpRequest) -> bool {
-    req.headers()
-        .get(actix_web::http::header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|o| o == state.config.origin())
-}
-
+/// A WebSocket upgrade on a route: the browser side is accepted only once the upstream side is up.
 pub async fn proxy(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
     route: web::Data<Route>,
 ) -> Result<HttpResponse, ProxyError> {
-    if route.csrf && !same_origin(&state, &req) {
-        return Err(ProxyError::CrossSiteWebSocket);
+    if route.csrf {
+        csrf::check_websocket(&state.config, &req)?;
     }
     let token = access_token(&state, &req, route.token).await?;
     let http_url = route.upstream_url(req.uri().path(), req.uri().query())?;
@@ -68,13 +61,19 @@ pub async fn proxy(
     ] {
         hdrs.remove(h);
     }
-    add_forwarding_headers(&mut hdrs, &state, &req, token.as_deref(), &route);
+    headers::add_forwarding(
+        &mut hdrs,
+        &state.config,
+        &req,
+        token.as_deref(),
+        &route.extra_headers,
+    );
     upstream_req.headers_mut().extend(hdrs);
 
     let connect = tokio_tungstenite::connect_async(upstream_req);
     let (upstream, upstream_resp) = match tokio::time::timeout(route.timeout, connect).await {
         Err(_) => return Err(ProxyError::Timeout(route.timeout)),
-        Ok(Err(e)) => return Err(ProxyError::Unreachable(e.to_string())),
+        Ok(Err(e)) => return Err(ProxyError::unreachable(e)),
         Ok(Ok(pair)) => pair,
     };
     let protocol = upstream_resp

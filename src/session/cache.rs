@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::Session;
+use crate::support::lock;
 
 pub struct SessionCache {
     ttl: Duration,
@@ -26,16 +27,11 @@ impl SessionCache {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Arc<Session>)>> {
-        // The map holds no invariant a panicking holder could break.
-        self.map.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     pub fn get(&self, key: &str) -> Option<Arc<Session>> {
         if self.ttl.is_zero() {
             return None;
         }
-        let map = self.lock();
+        let map = lock(&self.map);
         map.get(key)
             .filter(|(at, _)| at.elapsed() < self.ttl)
             .map(|(_, s)| s.clone())
@@ -45,7 +41,7 @@ impl SessionCache {
         if self.ttl.is_zero() {
             return;
         }
-        let mut map = self.lock();
+        let mut map = lock(&self.map);
         if map.len() >= self.max_entries {
             let ttl = self.ttl;
             map.retain(|_, (at, _)| at.elapsed() < ttl);
@@ -57,6 +53,6 @@ impl SessionCache {
     }
 
     pub fn remove(&self, key: &str) {
-        self.lock().remove(key);
+        lock(&self.map).remove(key);
     }
 }

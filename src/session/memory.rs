@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::store::{SessionStore, StoreError};
+use crate::support::lock;
 
 #[derive(Default)]
 pub struct MemoryStore {
@@ -22,14 +23,8 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Vec<u8>, Instant)>> {
-        // A poisoned lock only means another request panicked mid-update of a plain map; the map
-        // itself is still consistent, so keep serving.
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     pub fn len(&self) -> usize {
-        self.lock().len()
+        lock(&self.entries).len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -41,7 +36,7 @@ impl MemoryStore {
 impl SessionStore for MemoryStore {
     async fn get(&self, key: &str, slide: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError> {
         let now = Instant::now();
-        let mut map = self.lock();
+        let mut map = lock(&self.entries);
         match map.get_mut(key) {
             Some((value, expires)) if *expires > now => {
                 if let Some(d) = slide {
@@ -59,7 +54,7 @@ impl SessionStore for MemoryStore {
 
     async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), StoreError> {
         let now = Instant::now();
-        let mut map = self.lock();
+        let mut map = lock(&self.entries);
         if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             map.retain(|_, (_, exp)| *exp > now);
         }
@@ -69,15 +64,14 @@ impl SessionStore for MemoryStore {
 
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let now = Instant::now();
-        Ok(self
-            .lock()
+        Ok(lock(&self.entries)
             .remove(key)
             .filter(|(_, exp)| *exp > now)
             .map(|(v, _)| v))
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.lock().remove(key);
+        lock(&self.entries).remove(key);
         Ok(())
     }
 
@@ -88,7 +82,7 @@ impl SessionStore for MemoryStore {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let now = Instant::now();
-        let mut map = self.lock();
+        let mut map = lock(&self.entries);
         if map.get(key).is_some_and(|(_, exp)| *exp > now) {
             return Ok(false);
         }
@@ -97,7 +91,7 @@ impl SessionStore for MemoryStore {
     }
 
     async fn delete_if(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        let mut map = self.lock();
+        let mut map = lock(&self.entries);
         if map
             .get(key)
             .is_some_and(|(v, _)| v.as_slice() == value.as_bytes())
@@ -109,7 +103,7 @@ impl SessionStore for MemoryStore {
 
     async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<(), StoreError> {
         let now = Instant::now();
-        let mut sets = self.sets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut sets = lock(&self.sets);
         if sets.len() > 1024
             && self
                 .writes
@@ -133,7 +127,7 @@ impl SessionStore for MemoryStore {
 
     async fn set_take(&self, key: &str) -> Result<Vec<String>, StoreError> {
         let now = Instant::now();
-        let mut sets = self.sets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut sets = lock(&self.sets);
         Ok(sets
             .remove(key)
             .filter(|(_, exp)| *exp > now)

@@ -29,7 +29,7 @@ impl RedisStore {
 
 fn unavailable(e: redis::RedisError) -> StoreError {
     crate::telemetry::metrics::METRICS.store_errors.inc();
-    StoreError::Unavailable(e.to_string())
+    StoreError::Unavailable(e)
 }
 
 fn millis(d: Duration) -> u64 {

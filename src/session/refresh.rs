@@ -15,8 +15,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{SESSION_KIND, Session, SessionManager, StoreError, crypto, now_unix};
+use super::manager::SESSION_KIND;
+use super::{Session, SessionManager, StoreError, crypto};
 use crate::oidc::{OidcError, Provider};
+use crate::support::{Chain, lock, now_unix, secs, unix_after};
 use crate::telemetry::metrics::METRICS;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,8 +27,8 @@ pub enum RefreshError {
     #[error("the session's refresh token was refused; the session has ended")]
     Ended,
     /// The IdP could not be reached or failed: the session is kept for a later try.
-    #[error("token refresh failed: {0}")]
-    IdpUnavailable(String),
+    #[error("token refresh failed")]
+    IdpUnavailable(#[source] OidcError),
     /// Another replica is refreshing and did not finish in time.
     #[error("a token refresh is still in progress")]
     Pending,
@@ -36,11 +38,11 @@ pub enum RefreshError {
 
 /// In-process gates, one per session being refreshed.
 #[derive(Default)]
-pub(super) struct Gates(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+pub struct Gates(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
 
 impl Gates {
     fn gate(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = lock(&self.0);
         if map.len() > 10_000 {
             // Drop gates nobody holds or waits on.
             map.retain(|_, g| Arc::strong_count(g) > 1);
@@ -58,7 +60,7 @@ impl SessionManager {
         session.refresh_token.is_some()
             && session
                 .access_expires_at
-                .is_some_and(|t| t - super::secs(self.refresh_skew) <= now_unix())
+                .is_some_and(|t| t - secs(self.refresh_skew) <= now_unix())
     }
 
     /// Returns the session with a usable access token, refreshing it first when needed.
@@ -120,15 +122,12 @@ impl SessionManager {
         };
         match oidc.refresh(refresh_token).await {
             Ok(tokens) => {
-                let now = now_unix();
                 let mut next = (*current).clone();
                 next.access_token = tokens.access_token;
                 if tokens.refresh_token.is_some() {
                     next.refresh_token = tokens.refresh_token;
                 }
-                next.access_expires_at = tokens
-                    .access_expires_in
-                    .map(|d| now.saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)));
+                next.access_expires_at = tokens.access_expires_in.map(unix_after);
                 let next = Arc::new(next);
                 self.save(id, key, &next).await?;
                 tracing::info!(result = "success", "token refresh");
@@ -148,9 +147,9 @@ impl SessionManager {
                 Err(RefreshError::Ended)
             }
             Err(e) => {
-                tracing::warn!(result = "failure", error = %e, "token refresh; keeping the session");
+                tracing::warn!(result = "failure", error = %Chain(&e), "token refresh; keeping the session");
                 METRICS.refreshes.with_label_values(&["failure"]).inc();
-                Err(RefreshError::IdpUnavailable(e.to_string()))
+                Err(RefreshError::IdpUnavailable(e))
             }
         }
     }

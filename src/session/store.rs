@@ -5,8 +5,12 @@ use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("session store unavailable: {0}")]
-    Unavailable(String),
+    /// The store did not answer (down, timed out, refused the command).
+    #[error("session store unavailable")]
+    Unavailable(#[source] redis::RedisError),
+    /// A value could not be serialised before sealing (a bug, not an outage; answered the same).
+    #[error("session entry could not be encoded")]
+    Encode(#[source] serde_json::Error),
 }
 
 #[async_trait::async_trait]

@@ -1,0 +1,32 @@
+//! Why an auth endpoint refused. The HTTP status and code of each are decided in `crate::error`.
+
+use crate::csrf::CsrfError;
+use crate::oidc::OidcError;
+use crate::session::{PendingError, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error(transparent)]
+    Csrf(#[from] CsrfError),
+    #[error("no live session")]
+    Unauthenticated,
+    #[error("missing `state` parameter")]
+    MissingState,
+    #[error("missing `code` parameter")]
+    MissingCode,
+    #[error("the `{0}` parameter appears more than once")]
+    DuplicateParam(&'static str),
+    #[error(transparent)]
+    Pending(#[from] PendingError),
+    #[error("the identity provider answered `{error}`")]
+    Idp {
+        error: String,
+        description: Option<String>,
+    },
+    #[error(transparent)]
+    Oidc(#[from] OidcError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("missing or wrong logout token")]
+    LogoutToken,
+}

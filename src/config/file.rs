@@ -1,0 +1,155 @@
+//! The configuration file as a whole: loading it (TOML, then `VESTIBULE_*` environment
+//! overrides), turning figment's errors into one line per problem, and running each section's
+//! checks.
+
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+use super::{OidcConfig, RouteConfig, ServerConfig, SessionConfig, SpaConfig, TelemetryConfig};
+
+/// Prefix of the environment variables that override config keys.
+pub const ENV_PREFIX: &str = "VESTIBULE_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read the config file")]
+    Unreadable {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// What figment found (syntax, unknown or missing keys, wrong types): one line per problem.
+    #[error("{0}")]
+    Invalid(String),
+    /// A key that parsed but breaks a rule serde cannot express.
+    #[error("{file}: key `{key}`: {expected}")]
+    Rule {
+        file: String,
+        key: &'static str,
+        expected: String,
+    },
+}
+
+/// A broken rule: the key, and what was expected there. Sections return it; [`Config`] adds
+/// the file name.
+#[derive(Debug)]
+pub struct Broken {
+    pub key: &'static str,
+    pub expected: String,
+}
+
+pub fn broken(key: &'static str, expected: impl Into<String>) -> Broken {
+    Broken {
+        key,
+        expected: expected.into(),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub oidc: OidcConfig,
+    #[serde(default)]
+    pub session: SessionConfig,
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+    #[serde(default)]
+    pub spa: SpaConfig,
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
+}
+
+impl Config {
+    /// Loads `file`, applies `VESTIBULE_*` environment overrides, and validates.
+    pub fn load(file: &Path) -> Result<Self, ConfigError> {
+        let name = file.display().to_string();
+        // figment treats a missing file as empty; an operator's typo must not start a default proxy.
+        if let Err(source) = std::fs::metadata(file) {
+            return Err(ConfigError::Unreadable { file: name, source });
+        }
+        let figment = Figment::new().merge(Toml::file(file)).merge(
+            Env::prefixed(ENV_PREFIX)
+                .ignore(&["CONFIG", "LOG"])
+                .split("__"),
+        );
+        Self::extract(figment, &name)
+    }
+
+    /// Parses and validates TOML text alone (no file, no environment); `name` labels errors.
+    pub fn from_toml_str(toml: &str, name: &str) -> Result<Self, ConfigError> {
+        Self::extract(Figment::from(Toml::string(toml)), name)
+    }
+
+    fn extract(figment: Figment, name: &str) -> Result<Self, ConfigError> {
+        let config: Config = figment.extract().map_err(|e| describe(name, e))?;
+        config.validate().map_err(|b| ConfigError::Rule {
+            file: name.to_owned(),
+            key: b.key,
+            expected: b.expected,
+        })?;
+        Ok(config)
+    }
+
+    /// The checks serde cannot make, section by section.
+    fn validate(&self) -> Result<(), Broken> {
+        self.server.validate()?;
+        self.oidc.validate(self.server.allow_insecure_http)?;
+        self.session.validate()?;
+        RouteConfig::validate_all(&self.routes, &self.server.auth_prefix)?;
+        self.spa.validate()
+    }
+
+    /// True when cookies must be `Secure` with the `__Host-` prefix.
+    pub fn is_https(&self) -> bool {
+        self.server.public_url.scheme() == "https"
+    }
+
+    /// `public_url` without its trailing slash (`https://app.example.com`): the origin that
+    /// browsers send in `Origin`, and the base of every absolute URL Vestibule builds.
+    pub fn origin(&self) -> &str {
+        // Validated to be an origin only, so the URL's text is the origin plus "/".
+        self.server.public_url.as_str().trim_end_matches('/')
+    }
+}
+
+/// Turns figment's errors into one line each: source, key, problem.
+fn describe(file: &str, err: figment::Error) -> ConfigError {
+    let lines: Vec<String> = err
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let from_file = e
+                .metadata
+                .as_ref()
+                .and_then(|m| m.source.as_ref())
+                .and_then(|s| match s {
+                    figment::Source::File(p) => Some(p.display().to_string()),
+                    _ => None,
+                });
+            let from_env = e
+                .metadata
+                .as_ref()
+                .is_some_and(|m| m.name.contains("environment"));
+            let source = match (from_file, from_env) {
+                (Some(f), _) => f,
+                // Name the exact variable the operator set.
+                (None, true) => format!(
+                    "environment variable {ENV_PREFIX}{}",
+                    e.path.join("__").to_uppercase()
+                ),
+                (None, false) => file.to_owned(),
+            };
+            let key = if key.is_empty() {
+                "(top level)".to_owned()
+            } else {
+                key
+            };
+            format!("{source}: key `{key}`: {}", e.kind)
+        })
+        .collect();
+    ConfigError::Invalid(lines.join("\n"))
+}

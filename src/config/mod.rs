@@ -1,0 +1,28 @@
+//! Configuration: one TOML file, every key overridable from the environment
+//! (`VESTIBULE_OIDC__CLIENT_SECRET` sets `oidc.client_secret`).
+//!
+//! Loading never panics: every problem becomes a [`ConfigError`] whose message names the file
+//! (or environment variable), the key, and what was expected. Each section checks its own keys
+//! (`ServerConfig::validate`, …); [`Config`] checks nothing but the order in which they run.
+//!
+//! - `file`: [`Config`] as a whole, loading (figment: TOML + environment), error messages;
+//! - `server`, `oidc`, `session`, `routes`, `spa`, `telemetry`: one section each.
+
+mod file;
+mod oidc;
+mod routes;
+mod server;
+mod session;
+mod spa;
+mod telemetry;
+
+pub use file::{Config, ConfigError, ENV_PREFIX};
+pub use oidc::{ClientAuth, OidcConfig};
+pub use routes::{RouteConfig, TokenPolicy};
+pub use server::{ServerConfig, is_loopback};
+pub use session::{SessionConfig, StoreKind};
+pub use spa::SpaConfig;
+pub use telemetry::{LogFormat, TelemetryConfig};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,153 @@
+//! `[server]`: where Vestibule listens, the origin browsers use, and the process's limits.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use super::file::{Broken, broken};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on, e.g. `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// The origin browsers use, e.g. `https://app.example.com`.
+    pub public_url: Url,
+    /// Prefix of the auth endpoints.
+    #[serde(default = "default_auth_prefix")]
+    pub auth_prefix: String,
+    /// Anti-CSRF header name; its value must be `1`.
+    #[serde(default = "default_csrf_header")]
+    pub csrf_header: String,
+    /// A second address serving only `/metrics`, `/healthz` and `/readyz` (then `/metrics` is not
+    /// served on `listen`).
+    pub admin_listen: Option<SocketAddr>,
+    /// On SIGTERM/SIGINT, `/readyz` turns 503 at once; new connections are still accepted for
+    /// this long (so load balancers notice), then the listener closes.
+    #[serde(default = "default_shutdown_delay", with = "humantime_serde")]
+    pub shutdown_delay: Duration,
+    /// After the listener closes, in-flight requests (long streams included) get this long to
+    /// finish before the process exits.
+    #[serde(default = "default_shutdown_grace", with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+    /// Largest request head (request line and headers) accepted; larger: 431.
+    #[serde(default = "default_max_header_bytes")]
+    pub max_header_bytes: bytesize::ByteSize,
+    /// Most open client connections (across workers); more wait in the accept backlog.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Most requests served at once; more get 503 `overloaded` with `Retry-After`.
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: usize,
+    /// Allow `public_url` or `oidc.issuer` on plain http at a non-loopback host. Off: Vestibule
+    /// refuses to start, because cookies, codes and tokens would cross the network in clear.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
+}
+
+fn default_auth_prefix() -> String {
+    "/auth".into()
+}
+fn default_csrf_header() -> String {
+    "X-CSRF".into()
+}
+fn default_max_header_bytes() -> bytesize::ByteSize {
+    bytesize::ByteSize::kib(32)
+}
+fn default_max_connections() -> usize {
+    25_000
+}
+fn default_max_in_flight() -> usize {
+    10_000
+}
+fn default_shutdown_delay() -> Duration {
+    Duration::from_secs(5)
+}
+fn default_shutdown_grace() -> Duration {
+    Duration::from_secs(30)
+}
+
+impl ServerConfig {
+    pub(super) fn validate(&self) -> Result<(), Broken> {
+        let pu = &self.public_url;
+        if !matches!(pu.scheme(), "http" | "https") || pu.host_str().is_none() {
+            return Err(broken(
+                "server.public_url",
+                "expected an http(s) origin such as \"https://app.example.com\"",
+            ));
+        }
+        if pu.path() != "/"
+            || pu.query().is_some()
+            || pu.fragment().is_some()
+            || !pu.username().is_empty()
+        {
+            return Err(broken(
+                "server.public_url",
+                "expected an origin only: no path, query, fragment or user",
+            ));
+        }
+        require_https("server.public_url", pu, self.allow_insecure_http)?;
+        let (min, max) = (1024, 131_072);
+        if !(min..=max).contains(&self.max_header_bytes.as_u64()) {
+            return Err(broken(
+                "server.max_header_bytes",
+                "expected a size between \"1KiB\" and \"128KiB\"",
+            ));
+        }
+        if self.max_connections == 0 || self.max_in_flight == 0 {
+            return Err(broken(
+                "server.max_connections",
+                "expected positive limits (max_connections, max_in_flight)",
+            ));
+        }
+        let prefix = &self.auth_prefix;
+        if !prefix.starts_with('/') || prefix.ends_with('/') || prefix.len() < 2 {
+            return Err(broken(
+                "server.auth_prefix",
+                "expected a path like \"/auth\" (leading slash, no trailing slash)",
+            ));
+        }
+        if actix_web::http::header::HeaderName::try_from(self.csrf_header.as_str()).is_err() {
+            return Err(broken(
+                "server.csrf_header",
+                "expected a valid HTTP header name",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Plain http only for loopback hosts, unless the operator opted in: cookies, codes and tokens
+/// would otherwise cross a network in clear.
+pub(super) fn require_https(
+    key: &'static str,
+    url: &Url,
+    allow_insecure: bool,
+) -> Result<(), Broken> {
+    if url.scheme() == "http" && !is_loopback(url) && !allow_insecure {
+        return Err(broken(
+            key,
+            format!(
+                "expected https (plain http is only allowed for loopback hosts, or with \
+                 server.allow_insecure_http = true), got {url}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// True for hosts that never leave the machine: `localhost` (and `*.localhost`), 127.0.0.0/8
+/// and `::1`. Browsers treat these as secure contexts even on http.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}

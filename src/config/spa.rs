@@ -1,0 +1,41 @@
+//! `[spa]`: the single-page app, as a directory of built files or a dev server to proxy.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use url::Url;
+
+use super::file::{Broken, broken};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpaConfig {
+    /// Directory of the built SPA (with `index.html`).
+    pub dir: Option<PathBuf>,
+    /// Or a dev server to proxy.
+    pub upstream: Option<Url>,
+}
+
+impl SpaConfig {
+    pub(super) fn validate(&self) -> Result<(), Broken> {
+        if let Some(u) = &self.upstream
+            && !matches!(u.scheme(), "http" | "https")
+        {
+            return Err(broken("spa.upstream", "expected an http(s) URL"));
+        }
+        match (&self.dir, &self.upstream) {
+            (Some(_), Some(_)) => Err(broken(
+                "spa",
+                "expected either `dir` or `upstream`, not both",
+            )),
+            (Some(dir), None) if !dir.join("index.html").is_file() => Err(broken(
+                "spa.dir",
+                format!(
+                    "expected a directory containing index.html, got {}",
+                    dir.display()
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,152 @@
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::*;
+
+const MINIMAL: &str = r#"
+[server]
+listen = "127.0.0.1:8080"
+public_url = "http://127.0.0.1:8080"
+[oidc]
+issuer = "http://127.0.0.2:9100"
+client_id = "vestibule"
+client_secret = "s3cret"
+"#;
+
+/// A config file on disk, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(contents: &str) -> Self {
+        let path =
+            std::env::temp_dir().join(format!("vestibule-cfg-{}.toml", uuid::Uuid::new_v4()));
+        let mut f = std::fs::File::create(&path).expect("temp file");
+        f.write_all(contents.as_bytes()).expect("write temp file");
+        TempFile(path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn err_of(contents: &str) -> String {
+    let f = TempFile::new(contents);
+    match Config::load(&f.0) {
+        Ok(_) => panic!("expected an error for {contents}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_minimal_config_gets_the_defaults() {
+    let f = TempFile::new(MINIMAL);
+    let c = Config::load(&f.0).expect("valid");
+    assert_eq!(c.session.store, StoreKind::Memory);
+    assert_eq!(c.session.idle_timeout, Duration::from_secs(1800));
+    assert_eq!(c.server.auth_prefix, "/auth");
+    assert_eq!(c.oidc.scopes, vec!["openid"]);
+    assert!(!c.is_https());
+    assert_eq!(c.origin(), "http://127.0.0.1:8080");
+}
+
+#[test]
+fn an_unknown_key_names_the_file_and_the_key() {
+    let msg = err_of(&format!("{MINIMAL}\n[session]\nidel_timeout = \"5m\"\n"));
+    assert!(msg.contains("vestibule-cfg-"), "{msg}");
+    assert!(msg.contains("session.idel_timeout"), "{msg}");
+    assert!(msg.contains("unknown field"), "{msg}");
+}
+
+#[test]
+fn a_bad_duration_or_url_is_named() {
+    let msg = err_of(&format!("{MINIMAL}\n[session]\nidle_timeout = \"soon\"\n"));
+    assert!(msg.contains("session.idle_timeout"), "{msg}");
+    let msg = err_of(&MINIMAL.replace("http://127.0.0.2:9100", "not a url"));
+    assert!(msg.contains("oidc.issuer"), "{msg}");
+}
+
+#[test]
+fn a_missing_required_key_is_named() {
+    let msg = err_of(&MINIMAL.replace("client_id = \"vestibule\"\n", ""));
+    assert!(msg.contains("client_id"), "{msg}");
+    assert!(msg.contains("missing"), "{msg}");
+}
+
+#[test]
+fn the_redis_store_needs_a_url() {
+    let msg = err_of(&format!("{MINIMAL}\n[session]\nstore = \"redis\"\n"));
+    assert!(msg.contains("session.redis_url"), "{msg}");
+}
+
+#[test]
+fn a_public_url_with_a_path_is_refused() {
+    let msg = err_of(&MINIMAL.replace(
+        "public_url = \"http://127.0.0.1:8080\"",
+        "public_url = \"http://127.0.0.1:8080/app\"",
+    ));
+    assert!(msg.contains("server.public_url"), "{msg}");
+}
+
+#[test]
+fn plain_http_needs_loopback_or_explicit_opt_in() {
+    let with = |public_url: &str, issuer: &str| {
+        MINIMAL
+            .replace("http://127.0.0.1:8080", public_url)
+            .replace("http://127.0.0.2:9100", issuer)
+    };
+    for (public_url, issuer, loads) in [
+        ("http://app.example.com", "http://127.0.0.2:9100", false),
+        ("http://10.0.0.5:8080", "http://127.0.0.2:9100", false),
+        ("http://127.0.0.1:8080", "http://login.example.com", false),
+        (
+            "http://localhost.evil.example",
+            "http://127.0.0.2:9100",
+            false,
+        ),
+        ("http://localhost:8080", "http://127.0.0.2:9100", true),
+        ("http://app.localhost", "http://[::1]:9100", true),
+        ("https://app.example.com", "https://login.example.com", true),
+    ] {
+        let toml = with(public_url, issuer);
+        match Config::from_toml_str(&toml, "t") {
+            Ok(_) => assert!(loads, "{public_url} {issuer} must be refused"),
+            Err(e) => {
+                assert!(!loads, "{public_url} {issuer}: {e}");
+                assert!(e.to_string().contains("expected https"), "{e}");
+                let opted_in = toml.replace("[oidc]", "allow_insecure_http = true\n[oidc]");
+                assert!(Config::from_toml_str(&opted_in, "t").is_ok(), "{opted_in}");
+            }
+        }
+    }
+}
+
+#[test]
+fn route_prefixes_may_not_hide_the_auth_endpoints() {
+    let route = |prefix: &str| {
+        format!("{MINIMAL}[[routes]]\nprefix = \"{prefix}\"\nupstream = \"http://127.0.0.1:9\"\n")
+    };
+    for hidden in ["/auth", "/auth/x", "/healthz", "/readyz"] {
+        let e = Config::from_toml_str(&route(hidden), "t")
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            e.as_deref().is_some_and(|m| m.contains("routes.prefix")),
+            "{hidden}: {e:?}"
+        );
+    }
+    for fine in ["/authx", "/api"] {
+        assert!(Config::from_toml_str(&route(fine), "t").is_ok(), "{fine}");
+    }
+}
+
+#[test]
+fn a_missing_file_is_an_error_naming_it() {
+    let e = Config::load(Path::new("/nonexistent/vestibule.toml"))
+        .err()
+        .map(|e| e.to_string());
+    assert!(e.is_some_and(|m| m.contains("/nonexistent/vestibule.toml")));
+}

@@ -1,0 +1,90 @@
+//! Every rule about where a request comes from, in one place.
+//!
+//! 1. **The anti-CSRF header** (`X-CSRF: 1` by default) on `/auth/session` and every API call. A
+//!    custom header cannot be sent cross-site without a CORS preflight, and Vestibule grants none.
+//! 2. **The browser's own word** on `/auth/session`, API calls and logout: `Sec-Fetch-Site`, when
+//!    sent, must be `same-origin` (`same-site` is refused too: a sibling subdomain is another
+//!    application), and `Origin`, when sent, must be exactly `public_url`. Clients that are not
+//!    browsers send neither and pass this layer; they still need layer 1 (or the logout token).
+//! 3. **WebSocket upgrades** on API routes: browsers cannot add headers to a handshake, so
+//!    instead of layer 1 the upgrade must carry `Origin` = `public_url` (cross-site WebSocket
+//!    hijacking).
+//!
+//! `/auth/login` accepts cross-site navigations on purpose (a "Sign in" link on another site);
+//! the callback is protected by the browser-bound state instead (`session::pending`).
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+
+use crate::config::Config;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CsrfError {
+    #[error("missing or wrong anti-CSRF header")]
+    MissingHeader,
+    #[error("the request did not come from a page of this application's origin")]
+    CrossSite,
+    #[error("cross-site WebSocket upgrade refused")]
+    CrossSiteWebSocket,
+}
+
+/// A call from the SPA's own code (`fetch`): both layers.
+pub fn check_call(config: &Config, req: &HttpRequest) -> Result<(), CsrfError> {
+    let has_header = req
+        .headers()
+        .get(config.server.csrf_header.as_str())
+        .is_some_and(|v| v.as_bytes() == b"1");
+    if !has_header {
+        return Err(CsrfError::MissingHeader);
+    }
+    if !from_own_origin(config, req, Typed::Refused) {
+        return Err(CsrfError::CrossSite);
+    }
+    Ok(())
+}
+
+/// A navigation that changes state (logout): it cannot carry a header, so a per-endpoint secret
+/// is layer 1; this is layer 2, which also admits a URL the user typed or bookmarked.
+pub fn check_navigation(config: &Config, req: &HttpRequest) -> Result<(), CsrfError> {
+    if from_own_origin(config, req, Typed::Allowed) {
+        Ok(())
+    } else {
+        Err(CsrfError::CrossSite)
+    }
+}
+
+/// A WebSocket upgrade on an API route: `Origin` must be present and ours.
+pub fn check_websocket(config: &Config, req: &HttpRequest) -> Result<(), CsrfError> {
+    match req.headers().get(header::ORIGIN) {
+        Some(origin) if is_own_origin(config, origin.as_bytes()) => Ok(()),
+        _ => Err(CsrfError::CrossSiteWebSocket),
+    }
+}
+
+/// Whether `Sec-Fetch-Site: none` (typed, bookmarked) passes besides `same-origin`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Typed {
+    Allowed,
+    Refused,
+}
+
+fn from_own_origin(config: &Config, req: &HttpRequest, typed: Typed) -> bool {
+    let headers = req.headers();
+    let site_ok = match headers.get("sec-fetch-site").map(|v| v.as_bytes()) {
+        None | Some(b"same-origin") => true,
+        Some(b"none") => typed == Typed::Allowed,
+        Some(_) => false,
+    };
+    let origin_ok = headers
+        .get(header::ORIGIN)
+        .is_none_or(|o| is_own_origin(config, o.as_bytes()));
+    site_ok && origin_ok
+}
+
+/// The one origin comparison: exactly `public_url` without its trailing slash, byte for byte.
+fn is_own_origin(config: &Config, origin: &[u8]) -> bool {
+    origin == config.origin().as_bytes()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,35 @@
+//! What can go wrong between Vestibule and the IdP. Network failures keep their cause
+//! (`#[source]`); the HTTP answer is decided in `crate::error`.
+
+use super::LogoutTokenError;
+
+/// Any error, boxed, as the cause of an [`OidcError::Unreachable`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OidcError {
+    /// Discovery has not succeeded yet (the reason is the last attempt's error).
+    #[error("identity provider metadata not loaded yet: {0}")]
+    NotReady(String),
+    #[error("identity provider unreachable")]
+    Unreachable(#[source] BoxError),
+    /// The IdP answered with an OAuth error (its code), or a non-success status.
+    #[error("the identity provider refused the request: {0}")]
+    Refused(String),
+    #[error("invalid ID token: {0}")]
+    InvalidIdToken(String),
+    #[error("the token response has no ID token")]
+    MissingIdToken,
+    #[error("the authorization response's `iss` does not match the issuer")]
+    IssuerMismatch,
+    #[error("the refresh token is no longer valid (invalid_grant)")]
+    InvalidGrant,
+    #[error("invalid logout token")]
+    InvalidLogoutToken(#[source] LogoutTokenError),
+}
+
+impl OidcError {
+    pub(super) fn unreachable(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        OidcError::Unreachable(Box::new(e))
+    }
+}

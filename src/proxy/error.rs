@@ -1,0 +1,38 @@
+//! Why an API call was not forwarded, or failed upstream. The HTTP status and code of each are
+//! decided in `crate::error`.
+
+use std::time::Duration;
+
+use crate::csrf::CsrfError;
+use crate::session::{RefreshError, StoreError};
+
+/// Any error, boxed, as the cause of a [`ProxyError::Unreachable`] (reqwest's or tungstenite's).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error(transparent)]
+    Csrf(#[from] CsrfError),
+    #[error("no live session")]
+    Unauthenticated,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Refresh(#[from] RefreshError),
+    #[error("upstream unreachable")]
+    Unreachable(#[source] BoxError),
+    #[error("upstream did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("bad upstream request: {0}")]
+    BadRequest(String),
+    #[error("request body larger than this route's limit of {0} bytes")]
+    BodyTooLarge(u64),
+    #[error("malformed request body: {0}")]
+    MalformedBody(String),
+}
+
+impl ProxyError {
+    pub(super) fn unreachable(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ProxyError::Unreachable(Box::new(e))
+    }
+}

@@ -1,0 +1,124 @@
+//! A `[[routes]]` entry ready to serve: where its calls go, and how the upstream URL is made
+//! from the request's path.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{Config, RouteConfig, TokenPolicy};
+
+use super::ProxyError;
+
+/// One forwarding target, ready to use.
+pub struct Route {
+    pub prefix: String,
+    /// Upstream origin plus base path, without a trailing slash (`http://api:9200/v1`).
+    upstream_base: String,
+    pub token: TokenPolicy,
+    strip_prefix: bool,
+    pub timeout: Duration,
+    pub extra_headers: reqwest::header::HeaderMap,
+    /// API routes need the anti-CSRF header; the SPA dev server does not.
+    pub csrf: bool,
+    /// Largest request body forwarded.
+    pub max_body: Option<u64>,
+}
+
+impl Route {
+    pub(super) fn new(r: &RouteConfig, csrf: bool) -> Self {
+        let mut extra_headers = reqwest::header::HeaderMap::new();
+        for (k, v) in &r.headers {
+            // Validated at config load; an invalid pair cannot get here.
+            if let (Ok(k), Ok(v)) = (
+                reqwest::header::HeaderName::from_bytes(k.as_bytes()),
+                reqwest::header::HeaderValue::from_str(v),
+            ) {
+                extra_headers.insert(k, v);
+            }
+        }
+        Route {
+            prefix: r.prefix.clone(),
+            upstream_base: r.upstream.as_str().trim_end_matches('/').to_owned(),
+            token: r.token,
+            strip_prefix: r.strip_prefix,
+            timeout: r.timeout,
+            extra_headers,
+            csrf,
+            max_body: r.max_body.map(|b| b.as_u64()),
+        }
+    }
+
+    /// The upstream URL for a request path and query, percent-encoding kept byte for byte.
+    /// Paths with dot segments (`..`, `.`, `%2e%2e`) or backslashes are refused: URL parsing
+    /// would resolve them and climb out of the route's upstream base path.
+    pub fn upstream_url(&self, path: &str, query: Option<&str>) -> Result<String, ProxyError> {
+        if escapes_base(path) {
+            return Err(ProxyError::BadRequest("dot segments in the path".into()));
+        }
+        let rest = if self.strip_prefix && self.prefix != "/" {
+            path.strip_prefix(self.prefix.as_str()).unwrap_or(path)
+        } else {
+            path
+        };
+        let rest = if rest.is_empty() { "/" } else { rest };
+        Ok(match query {
+            Some(q) => format!("{}{rest}?{q}", self.upstream_base),
+            None => format!("{}{rest}", self.upstream_base),
+        })
+    }
+}
+
+/// All routes, most specific first.
+pub fn routes(config: &Config) -> Vec<Arc<Route>> {
+    let mut routes: Vec<Arc<Route>> = config
+        .routes
+        .iter()
+        .map(|r| Arc::new(Route::new(r, true)))
+        .collect();
+    routes.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
+    routes
+}
+
+/// The SPA dev server as a route: everything not matched elsewhere, no token, no CSRF header.
+pub fn spa_upstream(config: &Config) -> Option<Arc<Route>> {
+    config.spa.upstream.as_ref().map(|u| {
+        let r = RouteConfig {
+            prefix: "/".into(),
+            upstream: u.clone(),
+            token: TokenPolicy::None,
+            strip_prefix: false,
+            timeout: Duration::from_secs(60),
+            headers: Default::default(),
+            max_body: None,
+        };
+        Arc::new(Route::new(&r, false))
+    })
+}
+
+/// True for a path that URL parsing would rewrite: a `.` or `..` segment (also percent-encoded),
+/// or a backslash (read as `/` in http URLs).
+fn escapes_base(path: &str) -> bool {
+    path.contains('\\') || path.split('/').any(is_dot_segment)
+}
+
+/// `.`, `..`, or either spelled with `%2e` (any case). No allocation: this runs on every call.
+fn is_dot_segment(seg: &str) -> bool {
+    let s = seg.as_bytes();
+    let (mut dots, mut i) = (0, 0);
+    while i < s.len() {
+        if s[i] == b'.' {
+            i += 1;
+        } else if s.len() >= i + 3 && s[i] == b'%' && s[i + 1] == b'2' && s[i + 2] | 0x20 == b'e' {
+            i += 3;
+        } else {
+            return false;
+        }
+        dots += 1;
+        if dots > 2 {
+            return false;
+        }
+    }
+    dots > 0
+}
+
+#[cfg(test)]
+mod tests;

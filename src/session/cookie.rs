@@ -1,0 +1,129 @@
+//! The cookie codec: reading Vestibule's two cookies from a `Cookie` header, and building their
+//! `Set-Cookie`s.
+//!
+//! - the session cookie (`vestibule`, or `__Host-vestibule` on https): the session's id;
+//! - the login cookie (`vestibule-login`): binds logins started in this browser to it.
+//!
+//! Both are HttpOnly, `SameSite=Lax`, `Path=/`, without `Domain`, and `Secure` with the `__Host-`
+//! prefix whenever `public_url` is https. Their values are random 256-bit tokens; a value of any
+//! other shape, or a name sent twice, counts as no cookie at all.
+
+use actix_web::HttpRequest;
+use actix_web::cookie::{Cookie, SameSite, time};
+use actix_web::http::header;
+
+use super::crypto;
+use crate::config::Config;
+use crate::support::secs;
+
+pub struct CookieCodec {
+    session_name: String,
+    login_name: String,
+    secure: bool,
+    /// The login cookie lives as long as a login may take.
+    login_max_age: time::Duration,
+}
+
+impl CookieCodec {
+    pub fn new(config: &Config) -> Self {
+        let secure = config.is_https();
+        let prefix = if secure { "__Host-" } else { "" };
+        let name = &config.session.cookie_name;
+        Self {
+            session_name: format!("{prefix}{name}"),
+            login_name: format!("{prefix}{name}-login"),
+            secure,
+            login_max_age: time::Duration::seconds(secs(config.session.login_timeout)),
+        }
+    }
+
+    pub fn session_name(&self) -> &str {
+        &self.session_name
+    }
+
+    pub fn login_name(&self) -> &str {
+        &self.login_name
+    }
+
+    /// The session id this request carries, when it has the shape of one we issue.
+    pub fn session_id(&self, req: &HttpRequest) -> Option<String> {
+        single_cookie(req, &self.session_name)
+    }
+
+    /// The login cookie this request carries, when it has the shape of one we issue.
+    pub fn login_binding(&self, req: &HttpRequest) -> Option<String> {
+        single_cookie(req, &self.login_name)
+    }
+
+    /// The session cookie: a browser-session cookie (no `Max-Age`); the store enforces expiry.
+    pub fn session(&self, id: &str) -> Cookie<'static> {
+        self.build(self.session_name.clone(), id.to_owned(), None)
+    }
+
+    /// A cookie that makes the browser forget the session cookie.
+    pub fn clear_session(&self) -> Cookie<'static> {
+        self.build(
+            self.session_name.clone(),
+            String::new(),
+            Some(time::Duration::ZERO),
+        )
+    }
+
+    pub fn login(&self, binding: &str) -> Cookie<'static> {
+        self.build(
+            self.login_name.clone(),
+            binding.to_owned(),
+            Some(self.login_max_age),
+        )
+    }
+
+    fn build(
+        &self,
+        name: String,
+        value: String,
+        max_age: Option<time::Duration>,
+    ) -> Cookie<'static> {
+        let mut c = Cookie::build(name, value)
+            .path("/")
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .finish();
+        if let Some(age) = max_age {
+            c.set_max_age(age);
+        }
+        c
+    }
+}
+
+/// The value of cookie `name` when the request carries it exactly once, with the shape of a token
+/// we issue. Twice (a cookie planted for a narrower path or a parent domain, "cookie tossing")
+/// is ambiguous, and counts as none. Parsed leniently, byte-wise and without percent-decoding:
+/// another application's malformed or non-UTF-8 cookie on the same host must not hide ours.
+fn single_cookie(req: &HttpRequest, name: &str) -> Option<String> {
+    let mut found: Option<&[u8]> = None;
+    for value in req.headers().get_all(header::COOKIE) {
+        for (n, v) in cookie_pairs(value.as_bytes()) {
+            if n == name.as_bytes() {
+                if found.is_some() {
+                    tracing::warn!(cookie = name, "cookie sent more than once; ignored");
+                    return None;
+                }
+                found = Some(v);
+            }
+        }
+    }
+    let value = std::str::from_utf8(found?).ok()?;
+    crypto::is_token_shaped(value).then(|| value.to_owned())
+}
+
+/// The `name=value` pairs of one `Cookie` header, trimmed; pairs without `=` are skipped.
+pub fn cookie_pairs(header: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    header.split(|b| *b == b';').filter_map(|pair| {
+        let eq = pair.iter().position(|b| *b == b'=')?;
+        Some((pair[..eq].trim_ascii(), pair[eq + 1..].trim_ascii()))
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,219 @@
+//! [`SessionManager`]: sessions in the store, keyed by a hash of the cookie's id and sealed under
+//! a key only that id opens; the per-replica cache in front; the `sid`/`sub` indexes for
+//! back-channel logout.
+//!
+//! Timeouts: the idle timeout slides with every store read (`GETEX`), capped by the absolute
+//! deadline, which lives inside the sealed session and is checked on every load, cached or not.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::HttpRequest;
+
+use super::cache::SessionCache;
+use super::crypto::{self, Namespace};
+use super::refresh::Gates;
+use super::store::{SessionStore, StoreError};
+use super::{CookieCodec, PendingLogins, Session, memory, redis};
+use crate::config::{Config, StoreKind};
+use crate::support::{now_unix, secs};
+
+pub(super) const SESSION_KIND: &str = "s";
+
+/// Entries the per-replica cache may hold before it sweeps.
+const CACHE_ENTRIES: usize = 100_000;
+
+/// Sessions of this deployment: load (through the cache), create, end, and find by IdP session
+/// or user; with [`PendingLogins`] and the [`CookieCodec`] beside it.
+pub struct SessionManager {
+    pub(super) store: Arc<dyn SessionStore>,
+    cache: SessionCache,
+    pub(super) gates: Gates,
+    cookies: CookieCodec,
+    pending: PendingLogins,
+    pub(super) refresh_skew: Duration,
+    /// Longest a refresh may hold the cross-replica lock (the IdP timeout plus a margin).
+    pub(super) refresh_lock_ttl: Duration,
+    namespace: Namespace,
+    idle: Duration,
+    absolute: Duration,
+}
+
+impl SessionManager {
+    pub fn new(config: &Config, store: Arc<dyn SessionStore>) -> Self {
+        let s = &config.session;
+        let namespace = Namespace::new(&config.oidc.issuer, &config.oidc.client_id);
+        // Cached entries must expire well inside the idle timeout, so that sliding keeps working.
+        let cache_ttl = s.cache_ttl.min(s.idle_timeout / 2);
+        Self {
+            pending: PendingLogins::new(store.clone(), namespace.clone(), s.login_timeout),
+            store,
+            cache: SessionCache::new(cache_ttl, CACHE_ENTRIES),
+            gates: Gates::default(),
+            cookies: CookieCodec::new(config),
+            refresh_skew: s.refresh_skew,
+            refresh_lock_ttl: config.oidc.http_timeout + Duration::from_secs(5),
+            namespace,
+            idle: s.idle_timeout,
+            absolute: s.absolute_timeout,
+        }
+    }
+
+    /// Builds the configured store. Redis connects lazily, so this succeeds while Redis is down.
+    pub fn store_from_config(config: &Config) -> Result<Arc<dyn SessionStore>, StoreError> {
+        Ok(match (config.session.store, &config.session.redis_url) {
+            (StoreKind::Redis, Some(url)) => Arc::new(redis::RedisStore::connect(url.as_str())?),
+            _ => Arc::new(memory::MemoryStore::new()),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.store
+    }
+
+    pub fn cookies(&self) -> &CookieCodec {
+        &self.cookies
+    }
+
+    pub fn pending(&self) -> &PendingLogins {
+        &self.pending
+    }
+
+    /// The store key of a secret (session id, `jti`, index value) in this deployment.
+    pub(super) fn key(&self, kind: &str, secret: &str) -> String {
+        self.namespace.key(kind, secret)
+    }
+
+    /// Loads the live session of this request, sliding its idle timeout. `Ok(None)` when there is
+    /// no cookie, no such session, or it expired; `Err` only when the store cannot answer.
+    pub async fn load(
+        &self,
+        req: &HttpRequest,
+    ) -> Result<Option<(String, Arc<Session>)>, StoreError> {
+        let Some(id) = self.cookies.session_id(req) else {
+            return Ok(None);
+        };
+        let key = self.key(SESSION_KIND, &id);
+        let session = match self.cache.get(&key).filter(|s| self.within_deadline(s)) {
+            Some(s) => Some(s),
+            None => self.load_by_id(&id, &key).await?,
+        };
+        if let Some(s) = &session {
+            actix_web::HttpMessage::extensions_mut(req)
+                .insert(crate::telemetry::SessionSub(s.sub.clone()));
+        }
+        Ok(session.map(|s| (id, s)))
+    }
+
+    fn within_deadline(&self, s: &Session) -> bool {
+        s.created_at.saturating_add(secs(self.absolute)) > now_unix()
+    }
+
+    /// Reads a session from the store (never the cache), sliding its idle timeout, and caches it.
+    pub(super) async fn load_by_id(
+        &self,
+        id: &str,
+        key: &str,
+    ) -> Result<Option<Arc<Session>>, StoreError> {
+        let Some(sealed) = self.store.get(key, Some(self.idle)).await? else {
+            self.cache.remove(key);
+            return Ok(None);
+        };
+        let session = crypto::open(id.as_bytes(), SESSION_KIND, key, &sealed)
+            .and_then(|plain| serde_json::from_slice::<Session>(&plain).ok());
+        match session {
+            Some(s) if self.within_deadline(&s) => {
+                let s = Arc::new(s);
+                self.cache.put(key.to_owned(), s.clone());
+                Ok(Some(s))
+            }
+            _ => {
+                // Past the absolute timeout, or unreadable: remove it for good.
+                self.cache.remove(key);
+                self.store.delete(key).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Writes a session under its id (sealed), and refreshes this replica's cache.
+    pub(super) async fn save(
+        &self,
+        id: &str,
+        key: &str,
+        session: &Arc<Session>,
+    ) -> Result<(), StoreError> {
+        let plain = serde_json::to_vec(session.as_ref()).map_err(StoreError::Encode)?;
+        let sealed = crypto::seal(id.as_bytes(), SESSION_KIND, key, &plain);
+        self.store.put(key, sealed, self.ttl_for(session)).await?;
+        self.cache.put(key.to_owned(), session.clone());
+        Ok(())
+    }
+
+    /// Stores a new session under a freshly minted id, indexes it by `sid` and `sub` (for
+    /// back-channel logout), and returns the id.
+    pub async fn create(&self, session: Session) -> Result<String, StoreError> {
+        let id = crypto::random_token();
+        let key = self.key(SESSION_KIND, &id);
+        let session = Arc::new(session);
+        self.save(&id, &key, &session).await?;
+        if let Some(sid) = &session.sid {
+            self.store
+                .set_add(&self.key("sid", sid), &key, self.absolute)
+                .await?;
+        }
+        self.store
+            .set_add(&self.key("sub", &session.sub), &key, self.absolute)
+            .await?;
+        Ok(id)
+    }
+
+    /// Ends a session by id.
+    pub async fn end(&self, id: &str) -> Result<(), StoreError> {
+        let key = self.key(SESSION_KIND, id);
+        self.cache.remove(&key);
+        self.store.delete(&key).await
+    }
+
+    /// Ends every session of this IdP session (`sid`) and/or user (`sub`); returns how many.
+    pub async fn end_matching(
+        &self,
+        sid: Option<&str>,
+        sub: Option<&str>,
+    ) -> Result<usize, StoreError> {
+        let mut keys = Vec::new();
+        if let Some(sid) = sid {
+            keys.extend(self.store.set_take(&self.key("sid", sid)).await?);
+        }
+        if let Some(sub) = sub {
+            keys.extend(self.store.set_take(&self.key("sub", sub)).await?);
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        for key in &keys {
+            self.cache.remove(key);
+            self.store.delete(key).await?;
+        }
+        Ok(keys.len())
+    }
+
+    /// Remembers a back-channel logout token's `jti`; false when it was seen before (a replay).
+    pub async fn first_use_of_jti(&self, jti: &str, window: Duration) -> Result<bool, StoreError> {
+        self.store
+            .put_if_absent(&self.key("jti", jti), "1", window)
+            .await
+    }
+
+    /// Store TTL: the idle timeout, but never past the absolute deadline.
+    fn ttl_for(&self, session: &Session) -> Duration {
+        let left = session.created_at.saturating_add(secs(self.absolute)) - now_unix();
+        let left = Duration::from_secs(u64::try_from(left.max(1)).unwrap_or(1));
+        self.idle.min(left)
+    }
+
+    /// Unix seconds at which this session ends if it is not used again.
+    pub fn expires_at(&self, session: &Session) -> i64 {
+        (now_unix().saturating_add(secs(self.idle)))
+            .min(session.created_at.saturating_add(secs(self.absolute)))
+    }
+}

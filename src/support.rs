@@ -1,0 +1,60 @@
+//! Small helpers every module may use: the wall clock in Unix seconds, locks that survive a
+//! panicking holder, and an error's whole cause chain for a log line.
+
+use std::error::Error;
+use std::fmt;
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(secs)
+        .unwrap_or(0)
+}
+
+/// A duration in whole seconds, saturating (config durations can be absurdly large).
+pub fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// Unix seconds `d` from now.
+pub fn unix_after(d: Duration) -> i64 {
+    now_unix().saturating_add(secs(d))
+}
+
+// A poisoned lock only means that another request panicked while holding it. Every structure
+// guarded this way (maps, caches, key sets) is consistent between statements, so keep serving
+// rather than turn one panic into a panic per request.
+
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|p| p.into_inner())
+}
+
+pub fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Displays an error and every source under it on one line (`a: b: c`), for logs: error types
+/// keep their cause as `#[source]`, and their own message does not repeat it.
+pub struct Chain<'a>(pub &'a (dyn Error + 'a));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(inner) = source {
+            write!(f, ": {inner}")?;
+            source = inner.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
