@@ -1,22 +1,16 @@
 //! A real `redis-server` per test, on a free loopback port, stopped when dropped.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use super::binary::free_port;
 
 pub struct RedisServer {
     pub port: u16,
     child: Option<Child>,
     /// With persistence: the append-only file lives here and survives restarts.
     dir: Option<PathBuf>,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
 }
 
 impl RedisServer {
@@ -110,7 +104,6 @@ impl RedisServer {
         self.spawn();
     }
 
-    /// Every key in the server with its raw value (for "a dump yields nothing" checks).
     /// How many sessions the store holds (`vestibule:s:{sha256}` keys, refresh locks aside).
     pub fn session_count(&self) -> usize {
         let client = redis::Client::open(self.url()).expect("redis url");
@@ -124,6 +117,7 @@ impl RedisServer {
             .count()
     }
 
+    /// Every key in the server with its raw value (for "a dump yields nothing" checks).
     pub fn dump(&self) -> Vec<(String, Vec<u8>)> {
         let client = redis::Client::open(self.url()).expect("redis url");
         let mut c = client.get_connection().expect("redis connection");

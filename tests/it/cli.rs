@@ -1,31 +1,19 @@
 //! The `vestibule` binary: config checking, environment overrides, and logs that never contain
 //! a token, a code, a cookie value or the client secret (even at `trace`).
 
-mod common;
+use std::process::Command;
 
-use std::process::{Command, Stdio};
+use crate::common::binary::{self, BIN};
+use crate::common::*;
 
-use common::*;
+fn check_config(toml: &str, env: &[(&str, &str)]) -> (i32, String) {
+    let (code, out) = binary::command(&["check-config"], toml, env);
+    (code.unwrap_or(-1), out)
+}
 
-const BIN: &str = env!("CARGO_BIN_EXE_vestibule");
-
-fn check_config(contents: &str, env: &[(&str, &str)]) -> (i32, String) {
-    let path = temp_file("toml", contents);
-    let mut cmd = Command::new(BIN);
-    cmd.args(["check-config", "--config"])
-        .arg(&path)
-        .env_remove("VESTIBULE_CONFIG");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run vestibule");
-    let _ = std::fs::remove_file(&path);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+/// A valid config for checking (nothing is started).
+fn valid() -> TestConfig {
+    TestConfig::new("http://127.0.0.2:9100")
 }
 
 fn example(name: &str) -> String {
@@ -34,7 +22,7 @@ fn example(name: &str) -> String {
 }
 
 #[test]
-fn example_configs_are_valid() {
+fn the_example_configs_are_valid() {
     for name in ["development.toml", "production.toml"] {
         // The production example takes its secret from the environment, as documented; its SPA
         // directory (/srv/spa) exists only in the container, so point it at the demo SPA.
@@ -50,7 +38,7 @@ fn example_configs_are_valid() {
 
 /// The config embedded in deploy/kubernetes/configmap.yaml is valid too.
 #[test]
-fn kubernetes_configmap_config_is_valid() {
+fn the_kubernetes_configmap_config_is_valid() {
     let yaml = std::fs::read_to_string(format!(
         "{}/deploy/kubernetes/configmap.yaml",
         env!("CARGO_MANIFEST_DIR")
@@ -68,14 +56,9 @@ fn kubernetes_configmap_config_is_valid() {
 }
 
 #[test]
-fn unknown_key_exits_2_naming_file_and_key() {
-    let cfg = config_toml(
-        8080,
-        "http://127.0.0.2:9100",
-        &Store::Memory,
-        "idle_timout = \"5m\"\n",
-    );
-    let (code, out) = check_config(&cfg, &[]);
+fn an_unknown_key_exits_2_naming_the_file_and_the_key() {
+    let cfg = valid().set("session.idle_timout", "5m");
+    let (code, out) = check_config(&cfg.toml(), &[]);
     assert_eq!(code, 2, "{out}");
     assert!(
         out.contains("session.idle_timout") && out.contains(".toml"),
@@ -85,37 +68,21 @@ fn unknown_key_exits_2_naming_file_and_key() {
 
 #[test]
 fn bad_values_are_named() {
-    let base = config_toml(8080, "http://127.0.0.2:9100", &Store::Memory, "");
     for (broken, key) in [
+        (valid().set("oidc.issuer", "::not a url::"), "oidc.issuer"),
+        (valid().set("server.listen", "nowhere"), "server.listen"),
         (
-            base.replace("http://127.0.0.2:9100", "::not a url::"),
-            "oidc.issuer",
-        ),
-        (
-            base.replace("listen = \"127.0.0.1:8080\"", "listen = \"nowhere\""),
-            "server.listen",
-        ),
-        (
-            format!("{base}idle_timeout = \"forever\"\n"),
+            valid().set("session.idle_timeout", "forever"),
             "session.idle_timeout",
         ),
+        (valid().set("session.store", "redis"), "session.redis_url"),
+        (valid().set("session.store", "mongo"), "session.store"),
         (
-            base.replace("store = \"memory\"", "store = \"redis\""),
-            "session.redis_url",
-        ),
-        (
-            base.replace("store = \"memory\"", "store = \"mongo\""),
-            "session.store",
-        ),
-        (
-            base.replace(
-                "scopes =",
-                "post_logout_path = \"https://evil.example/\"\nscopes =",
-            ),
+            valid().set("oidc.post_logout_path", "https://evil.example/"),
             "oidc.post_logout_path",
         ),
     ] {
-        let (code, out) = check_config(&broken, &[]);
+        let (code, out) = check_config(&broken.toml(), &[]);
         assert_eq!(code, 2, "{key}: {out}");
         assert!(out.contains(key), "{key}: {out}");
     }
@@ -123,12 +90,8 @@ fn bad_values_are_named() {
 
 #[test]
 fn environment_overrides_the_file() {
-    let cfg = config_toml(8080, "http://127.0.0.2:9100", &Store::Memory, "");
-    let without_secret: String = cfg
-        .lines()
-        .filter(|l| !l.starts_with("client_secret"))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let cfg = valid().toml();
+    let without_secret = valid().unset("oidc.client_secret").toml();
     let (code, out) = check_config(&without_secret, &[]);
     assert_eq!(code, 2);
     assert!(out.contains("client_secret"), "{out}");
@@ -146,7 +109,7 @@ fn environment_overrides_the_file() {
 }
 
 #[test]
-fn missing_config_is_a_clear_error() {
+fn a_missing_config_is_a_clear_error() {
     let out = Command::new(BIN)
         .env_remove("VESTIBULE_CONFIG")
         .output()
@@ -161,15 +124,6 @@ fn missing_config_is_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.toml"));
 }
 
-/// Kills the child when dropped, so a failing assertion leaves no process behind.
-struct Child(std::process::Child);
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[actix_web::test]
 async fn trace_logs_hold_no_secrets() {
     let idp = TestIdp::start().await;
@@ -178,38 +132,15 @@ async fn trace_logs_hold_no_secrets() {
     idp.state
         .login_expires_in
         .store(5, std::sync::atomic::Ordering::SeqCst);
-    let routes = api.api_route("required");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    let path = temp_file(
-        "toml",
-        &config_toml(port, &idp.state.issuer, &Store::Memory, &routes),
-    );
-    let log_path = std::env::temp_dir().join(format!(
-        "vestibule-log-{}.txt",
-        uuid::Uuid::new_v4().simple()
-    ));
-    let log = std::fs::File::create(&log_path).expect("log file");
-    let child = Command::new(BIN)
-        .arg("--config")
-        .arg(&path)
-        .env("RUST_LOG", "trace")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("spawn vestibule");
-    let mut child = Child(child);
-    let proxy_base = format!("http://127.0.0.1:{port}");
-    let proxy = Proxy::external(proxy_base);
-    proxy.wait_ready().await;
+    let config = TestConfig::for_idp(&idp).route(api.api_route("required"));
+    let mut bin = Binary::spawn(config, &[("RUST_LOG", "trace")]);
+    let proxy = bin.ready().await;
     let mut b = Browser::new();
-    let start = start_login(&mut b, &proxy, "/").await;
+    let start = b.start_login(&proxy, "/").await;
     let code = start.code(&idp, Tweak::None);
-    let res = call_back(&mut b, &proxy, &code, &start.state).await;
+    let res = b.call_back(&proxy, &code, &start.state).await;
     assert_eq!(res.status(), 302);
-    let api_call = b.get_with(&proxy.url("/api/x"), &[("x-csrf", "1")]).await;
+    let api_call = b.api_get(&proxy, "/api/x", &[]).await;
     assert_eq!(api_call.status(), 200);
     assert_eq!(
         idp.state
@@ -218,8 +149,7 @@ async fn trace_logs_hold_no_secrets() {
         1,
         "the API call refreshed"
     );
-    let info: serde_json::Value = b.session(&proxy).await.json().await.expect("json");
-    let logout_url = info["logout_url"].as_str().expect("logout_url").to_owned();
+    let logout_url = b.logout_url(&proxy).await;
     let logout_token = logout_url
         .split("token=")
         .nth(1)
@@ -228,11 +158,8 @@ async fn trace_logs_hold_no_secrets() {
     let cookies: Vec<String> = b.cookies.values().cloned().collect();
     assert_eq!(b.get(&proxy.url(&logout_url)).await.status(), 302);
 
-    let _ = child.0.kill();
-    let _ = child.0.wait();
-    let logs = std::fs::read_to_string(&log_path).expect("logs");
-    let _ = std::fs::remove_file(&log_path);
-    let _ = std::fs::remove_file(&path);
+    bin.kill();
+    let logs = bin.logs();
     assert!(
         logs.contains("login callback") && logs.contains("token refresh"),
         "the logs are there: {logs}"

@@ -1,11 +1,9 @@
 //! One session-store test suite, run against both stores: memory and a real redis-server.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::RedisServer;
+use crate::common::RedisServer;
 use vestibule::session::SessionStore;
 use vestibule::session::memory::MemoryStore;
 use vestibule::session::redis::RedisStore;
@@ -113,20 +111,20 @@ async fn suite(store: Arc<dyn SessionStore>) {
 }
 
 #[actix_web::test]
-async fn memory_store_suite() {
+async fn the_memory_store_passes_the_store_suite() {
     let store = Arc::new(MemoryStore::new());
     suite(store.clone()).await;
     assert!(store.is_empty(), "nothing left behind");
 }
 
 #[actix_web::test]
-async fn redis_store_suite() {
+async fn the_redis_store_passes_the_store_suite() {
     let redis = RedisServer::start();
     suite(Arc::new(RedisStore::connect(&redis.url()).expect("client"))).await;
 }
 
 #[actix_web::test]
-async fn redis_store_reports_unavailable_quickly_and_recovers() {
+async fn a_stopped_redis_is_reported_quickly_and_the_store_reconnects() {
     let redis = RedisServer::start();
     let port = redis.port;
     let store = RedisStore::connect(&redis.url()).expect("client");

@@ -1,14 +1,12 @@
 //! Request limits: each breach is a clear 4xx/503, never a crash, and the proxy keeps serving.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 #[actix_web::test]
-async fn oversized_request_heads_get_431() {
+async fn an_oversized_request_head_gets_431() {
     let idp = TestIdp::start().await;
-    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, "").await;
+    let proxy = TestConfig::for_idp(&idp).start().await;
     let client = reqwest::Client::new();
     // Over the configured 32 KiB: Vestibule's own JSON 431.
     let res = client
@@ -29,18 +27,17 @@ async fn oversized_request_heads_get_431() {
     if let Ok(res) = res {
         assert_eq!(res.status(), 431);
     }
-    assert_still_serving(&proxy).await;
+    proxy.assert_still_serving().await;
 }
 
 #[actix_web::test]
-async fn route_body_limit_gives_413_before_forwarding() {
+async fn a_route_body_limit_gives_413_before_forwarding() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let routes = format!(
-        "[[routes]]\nprefix = \"/small\"\nupstream = \"{}\"\ntoken = \"none\"\nmax_body = \"1KiB\"\n",
-        api.url()
-    );
-    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &routes).await;
+    let proxy = TestConfig::for_idp(&idp)
+        .route(api.route("/small", "none").set("max_body", "1KiB"))
+        .start()
+        .await;
     let client = reqwest::Client::new();
     let res = client
         .post(proxy.url("/small/up"))
@@ -79,18 +76,17 @@ async fn route_body_limit_gives_413_before_forwarding() {
         .await
         .expect("send");
     assert_eq!(res.status(), 200);
-    assert_still_serving(&proxy).await;
+    proxy.assert_still_serving().await;
 }
 
 #[actix_web::test]
-async fn over_max_in_flight_is_503_overloaded() {
+async fn over_max_in_flight_a_request_gets_503_overloaded() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let config = api.api_route("none");
-    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &config).await;
+    let config = TestConfig::for_idp(&idp).route(api.api_route("none"));
+    let proxy = config.clone().start().await;
     // A second proxy with a limit of 2 requests at once.
-    let limited =
-        Proxy::start_with_server_keys(&idp.state.issuer, "max_in_flight = 2\n", &config).await;
+    let limited = config.set("server.max_in_flight", 2).start().await;
     let client = reqwest::Client::new();
     let mut tasks = Vec::new();
     for _ in 0..6 {
@@ -125,6 +121,6 @@ async fn over_max_in_flight_is_503_overloaded() {
     }
     assert!((1..=2).contains(&ok), "at most two served at once: {ok}");
     assert_eq!(ok + overloaded, 6);
-    assert_still_serving(&limited).await;
-    assert_still_serving(&proxy).await;
+    limited.assert_still_serving().await;
+    proxy.assert_still_serving().await;
 }

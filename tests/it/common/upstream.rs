@@ -10,6 +10,8 @@ use futures_util::StreamExt;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::config::TestRoute;
+
 #[derive(Default)]
 pub struct Hits(pub AtomicUsize);
 
@@ -59,12 +61,14 @@ impl Upstream {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// A `[[routes]]` entry forwarding `/api` here with the given token policy.
-    pub fn api_route(&self, token: &str) -> String {
-        format!(
-            "[[routes]]\nprefix = \"/api\"\nupstream = \"{}\"\ntoken = \"{token}\"\n",
-            self.url()
-        )
+    /// A `[[routes]]` entry forwarding `prefix` here with the given token policy.
+    pub fn route(&self, prefix: &str, token: &str) -> TestRoute {
+        TestRoute::new(prefix, &self.url(), token)
+    }
+
+    /// The usual one: `/api`.
+    pub fn api_route(&self, token: &str) -> TestRoute {
+        self.route("/api", token)
     }
 
     pub fn hit_count(&self) -> usize {

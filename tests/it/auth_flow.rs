@@ -1,9 +1,7 @@
 //! The login flow end to end against the test IdP, on both stores. Hostile callbacks, ID tokens
-//! and cookies are in `hostile.rs`.
+//! and cookies are in `hostile`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 async fn assert_signed_out(b: &mut Browser, proxy: &Proxy) {
@@ -13,13 +11,15 @@ async fn assert_signed_out(b: &mut Browser, proxy: &Proxy) {
     assert_eq!(body["error"], "unauthenticated");
 }
 
-async fn happy_path(store: Store<'_>) -> (Browser, Proxy, TestIdp) {
+/// The whole login on `config` (memory store, or whatever the caller set), with every property
+/// of the authorization request, the redirect back, the cookie and `/auth/session` checked.
+async fn happy_path(config: impl FnOnce(TestConfig) -> TestConfig) -> (Browser, Proxy, TestIdp) {
     let idp = TestIdp::start().await;
-    let proxy = Proxy::start(&idp, store).await;
+    let proxy = config(TestConfig::for_idp(&idp)).start().await;
     let mut b = Browser::new();
     assert_signed_out(&mut b, &proxy).await;
 
-    let start = start_login(&mut b, &proxy, "/deep/link?tab=2").await;
+    let start = b.start_login(&proxy, "/deep/link?tab=2").await;
     let q: std::collections::BTreeMap<String, String> =
         start.location.query_pairs().into_owned().collect();
     assert_eq!(q["response_type"], "code");
@@ -36,7 +36,7 @@ async fn happy_path(store: Store<'_>) -> (Browser, Proxy, TestIdp) {
     );
 
     let code = start.code(&idp, Tweak::None);
-    let res = call_back(&mut b, &proxy, &code, &start.state).await;
+    let res = b.call_back(&proxy, &code, &start.state).await;
     assert_eq!(res.status(), 302);
     assert_eq!(
         res.headers()["location"],
@@ -81,14 +81,14 @@ async fn happy_path(store: Store<'_>) -> (Browser, Proxy, TestIdp) {
 }
 
 #[actix_web::test]
-async fn login_roundtrip_memory_store() {
-    happy_path(Store::Memory).await;
+async fn a_login_round_trip_works_on_the_memory_store() {
+    happy_path(|c| c).await;
 }
 
 #[actix_web::test]
-async fn login_roundtrip_redis_store_and_dump_holds_nothing_usable() {
+async fn a_login_round_trip_on_redis_leaves_nothing_usable_in_a_dump() {
     let redis = RedisServer::start();
-    let (b, _proxy, idp) = happy_path(Store::Redis(&redis)).await;
+    let (b, _proxy, idp) = happy_path(|c| c.redis(&redis)).await;
     let dump = redis.dump();
     assert!(!dump.is_empty(), "the session is in Redis");
     let cookie = &b.cookies["vestibule"];
@@ -112,14 +112,14 @@ async fn login_roundtrip_redis_store_and_dump_holds_nothing_usable() {
 }
 
 #[actix_web::test]
-async fn session_survives_proxy_restart_with_redis() {
+async fn a_session_on_redis_survives_a_proxy_restart() {
     let redis = RedisServer::start();
     let idp = TestIdp::start().await;
-    let first = Proxy::start(&idp, Store::Redis(&redis)).await;
-    let mut b = signed_in(&first, &idp).await;
+    let first = TestConfig::for_idp(&idp).redis(&redis).start().await;
+    let mut b = Browser::signed_in(&first, &idp).await;
     assert_eq!(b.session(&first).await.status(), 200);
     first.stop().await;
-    let second = Proxy::start(&idp, Store::Redis(&redis)).await;
+    let second = TestConfig::for_idp(&idp).redis(&redis).start().await;
     assert_eq!(
         b.session(&second).await.status(),
         200,
@@ -130,15 +130,15 @@ async fn session_survives_proxy_restart_with_redis() {
 #[actix_web::test]
 async fn several_tabs_log_in_at_once() {
     let idp = TestIdp::start().await;
-    let proxy = Proxy::start(&idp, Store::Memory).await;
+    let proxy = TestConfig::for_idp(&idp).start().await;
     let mut b = Browser::new();
-    let tab1 = start_login(&mut b, &proxy, "/one").await;
-    let tab2 = start_login(&mut b, &proxy, "/two").await;
+    let tab1 = b.start_login(&proxy, "/one").await;
+    let tab2 = b.start_login(&proxy, "/two").await;
     assert_ne!(tab1.state, tab2.state);
     // Finish in reverse order: each tab's login stays valid.
     for (tab, dest) in [(&tab2, "/two"), (&tab1, "/one")] {
         let code = tab.code(&idp, Tweak::None);
-        let res = call_back(&mut b, &proxy, &code, &tab.state).await;
+        let res = b.call_back(&proxy, &code, &tab.state).await;
         assert_eq!(res.status(), 302);
         assert_eq!(res.headers()["location"], dest);
     }
@@ -148,13 +148,10 @@ async fn several_tabs_log_in_at_once() {
 #[actix_web::test]
 async fn each_login_mints_a_new_session_id() {
     let idp = TestIdp::start().await;
-    let proxy = Proxy::start(&idp, Store::Memory).await;
-    let mut b = signed_in(&proxy, &idp).await;
+    let proxy = TestConfig::for_idp(&idp).start().await;
+    let mut b = Browser::signed_in(&proxy, &idp).await;
     let first = b.cookies["vestibule"].clone();
-    assert_eq!(
-        login(&mut b, &proxy, &idp, Tweak::None, "/").await.status(),
-        302
-    );
+    assert_eq!(b.log_in(&proxy, &idp, Tweak::None, "/").await.status(), 302);
     let second = b.cookies["vestibule"].clone();
     assert_ne!(first, second);
     // The old id is dead.
@@ -165,14 +162,14 @@ async fn each_login_mints_a_new_session_id() {
 }
 
 #[actix_web::test]
-async fn id_token_signed_by_rotated_key_is_accepted_after_jwks_refetch() {
+async fn an_id_token_signed_by_a_rotated_key_is_accepted_after_a_jwks_refetch() {
     let idp = TestIdp::start().await;
     idp.state
         .rotate_after_first_jwks
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    let proxy = Proxy::start(&idp, Store::Memory).await;
+    let proxy = TestConfig::for_idp(&idp).start().await;
     let mut b = Browser::new();
-    let res = login(&mut b, &proxy, &idp, Tweak::RotatedKey, "/").await;
+    let res = b.log_in(&proxy, &idp, Tweak::RotatedKey, "/").await;
     assert_eq!(res.status(), 302, "unknown kid triggers one JWKS refetch");
     assert_eq!(b.session(&proxy).await.status(), 200);
     assert_eq!(
@@ -186,10 +183,9 @@ async fn id_token_signed_by_rotated_key_is_accepted_after_jwks_refetch() {
 #[actix_web::test]
 async fn logout_needs_the_session_logout_token() {
     let idp = TestIdp::start().await;
-    let proxy = Proxy::start(&idp, Store::Memory).await;
-    let mut b = signed_in(&proxy, &idp).await;
-    let info: Value = b.session(&proxy).await.json().await.expect("json");
-    let logout_url = info["logout_url"].as_str().expect("logout_url").to_owned();
+    let proxy = TestConfig::for_idp(&idp).start().await;
+    let mut b = Browser::signed_in(&proxy, &idp).await;
+    let logout_url = b.logout_url(&proxy).await;
 
     for bad in ["/auth/logout", "/auth/logout?token=wrong"] {
         let res = b.get(&proxy.url(bad)).await;

@@ -86,7 +86,6 @@ pub struct IdpState {
 
 pub struct TestIdp {
     pub state: Arc<IdpState>,
-    pub port: u16,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -169,11 +168,7 @@ impl TestIdp {
         .run();
         let handle = server.handle();
         actix_web::rt::spawn(server);
-        TestIdp {
-            state,
-            port,
-            handle,
-        }
+        TestIdp { state, handle }
     }
 
     /// Registers an authorization code as if the user had signed in at the IdP.

@@ -1,37 +1,36 @@
 //! API proxying against real upstream servers on loopback.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use futures_util::{SinkExt, StreamExt};
 use reqwest::Method;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-fn routes(api: &Upstream, extra: &str) -> String {
-    format!(
-        "[[routes]]\nprefix = \"/api\"\nupstream = \"{}\"\ntoken = \"required\"\n\
-         headers = {{ \"X-Api-Key\" = \"route-key\" }}\n\
-         [[routes]]\nprefix = \"/api/v2\"\nupstream = \"{}/v2base\"\ntoken = \"required\"\nstrip_prefix = true\n\
-         [[routes]]\nprefix = \"/public\"\nupstream = \"{}\"\ntoken = \"none\"\n\
-         [[routes]]\nprefix = \"/maybe\"\nupstream = \"{}\"\ntoken = \"optional\"\n\
-         [[routes]]\nprefix = \"/slowapi\"\nupstream = \"{}\"\ntoken = \"none\"\ntimeout = \"300ms\"\n{extra}",
-        api.url(),
-        api.url(),
-        api.url(),
-        api.url(),
-        api.url()
-    )
+/// Five routes to `api`: `/api` (required, with an extra header), `/api/v2` (stripped onto a
+/// base path), `/public` (none), `/maybe` (optional), `/slowapi` (none, 300 ms timeout).
+fn with_routes(config: TestConfig, api: &Upstream) -> TestConfig {
+    config
+        .route(
+            api.api_route("required")
+                .set("headers", Raw(r#"{ "X-Api-Key" = "route-key" }"#)),
+        )
+        .route(
+            TestRoute::new("/api/v2", &format!("{}/v2base", api.url()), "required")
+                .set("strip_prefix", true),
+        )
+        .route(api.route("/public", "none"))
+        .route(api.route("/maybe", "optional"))
+        .route(api.route("/slowapi", "none").set("timeout", "300ms"))
 }
 
 /// IdP, upstream, proxy (memory store) and a signed-in browser.
 async fn setup() -> (TestIdp, Upstream, Proxy, Browser) {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &routes(&api, "")).await;
-    let b = signed_in(&proxy, &idp).await;
+    let proxy = with_routes(TestConfig::for_idp(&idp), &api).start().await;
+    let b = Browser::signed_in(&proxy, &idp).await;
     (idp, api, proxy, b)
 }
 
@@ -39,37 +38,26 @@ fn access_token(idp: &TestIdp) -> String {
     idp.state.issued.lock().expect("issued")[0].clone()
 }
 
-async fn api_get(
-    b: &mut Browser,
-    proxy: &Proxy,
-    path: &str,
-    extra: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut headers = vec![("x-csrf", "1")];
-    headers.extend_from_slice(extra);
-    b.get_with(&proxy.url(path), &headers).await
-}
-
 #[actix_web::test]
 async fn bearer_token_injected_and_browser_credentials_never_reach_upstream() {
     let (idp, api, proxy, mut b) = setup().await;
-    let res = api_get(
-        &mut b,
-        &proxy,
-        "/api/users?id=7",
-        &[
-            ("authorization", "Bearer evil"),
-            ("x-request-id", "req-abc-123"),
-            ("connection", "x-hop"),
-            ("x-hop", "1"),
-            // Proto and host are replaced; the For chain is extended with the real peer (as
-            // nginx does), so an upstream trusts only its last entry.
-            ("x-forwarded-for", "203.0.113.9"),
-            ("x-forwarded-host", "evil.example"),
-            ("x-forwarded-proto", "https"),
-        ],
-    )
-    .await;
+    let res = b
+        .api_get(
+            &proxy,
+            "/api/users?id=7",
+            &[
+                ("authorization", "Bearer evil"),
+                ("x-request-id", "req-abc-123"),
+                ("connection", "x-hop"),
+                ("x-hop", "1"),
+                // Proto and host are replaced; the For chain is extended with the real peer (as
+                // nginx does), so an upstream trusts only its last entry.
+                ("x-forwarded-for", "203.0.113.9"),
+                ("x-forwarded-host", "evil.example"),
+                ("x-forwarded-proto", "https"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let seen: Value = res.json().await.expect("json");
     let h = &seen["headers"];
@@ -97,7 +85,7 @@ async fn bearer_token_injected_and_browser_credentials_never_reach_upstream() {
 }
 
 #[actix_web::test]
-async fn csrf_header_required_and_nothing_forwarded() {
+async fn without_the_csrf_header_nothing_is_forwarded() {
     let (_idp, api, proxy, mut b) = setup().await;
     for headers in [vec![], vec![("x-csrf", "0")]] {
         for method in [Method::GET, Method::POST, Method::DELETE] {
@@ -117,11 +105,11 @@ async fn csrf_header_required_and_nothing_forwarded() {
 }
 
 #[actix_web::test]
-async fn token_policies() {
+async fn each_token_policy_sends_a_token_only_when_it_should() {
     let (idp, api, proxy, mut b) = setup().await;
     let mut anon = Browser::new();
     // required without a session: 401 JSON, not a redirect, not forwarded.
-    let res = api_get(&mut anon, &proxy, "/api/x", &[]).await;
+    let res = anon.api_get(&proxy, "/api/x", &[]).await;
     assert_eq!(res.status(), 401);
     assert!(res.headers().get("location").is_none());
     let body: Value = res.json().await.expect("json");
@@ -129,13 +117,15 @@ async fn token_policies() {
     assert_eq!(api.hit_count(), 0);
 
     // optional: forwarded either way, with a token only when signed in.
-    let seen: Value = api_get(&mut anon, &proxy, "/maybe/x", &[])
+    let seen: Value = anon
+        .api_get(&proxy, "/maybe/x", &[])
         .await
         .json()
         .await
         .expect("json");
     assert!(seen["headers"].get("authorization").is_none());
-    let seen: Value = api_get(&mut b, &proxy, "/maybe/x", &[])
+    let seen: Value = b
+        .api_get(&proxy, "/maybe/x", &[])
         .await
         .json()
         .await
@@ -146,31 +136,27 @@ async fn token_policies() {
     );
 
     // none: never a token, even for a signed-in browser, and the browser's own is dropped.
-    let seen: Value = api_get(
-        &mut b,
-        &proxy,
-        "/public/x",
-        &[("authorization", "Bearer mine")],
-    )
-    .await
-    .json()
-    .await
-    .expect("json");
+    let seen: Value = b
+        .api_get(&proxy, "/public/x", &[("authorization", "Bearer mine")])
+        .await
+        .json()
+        .await
+        .expect("json");
     assert!(seen["headers"].get("authorization").is_none());
     assert_eq!(api.hit_count(), 3);
 }
 
 #[actix_web::test]
-async fn paths_queries_and_prefix_matching() {
+async fn paths_and_queries_pass_byte_for_byte_and_the_longest_prefix_wins() {
     let (_idp, _api, proxy, mut b) = setup().await;
     let long_query = format!("q={}&x=%20y%2Fz&u=%E2%9C%93", "a".repeat(6000));
-    let res = api_get(
-        &mut b,
-        &proxy,
-        &format!("/api/a%2Fb/caf%C3%A9/%E2%9C%93/x;y?{long_query}"),
-        &[],
-    )
-    .await;
+    let res = b
+        .api_get(
+            &proxy,
+            &format!("/api/a%2Fb/caf%C3%A9/%E2%9C%93/x;y?{long_query}"),
+            &[],
+        )
+        .await;
     let seen: Value = res.json().await.expect("json");
     assert_eq!(
         seen["path"], "/api/a%2Fb/caf%C3%A9/%E2%9C%93/x;y",
@@ -179,21 +165,23 @@ async fn paths_queries_and_prefix_matching() {
     assert_eq!(seen["query"], long_query);
 
     // Longest prefix wins, and strip_prefix maps /api/v2/x to {upstream}/v2base/x.
-    let seen: Value = api_get(&mut b, &proxy, "/api/v2/items?a=1", &[])
+    let seen: Value = b
+        .api_get(&proxy, "/api/v2/items?a=1", &[])
         .await
         .json()
         .await
         .expect("json");
     assert_eq!(seen["path"], "/v2base/items");
     assert_eq!(seen["query"], "a=1");
-    let seen: Value = api_get(&mut b, &proxy, "/api", &[])
+    let seen: Value = b
+        .api_get(&proxy, "/api", &[])
         .await
         .json()
         .await
         .expect("json");
     assert_eq!(seen["path"], "/api");
     // Segment matching: /apix is not /api (no SPA configured, so 404 from Vestibule).
-    let res = api_get(&mut b, &proxy, "/apix", &[]).await;
+    let res = b.api_get(&proxy, "/apix", &[]).await;
     assert_eq!(res.status(), 404);
     // Methods pass through.
     for m in [
@@ -239,7 +227,7 @@ async fn large_bodies_stream_both_ways() {
     assert_eq!(seen["body_len"], 64 * 65536);
 
     // 64 MiB down, streamed, content checked.
-    let res = api_get(&mut b, &proxy, &format!("/api/big?n={size}"), &[]).await;
+    let res = b.api_get(&proxy, &format!("/api/big?n={size}"), &[]).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.content_length(), Some(size as u64));
     let mut stream = res.bytes_stream();
@@ -275,20 +263,28 @@ async fn upstream_failures_are_json_502_504_and_store_down_503() {
             drop(conn);
         }
     });
-    let extra = format!(
-        "[[routes]]\nprefix = \"/dead\"\nupstream = \"http://127.0.0.1:{dead}\"\ntoken = \"none\"\n\
-         [[routes]]\nprefix = \"/reset\"\nupstream = \"http://127.0.0.1:{reset_port}\"\ntoken = \"none\"\n"
-    );
     // No session cache: the store outage must show on the very next call.
-    let config = format!("cache_ttl = \"0s\"\n{}", routes(&api, &extra));
-    let proxy = Proxy::start_with(&idp.state.issuer, Store::Redis(&redis), &config).await;
-    let mut b = signed_in(&proxy, &idp).await;
+    let config = TestConfig::for_idp(&idp)
+        .redis(&redis)
+        .set("session.cache_ttl", "0s")
+        .route(TestRoute::new(
+            "/dead",
+            &format!("http://127.0.0.1:{dead}"),
+            "none",
+        ))
+        .route(TestRoute::new(
+            "/reset",
+            &format!("http://127.0.0.1:{reset_port}"),
+            "none",
+        ));
+    let proxy = with_routes(config, &api).start().await;
+    let mut b = Browser::signed_in(&proxy, &idp).await;
 
-    let res = api_get(&mut b, &proxy, "/dead/x", &[]).await;
+    let res = b.api_get(&proxy, "/dead/x", &[]).await;
     assert_eq!(res.status(), 502);
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["error"], "upstream_unreachable");
-    let res = api_get(&mut b, &proxy, "/reset/x", &[]).await;
+    let res = b.api_get(&proxy, "/reset/x", &[]).await;
     assert_eq!(
         res.status(),
         502,
@@ -296,7 +292,7 @@ async fn upstream_failures_are_json_502_504_and_store_down_503() {
     );
 
     let started = std::time::Instant::now();
-    let res = api_get(&mut b, &proxy, "/slowapi/slow", &[]).await;
+    let res = b.api_get(&proxy, "/slowapi/slow", &[]).await;
     assert_eq!(res.status(), 504);
     assert!(
         started.elapsed() < Duration::from_secs(3),
@@ -306,33 +302,33 @@ async fn upstream_failures_are_json_502_504_and_store_down_503() {
     assert_eq!(body["error"], "upstream_timeout");
 
     // Only that route is affected.
-    assert_eq!(api_get(&mut b, &proxy, "/api/ok", &[]).await.status(), 200);
+    assert_eq!(b.api_get(&proxy, "/api/ok", &[]).await.status(), 200);
 
     drop(redis);
-    let res = api_get(&mut b, &proxy, "/api/ok", &[]).await;
+    let res = b.api_get(&proxy, "/api/ok", &[]).await;
     assert_eq!(res.status(), 503, "store down is 503, never 401");
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["error"], "session_store_unavailable");
-    assert_still_serving(&proxy).await;
+    proxy.assert_still_serving().await;
 }
 
 #[actix_web::test]
 async fn upstream_down_is_502_and_proxy_stays_up() {
     let idp = TestIdp::start().await;
     let api = Upstream::start_with(false).await;
-    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &routes(&api, "")).await;
-    let mut b = signed_in(&proxy, &idp).await;
-    assert_eq!(api_get(&mut b, &proxy, "/api/a", &[]).await.status(), 200);
+    let proxy = with_routes(TestConfig::for_idp(&idp), &api).start().await;
+    let mut b = Browser::signed_in(&proxy, &idp).await;
+    assert_eq!(b.api_get(&proxy, "/api/a", &[]).await.status(), 200);
     api.stop().await;
-    assert_eq!(api_get(&mut b, &proxy, "/api/a", &[]).await.status(), 502);
-    assert_still_serving(&proxy).await;
+    assert_eq!(b.api_get(&proxy, "/api/a", &[]).await.status(), 502);
+    proxy.assert_still_serving().await;
 }
 
 #[actix_web::test]
 async fn upstream_set_cookie_passes_but_cannot_touch_the_session() {
     let (_idp, _api, proxy, mut b) = setup().await;
     let session_before = b.cookies["vestibule"].clone();
-    let res = api_get(&mut b, &proxy, "/api/set-cookies", &[]).await;
+    let res = b.api_get(&proxy, "/api/set-cookies", &[]).await;
     assert_eq!(res.status(), 200);
     let cookies: Vec<&str> = res
         .headers()
@@ -347,13 +343,13 @@ async fn upstream_set_cookie_passes_but_cannot_touch_the_session() {
 }
 
 #[actix_web::test]
-async fn websocket_proxied_with_bearer_token() {
+async fn a_websocket_is_proxied_with_the_bearer_token() {
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
     let (idp, _api, proxy, b) = setup().await;
     let ws_url = proxy.url("/api/ws").replace("http://", "ws://");
-    let cookie = format!("vestibule={}", b.cookies["vestibule"]);
+    let cookie = b.session_cookie();
 
     let mut req = ws_url.clone().into_client_request().expect("request");
     req.headers_mut()

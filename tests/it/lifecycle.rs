@@ -1,35 +1,23 @@
 //! Token lifecycle: refresh exactly once under concurrency (one replica or two on one Redis),
 //! invalid_grant and IdP outages, logout with revocation, back-channel logout.
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
-
-/// Two Vestibule instances sharing one Redis (separate caches, gates and upstream pools).
-async fn two_replicas(redis: &RedisServer, idp: &TestIdp, extra: &str) -> (Proxy, Proxy) {
-    let a = Proxy::start_with(&idp.state.issuer, Store::Redis(redis), extra).await;
-    let b = Proxy::start_with(&idp.state.issuer, Store::Redis(redis), extra).await;
-    (a, b)
-}
 
 /// A signed-in browser whose access token already needs a refresh (5 s left, 30 s skew).
 async fn expiring_session(idp: &TestIdp, proxy: &Proxy) -> Browser {
     idp.state.login_expires_in.store(5, Ordering::SeqCst);
     let mut b = Browser::new();
-    assert_eq!(
-        login(&mut b, proxy, idp, Tweak::None, "/").await.status(),
-        302
-    );
+    assert_eq!(b.log_in(proxy, idp, Tweak::None, "/").await.status(), 302);
     b
 }
 
 /// `n` concurrent API calls with this browser's cookie; returns (status, bearer seen upstream).
 async fn concurrent_calls(b: &Browser, proxies: &[&Proxy], n: usize) -> Vec<(u16, String)> {
-    let cookie = format!("vestibule={}", b.cookies["vestibule"]);
+    let cookie = b.session_cookie();
     let client = reqwest::Client::new();
     let mut tasks = Vec::new();
     for i in 0..n {
@@ -77,11 +65,13 @@ fn assert_all_fresh(results: &[(u16, String)], idp: &TestIdp) {
 }
 
 #[actix_web::test]
-async fn fifty_concurrent_calls_one_refresh_memory_store() {
+async fn fifty_concurrent_calls_cause_one_refresh_on_the_memory_store() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let proxy =
-        Proxy::start_with(&idp.state.issuer, Store::Memory, &api.api_route("required")).await;
+    let proxy = TestConfig::for_idp(&idp)
+        .route(api.api_route("required"))
+        .start()
+        .await;
     let b = expiring_session(&idp, &proxy).await;
     let results = concurrent_calls(&b, &[&proxy], 50).await;
     assert_eq!(results.len(), 50);
@@ -89,11 +79,15 @@ async fn fifty_concurrent_calls_one_refresh_memory_store() {
 }
 
 #[actix_web::test]
-async fn fifty_concurrent_calls_one_refresh_across_two_replicas_on_redis() {
+async fn fifty_concurrent_calls_cause_one_refresh_across_two_replicas_on_redis() {
     let redis = RedisServer::start();
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let (a, b_replica) = two_replicas(&redis, &idp, &api.api_route("required")).await;
+    let (a, b_replica) = TestConfig::for_idp(&idp)
+        .redis(&redis)
+        .route(api.api_route("required"))
+        .start_two()
+        .await;
     let mut b = expiring_session(&idp, &a).await;
     // Both replicas load (and cache) the session with its expiring token, so both want to refresh.
     assert_eq!(b.session(&a).await.status(), 200);
@@ -106,11 +100,15 @@ async fn fifty_concurrent_calls_one_refresh_across_two_replicas_on_redis() {
 }
 
 #[actix_web::test]
-async fn slow_refresh_still_one_refresh_and_everyone_waits_for_it() {
+async fn a_slow_refresh_is_still_one_refresh_and_every_call_waits_for_it() {
     let redis = RedisServer::start();
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let (a, b_replica) = two_replicas(&redis, &idp, &api.api_route("required")).await;
+    let (a, b_replica) = TestConfig::for_idp(&idp)
+        .redis(&redis)
+        .route(api.api_route("required"))
+        .start_two()
+        .await;
     let b = expiring_session(&idp, &a).await;
     idp.state.refresh_delay_ms.store(1500, Ordering::SeqCst);
     let started = std::time::Instant::now();
@@ -126,13 +124,13 @@ async fn slow_refresh_still_one_refresh_and_everyone_waits_for_it() {
 async fn invalid_grant_ends_the_session() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let proxy =
-        Proxy::start_with(&idp.state.issuer, Store::Memory, &api.api_route("required")).await;
+    let proxy = TestConfig::for_idp(&idp)
+        .route(api.api_route("required"))
+        .start()
+        .await;
     let mut b = expiring_session(&idp, &proxy).await;
     idp.state.refuse_refresh.store(true, Ordering::SeqCst);
-    let res = b
-        .get_with(&proxy.url("/api/data"), &[("x-csrf", "1")])
-        .await;
+    let res = b.api_get(&proxy, "/api/data", &[]).await;
     assert_eq!(res.status(), 401);
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["error"], "unauthenticated");
@@ -141,16 +139,16 @@ async fn invalid_grant_ends_the_session() {
 }
 
 #[actix_web::test]
-async fn idp_down_gives_503_and_keeps_the_session() {
+async fn an_idp_outage_during_a_refresh_gives_503_and_keeps_the_session() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let proxy =
-        Proxy::start_with(&idp.state.issuer, Store::Memory, &api.api_route("required")).await;
+    let proxy = TestConfig::for_idp(&idp)
+        .route(api.api_route("required"))
+        .start()
+        .await;
     let mut b = expiring_session(&idp, &proxy).await;
     idp.stop().await;
-    let res = b
-        .get_with(&proxy.url("/api/data"), &[("x-csrf", "1")])
-        .await;
+    let res = b.api_get(&proxy, "/api/data", &[]).await;
     assert_eq!(res.status(), 503);
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["error"], "idp_unavailable");
@@ -165,14 +163,12 @@ async fn idp_down_gives_503_and_keeps_the_session() {
 #[actix_web::test]
 async fn logout_revokes_the_refresh_token() {
     let idp = TestIdp::start().await;
-    let proxy = Proxy::start(&idp, Store::Memory).await;
-    let mut b = signed_in(&proxy, &idp).await;
+    let proxy = TestConfig::for_idp(&idp).start().await;
+    let mut b = Browser::signed_in(&proxy, &idp).await;
     let refresh_token = idp.state.issued.lock().expect("issued")[1].clone();
     assert!(refresh_token.starts_with("rt-"));
-    let info: Value = b.session(&proxy).await.json().await.expect("json");
-    let res = b
-        .get(&proxy.url(info["logout_url"].as_str().expect("logout_url")))
-        .await;
+    let logout_url = b.logout_url(&proxy).await;
+    let res = b.get(&proxy.url(&logout_url)).await;
     assert_eq!(res.status(), 302);
     assert_eq!(
         *idp.state.revoked.lock().expect("revoked"),
@@ -181,45 +177,30 @@ async fn logout_revokes_the_refresh_token() {
     assert_eq!(b.session(&proxy).await.status(), 401);
 }
 
-async fn post_logout_token(proxy: &Proxy, token: Option<&str>) -> reqwest::Response {
-    let client = reqwest::Client::new();
-    let mut req = client.post(proxy.url("/auth/backchannel-logout"));
-    if let Some(t) = token {
-        req = req.form(&[("logout_token", t)]);
-    }
-    req.send().await.expect("request")
-}
-
-async fn sid_of(b: &mut Browser, proxy: &Proxy) -> String {
-    let info: Value = b.session(proxy).await.json().await.expect("json");
-    info["claims"]["sid"]
-        .as_str()
-        .expect("sid claim")
-        .to_owned()
-}
-
 #[actix_web::test]
 async fn backchannel_logout_ends_matching_sessions_on_every_replica() {
     let redis = RedisServer::start();
     let idp = TestIdp::start().await;
-    let (a, other) = two_replicas(&redis, &idp, "cache_ttl = \"0s\"\n").await;
+    let (a, other) = TestConfig::for_idp(&idp)
+        .redis(&redis)
+        .set("session.cache_ttl", "0s")
+        .start_two()
+        .await;
     let mut first = Browser::new();
     let mut second = Browser::new();
+    assert_eq!(first.log_in(&a, &idp, Tweak::None, "/").await.status(), 302);
     assert_eq!(
-        login(&mut first, &a, &idp, Tweak::None, "/").await.status(),
+        second.log_in(&a, &idp, Tweak::None, "/").await.status(),
         302
     );
-    assert_eq!(
-        login(&mut second, &a, &idp, Tweak::None, "/")
-            .await
-            .status(),
-        302
-    );
-    let sid = sid_of(&mut first, &a).await;
+    let sid = first.session_info(&a).await["claims"]["sid"]
+        .as_str()
+        .expect("sid claim")
+        .to_owned();
 
     // By sid: only that IdP session ends, seen by the other replica too.
     let token = idp.logout_token(idp.logout_claims(Some(&sid), Some("user-42")), false);
-    let res = post_logout_token(&other, Some(&token)).await;
+    let res = other.backchannel_logout(logout_form(&token), FORM).await;
     assert_eq!(res.status(), 200);
     assert_eq!(first.session(&a).await.status(), 401);
     assert_eq!(first.session(&other).await.status(), 401);
@@ -230,13 +211,18 @@ async fn backchannel_logout_ends_matching_sessions_on_every_replica() {
     );
 
     // Replay of the same token: refused.
-    let res = post_logout_token(&a, Some(&token)).await;
+    let res = a.backchannel_logout(logout_form(&token), FORM).await;
     assert_eq!(res.status(), 400);
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["error"], "invalid_request");
 
     // By sub only: every session of the user ends.
     let token = idp.logout_token(idp.logout_claims(None, Some("user-42")), false);
-    assert_eq!(post_logout_token(&a, Some(&token)).await.status(), 200);
+    assert_eq!(
+        a.backchannel_logout(logout_form(&token), FORM)
+            .await
+            .status(),
+        200
+    );
     assert_eq!(second.session(&other).await.status(), 401);
 }

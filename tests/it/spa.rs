@@ -1,8 +1,7 @@
 //! Serving the SPA: static files, caching headers, navigation fallback; or a dev server upstream.
 
-mod common;
-
-use common::*;
+use crate::common::http::get;
+use crate::common::*;
 
 fn spa_dir() -> String {
     format!("{}/tests/fixtures/spa", env!("CARGO_MANIFEST_DIR"))
@@ -10,18 +9,15 @@ fn spa_dir() -> String {
 
 async fn start() -> (TestIdp, Proxy) {
     let idp = TestIdp::start().await;
-    let extra = format!("[spa]\ndir = \"{}\"\n", spa_dir());
-    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &extra).await;
+    let proxy = TestConfig::for_idp(&idp)
+        .set("spa.dir", spa_dir())
+        .start()
+        .await;
     (idp, proxy)
 }
 
-async fn get(url: &str, headers: &[(&str, &str)]) -> reqwest::Response {
-    let mut b = Browser::new();
-    b.get_with(url, headers).await
-}
-
 #[actix_web::test]
-async fn files_types_etags_and_caching() {
+async fn static_files_have_types_etags_and_caching_rules() {
     let (_idp, proxy) = start().await;
     let res = get(&proxy.url("/app.js"), &[]).await;
     assert_eq!(res.status(), 200);
@@ -101,11 +97,13 @@ async fn navigations_fall_back_to_index_but_assets_404() {
 }
 
 #[actix_web::test]
-async fn dev_server_upstream_is_proxied() {
+async fn a_dev_server_upstream_is_proxied_with_its_websocket() {
     let idp = TestIdp::start().await;
     let dev = Upstream::start().await;
-    let extra = format!("[spa]\nupstream = \"{}\"\n", dev.url());
-    let proxy = Proxy::start_with(&idp.state.issuer, Store::Memory, &extra).await;
+    let proxy = TestConfig::for_idp(&idp)
+        .set("spa.upstream", dev.url())
+        .start()
+        .await;
     // No anti-CSRF header needed for the SPA itself; no token either.
     let res = get(&proxy.url("/src/main.ts?v=1"), &[]).await;
     assert_eq!(res.status(), 200);

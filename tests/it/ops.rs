@@ -1,35 +1,28 @@
 //! Operations: metrics, the admin listener, graceful shutdown, the healthcheck subcommand, JSON
 //! logs with request id, sub and trace id.
 
-mod common;
-
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::binary::{BIN, Binary, free_port};
-use common::*;
 use serde_json::Value;
 
-async fn text(url: &str) -> (u16, String) {
-    let res = reqwest::get(url).await.expect("request");
-    (res.status().as_u16(), res.text().await.expect("body"))
-}
+use crate::common::binary::free_port;
+use crate::common::http::text;
+use crate::common::*;
 
+/// Against the binary: the metrics are process-wide, and this process runs other tests.
 #[actix_web::test]
 async fn metrics_count_logins_api_calls_and_upstream_latency() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let proxy =
-        Proxy::start_with(&idp.state.issuer, Store::Memory, &api.api_route("required")).await;
-    let mut b = signed_in(&proxy, &idp).await;
-    assert_eq!(
-        b.get_with(&proxy.url("/api/x"), &[("x-csrf", "1")])
-            .await
-            .status(),
-        200
+    let bin = Binary::spawn(
+        TestConfig::for_idp(&idp).route(api.api_route("required")),
+        &[],
     );
+    let proxy = bin.ready().await;
+    let mut b = Browser::signed_in(&proxy, &idp).await;
+    assert_eq!(b.api_get(&proxy, "/api/x", &[]).await.status(), 200);
     assert_eq!(b.get(&proxy.url("/api/x")).await.status(), 403);
-    let (status, body) = text(&proxy.url("/metrics")).await;
+    let (status, body) = proxy.metrics().await;
     assert_eq!(status, 200);
     for line in [
         "vestibule_logins_total{result=\"started\"} 1",
@@ -49,55 +42,39 @@ async fn metrics_count_logins_api_calls_and_upstream_latency() {
 }
 
 #[actix_web::test]
-async fn admin_listener_serves_metrics_and_probes() {
+async fn the_admin_listener_serves_metrics_and_probes() {
     let idp = TestIdp::start().await;
-    let port = free_port();
     let admin = free_port();
-    let extra = "[telemetry]\nformat = \"text\"\n";
-    let config = config_toml(port, &idp.state.issuer, &Store::Memory, extra).replace(
-        "[oidc]",
-        &format!("admin_listen = \"127.0.0.1:{admin}\"\n[oidc]"),
-    );
-    let bin = Binary::spawn(port, &config, &[]);
-    let proxy = Proxy::external(bin.base());
-    proxy.wait_ready().await;
+    let config = TestConfig::for_idp(&idp)
+        .set("server.admin_listen", format!("127.0.0.1:{admin}"))
+        .set("telemetry.format", "text");
+    let bin = Binary::spawn(config, &[]);
+    let proxy = bin.ready().await;
     let admin_base = format!("http://127.0.0.1:{admin}");
     assert_eq!(text(&format!("{admin_base}/metrics")).await.0, 200);
     assert_eq!(text(&format!("{admin_base}/healthz")).await.0, 200);
     assert_eq!(text(&format!("{admin_base}/readyz")).await.0, 200);
     assert_eq!(
-        text(&proxy.url("/metrics")).await.0,
+        proxy.metrics().await.0,
         404,
         "metrics only on the admin address"
     );
-    assert_eq!(text(&proxy.url("/healthz")).await.0, 200);
+    assert_eq!(proxy.healthz().await, 200);
     // The healthcheck subcommand asks the admin address.
-    let status = Command::new(BIN)
-        .args(["healthcheck", "--config"])
-        .arg(&bin.config_path)
-        .status()
-        .expect("run");
-    assert!(status.success());
+    let (code, out) = bin.command(&["healthcheck"]);
+    assert_eq!(code, Some(0), "{out}");
 }
 
 #[actix_web::test]
-async fn sigterm_drains_readyz_first_completes_streams_then_exits_0() {
+async fn sigterm_turns_readyz_off_first_completes_streams_then_exits_0() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let port = free_port();
-    let config = config_toml(
-        port,
-        &idp.state.issuer,
-        &Store::Memory,
-        &api.api_route("required").replace("required", "none"),
-    )
-    .replace(
-        "[oidc]",
-        "shutdown_delay = \"1s\"\nshutdown_grace = \"10s\"\n[oidc]",
-    );
-    let mut bin = Binary::spawn(port, &config, &[]);
-    let proxy = Proxy::external(bin.base());
-    proxy.wait_ready().await;
+    let config = TestConfig::for_idp(&idp)
+        .route(api.api_route("none"))
+        .set("server.shutdown_delay", "1s")
+        .set("server.shutdown_grace", "10s");
+    let mut bin = Binary::spawn(config, &[]);
+    let proxy = bin.ready().await;
 
     // A slow 1 MiB stream (2 s) is in flight when SIGTERM arrives.
     let client = reqwest::Client::new();
@@ -113,22 +90,10 @@ async fn sigterm_drains_readyz_first_completes_streams_then_exits_0() {
     let signalled = Instant::now();
 
     // /readyz turns 503 at once; /healthz and new requests are still served during the delay.
-    let mut saw_503 = false;
-    while signalled.elapsed() < Duration::from_millis(800) {
-        let res = client
-            .get(proxy.url("/readyz"))
-            .send()
-            .await
-            .expect("readyz during drain");
-        if res.status() == 503 {
-            let body: Value = res.json().await.expect("json");
-            assert!(body["reasons"].to_string().contains("shutting down"));
-            saw_503 = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(saw_503, "readyz turns 503 right after SIGTERM");
+    let draining = wait_for(&proxy.url("/readyz"), 503, Duration::from_millis(800)).await;
+    assert!(draining, "readyz turns 503 right after SIGTERM");
+    let (_, body) = proxy.readyz().await;
+    assert!(body["reasons"].to_string().contains("shutting down"));
     let during = client
         .get(proxy.url("/api/x"))
         .header("x-csrf", "1")
@@ -159,37 +124,23 @@ async fn sigterm_drains_readyz_first_completes_streams_then_exits_0() {
 }
 
 #[actix_web::test]
-async fn healthcheck_subcommand_fails_when_nothing_answers() {
-    let port = free_port();
-    let config = config_toml(port, "http://127.0.0.1:9", &Store::Memory, "");
-    let path = temp_file("toml", &config);
-    let out = Command::new(BIN)
-        .args(["healthcheck", "--config"])
-        .arg(&path)
-        .output()
-        .expect("run");
-    let _ = std::fs::remove_file(&path);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("healthcheck"));
+async fn the_healthcheck_subcommand_fails_when_nothing_answers() {
+    let config = TestConfig::new("http://127.0.0.1:9").port(free_port());
+    let (code, out) = binary::command(&["healthcheck"], &config.toml(), &[]);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("healthcheck"), "{out}");
 }
 
 #[actix_web::test]
 async fn json_logs_have_request_id_sub_and_trace_id_never_the_session_id() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let port = free_port();
-    let extra = format!(
-        "{}[telemetry]\nformat = \"json\"\n",
-        api.api_route("required")
-    );
-    let bin = Binary::spawn(
-        port,
-        &config_toml(port, &idp.state.issuer, &Store::Memory, &extra),
-        &[],
-    );
-    let proxy = Proxy::external(bin.base());
-    proxy.wait_ready().await;
-    let mut b = signed_in(&proxy, &idp).await;
+    let config = TestConfig::for_idp(&idp)
+        .route(api.api_route("required"))
+        .set("telemetry.format", "json");
+    let bin = Binary::spawn(config, &[]);
+    let proxy = bin.ready().await;
+    let mut b = Browser::signed_in(&proxy, &idp).await;
     let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let res = b
         .get_with(

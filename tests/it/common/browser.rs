@@ -1,0 +1,210 @@
+//! [`Browser`]: enough of a browser for the flow (a cookie jar and a client that follows no
+//! redirects), with a method per endpoint it calls.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use url::Url;
+
+use super::idp::{TestIdp, Tweak};
+use super::proxy::Proxy;
+
+pub struct Browser {
+    client: reqwest::Client,
+    pub cookies: BTreeMap<String, String>,
+    pub set_cookie_headers: Vec<String>,
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What the proxy put into the authorization request.
+pub struct LoginStart {
+    pub state: String,
+    pub nonce: String,
+    pub challenge: String,
+    pub redirect_uri: String,
+    pub location: Url,
+}
+
+impl LoginStart {
+    /// The IdP issues a code for this login, as if the user had signed in there.
+    pub fn code(&self, idp: &TestIdp, tweak: Tweak) -> String {
+        idp.issue_code(&self.nonce, &self.challenge, &self.redirect_uri, tweak)
+    }
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            // Well under the server's 5 s keep-alive: never reuse a connection it is closing.
+            .pool_idle_timeout(Duration::from_secs(2))
+            .build()
+            .expect("client");
+        Browser {
+            client,
+            cookies: BTreeMap::new(),
+            set_cookie_headers: Vec::new(),
+        }
+    }
+
+    /// A new browser, signed in through the whole flow.
+    pub async fn signed_in(proxy: &Proxy, idp: &TestIdp) -> Browser {
+        let mut b = Browser::new();
+        let res = b.log_in(proxy, idp, Tweak::None, "/").await;
+        assert_eq!(res.status(), 302, "login completes");
+        b
+    }
+
+    pub async fn get(&mut self, url: &str) -> reqwest::Response {
+        self.get_with(url, &[]).await
+    }
+
+    pub async fn get_with(&mut self, url: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut req = self.request(reqwest::Method::GET, url);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req).await
+    }
+
+    /// A request carrying this browser's cookies; finish it and pass it to [`Browser::send`].
+    pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        let mut req = self.client.request(method, url);
+        if !self.cookies.is_empty() {
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            req = req.header("cookie", cookie);
+        }
+        req
+    }
+
+    /// Sends and keeps the cookies the response sets.
+    pub async fn send(&mut self, req: reqwest::RequestBuilder) -> reqwest::Response {
+        let res = req.send().await.expect("request");
+        for h in res.headers().get_all("set-cookie") {
+            let raw = h.to_str().expect("ascii set-cookie").to_owned();
+            let c = cookie::Cookie::parse(raw.clone()).expect("valid set-cookie");
+            if c.max_age().is_some_and(|a| a.is_zero()) || c.value().is_empty() {
+                self.cookies.remove(c.name());
+            } else {
+                self.cookies
+                    .insert(c.name().to_owned(), c.value().to_owned());
+            }
+            self.set_cookie_headers.push(raw);
+        }
+        res
+    }
+
+    /// The session cookie as a `Cookie` header value (`vestibule=<id>`), for other clients.
+    pub fn session_cookie(&self) -> String {
+        format!("vestibule={}", self.cookies["vestibule"])
+    }
+
+    /// `GET /auth/session` with the anti-CSRF header.
+    pub async fn session(&mut self, proxy: &Proxy) -> reqwest::Response {
+        self.get_with(&proxy.url("/auth/session"), &[("x-csrf", "1")])
+            .await
+    }
+
+    /// `GET /auth/session` of a signed-in browser, as JSON.
+    pub async fn session_info(&mut self, proxy: &Proxy) -> Value {
+        let res = self.session(proxy).await;
+        assert_eq!(res.status(), 200, "signed in");
+        res.json().await.expect("json")
+    }
+
+    /// The session's `logout_url` (a path with the per-session token).
+    pub async fn logout_url(&mut self, proxy: &Proxy) -> String {
+        let info = self.session_info(proxy).await;
+        info["logout_url"].as_str().expect("logout_url").to_owned()
+    }
+
+    /// An API call from the SPA: the anti-CSRF header, plus `extra` headers.
+    pub async fn api_get(
+        &mut self,
+        proxy: &Proxy,
+        path: &str,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut headers = vec![("x-csrf", "1")];
+        headers.extend_from_slice(extra);
+        self.get_with(&proxy.url(path), &headers).await
+    }
+
+    /// `GET /auth/login?return_to=…`: must redirect to the IdP; returns what it asked there.
+    pub async fn start_login(&mut self, proxy: &Proxy, return_to: &str) -> LoginStart {
+        let url = format!(
+            "{}?return_to={}",
+            proxy.url("/auth/login"),
+            super::urlencode(return_to)
+        );
+        let res = self.get(&url).await;
+        assert_eq!(res.status(), 302, "login must redirect to the IdP");
+        let location =
+            Url::parse(res.headers()["location"].to_str().expect("ascii")).expect("absolute URL");
+        let q: BTreeMap<String, String> = location.query_pairs().into_owned().collect();
+        LoginStart {
+            state: q["state"].clone(),
+            nonce: q["nonce"].clone(),
+            challenge: q["code_challenge"].clone(),
+            redirect_uri: q["redirect_uri"].clone(),
+            location,
+        }
+    }
+
+    /// The IdP's redirect back: `GET /auth/callback?code=…&state=…`.
+    pub async fn call_back(&mut self, proxy: &Proxy, code: &str, state: &str) -> reqwest::Response {
+        self.get(&proxy.callback_url(&[("code", code), ("state", state)]))
+            .await
+    }
+
+    /// Starts a login, lets the IdP issue a code (optionally with a tweak), and calls back.
+    pub async fn log_in(
+        &mut self,
+        proxy: &Proxy,
+        idp: &TestIdp,
+        tweak: Tweak,
+        return_to: &str,
+    ) -> reqwest::Response {
+        let start = self.start_login(proxy, return_to).await;
+        let code = start.code(idp, tweak);
+        self.call_back(proxy, &code, &start.state).await
+    }
+
+    /// Polls `url` (with this browser's cookies and `headers`) until it answers `status`, for
+    /// at most `within`; false when it never did. A readiness probe, not a sleep.
+    pub async fn wait_for(
+        &mut self,
+        url: &str,
+        headers: &[(&str, &str)],
+        status: u16,
+        within: Duration,
+    ) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            let mut req = self.request(reqwest::Method::GET, url);
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            if req
+                .send()
+                .await
+                .is_ok_and(|r| r.status().as_u16() == status)
+            {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        false
+    }
+}

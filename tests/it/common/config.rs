@@ -1,0 +1,190 @@
+//! [`TestConfig`]: the one way tests make a Vestibule config, key by key (no TOML splicing), and
+//! start an in-process Vestibule from it.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+
+use super::idp::{self, TestIdp};
+use super::proxy::Proxy;
+use super::redis::RedisServer;
+
+/// A TOML value: strings are quoted, numbers and booleans are not; [`Raw`] is written as given
+/// (arrays, inline tables, or deliberately broken values).
+pub trait IntoToml {
+    fn into_toml(self) -> String;
+}
+
+/// TOML text written as is.
+pub struct Raw<'a>(pub &'a str);
+
+impl IntoToml for &str {
+    fn into_toml(self) -> String {
+        format!("\"{}\"", self.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+impl IntoToml for String {
+    fn into_toml(self) -> String {
+        self.as_str().into_toml()
+    }
+}
+impl IntoToml for &String {
+    fn into_toml(self) -> String {
+        self.as_str().into_toml()
+    }
+}
+impl IntoToml for u64 {
+    fn into_toml(self) -> String {
+        self.to_string()
+    }
+}
+impl IntoToml for i32 {
+    fn into_toml(self) -> String {
+        self.to_string()
+    }
+}
+impl IntoToml for bool {
+    fn into_toml(self) -> String {
+        self.to_string()
+    }
+}
+impl IntoToml for Raw<'_> {
+    fn into_toml(self) -> String {
+        self.0.to_owned()
+    }
+}
+
+/// Vestibule's config for one test: sections of keys, and `[[routes]]`.
+#[derive(Clone)]
+pub struct TestConfig {
+    sections: BTreeMap<String, BTreeMap<String, String>>,
+    routes: Vec<TestRoute>,
+}
+
+impl TestConfig {
+    /// The test IdP's client, the memory store, listening on port 8080 until [`TestConfig::port`]
+    /// (or [`TestConfig::start`]) says otherwise.
+    pub fn new(issuer: &str) -> Self {
+        TestConfig {
+            sections: BTreeMap::new(),
+            routes: Vec::new(),
+        }
+        .port(8080)
+        .set("oidc.issuer", issuer)
+        .set("oidc.client_id", idp::CLIENT_ID)
+        .set("oidc.client_secret", idp::CLIENT_SECRET)
+        .set("oidc.scopes", Raw(r#"["openid", "profile", "email"]"#))
+        .set("session.store", "memory")
+    }
+
+    pub fn for_idp(idp: &TestIdp) -> Self {
+        Self::new(&idp.state.issuer)
+    }
+
+    /// Sets `section.key` (e.g. `"session.idle_timeout"`).
+    pub fn set(mut self, key: &str, value: impl IntoToml) -> Self {
+        let (section, key) = split(key);
+        self.sections
+            .entry(section.to_owned())
+            .or_default()
+            .insert(key.to_owned(), value.into_toml());
+        self
+    }
+
+    /// Leaves `section.key` out (to test a missing key).
+    pub fn unset(mut self, key: &str) -> Self {
+        let (section, key) = split(key);
+        if let Some(s) = self.sections.get_mut(section) {
+            s.remove(key);
+        }
+        self
+    }
+
+    /// `listen` and `public_url` on this loopback port.
+    pub fn port(self, port: u16) -> Self {
+        self.set("server.listen", format!("127.0.0.1:{port}"))
+            .set("server.public_url", format!("http://127.0.0.1:{port}"))
+    }
+
+    /// Sessions in this redis-server.
+    pub fn redis(self, redis: &RedisServer) -> Self {
+        self.set("session.store", "redis")
+            .set("session.redis_url", redis.url())
+    }
+
+    pub fn route(mut self, route: TestRoute) -> Self {
+        self.routes.push(route);
+        self
+    }
+
+    pub fn toml(&self) -> String {
+        let mut out = String::new();
+        for (name, keys) in &self.sections {
+            out.push_str(&format!("[{name}]\n"));
+            for (k, v) in keys {
+                out.push_str(&format!("{k} = {v}\n"));
+            }
+        }
+        for route in &self.routes {
+            out.push_str("[[routes]]\n");
+            for (k, v) in &route.keys {
+                out.push_str(&format!("{k} = {v}\n"));
+            }
+        }
+        out
+    }
+
+    /// Starts Vestibule in this process on a free port and waits until `/readyz` says ready.
+    pub async fn start(self) -> Proxy {
+        let proxy = self.start_unready().await;
+        proxy.wait_ready().await;
+        proxy
+    }
+
+    /// Two replicas of this config (separate caches, gates and upstream pools), sharing its store
+    /// when that is Redis.
+    pub async fn start_two(self) -> (Proxy, Proxy) {
+        let a = self.clone().start().await;
+        let b = self.start().await;
+        (a, b)
+    }
+
+    /// Starts without waiting for readiness (for tests of the not-ready state).
+    pub async fn start_unready(self) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let port = listener.local_addr().expect("addr").port();
+        let toml = self.port(port).toml();
+        let config = vestibule::config::Config::from_toml_str(&toml, "test.toml")
+            .expect("valid test config");
+        let running =
+            vestibule::server::start_on(config, listener, None).expect("vestibule starts");
+        let handle = running.server.handle();
+        actix_web::rt::spawn(running.server);
+        Proxy::in_process(format!("http://127.0.0.1:{port}"), handle)
+    }
+}
+
+fn split(key: &str) -> (&str, &str) {
+    key.split_once('.').expect("keys are written section.key")
+}
+
+/// One `[[routes]]` entry.
+#[derive(Clone)]
+pub struct TestRoute {
+    keys: BTreeMap<String, String>,
+}
+
+impl TestRoute {
+    pub fn new(prefix: &str, upstream: &str, token: &str) -> Self {
+        TestRoute {
+            keys: BTreeMap::new(),
+        }
+        .set("prefix", prefix)
+        .set("upstream", upstream)
+        .set("token", token)
+    }
+
+    pub fn set(mut self, key: &str, value: impl IntoToml) -> Self {
+        self.keys.insert(key.to_owned(), value.into_toml());
+        self
+    }
+}

@@ -1,0 +1,23 @@
+//! The harness (zero-to-production's `TestApp`, split by noun): a Vestibule built from a
+//! [`TestConfig`] and started in this process ([`Proxy`]) or as the binary ([`Binary`]); a
+//! cookie-keeping [`Browser`] with a method per endpoint; a test IdP that can be made to
+//! misbehave ([`TestIdp`]); a real `redis-server` ([`RedisServer`]); an upstream API that reports
+//! what reached it ([`Upstream`]); and plain HTTP helpers ([`http`]).
+
+pub mod binary;
+pub mod browser;
+pub mod config;
+pub mod http;
+pub mod idp;
+pub mod proxy;
+pub mod redis;
+pub mod upstream;
+
+pub use binary::Binary;
+pub use browser::Browser;
+pub use config::{Raw, TestConfig, TestRoute};
+pub use http::{urlencode, wait_for};
+pub use idp::{TestIdp, Tweak};
+pub use proxy::{FORM, Proxy, logout_form};
+pub use redis::RedisServer;
+pub use upstream::Upstream;

@@ -1,0 +1,89 @@
+//! [`Proxy`]: a running Vestibule (in this process, or the binary in a child), with a method per
+//! endpoint that needs no browser.
+
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use serde_json::Value;
+
+use super::http;
+
+pub struct Proxy {
+    pub base: String,
+    /// `None` for a proxy running as a separate process.
+    handle: Option<ServerHandle>,
+}
+
+/// The content type of a back-channel logout request.
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
+impl Proxy {
+    pub(super) fn in_process(base: String, handle: ServerHandle) -> Proxy {
+        Proxy {
+            base,
+            handle: Some(handle),
+        }
+    }
+
+    /// A proxy running elsewhere (the binary in a child process).
+    pub fn external(base: String) -> Proxy {
+        Proxy { base, handle: None }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `/auth/callback` with these query parameters, as an IdP would redirect back.
+    pub fn callback_url(&self, params: &[(&str, &str)]) -> String {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        format!("{}?{q}", self.url("/auth/callback"))
+    }
+
+    /// Waits (bounded) until `/readyz` answers 200.
+    pub async fn wait_ready(&self) {
+        let ready = http::wait_for(&self.url("/readyz"), 200, Duration::from_secs(15)).await;
+        assert!(ready, "proxy at {} never became ready", self.base);
+    }
+
+    pub async fn healthz(&self) -> u16 {
+        http::json(&self.url("/healthz")).await.0
+    }
+
+    pub async fn readyz(&self) -> (u16, Value) {
+        http::json(&self.url("/readyz")).await
+    }
+
+    pub async fn metrics(&self) -> (u16, String) {
+        http::text(&self.url("/metrics")).await
+    }
+
+    /// `POST /auth/backchannel-logout` with this body, as the IdP would (see [`logout_form`]).
+    pub async fn backchannel_logout(&self, body: String, content_type: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(self.url("/auth/backchannel-logout"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The proxy still answers `/healthz` (after a fault or a hostile request).
+    pub async fn assert_still_serving(&self) {
+        assert_eq!(self.healthz().await, 200, "the proxy is still serving");
+    }
+
+    pub async fn stop(&self) {
+        if let Some(h) = &self.handle {
+            h.stop(true).await;
+        }
+    }
+}
+
+/// The form body of a back-channel logout carrying `token`.
+pub fn logout_form(token: &str) -> String {
+    format!("logout_token={}", super::urlencode(token))
+}

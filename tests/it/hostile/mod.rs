@@ -1,0 +1,161 @@
+//! The hostile-input matrix of SECURITY.md. Each category is one table; every row is an attack
+//! that must be refused with a clear 4xx, and after every row the same invariants are checked:
+//! - the status and error code are the expected ones;
+//! - no session was created and none ended: the store's session count is unchanged and a
+//!   signed-in bystander (the "victim") is still signed in;
+//! - nothing reached the upstream API;
+//! - auth answers are `no-store` with `Referrer-Policy: no-referrer`;
+//! - the process still serves.
+//!
+//! Sessions live in a real redis-server so that the count is the store's, not a guess.
+//!
+//! One file per category: `callback`, `id_token`, `cookies`, `return_to`, `csrf`, `raw_http`,
+//! `backchannel`. This file holds the [`World`] they attack and the invariant checks.
+
+mod backchannel;
+mod callback;
+mod cookies;
+mod csrf;
+mod id_token;
+mod raw_http;
+mod return_to;
+
+use crate::common::*;
+
+/// A proxy on Redis with an API route, its IdP and upstream, and a signed-in bystander.
+struct World {
+    idp: TestIdp,
+    api: Upstream,
+    redis: RedisServer,
+    proxy: Proxy,
+    victim: Browser,
+}
+
+/// What must not change while an attack is refused.
+#[derive(Clone, Copy, Debug)]
+struct Before {
+    sessions: usize,
+    hits: usize,
+}
+
+impl World {
+    /// `session` keys (e.g. `("login_timeout", "1s")`) change the `[session]` defaults.
+    async fn new(iss_param_supported: bool, session: &[(&str, &str)]) -> World {
+        let idp = TestIdp::start_with(iss_param_supported).await;
+        let api = Upstream::start().await;
+        let redis = RedisServer::start();
+        let mut config = TestConfig::for_idp(&idp)
+            .redis(&redis)
+            .route(api.api_route("required"));
+        for (key, value) in session {
+            config = config.set(&format!("session.{key}"), *value);
+        }
+        let proxy = config.start().await;
+        let mut w = World {
+            idp,
+            api,
+            redis,
+            proxy,
+            victim: Browser::new(),
+        };
+        w.victim = w.sign_in().await;
+        w
+    }
+
+    /// A new browser signed in through the whole flow (with RFC 9207 `iss`).
+    async fn sign_in(&self) -> Browser {
+        let mut b = Browser::new();
+        let s = b.start_login(&self.proxy, "/").await;
+        let code = s.code(&self.idp, Tweak::None);
+        let params = [
+            ("code", code.as_str()),
+            ("state", s.state.as_str()),
+            ("iss", self.idp.state.issuer.as_str()),
+        ];
+        let res = b.get(&self.proxy.callback_url(&params)).await;
+        assert_eq!(res.status(), 302, "sign-in completes");
+        b
+    }
+
+    fn before(&self) -> Before {
+        Before {
+            sessions: self.redis.session_count(),
+            hits: self.api.hit_count(),
+        }
+    }
+
+    /// The bystander's session id (its cookie's value).
+    fn victim_id(&self) -> String {
+        self.victim.cookies["vestibule"].clone()
+    }
+
+    /// The invariants of a refused attack (see the module comment).
+    async fn refused(
+        &mut self,
+        case: &str,
+        res: reqwest::Response,
+        status: u16,
+        code: &str,
+        before: Before,
+    ) {
+        assert_eq!(res.status().as_u16(), status, "{case}: status");
+        // (A 431 is answered before routing, by the head-size limit.)
+        let is_auth = res.url().path().starts_with("/auth/") && status != 431;
+        if is_auth {
+            assert_eq!(res.headers()["cache-control"], "no-store", "{case}");
+            assert_eq!(res.headers()["referrer-policy"], "no-referrer", "{case}");
+            assert_eq!(res.headers()["x-frame-options"], "DENY", "{case}");
+        }
+        let set_cookies: Vec<String> = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect();
+        assert!(
+            !set_cookies
+                .iter()
+                .any(|c| c.starts_with("vestibule=") && !c.starts_with("vestibule=;")),
+            "{case}: no session cookie is set: {set_cookies:?}"
+        );
+        let body = res.text().await.unwrap_or_default();
+        assert!(body.contains(code), "{case}: answer names `{code}`: {body}");
+        self.unchanged(case, before).await;
+    }
+
+    /// No session created or ended, nothing forwarded, the bystander signed in, still serving.
+    async fn unchanged(&mut self, case: &str, before: Before) {
+        assert_eq!(
+            self.redis.session_count(),
+            before.sessions,
+            "{case}: no session created or ended"
+        );
+        assert_eq!(
+            self.api.hit_count(),
+            before.hits,
+            "{case}: nothing forwarded"
+        );
+        assert_eq!(
+            self.victim.session(&self.proxy).await.status(),
+            200,
+            "{case}: the bystander is still signed in"
+        );
+        self.proxy.assert_still_serving().await;
+    }
+}
+
+/// A browser with exactly this `Cookie` header.
+async fn with_cookie(
+    w: &World,
+    path: &str,
+    cookie: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut req = reqwest::Client::new()
+        .get(w.proxy.url(path))
+        .header("cookie", cookie);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.expect("request")
+}

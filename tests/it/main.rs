@@ -1,0 +1,22 @@
+//! Vestibule's integration tests: one binary (one link of actix, reqwest, openidconnect and
+//! rsa), against real parts on loopback: a redis-server, a test IdP, upstream servers, and the
+//! `vestibule` binary itself where signals, exit codes or logs are the point.
+//!
+//! `common` is the harness; each other module is one area of behaviour, and `hostile` holds the
+//! hostile-input tables of SECURITY.md.
+
+// A test fails by panicking: `expect` names what was expected.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod auth_flow;
+mod cli;
+mod health;
+mod hostile;
+mod lifecycle;
+mod limits;
+mod ops;
+mod proxy;
+mod spa;
+mod store;
