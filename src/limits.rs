@@ -89,6 +89,7 @@ impl<B: MessageBody> MessageBody for SlotBody<B> {
     }
 }
 
+/// Middleware on every request: 431 for an oversized head, 503 past `max_in_flight`.
 pub async fn enforce(
     req: ServiceRequest,
     next: Next<impl MessageBody>,

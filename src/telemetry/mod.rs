@@ -103,6 +103,7 @@ fn request_id(req: &ServiceRequest) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
+/// Middleware on every request: its id (kept or made), its span, the metrics, one log line.
 pub async fn request_log(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
