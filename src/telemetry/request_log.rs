@@ -1,0 +1,141 @@
+//! The request log: a middleware that gives each request an id (`X-Request-Id`, echoed back and
+//! sent upstream), a span (with the W3C trace id and, once the session is loaded, the user's
+//! `sub`), its metrics, and one log line when it ends.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use tracing::Instrument;
+
+use super::metrics::{METRICS, status_class};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request's id, kept in the request extensions for handlers that pass it on (the proxy).
+#[derive(Clone)]
+pub struct RequestId(pub String);
+
+/// Set when a request's session is loaded: the user's `sub` for the request log line (the
+/// session id itself is never logged).
+#[derive(Clone)]
+pub struct SessionSub(pub String);
+
+/// The trace id of a valid W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`). The header itself
+/// is passed upstream unchanged.
+fn trace_id(req: &ServiceRequest) -> Option<String> {
+    let v = req.headers().get("traceparent")?.to_str().ok()?;
+    let parts: Vec<&str> = v.split('-').collect();
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    match parts.as_slice() {
+        [ver, trace, parent, flags]
+            if hex(ver, 2)
+                && *ver != "ff"
+                && hex(trace, 32)
+                && hex(parent, 16)
+                && hex(flags, 2)
+                && trace.bytes().any(|b| b != b'0') =>
+        {
+            Some((*trace).to_owned())
+        }
+        _ => None,
+    }
+}
+
+/// Set by the proxy on API calls: the matched route's prefix (the metrics' `route` label).
+#[derive(Clone)]
+pub struct RouteLabel(pub String);
+
+/// The endpoint class of a path, for metrics: `auth`, `health`, or `spa` (API routes are
+/// labelled by the proxy itself).
+fn class_of(path: &str, auth_prefix: &str) -> &'static str {
+    if path == auth_prefix
+        || path
+            .strip_prefix(auth_prefix)
+            .is_some_and(|r| r.starts_with('/'))
+    {
+        "auth"
+    } else if matches!(path, "/healthz" | "/readyz" | "/metrics") {
+        "health"
+    } else {
+        "spa"
+    }
+}
+
+/// A client-supplied request id is kept when it is short and plain; otherwise a new one is made.
+fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// Middleware on every request: its id (kept or made), its span, the metrics, one log line.
+pub async fn request_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = request_id(&req);
+    let class = match req.app_data::<actix_web::web::Data<crate::AppState>>() {
+        Some(s) => class_of(req.path(), &s.config.server.auth_prefix),
+        None => class_of(req.path(), "/auth"),
+    };
+    let trace = trace_id(&req).unwrap_or_default();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        trace_id = %trace,
+        method = %req.method(),
+        path = %req.path(),
+        sub = tracing::field::Empty,
+    );
+    let start = Instant::now();
+    actix_web::HttpMessage::extensions_mut(&req).insert(RequestId(id.clone()));
+    let result = next.call(req).instrument(span.clone()).await;
+    let _enter = span.enter();
+    let elapsed = start.elapsed();
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    let status = match &result {
+        Ok(res) => res.status().as_u16(),
+        Err(e) => e.as_response_error().status_code().as_u16(),
+    };
+    let route = result.as_ref().ok().and_then(|res| {
+        actix_web::HttpMessage::extensions(res.request())
+            .get::<RouteLabel>()
+            .map(|r| r.0.clone())
+    });
+    let (class, route) = match route {
+        Some(r) => ("api", r),
+        None => (class, class.to_owned()),
+    };
+    METRICS
+        .requests
+        .with_label_values(&[class, &route, status_class(status)])
+        .inc();
+    METRICS
+        .request_seconds
+        .with_label_values(&[class, &route])
+        .observe(elapsed.as_secs_f64());
+    if let Some(sub) = result.as_ref().ok().and_then(|res| {
+        actix_web::HttpMessage::extensions(res.request())
+            .get::<SessionSub>()
+            .map(|s| s.0.clone())
+    }) {
+        span.record("sub", sub.as_str());
+    }
+    tracing::info!(status, latency_ms, route = %route, "request");
+    let mut res = result?;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    Ok(res)
+}
