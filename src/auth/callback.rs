@@ -9,7 +9,7 @@ use super::query::{query_param, single};
 use crate::AppState;
 use crate::error::PageError;
 use crate::session::{Session, crypto};
-use crate::support::{Chain, now_unix, unix_after};
+use crate::support::{Chain, now_unix, secs, unix_after};
 
 /// `GET /auth/callback`: 302 to the login's `return_to` with a new session cookie.
 pub async fn callback(
@@ -70,6 +70,7 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Aut
         access_token: tokens.access_token,
         refresh_token: tokens.refresh_token,
         access_expires_at: tokens.access_expires_in.map(unix_after),
+        access_lifetime: tokens.access_expires_in.map(secs),
         created_at: now_unix(),
         logout_token: crypto::random_token(),
     };

@@ -43,6 +43,10 @@ pub struct Session {
     pub refresh_token: Option<String>,
     /// Unix seconds at which the access token expires, when the IdP said.
     pub access_expires_at: Option<i64>,
+    /// How long the access token was issued for (`expires_in`, seconds): a refresh never comes
+    /// earlier than half of it before expiry. Absent in sessions stored by older versions.
+    #[serde(default)]
+    pub access_lifetime: Option<i64>,
     /// Unix seconds of login; the absolute timeout counts from here.
     pub created_at: i64,
     /// Secret that `logout_url` must carry (logout CSRF protection).

@@ -55,12 +55,19 @@ impl Gates {
 const WAIT_POLL: Duration = Duration::from_millis(50);
 
 impl SessionManager {
-    /// True when the access token is expired or within the skew of expiring, and can be refreshed.
+    /// True when the access token can be refreshed and is expired or about to: within
+    /// `refresh_skew` of expiry, but never more than half its lifetime ahead. Without that cap,
+    /// a token that lives no longer than the skew (10 s tokens are common) would need a refresh
+    /// the moment it arrives, and every call would refresh.
     pub fn needs_refresh(&self, session: &Session) -> bool {
+        let skew = secs(self.refresh_skew);
+        let ahead = session
+            .access_lifetime
+            .map_or(skew, |lifetime| skew.min(lifetime / 2));
         session.refresh_token.is_some()
             && session
                 .access_expires_at
-                .is_some_and(|t| t - secs(self.refresh_skew) <= now_unix())
+                .is_some_and(|t| t.saturating_sub(ahead) <= now_unix())
     }
 
     /// Returns the session with a usable access token, refreshing it first when needed.
@@ -128,6 +135,7 @@ impl SessionManager {
                     next.refresh_token = tokens.refresh_token;
                 }
                 next.access_expires_at = tokens.access_expires_in.map(unix_after);
+                next.access_lifetime = tokens.access_expires_in.map(secs);
                 let next = Arc::new(next);
                 self.save(id, key, &next).await?;
                 tracing::info!(result = "success", "token refresh");
@@ -154,3 +162,6 @@ impl SessionManager {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

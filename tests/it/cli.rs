@@ -128,10 +128,10 @@ fn a_missing_config_is_a_clear_error() {
 async fn trace_logs_hold_no_secrets() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    // The login's access token is nearly expired, so the API call below refreshes it too.
+    // The login's access token is expired at once, so the API call below refreshes it too.
     idp.state
         .login_expires_in
-        .store(5, std::sync::atomic::Ordering::SeqCst);
+        .store(0, std::sync::atomic::Ordering::SeqCst);
     let config = TestConfig::for_idp(&idp).route(api.api_route("required"));
     let mut bin = Binary::spawn(config, &[("RUST_LOG", "trace")]);
     let proxy = bin.ready().await;

@@ -7,9 +7,10 @@ use std::time::Duration;
 use crate::common::*;
 use serde_json::Value;
 
-/// A signed-in browser whose access token already needs a refresh (5 s left, 30 s skew).
+/// A signed-in browser whose access token already needs a refresh (issued with
+/// `expires_in: 0`: a token refreshed ahead of time would only be refreshed with 2 s of 5 left).
 async fn expiring_session(idp: &TestIdp, proxy: &Proxy) -> Browser {
-    idp.state.login_expires_in.store(5, Ordering::SeqCst);
+    idp.state.login_expires_in.store(0, Ordering::SeqCst);
     let mut b = Browser::new();
     assert_eq!(b.log_in(proxy, idp, Tweak::None, "/").await.status(), 302);
     b
@@ -225,4 +226,36 @@ async fn backchannel_logout_ends_matching_sessions_on_every_replica() {
         200
     );
     assert_eq!(second.session(&other).await.status(), 401);
+}
+
+#[actix_web::test]
+async fn ten_second_tokens_are_refreshed_once_and_then_left_alone() {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let proxy = TestConfig::for_idp(&idp)
+        .route(api.api_route("required"))
+        .start()
+        .await;
+    // A 1 s token at login; every refresh gives a 10 s one (well under the 30 s skew).
+    idp.state.login_expires_in.store(1, Ordering::SeqCst);
+    idp.state.refresh_expires_in.store(10, Ordering::SeqCst);
+    let mut b = Browser::new();
+    assert_eq!(b.log_in(&proxy, &idp, Tweak::None, "/").await.status(), 302);
+    // The login token has to expire: passing time is the point (expiry is in whole seconds).
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+
+    let results = concurrent_calls(&b, &[&proxy], 20).await;
+    assert_eq!(results.len(), 20);
+    assert_all_fresh(&results, &idp);
+
+    // 50 calls spread over the first 3 s of the new 10 s token (refreshable from 5 s left).
+    for _ in 0..50 {
+        assert_eq!(b.api_get(&proxy, "/api/data", &[]).await.status(), 200);
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    assert_eq!(
+        idp.state.refresh_calls.load(Ordering::SeqCst),
+        1,
+        "a token just obtained is not refreshed again"
+    );
 }

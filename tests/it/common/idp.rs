@@ -69,8 +69,10 @@ pub struct IdpState {
     pub iss_param_supported: bool,
     /// Every token value handed out (for "never in a log" checks).
     pub issued: Mutex<Vec<String>>,
-    /// `expires_in` of access tokens issued at login (refreshes always give 300 s).
+    /// `expires_in` of access tokens issued at login.
     pub login_expires_in: AtomicI64,
+    /// `expires_in` of access tokens issued by a refresh.
+    pub refresh_expires_in: AtomicI64,
     /// Refresh tokens that may be used (rotated: each use retires it).
     live_refresh_tokens: Mutex<Vec<String>>,
     pub refresh_calls: AtomicUsize,
@@ -140,6 +142,7 @@ impl TestIdp {
             iss_param_supported,
             issued: Mutex::new(Vec::new()),
             login_expires_in: AtomicI64::new(300),
+            refresh_expires_in: AtomicI64::new(300),
             live_refresh_tokens: Mutex::new(Vec::new()),
             refresh_calls: AtomicUsize::new(0),
             refresh_reuse: AtomicUsize::new(0),
@@ -318,7 +321,8 @@ async fn refresh(s: &IdpState, form: &HashMap<String, String>) -> HttpResponse {
         .expect("rts")
         .push(rotated.clone());
     HttpResponse::Ok().json(json!({
-        "access_token": access, "token_type": "Bearer", "expires_in": 300, "refresh_token": rotated,
+        "access_token": access, "token_type": "Bearer",
+        "expires_in": s.refresh_expires_in.load(Ordering::SeqCst), "refresh_token": rotated,
     }))
 }
 

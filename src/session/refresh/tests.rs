@@ -1,0 +1,58 @@
+use super::*;
+use crate::config::Config;
+use crate::session::memory::MemoryStore;
+
+fn manager() -> SessionManager {
+    let config = Config::from_toml_str(
+        "[server]\nlisten = \"127.0.0.1:8080\"\npublic_url = \"http://127.0.0.1:8080\"\n\
+         [oidc]\nissuer = \"http://127.0.0.1:9100\"\nclient_id = \"c\"\nclient_secret = \"s\"\n",
+        "test",
+    )
+    .expect("valid config");
+    SessionManager::new(&config, Arc::new(MemoryStore::new()))
+}
+
+/// A session whose token expires `left` seconds from now, issued for `lifetime` seconds.
+fn session(left: i64, lifetime: Option<i64>) -> Session {
+    Session {
+        sub: "u".into(),
+        sid: None,
+        claims: Default::default(),
+        id_token: String::new(),
+        access_token: "at".into(),
+        refresh_token: Some("rt".into()),
+        access_expires_at: Some(now_unix() + left),
+        access_lifetime: lifetime,
+        created_at: now_unix(),
+        logout_token: String::new(),
+    }
+}
+
+#[test]
+fn a_token_is_refreshed_at_most_half_its_lifetime_ahead() {
+    let m = manager();
+    // (seconds left, lifetime, needs a refresh) with the default 30 s skew.
+    for (left, lifetime, refresh) in [
+        (10, Some(10), false),
+        (6, Some(10), false),
+        (5, Some(10), true),
+        (0, Some(10), true),
+        (-3, Some(10), true),
+        (31, Some(300), false),
+        (30, Some(300), true),
+        (1, Some(1), false),
+        (0, Some(1), true),
+        // Stored before lifetimes were: the skew alone, as before.
+        (10, None, true),
+        (31, None, false),
+    ] {
+        assert_eq!(
+            m.needs_refresh(&session(left, lifetime)),
+            refresh,
+            "{left} s left of {lifetime:?}"
+        );
+    }
+    let mut no_refresh_token = session(-10, Some(10));
+    no_refresh_token.refresh_token = None;
+    assert!(!m.needs_refresh(&no_refresh_token));
+}
