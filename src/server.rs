@@ -63,6 +63,9 @@ impl Running {
 
 /// Runs Vestibule until a signal has drained it (or a listener fails): the `run` command.
 pub fn run(config: Config) -> Result<(), StartError> {
+    for name in crate::config::ignored_environment() {
+        tracing::debug!(variable = %name, "not a VESTIBULE_<SECTION>__<KEY> name; ignored");
+    }
     actix_web::rt::System::new().block_on(async move {
         let running = start(config)?;
         let (main, admin) = running.handles();

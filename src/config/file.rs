@@ -73,7 +73,7 @@ impl Config {
         }
         let figment = Figment::new().merge(Toml::file(file)).merge(
             Env::prefixed(ENV_PREFIX)
-                .ignore(&["CONFIG", "LOG"])
+                .filter(|key| is_config_variable(key.as_str()))
                 .split("__"),
         );
         Self::extract(figment, &name)
@@ -114,6 +114,26 @@ impl Config {
         // Validated to be an origin only, so the URL's text is the origin plus "/".
         self.server.public_url.as_str().trim_end_matches('/')
     }
+}
+
+/// Whether a `VESTIBULE_` variable (named here without the prefix) is config: only
+/// `<SECTION>__<KEY>` names are. Platforms inject others into every process: Kubernetes adds
+/// `VESTIBULE_PORT`, `VESTIBULE_SERVICE_HOST`, `VESTIBULE_PORT_8080_TCP…` to each pod of a
+/// namespace with a Service named `vestibule`; they must not stop start-up.
+fn is_config_variable(name: &str) -> bool {
+    name.contains("__")
+}
+
+/// The `VESTIBULE_*` variables in this process's environment that are not config (and not
+/// `VESTIBULE_CONFIG`): names only, for a debug log line; their values are never read.
+pub fn ignored_environment() -> Vec<String> {
+    std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| {
+            name.strip_prefix(ENV_PREFIX)
+                .is_some_and(|rest| rest != "CONFIG" && !is_config_variable(rest))
+        })
+        .collect()
 }
 
 /// Turns figment's errors into one line each: source, key, problem.

@@ -16,7 +16,7 @@ mod session;
 mod spa;
 mod telemetry;
 
-pub use file::{Config, ConfigError, ENV_PREFIX};
+pub use file::{Config, ConfigError, ENV_PREFIX, ignored_environment};
 pub use oidc::{ClientAuth, OidcConfig};
 pub use routes::{RouteConfig, TokenPolicy};
 pub use server::{ServerConfig, is_loopback};

@@ -184,3 +184,49 @@ async fn trace_logs_hold_no_secrets() {
         );
     }
 }
+
+/// What Kubernetes injects into every pod of a namespace that has a Service named `vestibule`.
+const SERVICE_LINKS: &[(&str, &str)] = &[
+    ("VESTIBULE_PORT", "tcp://10.96.0.12:8080"),
+    ("VESTIBULE_PORT_8080_TCP", "tcp://10.96.0.12:8080"),
+    ("VESTIBULE_PORT_8080_TCP_ADDR", "10.96.0.12"),
+    ("VESTIBULE_PORT_8080_TCP_PORT", "8080"),
+    ("VESTIBULE_PORT_8080_TCP_PROTO", "tcp"),
+    ("VESTIBULE_SERVICE_HOST", "10.96.0.12"),
+    ("VESTIBULE_SERVICE_PORT", "8080"),
+    ("VESTIBULE_SERVICE_PORT_HTTP", "8080"),
+];
+
+#[actix_web::test]
+async fn kubernetes_service_link_variables_do_not_stop_start_up() {
+    let (code, out) = check_config(&valid().toml(), SERVICE_LINKS);
+    assert_eq!(code, 0, "{out}");
+
+    let idp = TestIdp::start().await;
+    let mut env = SERVICE_LINKS.to_vec();
+    env.push(("RUST_LOG", "vestibule=debug"));
+    let bin = Binary::spawn(TestConfig::for_idp(&idp), &env);
+    let proxy = bin.ready().await;
+    assert_eq!(proxy.healthz().await, 200);
+    let logs = bin.logs();
+    for (name, _) in SERVICE_LINKS {
+        assert!(
+            logs.lines()
+                .any(|l| l.contains(name) && l.contains("ignored")),
+            "{name} is logged as ignored: {logs}"
+        );
+    }
+    assert!(!logs.contains("10.96.0.12"), "values are never logged");
+}
+
+#[test]
+fn a_misspelt_config_variable_is_still_an_error_naming_it() {
+    let (code, out) = check_config(
+        &valid().toml(),
+        &[("VESTIBULE_OIDC__CLIENT_SECRT", "s3cret")],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("VESTIBULE_OIDC__CLIENT_SECRT"), "{out}");
+    assert!(out.contains("unknown field"), "{out}");
+    assert!(!out.contains("s3cret"), "{out}");
+}
