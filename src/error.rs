@@ -32,6 +32,7 @@ impl AuthError {
             A::MissingState => (StatusCode::BAD_REQUEST, "missing_state"),
             A::MissingCode => (StatusCode::BAD_REQUEST, "missing_code"),
             A::DuplicateParam(_) => (StatusCode::BAD_REQUEST, "duplicate_parameter"),
+            A::InvalidLoginParam(_) => (StatusCode::BAD_REQUEST, "invalid_login_parameter"),
             A::Pending(PendingError::NoLoginCookie) => {
                 (StatusCode::BAD_REQUEST, "no_login_in_progress")
             }
@@ -50,8 +51,13 @@ impl AuthError {
             A::Oidc(OidcError::Unreachable(_)) => (StatusCode::BAD_GATEWAY, "idp_unreachable"),
             A::Oidc(OidcError::Refused(_)) => (StatusCode::BAD_REQUEST, "token_request_refused"),
             A::Oidc(OidcError::InvalidIdToken(_)) => (StatusCode::BAD_REQUEST, "invalid_id_token"),
-            A::Oidc(OidcError::MissingIdToken) => {
+            A::Oidc(OidcError::MissingIdToken | OidcError::InvalidTokenResponse(_)) => {
                 (StatusCode::BAD_GATEWAY, "invalid_token_response")
+            }
+            A::Oidc(OidcError::InvalidUserinfo(_)) => (StatusCode::BAD_GATEWAY, "invalid_userinfo"),
+            A::Oidc(OidcError::SubjectChanged) => (StatusCode::BAD_REQUEST, "subject_changed"),
+            A::Oidc(OidcError::ClientAssertion(_)) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "client_assertion_failed")
             }
             A::Oidc(OidcError::IssuerMismatch) => (StatusCode::BAD_REQUEST, "issuer_mismatch"),
             A::LogoutToken => (StatusCode::FORBIDDEN, "invalid_logout_token"),

@@ -10,7 +10,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
 use crate::config::Config;
-use crate::oidc::{OidcError, Provider};
+use crate::oidc::{Provider, ProviderError};
 use crate::session::{SessionManager, StoreError};
 use crate::{AppState, auth, health, limits, proxy, spa, telemetry};
 
@@ -24,8 +24,8 @@ pub enum StartError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Oidc(#[from] OidcError),
+    #[error("cannot set up the identity provider client")]
+    Provider(#[from] ProviderError),
 }
 
 /// A started Vestibule: the main server, the optional admin server, and their shared state.

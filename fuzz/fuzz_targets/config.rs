@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vestibule::config::{Config, is_loopback};
+use vestibule::config::{Config, Protocol, is_loopback};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -18,7 +18,9 @@ fuzz_target!(|data: &[u8]| {
                 "{pu}"
             );
             assert!(c.server.auth_prefix.starts_with('/'));
-            assert!(c.oidc.scopes.iter().any(|s| s == "openid"));
+            assert!(
+                c.oidc.protocol == Protocol::Oauth2 || c.oidc.scopes.iter().any(|s| s == "openid")
+            );
             assert!(!c.session.idle_timeout.is_zero());
         }
     }

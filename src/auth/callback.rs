@@ -1,5 +1,11 @@
 //! `GET /auth/callback?code&state[&iss]`: steps (C) to (E). The state is consumed whatever
 //! happens next; only a fully validated login mints a session, always under a new id.
+//!
+//! Two answers go back to the SPA instead of an error page, as query parameters on `return_to`:
+//! a silent login (`prompt=none`) the IdP could not complete comes back anonymous with
+//! `login_error=login_required` (or `interaction_required`, `consent_required`,
+//! `account_selection_required`); a login whose `acr` is none of the `acr_values` asked for
+//! comes back signed in with `login_warning=acr_not_satisfied`.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -8,6 +14,7 @@ use super::AuthError;
 use super::query::{query_param, single};
 use crate::AppState;
 use crate::error::PageError;
+use crate::oidc::LoginCheck;
 use crate::session::{Session, crypto};
 use crate::support::{Chain, now_unix, secs, unix_after};
 
@@ -18,9 +25,17 @@ pub async fn callback(
 ) -> Result<HttpResponse, PageError> {
     let result = finish(&state, &req).await;
     let outcome = match &result {
-        Ok(_) => {
+        Ok(Finished::SignedIn(_)) => {
             tracing::info!(result = "success", "login callback");
             "success"
+        }
+        Ok(Finished::Anonymous { error, .. }) => {
+            tracing::info!(
+                result = "no_session",
+                error,
+                "login callback: silent login refused"
+            );
+            "no_session"
         }
         Err(e) => {
             tracing::warn!(result = "failure", error = %Chain(e), "login callback");
@@ -31,10 +46,31 @@ pub async fn callback(
         .callbacks
         .with_label_values(&[outcome])
         .inc();
-    result.map_err(PageError::from)
+    match result {
+        Ok(Finished::SignedIn(res) | Finished::Anonymous { res, .. }) => Ok(res),
+        Err(e) => Err(PageError::from(e)),
+    }
 }
 
-async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, AuthError> {
+/// How a callback that is not an error ended.
+enum Finished {
+    SignedIn(HttpResponse),
+    /// A silent login the IdP could not complete: back to the SPA, anonymous.
+    Anonymous {
+        error: &'static str,
+        res: HttpResponse,
+    },
+}
+
+/// The IdP's answers to `prompt=none` that mean "not without the user" (Core 3.1.2.6).
+const SILENT_REFUSALS: [&str; 4] = [
+    "login_required",
+    "interaction_required",
+    "consent_required",
+    "account_selection_required",
+];
+
+async fn finish(state: &AppState, req: &HttpRequest) -> Result<Finished, AuthError> {
     let st = single(req, "state")?;
     let code = single(req, "code")?;
     let iss = single(req, "iss")?;
@@ -50,6 +86,15 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Aut
         .await?;
 
     if let Some(error) = idp_error {
+        if let Some(silent) = SILENT_REFUSALS.iter().find(|s| **s == error)
+            && pending.prompt_none
+        {
+            let back = with_param(&pending.return_to, "login_error", silent);
+            return Ok(Finished::Anonymous {
+                error: silent,
+                res: redirect(&back).finish(),
+            });
+        }
         let (description, _) = query_param(req, "error_description");
         return Err(AuthError::Idp { error, description });
     }
@@ -58,10 +103,19 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Aut
         .filter(|c| !c.is_empty())
         .ok_or(AuthError::MissingCode)?;
 
+    let check = LoginCheck {
+        nonce: &pending.nonce,
+        max_age: pending.max_age,
+        acr_values: pending.acr_values.as_deref(),
+    };
     let tokens = state
         .oidc
-        .finish_login(code, pending.pkce_verifier, &pending.nonce)
+        .finish_login(code, pending.pkce_verifier.clone(), &check)
         .await?;
+    let back = match tokens.acr_satisfied {
+        Some(false) => with_param(&pending.return_to, "login_warning", "acr_not_satisfied"),
+        _ => pending.return_to.clone(),
+    };
     let session = Session {
         sub: tokens.sub,
         sid: tokens.sid,
@@ -79,8 +133,32 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Aut
         state.sessions.end(&old).await?;
     }
     let id = state.sessions.create(session).await?;
-    Ok(HttpResponse::Found()
-        .insert_header((header::LOCATION, pending.return_to))
-        .cookie(cookies.session(&id))
-        .finish())
+    Ok(Finished::SignedIn(
+        redirect(&back).cookie(cookies.session(&id)).finish(),
+    ))
 }
+
+fn redirect(location: &str) -> actix_web::HttpResponseBuilder {
+    let mut b = HttpResponse::Found();
+    b.insert_header((header::LOCATION, location));
+    b
+}
+
+/// `path` (a sanitised same-origin path, perhaps with a query and a fragment) with one more
+/// query parameter, before the fragment. Names and values here are fixed codes.
+fn with_param(path: &str, name: &str, value: &str) -> String {
+    let (base, fragment) = match path.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (path, None),
+    };
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let mut out = format!("{base}{sep}{name}={value}");
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -16,6 +16,8 @@ pub enum AuthError {
     MissingCode,
     #[error("the `{0}` parameter appears more than once")]
     DuplicateParam(&'static str),
+    #[error("the `{0}` login parameter has a value the IdP would not accept")]
+    InvalidLoginParam(&'static str),
     #[error(transparent)]
     Pending(#[from] PendingError),
     #[error("the identity provider answered `{error}`")]

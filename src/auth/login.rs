@@ -1,11 +1,13 @@
-//! `GET /auth/login?return_to=/path`: step (A), sending the browser to the IdP. The login is
-//! remembered as a pending login bound to this browser's login cookie (see `session::pending`).
+//! `GET /auth/login?return_to=/path[&prompt=…&login_hint=…]`: step (A), sending the browser to
+//! the IdP, with the login parameters `[oidc] login_params` allows (see `login_params`). The
+//! login is remembered as a pending login bound to this browser's login cookie (see
+//! `session::pending`).
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::query::query_param;
-use super::{AuthError, return_to};
+use super::{AuthError, login_params, return_to};
 use crate::AppState;
 use crate::error::PageError;
 use crate::session::{PendingLogin, crypto};
@@ -28,7 +30,8 @@ pub async fn login(
 async fn start(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, AuthError> {
     let (raw_return_to, _) = query_param(req, "return_to");
     let return_to = return_to::sanitize(raw_return_to.as_deref());
-    let auth = state.oidc.authorization_request()?;
+    let login = login_params::read(req, &state.config.oidc.login_params)?;
+    let auth = state.oidc.authorization_request(&login.params).await?;
     let cookies = state.sessions.cookies();
     // Reused when present, so several tabs can log in at once.
     let binding = cookies
@@ -39,6 +42,9 @@ async fn start(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Auth
         pkce_verifier: auth.pkce_verifier,
         return_to,
         created_at: now_unix(),
+        prompt_none: login.prompt_none,
+        max_age: login.max_age,
+        acr_values: login.acr_values,
     };
     state
         .sessions

@@ -5,13 +5,14 @@
 //! - `logout`: `GET /auth/logout`, ending the session here and at the IdP;
 //! - `backchannel`: `POST /auth/backchannel-logout`, the IdP ending sessions server to server;
 //!
-//! and beside them [`AuthError`] (`error`), the query-string reader (`query`) and the
-//! [`return_to`] sanitiser. Where requests may come from is `crate::csrf`'s to decide.
+//! and beside them [`AuthError`] (`error`), the query-string reader (`query`), the login
+//! parameters an SPA may pass to the IdP (`login_params`) and the [`return_to`] sanitiser. Where requests may come from is `crate::csrf`'s to decide.
 
 mod backchannel;
 mod callback;
 mod error;
 mod login;
+mod login_params;
 mod logout;
 mod query;
 pub mod return_to;

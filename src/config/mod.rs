@@ -17,7 +17,7 @@ mod spa;
 mod telemetry;
 
 pub use file::{Config, ConfigError, ENV_PREFIX, ignored_environment};
-pub use oidc::{ClientAuth, OidcConfig};
+pub use oidc::{ClientAuth, EndpointsConfig, KeyAlg, LOGIN_PARAMS, OidcConfig, ParMode, Protocol};
 pub use routes::{RouteConfig, TokenPolicy};
 pub use server::{ServerConfig, is_loopback};
 pub use session::{SessionConfig, StoreKind};

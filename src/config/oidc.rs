@@ -1,6 +1,8 @@
-//! `[oidc]`: the identity provider and this client's registration there.
+//! `[oidc]`: the identity provider, this client's registration there, and how Vestibule talks to
+//! it (`protocol`, `client_auth`, `par`, `[oidc.endpoints]`).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -10,28 +12,112 @@ use url::Url;
 use super::file::{Broken, broken};
 use super::server::require_https;
 
+/// `oidc` (the default): OpenID Connect, with discovery and ID tokens. `oauth2`: a plain OAuth 2.0
+/// provider (GitHub and the like): explicit endpoints, no ID token; the identity comes from the
+/// userinfo endpoint.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    #[default]
+    Oidc,
+    Oauth2,
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum ClientAuth {
     #[default]
     ClientSecretBasic,
     ClientSecretPost,
+    /// RFC 7523: a JWT signed with the client's private key instead of a shared secret.
+    PrivateKeyJwt,
 }
+
+/// The signing algorithm of `private_key_jwt` assertions.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+pub enum KeyAlg {
+    #[default]
+    #[serde(rename = "RS256")]
+    Rs256,
+    #[serde(rename = "PS256")]
+    Ps256,
+    #[serde(rename = "ES256")]
+    Es256,
+}
+
+/// Pushed authorization requests (RFC 9126).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ParMode {
+    /// When the IdP has a PAR endpoint.
+    #[default]
+    Auto,
+    /// Always; not ready while the IdP has none.
+    Required,
+    Off,
+}
+
+/// Endpoints set by hand: they win over discovery (and are the only source with `protocol =
+/// "oauth2"`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointsConfig {
+    pub authorization: Option<Url>,
+    pub token: Option<Url>,
+    pub userinfo: Option<Url>,
+    pub revocation: Option<Url>,
+    pub end_session: Option<Url>,
+    pub jwks: Option<Url>,
+    pub par: Option<Url>,
+}
+
+/// The login parameters a request to `/auth/login` may pass on to the IdP.
+pub const LOGIN_PARAMS: [&str; 5] = [
+    "prompt",
+    "login_hint",
+    "acr_values",
+    "max_age",
+    "ui_locales",
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OidcConfig {
+    #[serde(default)]
+    pub protocol: Protocol,
     /// Issuer, exactly as the IdP spells it (compared as a string, trailing slash included);
     /// discovery is at `{issuer}/.well-known/openid-configuration`.
     pub issuer: String,
     pub client_id: String,
-    /// Confidential client secret. Better set with `VESTIBULE_OIDC__CLIENT_SECRET`.
-    pub client_secret: SecretString,
+    /// Confidential client secret (not with `private_key_jwt`). Better set with
+    /// `VESTIBULE_OIDC__CLIENT_SECRET`.
+    pub client_secret: Option<SecretString>,
     #[serde(default = "default_scopes")]
     pub scopes: Vec<String>,
     #[serde(default)]
     pub client_auth: ClientAuth,
-    /// Extra parameters added to the authorization request (e.g. `audience`, `prompt`).
+    /// `private_key_jwt`: the private key, a PEM file (PKCS#8, or PKCS#1 for RSA) ...
+    pub private_key_file: Option<PathBuf>,
+    /// ... or the PEM itself (better: `VESTIBULE_OIDC__PRIVATE_KEY`).
+    pub private_key: Option<SecretString>,
+    #[serde(default)]
+    pub private_key_alg: KeyAlg,
+    /// The `kid` the IdP knows the key by.
+    pub private_key_id: Option<String>,
+    #[serde(default)]
+    pub par: ParMode,
+    /// Which of `/auth/login`'s own query parameters are passed on to the IdP.
+    #[serde(default = "default_login_params")]
+    pub login_params: Vec<String>,
+    /// Merge the userinfo endpoint's claims into the session's (its `sub` must match).
+    #[serde(default)]
+    pub userinfo: bool,
+    /// `protocol = "oauth2"`: the userinfo claim that identifies the user (`id` at GitHub).
+    #[serde(default = "default_subject_claim")]
+    pub subject_claim: String,
+    #[serde(default)]
+    pub endpoints: EndpointsConfig,
+    /// Extra parameters added to the authorization request (e.g. `audience`, `resource`).
     #[serde(default)]
     pub extra_auth_params: BTreeMap<String, String>,
     /// Timeout of every request to the IdP.
@@ -46,11 +132,27 @@ pub struct OidcConfig {
 fn default_scopes() -> Vec<String> {
     vec!["openid".into()]
 }
+fn default_login_params() -> Vec<String> {
+    LOGIN_PARAMS.iter().map(|p| (*p).to_owned()).collect()
+}
+fn default_subject_claim() -> String {
+    "sub".into()
+}
 fn default_post_logout_path() -> String {
     "/".into()
 }
 fn default_http_timeout() -> Duration {
     Duration::from_secs(10)
+}
+
+impl std::fmt::Display for KeyAlg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KeyAlg::Rs256 => "RS256",
+            KeyAlg::Ps256 => "PS256",
+            KeyAlg::Es256 => "ES256",
+        })
+    }
 }
 
 impl OidcConfig {
@@ -68,17 +170,100 @@ impl OidcConfig {
         if self.client_id.is_empty() {
             return Err(broken("oidc.client_id", "expected a non-empty string"));
         }
-        if !self.scopes.iter().any(|s| s == "openid") {
+        self.validate_client_auth()?;
+        self.validate_endpoints(allow_insecure_http)?;
+        if self.protocol == Protocol::Oidc && !self.scopes.iter().any(|s| s == "openid") {
             return Err(broken(
                 "oidc.scopes",
                 "expected a list that contains \"openid\"",
             ));
+        }
+        if let Some(p) = self
+            .login_params
+            .iter()
+            .find(|p| !LOGIN_PARAMS.contains(&p.as_str()))
+        {
+            return Err(broken(
+                "oidc.login_params",
+                format!("expected some of {LOGIN_PARAMS:?}, got {p:?}"),
+            ));
+        }
+        if self.subject_claim.is_empty() {
+            return Err(broken("oidc.subject_claim", "expected a claim name"));
         }
         if crate::auth::return_to::sanitize(Some(&self.post_logout_path)) != self.post_logout_path {
             return Err(broken(
                 "oidc.post_logout_path",
                 "expected a same-origin path such as \"/\" or \"/signed-out\"",
             ));
+        }
+        Ok(())
+    }
+
+    fn validate_client_auth(&self) -> Result<(), Broken> {
+        if self.client_auth != ClientAuth::PrivateKeyJwt {
+            if self.client_secret.is_none() {
+                return Err(broken(
+                    "oidc.client_secret",
+                    "expected the client secret (better: VESTIBULE_OIDC__CLIENT_SECRET), or \
+                     client_auth = \"private_key_jwt\" with a private key",
+                ));
+            }
+            return Ok(());
+        }
+        let key = match (&self.private_key_file, &self.private_key) {
+            (Some(_), Some(_)) | (None, None) => {
+                return Err(broken(
+                    "oidc.private_key_file",
+                    "expected either private_key_file or private_key (not both) with \
+                     client_auth = \"private_key_jwt\"",
+                ));
+            }
+            (Some(file), None) => crate::oidc::SigningKey::from_file(file, self),
+            (None, Some(pem)) => crate::oidc::SigningKey::from_pem_secret(pem, self),
+        };
+        key.map(|_| ()).map_err(|e| {
+            broken(
+                if self.private_key.is_some() {
+                    "oidc.private_key"
+                } else {
+                    "oidc.private_key_file"
+                },
+                crate::support::Chain(&e).to_string(),
+            )
+        })
+    }
+
+    fn validate_endpoints(&self, allow_insecure_http: bool) -> Result<(), Broken> {
+        let e = &self.endpoints;
+        for (key, url) in [
+            ("oidc.endpoints.authorization", &e.authorization),
+            ("oidc.endpoints.token", &e.token),
+            ("oidc.endpoints.userinfo", &e.userinfo),
+            ("oidc.endpoints.revocation", &e.revocation),
+            ("oidc.endpoints.end_session", &e.end_session),
+            ("oidc.endpoints.jwks", &e.jwks),
+            ("oidc.endpoints.par", &e.par),
+        ] {
+            let Some(url) = url else { continue };
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(broken(key, "expected an http(s) URL"));
+            }
+            require_https(key, url, allow_insecure_http)?;
+        }
+        if self.protocol == Protocol::Oauth2 {
+            for (key, url) in [
+                ("oidc.endpoints.authorization", &e.authorization),
+                ("oidc.endpoints.token", &e.token),
+                ("oidc.endpoints.userinfo", &e.userinfo),
+            ] {
+                if url.is_none() {
+                    return Err(broken(
+                        key,
+                        "expected a URL: with protocol = \"oauth2\" there is no discovery",
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -1,46 +1,114 @@
-//! Step (A): the authorization request, with fresh `state`, `nonce` and PKCE (S256); and at the
-//! callback, the RFC 9207 check of the response's `iss`.
+//! Step (A): the authorization request, with fresh `state`, `nonce` (OpenID Connect only) and PKCE
+//! (S256), the deployment's extra parameters and the login parameters the SPA passed; sent as a
+//! URL, or first pushed to the IdP (RFC 9126 PAR) so that the browser carries only `client_id`
+//! and `request_uri`. And at the callback, the RFC 9207 check of the response's `iss`.
 
-use openidconnect::core::CoreAuthenticationFlow;
-use openidconnect::{CsrfToken, Nonce, PkceCodeChallenge, Scope};
+use oauth2::{CsrfToken, PkceCodeChallenge};
+use openidconnect::Nonce;
+use serde::Deserialize;
 use url::Url;
 
+use super::discovery::Loaded;
 use super::{OidcError, Provider};
 
 /// An authorization request ready to send the browser to.
 pub struct AuthRequest {
     pub url: Url,
     pub state: String,
+    /// Empty with plain OAuth 2.0 (no ID token to carry it).
     pub nonce: String,
     pub pkce_verifier: String,
 }
 
 impl Provider {
-    /// Builds an authorization request with fresh state, nonce and PKCE (S256).
-    pub fn authorization_request(&self) -> Result<AuthRequest, OidcError> {
+    /// Builds an authorization request; `login_params` (already checked) are added last and win
+    /// over the deployment's `extra_auth_params`.
+    pub async fn authorization_request(
+        &self,
+        login_params: &[(&'static str, String)],
+    ) -> Result<AuthRequest, OidcError> {
         let loaded = self.loaded()?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let mut req = loaded
-            .client
-            .authorize_url(
-                CoreAuthenticationFlow::AuthorizationCode,
-                CsrfToken::new_random,
-                Nonce::new_random,
-            )
-            .set_pkce_challenge(challenge);
-        for scope in self.scopes.iter().filter(|s| *s != "openid") {
-            req = req.add_scope(Scope::new(scope.clone()));
+        let state = CsrfToken::new_random().secret().clone();
+        let nonce = if self.is_oidc() {
+            Nonce::new_random().secret().clone()
+        } else {
+            String::new()
+        };
+        let mut params: Vec<(String, String)> = vec![
+            ("response_type".into(), "code".into()),
+            ("client_id".into(), self.client_id.clone()),
+            ("redirect_uri".into(), self.redirect_uri.clone()),
+            ("scope".into(), self.scopes.join(" ")),
+            ("state".into(), state.clone()),
+            ("code_challenge".into(), challenge.as_str().to_owned()),
+            ("code_challenge_method".into(), "S256".into()),
+        ];
+        if !nonce.is_empty() {
+            params.push(("nonce".into(), nonce.clone()));
         }
         for (k, v) in &self.extra_params {
-            req = req.add_extra_param(k.clone(), v.clone());
+            if !login_params.iter().any(|(name, _)| name == k) {
+                params.push((k.clone(), v.clone()));
+            }
         }
-        let (url, state, nonce) = req.url();
+        params.extend(
+            login_params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone())),
+        );
+        let mut url = loaded.endpoints.authorization.clone();
+        if loaded.use_par {
+            let request_uri = self.push(&loaded, params).await?;
+            url.query_pairs_mut()
+                .append_pair("client_id", &self.client_id)
+                .append_pair("request_uri", &request_uri);
+        } else {
+            url.query_pairs_mut().extend_pairs(&params);
+        }
         Ok(AuthRequest {
             url,
-            state: state.secret().clone(),
-            nonce: nonce.secret().clone(),
+            state,
+            nonce,
             pkce_verifier: verifier.secret().clone(),
         })
+    }
+
+    /// RFC 9126: posts the request's parameters, with client authentication, to the PAR endpoint;
+    /// returns the `request_uri` the browser carries instead.
+    async fn push(
+        &self,
+        loaded: &Loaded,
+        params: Vec<(String, String)>,
+    ) -> Result<String, OidcError> {
+        #[derive(Deserialize)]
+        struct Pushed {
+            request_uri: String,
+        }
+        let Some(endpoint) = loaded.endpoints.par.clone() else {
+            return Err(OidcError::NotReady("no PAR endpoint".into()));
+        };
+        let mut form: Vec<(&'static str, String)> = Vec::new();
+        let req = self.credentials.apply(
+            &self.client_id,
+            loaded.endpoints.token.as_str(),
+            self.http.post(endpoint),
+            &mut form,
+        )?;
+        // The client credentials may repeat `client_id`; it is already in `params`.
+        form.retain(|(k, _)| *k != "client_id");
+        let body: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(form.iter().map(|(k, v)| (*k, v.as_str())))
+            .collect();
+        let res = req
+            .form(&body)
+            .send()
+            .await
+            .map_err(OidcError::unreachable)?;
+        let pushed: Pushed = super::token::read_json(res).await?;
+        Ok(pushed.request_uri)
     }
 
     /// RFC 9207: when the IdP sends `iss` it must be ours; when it advertises sending it, it must.
@@ -49,9 +117,7 @@ impl Provider {
         match iss {
             Some(i) if i == loaded.issuer.as_str() => Ok(()),
             Some(_) => Err(OidcError::IssuerMismatch),
-            None if loaded.extra.authorization_response_iss_parameter_supported => {
-                Err(OidcError::IssuerMismatch)
-            }
+            None if loaded.iss_parameter_supported => Err(OidcError::IssuerMismatch),
             None => Ok(()),
         }
     }

@@ -1,6 +1,8 @@
 //! Step (E): ID token validation with `openidconnect`'s verifier (signature by the IdP's JWKS,
-//! `iss`, `aud`, `exp`, `nonce`), restricted to the IdP's asymmetric algorithms, plus the two
-//! checks the crate leaves to clients: `azp`, and `iat` not in the future.
+//! `iss`, `aud`, `exp`), restricted to the IdP's asymmetric algorithms, plus what the crate leaves
+//! to clients: `azp`, `iat` not in the future, and, at login, `nonce` and `auth_time` within
+//! `max_age` when one was requested. ID tokens from a refresh are held to the same rules but the
+//! nonce (OpenID Connect Core 12.2); their `sub` is compared by the caller.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,11 +13,22 @@ use super::discovery::Loaded;
 use super::{OidcError, Provider};
 use crate::support::{now_unix, read};
 
-/// Allowed clock skew for `iat` in the future (ID tokens and logout tokens).
+/// Allowed clock skew for `iat` in the future and for `auth_time` (ID and logout tokens).
 pub(super) const IAT_FUTURE_SKEW_SECS: i64 = 300;
 
+/// What an ID token is checked against besides the IdP and this client.
+pub(super) enum IdTokenCheck<'a> {
+    /// From a login: its `nonce`, and `auth_time` no older than `max_age` when it was sent.
+    Login {
+        nonce: &'a str,
+        max_age: Option<u64>,
+    },
+    /// From a refresh: no nonce.
+    Refresh,
+}
+
 impl Provider {
-    fn verifier(&self, loaded: &Loaded) -> CoreIdTokenVerifier<'static> {
+    fn verifier(&self, loaded: &Loaded, max_age: Option<u64>) -> CoreIdTokenVerifier<'static> {
         let jwks = (*read(&self.jwks).clone()).clone();
         CoreIdTokenVerifier::new_public_client(
             ClientId::new(self.client_id.clone()),
@@ -30,25 +43,51 @@ impl Provider {
                 Ok(())
             }
         })
+        .set_auth_time_verifier_fn(move |auth_time| match (max_age, auth_time) {
+            (None, _) => Ok(()),
+            (Some(_), None) => Err("no auth_time, but max_age was requested".into()),
+            (Some(max), Some(t)) => {
+                let max = i64::try_from(max).unwrap_or(i64::MAX);
+                if t.timestamp()
+                    .saturating_add(max)
+                    .saturating_add(IAT_FUTURE_SKEW_SECS)
+                    < now_unix()
+                {
+                    Err("auth_time is older than max_age".into())
+                } else {
+                    Ok(())
+                }
+            }
+        })
     }
 
     /// Validates signature (refetching the JWKS once, rate-limited, for an unknown key id), `iss`,
-    /// `aud`, `azp`, `exp`, `iat` and `nonce`; returns all claims of the token.
+    /// `aud`, `azp`, `exp`, `iat`, and per `check` the `nonce` and `auth_time`; returns all
+    /// claims of the token.
     pub(super) async fn validate_id_token(
         &self,
         loaded: &Loaded,
-        token: &CoreIdToken,
-        nonce: &str,
+        raw: &str,
+        check: IdTokenCheck<'_>,
     ) -> Result<serde_json::Map<String, serde_json::Value>, OidcError> {
-        let nonce = Nonce::new(nonce.to_owned());
+        // Parsing reads the claims: a token without `sub`, or with claims of the wrong type,
+        // fails here.
+        let token: CoreIdToken = serde_json::from_value(serde_json::Value::String(raw.to_owned()))
+            .map_err(|e| OidcError::InvalidIdToken(format!("unreadable ID token: {e}")))?;
+        let (nonce, max_age) = match check {
+            IdTokenCheck::Login { nonce, max_age } => (Some(Nonce::new(nonce.to_owned())), max_age),
+            IdTokenCheck::Refresh => (None, None),
+        };
         let azp = |c: &CoreIdTokenClaims| c.authorized_party().map(|a| a.to_string());
-        let first = token.claims(&self.verifier(loaded), &nonce).map(azp);
+        let verify = |verifier: &CoreIdTokenVerifier<'static>| match &nonce {
+            Some(n) => token.claims(verifier, n).map(azp),
+            None => token.claims(verifier, |_: Option<&Nonce>| Ok(())).map(azp),
+        };
+        let first = verify(&self.verifier(loaded, max_age));
         let azp = match first {
             Err(ClaimsVerificationError::SignatureVerification(
                 SignatureVerificationError::NoMatchingKey,
-            )) if self.refetch_jwks(loaded).await => {
-                token.claims(&self.verifier(loaded), &nonce).map(azp)
-            }
+            )) if self.refetch_jwks(loaded).await => verify(&self.verifier(loaded, max_age)),
             other => other,
         }
         .map_err(|e| OidcError::InvalidIdToken(e.to_string()))?;
@@ -57,8 +96,7 @@ impl Provider {
         if azp.is_some_and(|a| a != self.client_id) {
             return Err(OidcError::InvalidIdToken("`azp` is not this client".into()));
         }
-        payload_claims(&token.to_string())
-            .ok_or_else(|| OidcError::InvalidIdToken("unreadable payload".into()))
+        payload_claims(raw).ok_or_else(|| OidcError::InvalidIdToken("unreadable payload".into()))
     }
 }
 

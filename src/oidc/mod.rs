@@ -2,22 +2,28 @@
 //! checks a signature by hand.
 //!
 //! - [`Provider`] (`provider`): what Vestibule knows of the IdP and how it talks to it;
-//! - `discovery`: metadata and JWKS, loaded in the background, refreshed, refetched on rotation;
-//! - `authorize`: the authorization request (state, nonce, PKCE) and the RFC 9207 `iss` check;
+//! - `discovery`: endpoints (OpenID discovery, RFC 8414 metadata, `[oidc.endpoints]`) and JWKS,
+//!   loaded in the background, refreshed, refetched on rotation;
+//! - `client_auth`: client authentication (secret basic/post, `private_key_jwt`);
+//! - `authorize`: the authorization request (state, nonce, PKCE, PAR) and the RFC 9207 `iss`
+//!   check;
 //! - `token`: the token endpoint (code exchange, refresh) and RFC 7009 revocation;
-//! - `id_token`: ID token validation; [`logout_token`]: back-channel logout tokens;
+//! - `id_token`: ID token validation; `userinfo`; [`logout_token`]: back-channel logout tokens;
 //! - [`OidcError`] (`error`): what can go wrong, with its cause.
 
 mod authorize;
+mod client_auth;
 mod discovery;
 mod error;
 mod id_token;
 pub mod logout_token;
 mod provider;
 mod token;
+mod userinfo;
 
 pub use authorize::AuthRequest;
+pub use client_auth::{KeyError, SigningKey};
 pub use error::OidcError;
 pub use logout_token::{LogoutTarget, LogoutTokenError, MAX_AGE_SECS as LOGOUT_TOKEN_MAX_AGE_SECS};
-pub use provider::Provider;
-pub use token::{LoginTokens, RefreshedTokens};
+pub use provider::{Provider, ProviderError};
+pub use token::{LoginCheck, LoginTokens, RefreshedTokens};

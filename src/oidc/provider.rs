@@ -1,30 +1,35 @@
-//! [`Provider`]: what Vestibule knows of the IdP (its metadata and keys, once discovered) and
-//! how it reaches it (one HTTP client that follows no redirects). The operations live beside it:
-//! `discovery`, `authorize`, `token`, `id_token`, `logout_token`.
+//! [`Provider`]: what Vestibule knows of the IdP (its endpoints and keys, once discovered) and
+//! how it reaches it (one HTTP client that follows no redirects, and this client's credentials).
+//! The operations live beside it: `discovery`, `authorize`, `token`, `id_token`, `userinfo`,
+//! `logout_token`.
 
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use openidconnect::core::CoreJsonWebKeySet;
-use openidconnect::{AuthType, ClientSecret, RedirectUrl};
-use secrecy::ExposeSecret;
 use tokio::sync::Mutex;
 use url::Url;
 
 use super::OidcError;
+use super::client_auth::{Credentials, KeyError};
 use super::discovery::Loaded;
-use crate::config::{ClientAuth, Config};
+use crate::config::{Config, EndpointsConfig, ParMode, Protocol};
 use crate::support::read;
 
 /// The identity provider: discovery, keys, and every request Vestibule makes to it.
 pub struct Provider {
+    pub(super) protocol: Protocol,
     pub(super) issuer: String,
     pub(super) client_id: String,
-    pub(super) client_secret: ClientSecret,
-    pub(super) auth_type: AuthType,
+    pub(super) credentials: Credentials,
     pub(super) scopes: Vec<String>,
     pub(super) extra_params: Vec<(String, String)>,
-    pub(super) redirect_uri: RedirectUrl,
+    pub(super) par: ParMode,
+    /// Merge userinfo claims into the session's (always, with `protocol = "oauth2"`).
+    pub(super) userinfo: bool,
+    pub(super) subject_claim: String,
+    pub(super) overrides: EndpointsConfig,
+    pub(super) redirect_uri: String,
     pub(super) http: reqwest::Client,
     /// `None` until discovery first succeeds.
     pub(super) loaded: RwLock<Option<Arc<Loaded>>>,
@@ -35,34 +40,41 @@ pub struct Provider {
     pub(super) last_jwks_fetch: Mutex<Option<Instant>>,
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error("the client's private key")]
+    Key(#[from] KeyError),
+    #[error("cannot build the HTTP client for the IdP")]
+    Http(#[from] reqwest::Error),
+}
+
 impl Provider {
-    pub fn new(config: &Config) -> Result<Self, OidcError> {
+    pub fn new(config: &Config) -> Result<Self, ProviderError> {
         let o = &config.oidc;
-        let redirect = format!("{}{}/callback", config.origin(), config.server.auth_prefix);
-        let redirect_uri =
-            RedirectUrl::new(redirect).map_err(|e| OidcError::NotReady(e.to_string()))?;
         let http = reqwest::Client::builder()
             // Following redirects from the IdP's endpoints would be an SSRF vector.
             .redirect(reqwest::redirect::Policy::none())
             .timeout(o.http_timeout)
             .connect_timeout(o.http_timeout)
-            .build()
-            .map_err(|e| OidcError::NotReady(e.to_string()))?;
+            // Some providers' APIs (GitHub's userinfo) refuse requests without one.
+            .user_agent(concat!("vestibule/", env!("CARGO_PKG_VERSION")))
+            .build()?;
         Ok(Self {
+            protocol: o.protocol,
             issuer: o.issuer.clone(),
             client_id: o.client_id.clone(),
-            client_secret: ClientSecret::new(o.client_secret.expose_secret().to_owned()),
-            auth_type: match o.client_auth {
-                ClientAuth::ClientSecretBasic => AuthType::BasicAuth,
-                ClientAuth::ClientSecretPost => AuthType::RequestBody,
-            },
+            credentials: Credentials::from_config(o)?,
             scopes: o.scopes.clone(),
             extra_params: o
                 .extra_auth_params
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
-            redirect_uri,
+            par: o.par,
+            userinfo: o.userinfo || o.protocol == Protocol::Oauth2,
+            subject_claim: o.subject_claim.clone(),
+            overrides: o.endpoints.clone(),
+            redirect_uri: format!("{}{}/callback", config.origin(), config.server.auth_prefix),
             http,
             loaded: RwLock::new(None),
             jwks: RwLock::new(Arc::new(CoreJsonWebKeySet::new(vec![]))),
@@ -90,6 +102,11 @@ impl Provider {
     pub fn end_session_endpoint(&self) -> Option<Url> {
         self.loaded()
             .ok()
-            .and_then(|l| l.extra.end_session_endpoint.clone())
+            .and_then(|l| l.endpoints.end_session.clone())
+    }
+
+    /// Whether logins produce ID tokens (OpenID Connect) or not (plain OAuth 2.0).
+    pub fn is_oidc(&self) -> bool {
+        self.protocol == Protocol::Oidc
     }
 }

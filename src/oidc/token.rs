@@ -1,14 +1,22 @@
 //! The token endpoint and revocation: step (D), the code exchange (then the ID token is validated,
-//! see `id_token`); the refresh-token grant (RFC 6749 section 6); and RFC 7009 revocation.
+//! see `id_token`, and userinfo read, see `userinfo`); the refresh-token grant (RFC 6749 section
+//! 6); and RFC 7009 revocation. Every request carries the client's authentication
+//! (`client_auth`).
+//!
+//! Token responses are read as IdPs really send them, not as the RFC spells them: `token_type`
+//! in any case, `expires_in` as a number or a numeric string (or absent), no `refresh_token` in a
+//! refresh answer (the old one stays), an `id_token` in a refresh answer (validated, and its `sub`
+//! must not change). That leniency is why these requests are built here rather than with
+//! `oauth2`'s typed token responses.
 
 use std::time::Duration;
 
-use openidconnect::core::CoreTokenResponse;
-use openidconnect::{
-    AuthType, AuthorizationCode, OAuth2TokenResponse, PkceCodeVerifier, RefreshToken,
-    RequestTokenError, TokenResponse,
-};
+use reqwest::header::ACCEPT;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 
+use super::discovery::Loaded;
+use super::id_token::IdTokenCheck;
 use super::{OidcError, Provider};
 
 /// The result of a successful code exchange and ID token validation.
@@ -16,10 +24,20 @@ pub struct LoginTokens {
     pub sub: String,
     pub sid: Option<String>,
     pub claims: serde_json::Map<String, serde_json::Value>,
+    /// Empty with plain OAuth 2.0.
     pub id_token: String,
     pub access_token: String,
     pub refresh_token: Option<String>,
     pub access_expires_in: Option<Duration>,
+    /// When `acr_values` were requested: whether the ID token's `acr` is one of them.
+    pub acr_satisfied: Option<bool>,
+}
+
+/// What the callback expects of the login it finishes.
+pub struct LoginCheck<'a> {
+    pub nonce: &'a str,
+    pub max_age: Option<u64>,
+    pub acr_values: Option<&'a str>,
 }
 
 /// New tokens from a refresh.
@@ -28,109 +46,199 @@ pub struct RefreshedTokens {
     /// The rotated refresh token, when the IdP rotates; else keep the old one.
     pub refresh_token: Option<String>,
     pub access_expires_in: Option<Duration>,
+    /// A new ID token (validated, same `sub`) and its claims, when the IdP sent one.
+    pub id_token: Option<(String, serde_json::Map<String, serde_json::Value>)>,
+}
+
+/// A token response, read leniently.
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    token_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient_seconds")]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    id_token: Option<String>,
+}
+
+/// `expires_in` as a number, a fractional number or a numeric string; anything else counts as
+/// absent rather than failing the login.
+fn lenient_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    use serde_json::Value;
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::Number(n)) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite() && *f >= 0.0)
+                .map(|f| f as u64)
+        }),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+/// A non-success HTTP status without an OAuth error body.
+#[derive(Debug, thiserror::Error)]
+#[error("the identity provider answered {0}")]
+pub struct HttpStatus(reqwest::StatusCode);
+
+/// Reads a JSON answer of the IdP: a success as `T`; an OAuth error as `Refused(error)`; a
+/// server error without one as `Unreachable`.
+pub(super) async fn read_json<T: DeserializeOwned>(res: reqwest::Response) -> Result<T, OidcError> {
+    #[derive(Deserialize)]
+    struct OAuthError {
+        error: String,
+    }
+    let status = res.status();
+    let body = res.bytes().await.map_err(OidcError::unreachable)?;
+    if status.is_success() {
+        return serde_json::from_slice(&body)
+            .map_err(|e| OidcError::InvalidTokenResponse(e.to_string()));
+    }
+    match serde_json::from_slice::<OAuthError>(&body) {
+        Ok(e) => Err(OidcError::Refused(e.error)),
+        Err(_) if status.is_server_error() => Err(OidcError::unreachable(HttpStatus(status))),
+        Err(_) => Err(OidcError::Refused(format!("HTTP {}", status.as_u16()))),
+    }
 }
 
 impl Provider {
-    /// Exchanges the code (with the PKCE verifier) and validates the ID token against `nonce`.
+    /// A form POST to the token endpoint, with client authentication.
+    async fn token_request(
+        &self,
+        loaded: &Loaded,
+        mut form: Vec<(&'static str, String)>,
+    ) -> Result<TokenResponse, OidcError> {
+        let token = &loaded.endpoints.token;
+        let req = self.credentials.apply(
+            &self.client_id,
+            token.as_str(),
+            self.http.post(token.clone()),
+            &mut form,
+        )?;
+        let res = req
+            .header(ACCEPT, "application/json")
+            .form(&form)
+            .send()
+            .await
+            .map_err(OidcError::unreachable)?;
+        let tokens: TokenResponse = read_json(res).await?;
+        match &tokens.token_type {
+            Some(t) if !t.eq_ignore_ascii_case("bearer") => Err(OidcError::InvalidTokenResponse(
+                format!("token_type {t:?} is not supported (bearer only)"),
+            )),
+            _ => Ok(tokens),
+        }
+    }
+
+    /// Exchanges the code (with the PKCE verifier); with OpenID Connect validates the ID token
+    /// (`nonce`, `auth_time` against `max_age`); reads userinfo when configured (always with
+    /// plain OAuth 2.0, where it names the user).
     pub async fn finish_login(
         &self,
         code: String,
         pkce_verifier: String,
-        nonce: &str,
+        check: &LoginCheck<'_>,
     ) -> Result<LoginTokens, OidcError> {
         let loaded = self.loaded()?;
-        let response: CoreTokenResponse = loaded
-            .client
-            .exchange_code(AuthorizationCode::new(code))
-            .map_err(|e| OidcError::NotReady(e.to_string()))?
-            .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier))
-            .request_async(&self.http)
-            .await
-            .map_err(|e| match e {
-                RequestTokenError::ServerResponse(r) => OidcError::Refused(r.error().to_string()),
-                // openidconnect reads the ID token's claims while parsing the response: a token
-                // without `sub`, or with claims of the wrong type, fails to parse. (The token
-                // response flattens its ID token fields, so the error carries no useful path.)
-                RequestTokenError::Parse(e, _) => {
-                    OidcError::InvalidIdToken(format!("unreadable token response: {}", e.inner()))
-                }
-                other => OidcError::unreachable(other),
-            })?;
-        let id_token = response.id_token().ok_or(OidcError::MissingIdToken)?;
-        let claims = self.validate_id_token(&loaded, id_token, nonce).await?;
-        let sub = claims
-            .get("sub")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_owned();
-        let sid = claims
-            .get("sid")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned);
-        Ok(LoginTokens {
-            sub,
-            sid,
-            claims,
-            id_token: id_token.to_string(),
-            access_token: response.access_token().secret().clone(),
-            refresh_token: response.refresh_token().map(|t| t.secret().clone()),
-            access_expires_in: response.expires_in(),
-        })
+        let form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code),
+            ("redirect_uri", self.redirect_uri.clone()),
+            ("code_verifier", pkce_verifier),
+        ];
+        let tokens = self.token_request(&loaded, form).await?;
+        let mut login = LoginTokens {
+            sub: String::new(),
+            sid: None,
+            claims: serde_json::Map::new(),
+            id_token: String::new(),
+            access_expires_in: tokens.expires_in.map(Duration::from_secs),
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            acr_satisfied: None,
+        };
+        if self.is_oidc() {
+            let raw = tokens.id_token.ok_or(OidcError::MissingIdToken)?;
+            let expect = IdTokenCheck::Login {
+                nonce: check.nonce,
+                max_age: check.max_age,
+            };
+            login.claims = self.validate_id_token(&loaded, &raw, expect).await?;
+            login.id_token = raw;
+            login.sub = text(&login.claims, "sub").unwrap_or_default();
+            login.sid = text(&login.claims, "sid");
+            login.acr_satisfied = check.acr_values.map(|wanted| {
+                text(&login.claims, "acr").is_some_and(|acr| wanted.split(' ').any(|w| w == acr))
+            });
+        }
+        if self.userinfo {
+            let info = self.userinfo(&loaded, &login.access_token).await?;
+            self.merge_userinfo(&mut login, info)?;
+        }
+        Ok(login)
     }
 
     /// Exchanges a refresh token (RFC 6749 section 6). `InvalidGrant` when the IdP refuses the
-    /// token itself; `Unreachable` for network and server failures (the session should be kept).
-    pub async fn refresh(&self, refresh_token: &str) -> Result<RefreshedTokens, OidcError> {
+    /// token itself; `Unreachable` for network and server failures (the session should be kept);
+    /// `SubjectChanged` when a new ID token names someone else.
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        sub: &str,
+    ) -> Result<RefreshedTokens, OidcError> {
         let loaded = self.loaded()?;
-        let token = RefreshToken::new(refresh_token.to_owned());
-        let response: CoreTokenResponse = loaded
-            .client
-            .exchange_refresh_token(&token)
-            .map_err(|e| OidcError::NotReady(e.to_string()))?
-            .request_async(&self.http)
-            .await
-            .map_err(|e| match e {
-                RequestTokenError::ServerResponse(r) if r.error().as_ref() == "invalid_grant" => {
-                    OidcError::InvalidGrant
+        let form = vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("refresh_token", refresh_token.to_owned()),
+        ];
+        let tokens = match self.token_request(&loaded, form).await {
+            Err(OidcError::Refused(e)) if e == "invalid_grant" => {
+                return Err(OidcError::InvalidGrant);
+            }
+            other => other?,
+        };
+        let id_token = match tokens.id_token {
+            Some(raw) if self.is_oidc() => {
+                let claims = self
+                    .validate_id_token(&loaded, &raw, IdTokenCheck::Refresh)
+                    .await?;
+                if text(&claims, "sub").as_deref() != Some(sub) {
+                    return Err(OidcError::SubjectChanged);
                 }
-                RequestTokenError::ServerResponse(r) => OidcError::Refused(r.error().to_string()),
-                other => OidcError::unreachable(other),
-            })?;
+                Some((raw, claims))
+            }
+            _ => None,
+        };
         Ok(RefreshedTokens {
-            access_token: response.access_token().secret().clone(),
-            refresh_token: response.refresh_token().map(|t| t.secret().clone()),
-            access_expires_in: response.expires_in(),
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            access_expires_in: tokens.expires_in.map(Duration::from_secs),
+            id_token,
         })
     }
 
     /// Revokes a refresh token at the IdP's RFC 7009 endpoint; `Ok(false)` when it has none.
     ///
     /// Sent with reqwest rather than oauth2's `RevocationRequest`, which refuses every endpoint
-    /// that is not https (and so every loopback IdP in development and in the tests). The request
-    /// is RFC 7009's form with the same client authentication as the token endpoint.
+    /// that is not https (and so every loopback IdP in development and in the tests).
     pub async fn revoke_refresh_token(&self, refresh_token: &str) -> Result<bool, OidcError> {
         let loaded = self.loaded()?;
-        let Some(endpoint) = loaded.extra.revocation_endpoint.clone() else {
+        let Some(endpoint) = loaded.endpoints.revocation.clone() else {
             return Ok(false);
         };
         let mut form = vec![
-            ("token", refresh_token),
-            ("token_type_hint", "refresh_token"),
+            ("token", refresh_token.to_owned()),
+            ("token_type_hint", "refresh_token".to_owned()),
         ];
-        let mut req = self.http.post(endpoint);
-        match self.auth_type {
-            AuthType::RequestBody => {
-                form.push(("client_id", self.client_id.as_str()));
-                form.push(("client_secret", self.client_secret.secret().as_str()));
-            }
-            _ => {
-                // RFC 6749 2.3.1: both parts form-urlencoded before Basic encoding.
-                let enc = |v: &str| {
-                    url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
-                };
-                req = req.basic_auth(enc(&self.client_id), Some(enc(self.client_secret.secret())));
-            }
-        }
+        let req = self.credentials.apply(
+            &self.client_id,
+            loaded.endpoints.token.as_str(),
+            self.http.post(endpoint),
+            &mut form,
+        )?;
         let res = req
             .form(&form)
             .send()
@@ -146,3 +254,18 @@ impl Provider {
         }
     }
 }
+
+/// A claim as text: a string, or a number (plain OAuth 2.0 providers number their users).
+pub(super) fn text(
+    claims: &serde_json::Map<String, serde_json::Value>,
+    name: &str,
+) -> Option<String> {
+    match claims.get(name)? {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,7 @@
 //! Forwarding one HTTP call upstream, streaming the request and response bodies with
-//! back-pressure (nothing is buffered beyond a few chunks).
+//! back-pressure (nothing is buffered beyond a few chunks). A call without a body whose token the
+//! upstream refuses (401 `invalid_token`) is sent once more with a refreshed token; a call with a
+//! body cannot be: its body is already gone upstream, and the 401 is passed on.
 
 use std::time::Instant;
 
@@ -9,7 +11,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-use super::token::access_token;
+use super::token::{self, UserToken, access_token};
 use super::{ProxyError, Route, UpstreamClient, headers, websocket};
 use crate::telemetry::RouteLabel;
 use crate::telemetry::metrics::METRICS;
@@ -44,22 +46,12 @@ pub async fn forward(
         return Err(ProxyError::BodyTooLarge(limit));
     }
     let token = access_token(&state, &req, route.token).await?;
-    let url = route.upstream_url(req.uri().path(), req.uri().query())?;
-    let mut headers = headers::upstream_request(req.headers());
-    headers::add_forwarding(
-        &mut headers,
-        &state.config,
-        &req,
-        token.as_deref(),
-        &route.extra_headers,
-    );
-
-    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
-        .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
-    let mut upstream = client.0.request(method, url).headers(headers);
+    let bearer = token.as_ref().map(UserToken::bearer);
+    let mut upstream = upstream_request(&client, &req, &state, &route, bearer)?;
     // Told by the body bridge when the browser's body breaks the route's limit or the framing.
     let mut fault = None;
-    if has_body(&req) {
+    let with_body = has_body(&req);
+    if with_body {
         let (body, rx) = bridge(payload, route.max_body);
         upstream = upstream.body(body);
         fault = Some(rx);
@@ -76,7 +68,7 @@ pub async fn forward(
         }
     };
     let response = tokio::select! {
-        r = tokio::time::timeout(route.timeout, upstream.send()) => r,
+        r = send(upstream, &route, sent) => r?,
         f = body_fault => {
             return Err(match f {
                 BodyFault::TooLarge => ProxyError::BodyTooLarge(route.max_body.unwrap_or_default()),
@@ -84,15 +76,22 @@ pub async fn forward(
             });
         }
     };
-    METRICS
-        .upstream_seconds
-        .with_label_values(&[&route.prefix])
-        .observe(sent.elapsed().as_secs_f64());
-    let response = match response {
-        Err(_) => return Err(ProxyError::Timeout(route.timeout)),
-        Ok(Err(e)) if e.is_timeout() => return Err(ProxyError::Timeout(route.timeout)),
-        Ok(Err(e)) => return Err(ProxyError::unreachable(e)),
-        Ok(Ok(r)) => r,
+    let response = match token {
+        Some(old)
+            if response.status() == reqwest::StatusCode::UNAUTHORIZED
+                && !with_body
+                && token::rejects_token(response.headers()) =>
+        {
+            match token::refreshed(&state, &old).await? {
+                Some(fresh) => {
+                    let again =
+                        upstream_request(&client, &req, &state, &route, Some(fresh.bearer()))?;
+                    send(again, &route, Instant::now()).await?
+                }
+                None => response,
+            }
+        }
+        _ => response,
     };
 
     let status =
@@ -113,6 +112,48 @@ pub async fn forward(
     let mut out = HttpResponse::with_body(status, body);
     *out.headers_mut() = out_headers;
     Ok(out)
+}
+
+/// The upstream request, without its body: method, URL, the browser's headers after hygiene,
+/// and Vestibule's own (the bearer token among them).
+fn upstream_request(
+    client: &UpstreamClient,
+    req: &HttpRequest,
+    state: &AppState,
+    route: &Route,
+    bearer: Option<&str>,
+) -> Result<reqwest::RequestBuilder, ProxyError> {
+    let url = route.upstream_url(req.uri().path(), req.uri().query())?;
+    let mut headers = headers::upstream_request(req.headers());
+    headers::add_forwarding(
+        &mut headers,
+        &state.config,
+        req,
+        bearer,
+        &route.extra_headers,
+    );
+    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
+        .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
+    Ok(client.0.request(method, url).headers(headers))
+}
+
+/// Sends, waiting at most the route's timeout for the response headers.
+async fn send(
+    upstream: reqwest::RequestBuilder,
+    route: &Route,
+    sent: Instant,
+) -> Result<reqwest::Response, ProxyError> {
+    let response = tokio::time::timeout(route.timeout, upstream.send()).await;
+    METRICS
+        .upstream_seconds
+        .with_label_values(&[&route.prefix])
+        .observe(sent.elapsed().as_secs_f64());
+    match response {
+        Err(_) => Err(ProxyError::Timeout(route.timeout)),
+        Ok(Err(e)) if e.is_timeout() => Err(ProxyError::Timeout(route.timeout)),
+        Ok(Err(e)) => Err(ProxyError::unreachable(e)),
+        Ok(Ok(r)) => Ok(r),
+    }
 }
 
 /// The declared `Content-Length`, if any.

@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use super::token::access_token;
+use super::token::{UserToken, access_token};
 use super::{ProxyError, Route, headers};
 use crate::{AppState, csrf};
 
@@ -65,7 +65,7 @@ pub async fn proxy(
         &mut hdrs,
         &state.config,
         &req,
-        token.as_deref(),
+        token.as_ref().map(UserToken::bearer),
         &route.extra_headers,
     );
     upstream_req.headers_mut().extend(hdrs);

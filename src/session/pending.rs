@@ -26,10 +26,20 @@ const LOGIN_KIND: &str = "l";
 /// A login in progress: what the callback needs to finish it.
 #[derive(Serialize, Deserialize)]
 pub struct PendingLogin {
+    /// Empty with plain OAuth 2.0.
     pub nonce: String,
     pub pkce_verifier: String,
     pub return_to: String,
     pub created_at: i64,
+    /// A silent login (`prompt=none`): the IdP's "login required" is an answer, not an error.
+    #[serde(default)]
+    pub prompt_none: bool,
+    /// The `max_age` sent: the ID token's `auth_time` must be within it.
+    #[serde(default)]
+    pub max_age: Option<u64>,
+    /// The `acr_values` sent: the SPA is told when the ID token's `acr` is none of them.
+    #[serde(default)]
+    pub acr_values: Option<String>,
 }
 
 /// Why a callback's state did not lead to a pending login.

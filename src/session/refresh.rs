@@ -77,7 +77,33 @@ impl SessionManager {
         session: Arc<Session>,
         oidc: &Provider,
     ) -> Result<Arc<Session>, RefreshError> {
-        if !self.needs_refresh(&session) {
+        self.refresh_while(id, session, oidc, &|s| self.needs_refresh(s))
+            .await
+    }
+
+    /// After an upstream refused the access token `rejected` (401 `invalid_token`; an IdP that
+    /// gives no `expires_in` leaves no other way to know): refreshes, unless another request
+    /// already replaced that token. Still exactly one refresh however many requests were refused.
+    pub async fn refresh_rejected(
+        &self,
+        id: &str,
+        session: Arc<Session>,
+        rejected: &str,
+        oidc: &Provider,
+    ) -> Result<Arc<Session>, RefreshError> {
+        let stale = |s: &Session| s.refresh_token.is_some() && s.access_token == rejected;
+        self.refresh_while(id, session, oidc, &stale).await
+    }
+
+    /// Refreshes when `stale` says so, checking it again behind the gate and under the lock.
+    async fn refresh_while(
+        &self,
+        id: &str,
+        session: Arc<Session>,
+        oidc: &Provider,
+        stale: &dyn Fn(&Session) -> bool,
+    ) -> Result<Arc<Session>, RefreshError> {
+        if !stale(&session) {
             return Ok(session);
         }
         let key = self.key(SESSION_KIND, id);
@@ -93,7 +119,7 @@ impl SessionManager {
                 .load_by_id(id, &key)
                 .await?
                 .ok_or(RefreshError::Ended)?;
-            if !self.needs_refresh(&current) {
+            if !stale(&current) {
                 return Ok(current);
             }
             if self
@@ -101,7 +127,7 @@ impl SessionManager {
                 .put_if_absent(&lock_key, &owner, self.refresh_lock_ttl)
                 .await?
             {
-                let result = self.refresh_locked(id, &key, oidc).await;
+                let result = self.refresh_locked(id, &key, oidc, stale).await;
                 self.store.delete_if(&lock_key, &owner).await?;
                 return result;
             }
@@ -118,16 +144,17 @@ impl SessionManager {
         id: &str,
         key: &str,
         oidc: &Provider,
+        stale: &dyn Fn(&Session) -> bool,
     ) -> Result<Arc<Session>, RefreshError> {
         // Re-read under the lock: the previous holder may have finished just before we got it.
         let current = self.load_by_id(id, key).await?.ok_or(RefreshError::Ended)?;
-        if !self.needs_refresh(&current) {
+        if !stale(&current) {
             return Ok(current);
         }
         let Some(refresh_token) = current.refresh_token.as_deref() else {
             return Ok(current);
         };
-        match oidc.refresh(refresh_token).await {
+        match oidc.refresh(refresh_token, &current.sub).await {
             Ok(tokens) => {
                 let mut next = (*current).clone();
                 next.access_token = tokens.access_token;
@@ -136,21 +163,30 @@ impl SessionManager {
                 }
                 next.access_expires_at = tokens.access_expires_in.map(unix_after);
                 next.access_lifetime = tokens.access_expires_in.map(secs);
+                if let Some((id_token, claims)) = tokens.id_token {
+                    // Kept for `id_token_hint` at logout; claims the IdP updated replace old ones.
+                    next.id_token = id_token;
+                    next.claims.extend(claims);
+                }
                 let next = Arc::new(next);
                 self.save(id, key, &next).await?;
                 tracing::info!(result = "success", "token refresh");
                 METRICS.refreshes.with_label_values(&["success"]).inc();
                 Ok(next)
             }
-            Err(OidcError::InvalidGrant) => {
-                tracing::info!(
-                    result = "invalid_grant",
-                    "token refresh; ending the session"
-                );
-                METRICS
-                    .refreshes
-                    .with_label_values(&["invalid_grant"])
-                    .inc();
+            // The grant is gone, or the IdP now answers for someone else (or with an ID token
+            // that does not validate): this session cannot go on.
+            Err(
+                e @ (OidcError::InvalidGrant
+                | OidcError::SubjectChanged
+                | OidcError::InvalidIdToken(_)),
+            ) => {
+                let result = match e {
+                    OidcError::InvalidGrant => "invalid_grant",
+                    _ => "invalid_id_token",
+                };
+                tracing::info!(result, error = %Chain(&e), "token refresh; ending the session");
+                METRICS.refreshes.with_label_values(&[result]).inc();
                 self.end(id).await?;
                 Err(RefreshError::Ended)
             }

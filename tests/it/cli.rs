@@ -23,7 +23,7 @@ fn example(name: &str) -> String {
 
 #[test]
 fn the_example_configs_are_valid() {
-    for name in ["development.toml", "production.toml"] {
+    for name in ["development.toml", "production.toml", "github.toml"] {
         // The production example takes its secret from the environment, as documented; its SPA
         // directory (/srv/spa) exists only in the container, so point it at the demo SPA.
         let env = [

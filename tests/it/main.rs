@@ -14,6 +14,7 @@ mod auth_flow;
 mod cli;
 mod health;
 mod hostile;
+mod idps;
 mod lifecycle;
 mod limits;
 mod ops;

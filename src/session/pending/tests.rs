@@ -15,6 +15,9 @@ fn pending() -> PendingLogin {
         pkce_verifier: "v".into(),
         return_to: "/x".into(),
         created_at: now_unix(),
+        prompt_none: false,
+        max_age: None,
+        acr_values: None,
     }
 }
 

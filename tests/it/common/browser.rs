@@ -25,10 +25,15 @@ impl Default for Browser {
 /// What the proxy put into the authorization request.
 pub struct LoginStart {
     pub state: String,
+    /// Empty with plain OAuth 2.0.
     pub nonce: String,
     pub challenge: String,
     pub redirect_uri: String,
+    /// Where the browser was sent.
     pub location: Url,
+    /// The authorization request's parameters: the URL's, or those pushed (PAR) for its
+    /// `request_uri`.
+    pub params: BTreeMap<String, String>,
 }
 
 impl LoginStart {
@@ -152,13 +157,32 @@ impl Browser {
         assert_eq!(res.status(), 302, "login must redirect to the IdP");
         let location =
             Url::parse(res.headers()["location"].to_str().expect("ascii")).expect("absolute URL");
-        let q: BTreeMap<String, String> = location.query_pairs().into_owned().collect();
+        let mut q: BTreeMap<String, String> = location.query_pairs().into_owned().collect();
+        if let Some(request_uri) = q.get("request_uri") {
+            // Pushed (RFC 9126): ask the test IdP what `/authorize` would find.
+            let base = location
+                .as_str()
+                .split("/authorize?")
+                .next()
+                .expect("authorize URL");
+            let pushed = format!(
+                "{base}/par-requests?request_uri={}",
+                super::urlencode(request_uri)
+            );
+            q = reqwest::get(pushed)
+                .await
+                .expect("pushed request")
+                .json()
+                .await
+                .expect("pushed parameters");
+        }
         LoginStart {
             state: q["state"].clone(),
-            nonce: q["nonce"].clone(),
+            nonce: q.get("nonce").cloned().unwrap_or_default(),
             challenge: q["code_challenge"].clone(),
             redirect_uri: q["redirect_uri"].clone(),
             location,
+            params: q,
         }
     }
 
@@ -190,16 +214,27 @@ impl Browser {
         status: u16,
         within: Duration,
     ) -> bool {
+        self.wait_for_answer(url, headers, status, "", within).await
+    }
+
+    /// [`Browser::wait_for`] an answer whose body also contains `text`.
+    pub async fn wait_for_answer(
+        &mut self,
+        url: &str,
+        headers: &[(&str, &str)],
+        status: u16,
+        text: &str,
+        within: Duration,
+    ) -> bool {
         let deadline = Instant::now() + within;
         while Instant::now() < deadline {
             let mut req = self.request(reqwest::Method::GET, url);
             for (k, v) in headers {
                 req = req.header(*k, *v);
             }
-            if req
-                .send()
-                .await
-                .is_ok_and(|r| r.status().as_u16() == status)
+            if let Ok(res) = req.send().await
+                && res.status().as_u16() == status
+                && (text.is_empty() || res.text().await.is_ok_and(|body| body.contains(text)))
             {
                 return true;
             }

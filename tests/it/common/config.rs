@@ -19,7 +19,11 @@ pub struct Raw<'a>(pub &'a str);
 
 impl IntoToml for &str {
     fn into_toml(self) -> String {
-        format!("\"{}\"", self.replace('\\', "\\\\").replace('"', "\\\""))
+        let escaped = self
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n");
+        format!("\"{escaped}\"")
     }
 }
 impl IntoToml for String {

@@ -1,8 +1,8 @@
 //! A real upstream API on loopback that reports exactly what reached it.
 
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::config::TestRoute;
 
 #[derive(Default)]
-pub struct Hits(pub AtomicUsize);
+pub struct Hits(pub AtomicUsize, Mutex<Vec<String>>);
 
 pub struct Upstream {
     pub port: u16,
@@ -41,6 +41,7 @@ impl Upstream {
                 .route("/{any:.*}/slowstream", web::get().to(slow_stream))
                 .route("/{any:.*}/ws", web::get().to(ws_echo))
                 .route("/{any:.*}/set-cookies", web::get().to(set_cookies))
+                .route("/{any:.*}/guarded", web::to(guarded))
                 .default_service(web::to(echo))
         })
         .workers(2)
@@ -69,6 +70,11 @@ impl Upstream {
     /// The usual one: `/api`.
     pub fn api_route(&self, token: &str) -> TestRoute {
         self.route("/api", token)
+    }
+
+    /// From now on `…/guarded` answers 401 `invalid_token` to this bearer token.
+    pub fn reject(&self, token: &str) {
+        self.hits.1.lock().expect("rejected").push(token.to_owned());
     }
 
     pub fn hit_count(&self) -> usize {
@@ -127,6 +133,28 @@ async fn echo(req: HttpRequest, mut body: web::Payload, hits: web::Data<Hits>) -
         "body_len": len,
         "body_sha256": vestibule::session::crypto::hex(&hash.finalize()),
     }))
+}
+
+/// `echo`, unless the bearer token was [`Upstream::reject`]ed: then 401 `invalid_token`, as a
+/// resource server says "expired or revoked".
+async fn guarded(req: HttpRequest, body: web::Payload, hits: web::Data<Hits>) -> HttpResponse {
+    let bearer = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned();
+    if hits.1.lock().expect("rejected").contains(&bearer) {
+        hits.0.fetch_add(1, Ordering::SeqCst);
+        return HttpResponse::Unauthorized()
+            .insert_header((
+                "www-authenticate",
+                "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"expired\"",
+            ))
+            .finish();
+    }
+    echo(req, body, hits).await
 }
 
 async fn slow(hits: web::Data<Hits>) -> HttpResponse {

@@ -1,0 +1,136 @@
+//! ID tokens as the test IdP issues them: correct, or broken in one precise way ([`Tweak`]).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use rsa::RsaPrivateKey;
+use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs8::EncodePublicKey;
+use rsa::signature::{SignatureEncoding, Signer};
+use serde_json::json;
+use sha2::Sha256;
+
+use super::{CLIENT_ID, Grant, IdpState, SUB, now};
+
+/// One precise way to break the ID token (or to shape it).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Tweak {
+    None,
+    WrongAud,
+    WrongNonce,
+    WrongIss,
+    /// `azp` names another client.
+    WrongAzp,
+    /// Two audiences and no `azp`.
+    ExtraAudNoAzp,
+    Expired,
+    /// `iat` an hour in the future.
+    IatInFuture,
+    MissingNonce,
+    MissingSub,
+    UnknownKid,
+    AlgNone,
+    HsWithPublicKey,
+    TamperedSignature,
+    /// Signed by a key that is not in the JWKS at login time but appears on refetch (rotation).
+    RotatedKey,
+    /// No `auth_time`.
+    NoAuthTime,
+    /// `auth_time` an hour ago.
+    StaleAuthTime,
+    /// This `acr`.
+    Acr(&'static str),
+}
+
+/// The ID token of a login.
+pub(super) fn id_token(s: &IdpState, g: &Grant) -> String {
+    let t = now();
+    let mut claims = json!({
+        "iss": s.issuer, "sub": SUB, "aud": CLIENT_ID, "iat": t, "exp": t + 300, "auth_time": t,
+        "nonce": g.nonce, "sid": g.sid, "name": "Ada Lovelace", "email": "ada@example.test",
+    });
+    match g.tweak {
+        Tweak::WrongAud => claims["aud"] = json!("someone-else"),
+        Tweak::WrongNonce => claims["nonce"] = json!("not-the-nonce"),
+        Tweak::WrongIss => claims["iss"] = json!("http://evil.example"),
+        Tweak::WrongAzp => claims["azp"] = json!("another-client"),
+        Tweak::ExtraAudNoAzp => claims["aud"] = json!([CLIENT_ID, "another-client"]),
+        Tweak::Expired => {
+            claims["iat"] = json!(t - 7200);
+            claims["exp"] = json!(t - 3600);
+        }
+        Tweak::IatInFuture => {
+            claims["iat"] = json!(t + 3600);
+            claims["exp"] = json!(t + 7200);
+        }
+        Tweak::MissingNonce => {
+            claims.as_object_mut().map(|c| c.remove("nonce"));
+        }
+        Tweak::MissingSub => {
+            claims.as_object_mut().map(|c| c.remove("sub"));
+        }
+        Tweak::NoAuthTime => {
+            claims.as_object_mut().map(|c| c.remove("auth_time"));
+        }
+        Tweak::StaleAuthTime => claims["auth_time"] = json!(t - 3600),
+        Tweak::Acr(acr) => claims["acr"] = json!(acr),
+        _ => {}
+    }
+    let header = match g.tweak {
+        Tweak::AlgNone => json!({ "alg": "none", "typ": "JWT" }),
+        Tweak::HsWithPublicKey => json!({ "alg": "HS256", "typ": "JWT", "kid": "k1" }),
+        Tweak::UnknownKid | Tweak::RotatedKey => {
+            json!({ "alg": "RS256", "typ": "JWT", "kid": "k2" })
+        }
+        _ => json!({ "alg": "RS256", "typ": "JWT", "kid": "k1" }),
+    };
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let signature: Vec<u8> = match g.tweak {
+        Tweak::AlgNone => vec![],
+        Tweak::HsWithPublicKey => {
+            // The classic confusion attack: HMAC keyed with the IdP's (public) RSA key.
+            let pem = s
+                .key
+                .to_public_key()
+                .to_public_key_pem(Default::default())
+                .expect("pem");
+            let mut mac = Hmac::<Sha256>::new_from_slice(pem.as_bytes()).expect("hmac key");
+            mac.update(signing_input.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }
+        Tweak::UnknownKid | Tweak::RotatedKey => sign(&s.other_key, &signing_input),
+        Tweak::TamperedSignature => {
+            let mut sig = sign(&s.key, &signing_input);
+            sig[10] ^= 0xff;
+            sig
+        }
+        _ => sign(&s.key, &signing_input),
+    };
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+pub(super) fn sign(key: &RsaPrivateKey, input: &str) -> Vec<u8> {
+    SigningKey::<Sha256>::new(key.clone())
+        .sign(input.as_bytes())
+        .to_vec()
+}
+
+/// The ID token of a refresh answer: no nonce, a changed `name`, for `sub`.
+pub(super) fn refreshed_id_token(s: &IdpState, sub: &str) -> String {
+    let t = now();
+    let claims = json!({
+        "iss": s.issuer, "sub": sub, "aud": CLIENT_ID, "iat": t, "exp": t + 300,
+        "name": "Ada King",
+    });
+    let header = json!({ "alg": "RS256", "typ": "JWT", "kid": "k1" });
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sign(&s.key, &input)))
+}
