@@ -1,0 +1,97 @@
+// Browser suite against a second, independent OpenID Provider: oidc-provider-mock (Python, from
+// PyPI, built on Authlib), so that oidc-provider's habits do not become Vestibule's assumptions.
+// Its quirks: no revocation endpoint, no RFC 9207 `iss` in the authorization response, refresh
+// answers without a refresh token (the old one stays good), 10-second access tokens, and a
+// logout confirmation page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { ROOT, freePort, startProxy, launchBrowser, sessionStatus, waitFor } from './harness.mjs';
+
+const MOCK = join(ROOT, 'tests/e2e/.venv/bin/oidc-provider-mock');
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+/** oidc-provider-mock on 127.0.0.3, issuing 10-second access tokens. */
+async function startMock() {
+  const port = await freePort('127.0.0.3');
+  const child = spawn(MOCK, ['--host', '127.0.0.3', '--port', String(port), '--token-max-age', '10'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  const issuer = `http://127.0.0.3:${port}`;
+  await waitFor(async () => (await fetch(`${issuer}/.well-known/openid-configuration`)).ok, `oidc-provider-mock\n${log}`);
+  const exited = new Promise((r) => child.once('exit', r));
+  return { issuer, close: async () => { child.kill('SIGTERM'); await exited; } };
+}
+
+/** An upstream API that answers with the bearer token it received. */
+async function startEcho() {
+  const port = await freePort();
+  const server = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ authorization: req.headers.authorization ?? null }));
+  });
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  return { port, close: () => new Promise((r) => server.close(r)) };
+}
+
+const callApi = (page, n) => page.evaluate(async (count) => {
+  const calls = Array.from({ length: count }, () => fetch('/api/echo', { headers: { 'X-CSRF': '1' } }));
+  return Promise.all(calls.map(async (c) => { const r = await c; return [r.status, (await r.json()).authorization]; }));
+}, n);
+
+test('a second OpenID Provider: login, a 10-second token refreshed once, logout', async () => {
+  const mock = await startMock();
+  const api = await startEcho();
+  const proxy = await startProxy({ issuer: mock.issuer, apiPort: api.port });
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${proxy.origin}/`);
+    await page.click('#login');
+    // The mock's authorization form: the subject to sign in as.
+    await page.waitForSelector('input[name="sub"]');
+    await page.fill('input[name="sub"]', 'grace');
+    await page.click('button[type="submit"]:not([name])');
+    await page.waitForSelector('#signed-in:not([hidden])');
+    assert.equal(await page.textContent('#sub'), 'grace');
+    assert.ok(!new URL(page.url()).searchParams.has('code'), 'no code in the SPA URL');
+
+    const [[status, first]] = await callApi(page, 1);
+    assert.equal(status, 200);
+    assert.match(first, /^Bearer \S+$/);
+    // The 10-second token is refreshed with 5 s left, not on every call (time passing is the point).
+    await new Promise((r) => setTimeout(r, 5500));
+    const calls = await callApi(page, 5);
+    assert.deepEqual(calls.map(([s]) => s), Array(5).fill(200));
+    const second = calls[0][1];
+    assert.notEqual(second, first, 'a refreshed token');
+    assert.ok(calls.every(([, a]) => a === second), 'every call carries the same refreshed token');
+    const refreshes = proxy.log().split('\n').filter((l) => l.includes('token refresh') && l.includes('success'));
+    assert.equal(refreshes.length, 1, `exactly one refresh:\n${proxy.log()}`);
+    // The refresh answer had no refresh token: the old one is kept and works again.
+    const again = await callApi(page, 1);
+    assert.equal(again[0][0], 200);
+
+    // It has no revocation endpoint: Vestibule said so at start-up.
+    assert.match(proxy.log(), /refresh token revocation at logout \(no revocation endpoint\)/);
+    // Logout ends the session here, then the IdP shows its own confirmation page.
+    await page.click('#logout');
+    await page.waitForSelector('text=End Session');
+    assert.ok(page.url().startsWith(`${mock.issuer}/`), page.url());
+    const back = await context.newPage();
+    await back.goto(`${proxy.origin}/`);
+    assert.equal(await sessionStatus(back), 401);
+  } finally {
+    await context.close();
+    await proxy.stop();
+    await api.close();
+    await mock.close();
+  }
+});
