@@ -230,3 +230,25 @@ fn a_misspelt_config_variable_is_still_an_error_naming_it() {
     assert!(out.contains("unknown field"), "{out}");
     assert!(!out.contains("s3cret"), "{out}");
 }
+
+#[test]
+fn a_private_key_can_come_from_the_environment() {
+    let pem = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/client-ec.pem",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture");
+    let config = valid()
+        .unset("oidc.client_secret")
+        .set("oidc.client_auth", "private_key_jwt")
+        .set("oidc.private_key_alg", "ES256");
+    let (code, out) = check_config(
+        &config.toml(),
+        &[("VESTIBULE_OIDC__PRIVATE_KEY", pem.as_str())],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        !out.contains("PRIVATE KEY"),
+        "the key is never printed: {out}"
+    );
+}
