@@ -89,12 +89,7 @@ impl Provider {
             return Err(OidcError::NotReady("no PAR endpoint".into()));
         };
         let mut form: Vec<(&'static str, String)> = Vec::new();
-        let req = self.credentials.apply(
-            &self.client_id,
-            loaded.endpoints.token.as_str(),
-            self.http.post(endpoint),
-            &mut form,
-        )?;
+        let req = self.post_authenticated(loaded, endpoint, &mut form)?;
         // The client credentials may repeat `client_id`; it is already in `params`.
         form.retain(|(k, _)| *k != "client_id");
         let body: Vec<(&str, &str)> = params

@@ -111,13 +111,7 @@ impl Provider {
         loaded: &Loaded,
         mut form: Vec<(&'static str, String)>,
     ) -> Result<TokenResponse, OidcError> {
-        let token = &loaded.endpoints.token;
-        let req = self.credentials.apply(
-            &self.client_id,
-            token.as_str(),
-            self.http.post(token.clone()),
-            &mut form,
-        )?;
+        let req = self.post_authenticated(loaded, loaded.endpoints.token.clone(), &mut form)?;
         let res = req
             .header(ACCEPT, "application/json")
             .form(&form)
@@ -233,12 +227,7 @@ impl Provider {
             ("token", refresh_token.to_owned()),
             ("token_type_hint", "refresh_token".to_owned()),
         ];
-        let req = self.credentials.apply(
-            &self.client_id,
-            loaded.endpoints.token.as_str(),
-            self.http.post(endpoint),
-            &mut form,
-        )?;
+        let req = self.post_authenticated(&loaded, endpoint, &mut form)?;
         let res = req
             .form(&form)
             .send()

@@ -3,8 +3,6 @@
 
 use std::sync::atomic::Ordering;
 
-use serde_json::Value;
-
 use crate::common::idp::{ClientAuthCheck, OAUTH2_ID, Quirks, RevocationIn};
 use crate::common::*;
 
@@ -472,12 +470,7 @@ async fn a_plain_oauth2_provider_signs_users_in_through_userinfo() {
     let info = b.session_info(&proxy).await;
     assert_eq!(info["sub"], OAUTH2_ID.to_string());
     assert_eq!(info["claims"]["login"], "octocat");
-    let seen: Value = b
-        .api_get(&proxy, "/api/x", &[])
-        .await
-        .json()
-        .await
-        .expect("json");
+    let seen = b.api_seen(&proxy, "/api/x", &[]).await;
     assert_eq!(
         seen["headers"]["authorization"],
         format!("Bearer {}", idp.last_access_token())
@@ -576,32 +569,11 @@ async fn without_expires_in_a_token_is_refreshed_when_the_upstream_refuses_it() 
 
     // The upstream now refuses that token: ten calls at once, one refresh, all retried.
     api.reject(&first);
-    let cookie = b.session_cookie();
-    let client = reqwest::Client::new();
-    let mut tasks = Vec::new();
-    for _ in 0..10 {
-        let req = client
-            .get(proxy.url("/api/guarded"))
-            .header("cookie", cookie.clone())
-            .header("x-csrf", "1");
-        tasks.push(tokio::spawn(async move {
-            let res = req.send().await.expect("request");
-            let status = res.status().as_u16();
-            let seen: Value = res.json().await.unwrap_or(Value::Null);
-            (
-                status,
-                seen["headers"]["authorization"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            )
-        }));
-    }
-    // (The refreshed token is only known once a call has gone through.)
-    let (status, fresh) = tasks.remove(0).await.expect("join");
+    let mut calls = b.concurrent_api_calls(&[&proxy], "/api/guarded", 10).await;
+    let (status, fresh) = calls.remove(0);
     assert_eq!(status, 200);
-    for t in tasks {
-        assert_eq!(t.await.expect("join"), (200, fresh.clone()));
+    for call in calls {
+        assert_eq!(call, (200, fresh.clone()));
     }
     assert_eq!(fresh, format!("Bearer {}", idp.last_access_token()));
     assert_eq!(

@@ -16,37 +16,6 @@ async fn expiring_session(idp: &TestIdp, proxy: &Proxy) -> Browser {
     b
 }
 
-/// `n` concurrent API calls with this browser's cookie; returns (status, bearer seen upstream).
-async fn concurrent_calls(b: &Browser, proxies: &[&Proxy], n: usize) -> Vec<(u16, String)> {
-    let cookie = b.session_cookie();
-    let client = reqwest::Client::new();
-    let mut tasks = Vec::new();
-    for i in 0..n {
-        let url = proxies[i % proxies.len()].url("/api/data");
-        let req = client
-            .get(url)
-            .header("cookie", cookie.clone())
-            .header("x-csrf", "1");
-        tasks.push(tokio::spawn(async move {
-            let res = req.send().await.expect("request");
-            let status = res.status().as_u16();
-            let body: Value = res.json().await.unwrap_or(Value::Null);
-            (
-                status,
-                body["headers"]["authorization"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            )
-        }));
-    }
-    let mut out = Vec::new();
-    for t in tasks {
-        out.push(t.await.expect("join"));
-    }
-    out
-}
-
 fn assert_all_fresh(results: &[(u16, String)], idp: &TestIdp) {
     let fresh = format!("Bearer {}", idp.last_access_token());
     for (status, bearer) in results {
@@ -74,7 +43,7 @@ async fn fifty_concurrent_calls_cause_one_refresh_on_the_memory_store() {
         .start()
         .await;
     let b = expiring_session(&idp, &proxy).await;
-    let results = concurrent_calls(&b, &[&proxy], 50).await;
+    let results = b.concurrent_api_calls(&[&proxy], "/api/data", 50).await;
     assert_eq!(results.len(), 50);
     assert_all_fresh(&results, &idp);
 }
@@ -93,10 +62,14 @@ async fn fifty_concurrent_calls_cause_one_refresh_across_two_replicas_on_redis()
     // Both replicas load (and cache) the session with its expiring token, so both want to refresh.
     assert_eq!(b.session(&a).await.status(), 200);
     assert_eq!(b.session(&b_replica).await.status(), 200);
-    let results = concurrent_calls(&b, &[&a, &b_replica], 50).await;
+    let results = b
+        .concurrent_api_calls(&[&a, &b_replica], "/api/data", 50)
+        .await;
     assert_all_fresh(&results, &idp);
     // Later calls on either replica use the stored fresh token, without refreshing again.
-    let results = concurrent_calls(&b, &[&a, &b_replica], 10).await;
+    let results = b
+        .concurrent_api_calls(&[&a, &b_replica], "/api/data", 10)
+        .await;
     assert_all_fresh(&results, &idp);
 }
 
@@ -113,7 +86,9 @@ async fn a_slow_refresh_is_still_one_refresh_and_every_call_waits_for_it() {
     let b = expiring_session(&idp, &a).await;
     idp.state.refresh_delay_ms.store(1500, Ordering::SeqCst);
     let started = std::time::Instant::now();
-    let results = concurrent_calls(&b, &[&a, &b_replica], 20).await;
+    let results = b
+        .concurrent_api_calls(&[&a, &b_replica], "/api/data", 20)
+        .await;
     assert!(
         started.elapsed() >= Duration::from_millis(1500),
         "the calls waited for the refresh"
@@ -244,7 +219,7 @@ async fn ten_second_tokens_are_refreshed_once_and_then_left_alone() {
     // The login token has to expire: passing time is the point (expiry is in whole seconds).
     tokio::time::sleep(Duration::from_millis(2_100)).await;
 
-    let results = concurrent_calls(&b, &[&proxy], 20).await;
+    let results = b.concurrent_api_calls(&[&proxy], "/api/data", 20).await;
     assert_eq!(results.len(), 20);
     assert_all_fresh(&results, &idp);
 

@@ -117,31 +117,18 @@ async fn each_token_policy_sends_a_token_only_when_it_should() {
     assert_eq!(api.hit_count(), 0);
 
     // optional: forwarded either way, with a token only when signed in.
-    let seen: Value = anon
-        .api_get(&proxy, "/maybe/x", &[])
-        .await
-        .json()
-        .await
-        .expect("json");
+    let seen = anon.api_seen(&proxy, "/maybe/x", &[]).await;
     assert!(seen["headers"].get("authorization").is_none());
-    let seen: Value = b
-        .api_get(&proxy, "/maybe/x", &[])
-        .await
-        .json()
-        .await
-        .expect("json");
+    let seen = b.api_seen(&proxy, "/maybe/x", &[]).await;
     assert_eq!(
         seen["headers"]["authorization"],
         format!("Bearer {}", access_token(&idp))
     );
 
     // none: never a token, even for a signed-in browser, and the browser's own is dropped.
-    let seen: Value = b
-        .api_get(&proxy, "/public/x", &[("authorization", "Bearer mine")])
-        .await
-        .json()
-        .await
-        .expect("json");
+    let seen = b
+        .api_seen(&proxy, "/public/x", &[("authorization", "Bearer mine")])
+        .await;
     assert!(seen["headers"].get("authorization").is_none());
     assert_eq!(api.hit_count(), 3);
 }
@@ -165,20 +152,10 @@ async fn paths_and_queries_pass_byte_for_byte_and_the_longest_prefix_wins() {
     assert_eq!(seen["query"], long_query);
 
     // Longest prefix wins, and strip_prefix maps /api/v2/x to {upstream}/v2base/x.
-    let seen: Value = b
-        .api_get(&proxy, "/api/v2/items?a=1", &[])
-        .await
-        .json()
-        .await
-        .expect("json");
+    let seen = b.api_seen(&proxy, "/api/v2/items?a=1", &[]).await;
     assert_eq!(seen["path"], "/v2base/items");
     assert_eq!(seen["query"], "a=1");
-    let seen: Value = b
-        .api_get(&proxy, "/api", &[])
-        .await
-        .json()
-        .await
-        .expect("json");
+    let seen = b.api_seen(&proxy, "/api", &[]).await;
     assert_eq!(seen["path"], "/api");
     // Segment matching: /apix is not /api (no SPA configured, so 404 from Vestibule).
     let res = b.api_get(&proxy, "/apix", &[]).await;

@@ -146,6 +146,46 @@ impl Browser {
         self.get_with(&proxy.url(path), &headers).await
     }
 
+    /// An API call to the echo upstream: what reached it (method, path, headers…).
+    pub async fn api_seen(&mut self, proxy: &Proxy, path: &str, extra: &[(&str, &str)]) -> Value {
+        let res = self.api_get(proxy, path, extra).await;
+        assert_eq!(res.status(), 200, "{path}");
+        res.json().await.expect("the echo's JSON")
+    }
+
+    /// `n` API calls at once with this browser's session, spread over `proxies` (replicas):
+    /// each call's status and the `Authorization` the upstream (an echo) saw.
+    pub async fn concurrent_api_calls(
+        &self,
+        proxies: &[&Proxy],
+        path: &str,
+        n: usize,
+    ) -> Vec<(u16, String)> {
+        let cookie = self.session_cookie();
+        let mut tasks = Vec::new();
+        for i in 0..n {
+            let req = self
+                .client
+                .get(proxies[i % proxies.len()].url(path))
+                .header("cookie", cookie.clone())
+                .header("x-csrf", "1");
+            tasks.push(tokio::spawn(async move {
+                let res = req.send().await.expect("request");
+                let status = res.status().as_u16();
+                let body: Value = res.json().await.unwrap_or(Value::Null);
+                let bearer = body["headers"]["authorization"]
+                    .as_str()
+                    .unwrap_or_default();
+                (status, bearer.to_owned())
+            }));
+        }
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.expect("join"));
+        }
+        out
+    }
+
     /// `GET /auth/login?return_to=…`: must redirect to the IdP; returns what it asked there.
     pub async fn start_login(&mut self, proxy: &Proxy, return_to: &str) -> LoginStart {
         let url = format!(
