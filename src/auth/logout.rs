@@ -47,10 +47,14 @@ async fn end(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, AuthEr
     let target = match state.oidc.end_session_endpoint() {
         Some(mut url) => {
             let post_logout = format!("{}{path}", state.config.origin());
-            url.query_pairs_mut()
-                .append_pair("id_token_hint", &session.id_token)
-                .append_pair("post_logout_redirect_uri", &post_logout)
+            let mut q = url.query_pairs_mut();
+            // (Plain OAuth 2.0 sessions have no ID token to hint with.)
+            if !session.id_token.is_empty() {
+                q.append_pair("id_token_hint", &session.id_token);
+            }
+            q.append_pair("post_logout_redirect_uri", &post_logout)
                 .append_pair("client_id", &state.config.oidc.client_id);
+            drop(q);
             url.to_string()
         }
         None => path.clone(),

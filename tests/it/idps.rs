@@ -448,16 +448,15 @@ async fn a_plain_oauth2_provider_signs_users_in_through_userinfo() {
     *idp.state.token_type.lock().expect("token_type") = "bearer".into();
     idp.set_expires_in(-1, -1);
     let api = Upstream::start().await;
-    let proxy = TestConfig::for_idp(&idp)
+    let config = TestConfig::for_idp(&idp)
         .set("oidc.protocol", "oauth2")
         .set("oidc.scopes", Raw(r#"["read:user"]"#))
         .set("oidc.subject_claim", "id")
         .set("oidc.endpoints.authorization", idp.endpoint("/authorize"))
         .set("oidc.endpoints.token", idp.endpoint("/token"))
         .set("oidc.endpoints.userinfo", idp.endpoint("/userinfo"))
-        .route(api.api_route("required"))
-        .start()
-        .await;
+        .route(api.api_route("required"));
+    let proxy = config.clone().start().await;
     let mut b = Browser::new();
     let start = b.start_login(&proxy, "/").await;
     assert!(
@@ -480,6 +479,27 @@ async fn a_plain_oauth2_provider_signs_users_in_through_userinfo() {
     let res = b.get(&proxy.url(&logout)).await;
     assert_eq!(res.headers()["location"], "/");
     assert_eq!(b.session(&proxy).await.status(), 401);
+
+    // With one set by hand, the IdP gets no (empty) id_token_hint: there is no ID token.
+    let proxy = config
+        .set("oidc.endpoints.end_session", idp.endpoint("/session/end"))
+        .start()
+        .await;
+    let mut b = Browser::new();
+    let start = b.start_login(&proxy, "/").await;
+    let code = start.code(&idp, Tweak::None);
+    assert_eq!(b.call_back(&proxy, &code, &start.state).await.status(), 302);
+    let logout = b.logout_url(&proxy).await;
+    let res = b.get(&proxy.url(&logout)).await;
+    let location = res.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        location.starts_with(&idp.endpoint("/session/end?")),
+        "{location}"
+    );
+    assert!(!location.contains("id_token_hint"), "{location}");
 }
 
 #[actix_web::test]
