@@ -199,8 +199,9 @@ impl SessionManager {
 
     /// Remembers a back-channel logout token's `jti`; false when it was seen before (a replay).
     pub async fn first_use_of_jti(&self, jti: &str, window: Duration) -> Result<bool, StoreError> {
+        // A value of our own: `put_if_absent` counts its own value as "written by us".
         self.store
-            .put_if_absent(&self.key("jti", jti), "1", window)
+            .put_if_absent(&self.key("jti", jti), &crypto::random_token(), window)
             .await
     }
 

@@ -83,8 +83,10 @@ impl SessionStore for MemoryStore {
     ) -> Result<bool, StoreError> {
         let now = Instant::now();
         let mut map = lock(&self.entries);
-        if map.get(key).is_some_and(|(_, exp)| *exp > now) {
-            return Ok(false);
+        if let Some((held, exp)) = map.get(key)
+            && *exp > now
+        {
+            return Ok(held.as_slice() == value.as_bytes());
         }
         map.insert(key.to_owned(), (value.as_bytes().to_vec(), now + ttl));
         Ok(true)

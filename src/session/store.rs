@@ -22,7 +22,9 @@ pub trait SessionStore: Send + Sync {
     /// Reads and deletes an entry atomically: of two concurrent takes, only one gets it.
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
-    /// Writes `value` only when `key` holds nothing: a lock, or a replay guard. True when written.
+    /// Writes `value` only when `key` holds nothing: a lock, or a replay guard. True when written,
+    /// or when `key` already holds this very `value` (a retry after a lost answer), so `value`
+    /// must be the caller's own (a random token).
     async fn put_if_absent(
         &self,
         key: &str,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::common::RedisServer;
+use crate::common::*;
 use vestibule::session::SessionStore;
 use vestibule::session::memory::MemoryStore;
 use vestibule::session::redis::RedisStore;
@@ -103,8 +103,25 @@ async fn get_slides_expiry(store: &dyn SessionStore) {
     );
 }
 
+async fn put_if_absent_is_a_lock_that_knows_its_owner(store: &dyn SessionStore) {
+    let k = key("lock");
+    let ttl = Duration::from_secs(60);
+    assert!(store.put_if_absent(&k, "owner-a", ttl).await.expect("lock"));
+    assert!(
+        store.put_if_absent(&k, "owner-a", ttl).await.expect("again"),
+        "the owner asking again (a retry after a lost answer) still holds it"
+    );
+    assert!(!store.put_if_absent(&k, "owner-b", ttl).await.expect("other"));
+    store.delete_if(&k, "owner-b").await.expect("not b's");
+    assert!(!store.put_if_absent(&k, "owner-b", ttl).await.expect("still a's"));
+    store.delete_if(&k, "owner-a").await.expect("a releases");
+    assert!(store.put_if_absent(&k, "owner-b", ttl).await.expect("now b's"));
+    store.delete(&k).await.expect("clean up");
+}
+
 async fn suite(store: Arc<dyn SessionStore>) {
     put_get_delete(store.as_ref()).await;
+    put_if_absent_is_a_lock_that_knows_its_owner(store.as_ref()).await;
     take_is_single_use_under_concurrency(store.clone()).await;
     entries_expire(store.as_ref()).await;
     get_slides_expiry(store.as_ref()).await;
@@ -147,4 +164,56 @@ async fn a_stopped_redis_is_reported_quickly_and_the_store_reconnects() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(ok, "the store reconnects by itself");
+}
+
+/// Vestibule on this Redis with the session cache off (every request asks Redis), an API route,
+/// and a signed-in browser.
+async fn on_redis(redis: &RedisServer) -> (TestIdp, Upstream, Proxy, Browser) {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let proxy = TestConfig::for_idp(&idp)
+        .redis(redis)
+        .set("session.cache_ttl", "0s")
+        .route(api.api_route("required"))
+        .start()
+        .await;
+    let b = Browser::signed_in(&proxy, &idp).await;
+    (idp, api, proxy, b)
+}
+
+#[actix_web::test]
+async fn a_dropped_redis_connection_costs_no_request() {
+    let redis = RedisServer::start();
+    let (_idp, _api, proxy, mut b) = on_redis(&redis).await;
+    for round in 0..3 {
+        // What a failover, a proxy restart or a network blip does to every client.
+        redis.command(&["CLIENT", "KILL", "TYPE", "normal"]);
+        assert_eq!(
+            b.session(&proxy).await.status(),
+            200,
+            "round {round}: session"
+        );
+        redis.command(&["CLIENT", "KILL", "TYPE", "normal"]);
+        assert_eq!(
+            b.api_get(&proxy, "/api/x", &[]).await.status(),
+            200,
+            "round {round}: API call"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_connection_the_server_closed_while_idle_costs_no_request() {
+    let redis = RedisServer::start();
+    let (_idp, _api, proxy, mut b) = on_redis(&redis).await;
+    // Managed Redis services close idle clients like this.
+    redis.command(&["CONFIG", "SET", "timeout", "1"]);
+    assert_eq!(b.session(&proxy).await.status(), 200);
+    // Idle past the server's timeout: passing time is the point.
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    assert_eq!(
+        b.session(&proxy).await.status(),
+        200,
+        "first request after a quiet period"
+    );
 }

@@ -117,6 +117,17 @@ impl RedisServer {
             .count()
     }
 
+    /// Runs one command (`CLIENT KILL TYPE normal`, `CONFIG SET timeout 1`…), ignoring its answer.
+    pub fn command(&self, args: &[&str]) {
+        let client = redis::Client::open(self.url()).expect("redis url");
+        let mut c = client.get_connection().expect("redis connection");
+        let mut cmd = redis::cmd(args[0]);
+        for a in &args[1..] {
+            cmd.arg(*a);
+        }
+        let _: redis::Value = cmd.query(&mut c).expect("redis command");
+    }
+
     /// Every key in the server with its raw value (for "a dump yields nothing" checks).
     pub fn dump(&self) -> Vec<(String, Vec<u8>)> {
         let client = redis::Client::open(self.url()).expect("redis url");

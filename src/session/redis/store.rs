@@ -1,0 +1,193 @@
+//! The [`SessionStore`] commands on Redis. Sliding expiry is `GETEX … PX` in the same round trip
+//! as the read; single use is `GETDEL`; a lock is `SET NX PX`, released by compare-and-delete.
+
+use std::time::Duration;
+
+use super::connection::{Connections, Retry};
+use crate::session::store::{SessionStore, StoreError};
+
+pub struct RedisStore {
+    conns: Connections,
+}
+
+impl RedisStore {
+    pub fn connect(url: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(unavailable)?;
+        Ok(Self {
+            conns: Connections::new(client),
+        })
+    }
+}
+
+fn unavailable(e: redis::RedisError) -> StoreError {
+    crate::telemetry::metrics::METRICS.store_errors.inc();
+    StoreError::Unavailable(e)
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+#[async_trait::async_trait]
+impl SessionStore for RedisStore {
+    async fn get(&self, key: &str, slide: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError> {
+        let cmd = match slide {
+            Some(d) => {
+                let mut c = redis::cmd("GETEX");
+                c.arg(key).arg("PX").arg(millis(d));
+                c
+            }
+            None => {
+                let mut c = redis::cmd("GET");
+                c.arg(key);
+                c
+            }
+        };
+        self.conns
+            .run(Retry::Always, |mut c| {
+                let cmd = &cmd;
+                async move { cmd.query_async(&mut c).await }
+            })
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), StoreError> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key).arg(value).arg("PX").arg(millis(ttl));
+        self.conns
+            .run(Retry::Always, |mut c| {
+                let cmd = &cmd;
+                async move { cmd.query_async::<()>(&mut c).await }
+            })
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut cmd = redis::cmd("GETDEL");
+        cmd.arg(key);
+        self.conns
+            .run(Retry::IfNotSent, |mut c| {
+                let cmd = &cmd;
+                async move { cmd.query_async(&mut c).await }
+            })
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let mut cmd = redis::cmd("DEL");
+        cmd.arg(key);
+        self.conns
+            .run(Retry::Always, |mut c| {
+                let cmd = &cmd;
+                async move { cmd.query_async::<()>(&mut c).await }
+            })
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        // Sent twice after a lost answer, the second `SET NX` finds our own value: still ours.
+        let script = redis::Script::new(
+            "local set = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) \
+             if set then return 1 end \
+             if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end \
+             return 0",
+        );
+        let ttl = millis(ttl);
+        self.conns
+            .run(Retry::Always, |mut c| {
+                let script = &script;
+                async move {
+                    script
+                        .key(key)
+                        .arg(value)
+                        .arg(ttl)
+                        .invoke_async::<i64>(&mut c)
+                        .await
+                }
+            })
+            .await
+            .map(|set| set == 1)
+            .map_err(unavailable)
+    }
+
+    async fn delete_if(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let script = redis::Script::new(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
+        );
+        self.conns
+            .run(Retry::Always, |mut c| {
+                let script = &script;
+                async move { script.key(key).arg(value).invoke_async::<i64>(&mut c).await }
+            })
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<(), StoreError> {
+        // Extend the index's expiry, never shorten it (GT), so it outlives every member.
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("SADD")
+            .arg(key)
+            .arg(member)
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(key)
+            .arg(millis(ttl))
+            .arg("NX")
+            .ignore()
+            .cmd("PEXPIRE")
+            .arg(key)
+            .arg(millis(ttl))
+            .arg("GT")
+            .ignore();
+        self.conns
+            .run(Retry::Always, |mut c| {
+                let pipe = &pipe;
+                async move { pipe.query_async::<()>(&mut c).await }
+            })
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn set_take(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("SMEMBERS")
+            .arg(key)
+            .cmd("DEL")
+            .arg(key)
+            .ignore();
+        self.conns
+            .run(Retry::IfNotSent, |mut c| {
+                let pipe = &pipe;
+                async move { pipe.query_async::<(Vec<String>,)>(&mut c).await }
+            })
+            .await
+            .map(|(members,)| members)
+            .map_err(unavailable)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.conns
+            .run(Retry::Always, |mut c| async move {
+                redis::cmd("PING").query_async::<()>(&mut c).await
+            })
+            .await
+            .map_err(unavailable)
+    }
+
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+}
