@@ -20,7 +20,7 @@ pub use file::{Config, ConfigError, ENV_PREFIX, ignored_environment};
 pub use oidc::{ClientAuth, EndpointsConfig, KeyAlg, LOGIN_PARAMS, OidcConfig, ParMode, Protocol};
 pub use routes::{RouteConfig, TokenPolicy};
 pub use server::{ServerConfig, is_loopback};
-pub use session::{SessionConfig, StoreKind};
+pub use session::{Durability, RedisConfig, RedisMode, SessionConfig, StoreKind};
 pub use spa::SpaConfig;
 pub use telemetry::{LogFormat, TelemetryConfig};
 

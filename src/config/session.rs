@@ -1,7 +1,10 @@
-//! `[session]`: the store, the timeouts, the cookie's name, and the per-replica cache.
+//! `[session]`: the store (and `[session.redis]`, where it is), the timeouts, the cookie's name,
+//! and the per-replica cache.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
+use secrecy::SecretString;
 use serde::Deserialize;
 use url::Url;
 
@@ -15,12 +18,73 @@ pub enum StoreKind {
     Redis,
 }
 
+/// How the Redis store is deployed.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RedisMode {
+    /// One endpoint: a single server, or a managed service's primary endpoint.
+    #[default]
+    Standalone,
+    /// A primary found through Redis Sentinel, followed across failovers.
+    Sentinel,
+    /// Redis (or Valkey) Cluster.
+    Cluster,
+}
+
+/// What a session write waits for.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Durability {
+    /// The primary has it (replication is asynchronous: a failover right after may lose it).
+    #[default]
+    Primary,
+    /// At least one replica has it too (`WAIT 1`); a write no replica confirms in time is an
+    /// error (503), not a session that a failover would lose.
+    Replicated,
+}
+
+/// `[session.redis]`: where Redis is and how to reach it. (`session.redis_url` alone is the
+/// shorthand for a standalone `url`.)
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    #[serde(default)]
+    pub mode: RedisMode,
+    /// `standalone`: `redis://host:port[/db]`, `rediss://` for TLS, or a unix socket URL.
+    pub url: Option<Url>,
+    /// `sentinel`: the sentinels (`redis://host:26379`)...
+    #[serde(default)]
+    pub sentinels: Vec<Url>,
+    /// ... and the name of the primary they watch.
+    pub master_name: Option<String>,
+    /// `cluster`: some of its nodes (`redis://host:7000`, `rediss://` for TLS).
+    #[serde(default)]
+    pub nodes: Vec<Url>,
+    /// ACL user (Redis 6+).
+    pub username: Option<String>,
+    /// Its password; better `VESTIBULE_SESSION__REDIS__PASSWORD`.
+    pub password: Option<SecretString>,
+    /// TLS: the CA that signed the servers' certificates (PEM), when not a public one.
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub durability: Durability,
+    /// With `durability = "replicated"`: how long a write waits for a replica.
+    #[serde(default = "default_replication_timeout", with = "humantime_serde")]
+    pub replication_timeout: Duration,
+}
+
+fn default_replication_timeout() -> Duration {
+    Duration::from_millis(500)
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionConfig {
     #[serde(default)]
     pub store: StoreKind,
+    /// Shorthand for `[session.redis] url` (standalone).
     pub redis_url: Option<Url>,
+    pub redis: Option<RedisConfig>,
     /// Sliding: a session unused this long ends.
     #[serde(default = "default_idle", with = "humantime_serde")]
     pub idle_timeout: Duration,
@@ -47,6 +111,7 @@ impl Default for SessionConfig {
         Self {
             store: StoreKind::Memory,
             redis_url: None,
+            redis: None,
             idle_timeout: default_idle(),
             absolute_timeout: default_absolute(),
             login_timeout: default_login_timeout(),
@@ -77,23 +142,36 @@ fn default_cookie_name() -> String {
 }
 
 impl SessionConfig {
+    /// The Redis deployment of a validated config: `[session.redis]`, or `redis_url` as a
+    /// standalone one. `None` with the memory store.
+    pub fn redis_deployment(&self) -> Option<RedisConfig> {
+        (self.store == StoreKind::Redis)
+            .then(|| self.redis_config().ok())
+            .flatten()
+    }
+
+    fn redis_config(&self) -> Result<RedisConfig, Broken> {
+        match (&self.redis_url, &self.redis) {
+            (Some(_), Some(_)) => Err(broken(
+                "session.redis_url",
+                "expected either redis_url or [session.redis], not both",
+            )),
+            (Some(url), None) => Ok(RedisConfig {
+                url: Some(url.clone()),
+                ..RedisConfig::default()
+            }),
+            (None, Some(r)) => Ok(r.clone()),
+            (None, None) => Err(broken(
+                "session.redis_url",
+                "expected a redis:// or rediss:// URL (or a [session.redis] section) when \
+                 store = \"redis\"",
+            )),
+        }
+    }
+
     pub(super) fn validate(&self) -> Result<(), Broken> {
         if self.store == StoreKind::Redis {
-            match &self.redis_url {
-                None => {
-                    return Err(broken(
-                        "session.redis_url",
-                        "expected a redis:// or rediss:// URL when store = \"redis\"",
-                    ));
-                }
-                Some(u) if !matches!(u.scheme(), "redis" | "rediss" | "redis+unix" | "unix") => {
-                    return Err(broken(
-                        "session.redis_url",
-                        "expected a redis://, rediss:// or unix socket URL",
-                    ));
-                }
-                _ => {}
-            }
+            self.redis_config()?.validate()?;
         }
         for (key, d) in [
             ("session.idle_timeout", self.idle_timeout),
@@ -113,6 +191,66 @@ impl SessionConfig {
             return Err(broken(
                 "session.cookie_name",
                 "expected letters, digits, '-' or '_'",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl RedisConfig {
+    fn validate(&self) -> Result<(), Broken> {
+        let redis_url = |u: &Url| matches!(u.scheme(), "redis" | "rediss" | "redis+unix" | "unix");
+        match self.mode {
+            RedisMode::Standalone => match &self.url {
+                None => {
+                    return Err(broken(
+                        "session.redis.url",
+                        "expected a redis:// or rediss:// URL with mode = \"standalone\"",
+                    ));
+                }
+                Some(u) if !redis_url(u) => {
+                    return Err(broken(
+                        "session.redis_url",
+                        "expected a redis://, rediss:// or unix socket URL",
+                    ));
+                }
+                _ => {}
+            },
+            RedisMode::Sentinel => {
+                if self.sentinels.is_empty() || !self.sentinels.iter().all(redis_url) {
+                    return Err(broken(
+                        "session.redis.sentinels",
+                        "expected a list of redis:// URLs of sentinels with mode = \"sentinel\"",
+                    ));
+                }
+                if self.master_name.as_deref().is_none_or(str::is_empty) {
+                    return Err(broken(
+                        "session.redis.master_name",
+                        "expected the name of the primary the sentinels watch",
+                    ));
+                }
+            }
+            RedisMode::Cluster => {
+                if self.nodes.is_empty() || !self.nodes.iter().all(redis_url) {
+                    return Err(broken(
+                        "session.redis.nodes",
+                        "expected a list of redis:// URLs of cluster nodes with mode = \"cluster\"",
+                    ));
+                }
+            }
+        }
+        if let Some(ca) = &self.ca_file
+            && !ca.is_file()
+        {
+            return Err(broken(
+                "session.redis.ca_file",
+                format!("expected a PEM file, got {}", ca.display()),
+            ));
+        }
+        if self.durability == Durability::Replicated && self.replication_timeout.is_zero() {
+            return Err(broken(
+                "session.redis.replication_timeout",
+                "expected a positive duration such as \"500ms\"",
             ));
         }
         Ok(())

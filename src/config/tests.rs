@@ -150,3 +150,60 @@ fn a_missing_file_is_an_error_naming_it() {
         .map(|e| e.to_string());
     assert!(e.is_some_and(|m| m.contains("/nonexistent/vestibule.toml")));
 }
+
+#[test]
+fn a_redis_deployment_is_checked_by_its_mode() {
+    let with = |session: &str| format!("{MINIMAL}[session]\nstore = \"redis\"\n{session}");
+    for (session, key) in [
+        (
+            "redis_url = \"redis://r:6379\"\n[session.redis]\nurl = \"redis://r:6379\"\n",
+            "session.redis_url",
+        ),
+        (
+            "[session.redis]\nmode = \"standalone\"\n",
+            "session.redis.url",
+        ),
+        (
+            "[session.redis]\nmode = \"sentinel\"\nmaster_name = \"m\"\n",
+            "session.redis.sentinels",
+        ),
+        (
+            "[session.redis]\nmode = \"sentinel\"\nsentinels = [\"redis://s:26379\"]\n",
+            "session.redis.master_name",
+        ),
+        (
+            "[session.redis]\nmode = \"cluster\"\nnodes = []\n",
+            "session.redis.nodes",
+        ),
+        (
+            "[session.redis]\nmode = \"cluster\"\nnodes = [\"http://n:7000\"]\n",
+            "session.redis.nodes",
+        ),
+        (
+            "[session.redis]\nurl = \"redis://r:6379\"\nca_file = \"/nonexistent/ca.pem\"\n",
+            "session.redis.ca_file",
+        ),
+        (
+            "[session.redis]\nurl = \"redis://r:6379\"\nmode = \"ring\"\n",
+            "session.redis.mode",
+        ),
+    ] {
+        let e = Config::from_toml_str(&with(session), "t")
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            e.as_deref().is_some_and(|m| m.contains(key)),
+            "{session}: {e:?}"
+        );
+    }
+    for session in [
+        "redis_url = \"redis://r:6379\"\n",
+        "[session.redis]\nurl = \"rediss://r:6380\"\nusername = \"u\"\npassword = \"p\"\n",
+        "[session.redis]\nmode = \"sentinel\"\nsentinels = [\"redis://s:26379\"]\nmaster_name = \"m\"\ndurability = \"replicated\"\n",
+        "[session.redis]\nmode = \"cluster\"\nnodes = [\"redis://n1:7000\", \"redis://n2:7000\"]\n",
+    ] {
+        let c = Config::from_toml_str(&with(session), "t");
+        assert!(c.is_ok(), "{session}: {:?}", c.err());
+        assert!(c.ok().and_then(|c| c.session.redis_deployment()).is_some());
+    }
+}

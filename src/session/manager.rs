@@ -15,7 +15,7 @@ use super::crypto::{self, Namespace};
 use super::refresh::Gates;
 use super::store::{SessionStore, StoreError};
 use super::{CookieCodec, PendingLogins, Session, memory, redis};
-use crate::config::{Config, StoreKind};
+use crate::config::Config;
 use crate::support::{now_unix, secs};
 
 pub(super) const SESSION_KIND: &str = "s";
@@ -61,9 +61,9 @@ impl SessionManager {
 
     /// Builds the configured store. Redis connects lazily, so this succeeds while Redis is down.
     pub fn store_from_config(config: &Config) -> Result<Arc<dyn SessionStore>, StoreError> {
-        Ok(match (config.session.store, &config.session.redis_url) {
-            (StoreKind::Redis, Some(url)) => Arc::new(redis::RedisStore::connect(url.as_str())?),
-            _ => Arc::new(memory::MemoryStore::new()),
+        Ok(match config.session.redis_deployment() {
+            Some(redis) => Arc::new(redis::RedisStore::new(&redis)?),
+            None => Arc::new(memory::MemoryStore::new()),
         })
     }
 

@@ -19,5 +19,6 @@ mod lifecycle;
 mod limits;
 mod ops;
 mod proxy;
+mod scale_out;
 mod spa;
 mod store;

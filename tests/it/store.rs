@@ -108,14 +108,32 @@ async fn put_if_absent_is_a_lock_that_knows_its_owner(store: &dyn SessionStore) 
     let ttl = Duration::from_secs(60);
     assert!(store.put_if_absent(&k, "owner-a", ttl).await.expect("lock"));
     assert!(
-        store.put_if_absent(&k, "owner-a", ttl).await.expect("again"),
+        store
+            .put_if_absent(&k, "owner-a", ttl)
+            .await
+            .expect("again"),
         "the owner asking again (a retry after a lost answer) still holds it"
     );
-    assert!(!store.put_if_absent(&k, "owner-b", ttl).await.expect("other"));
+    assert!(
+        !store
+            .put_if_absent(&k, "owner-b", ttl)
+            .await
+            .expect("other")
+    );
     store.delete_if(&k, "owner-b").await.expect("not b's");
-    assert!(!store.put_if_absent(&k, "owner-b", ttl).await.expect("still a's"));
+    assert!(
+        !store
+            .put_if_absent(&k, "owner-b", ttl)
+            .await
+            .expect("still a's")
+    );
     store.delete_if(&k, "owner-a").await.expect("a releases");
-    assert!(store.put_if_absent(&k, "owner-b", ttl).await.expect("now b's"));
+    assert!(
+        store
+            .put_if_absent(&k, "owner-b", ttl)
+            .await
+            .expect("now b's")
+    );
     store.delete(&k).await.expect("clean up");
 }
 

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::connection::{Connections, Retry};
+use crate::config::RedisConfig;
 use crate::session::store::{SessionStore, StoreError};
 
 pub struct RedisStore {
@@ -11,10 +12,24 @@ pub struct RedisStore {
 }
 
 impl RedisStore {
-    pub fn connect(url: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
+    /// A store on this deployment; connects lazily, so this succeeds while Redis is down.
+    pub fn new(redis: &RedisConfig) -> Result<Self, StoreError> {
         Ok(Self {
-            conns: Connections::new(client),
+            conns: Connections::new(redis).map_err(unavailable)?,
+        })
+    }
+
+    /// A standalone store at `url`.
+    pub fn connect(url: &str) -> Result<Self, StoreError> {
+        let url = url::Url::parse(url).map_err(|_| {
+            unavailable(redis::RedisError::from((
+                redis::ErrorKind::InvalidClientConfig,
+                "not a URL",
+            )))
+        })?;
+        Self::new(&RedisConfig {
+            url: Some(url),
+            ..RedisConfig::default()
         })
     }
 }

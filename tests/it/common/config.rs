@@ -6,7 +6,9 @@ use std::net::TcpListener;
 
 use super::idp::{self, TestIdp};
 use super::proxy::Proxy;
-use super::redis::RedisServer;
+use super::redis::{ACL_PASSWORD, ACL_USER, RedisServer};
+use super::redis_ha::{MASTER_NAME, RedisCluster, RedisSentinels};
+use super::tls::TestTls;
 
 /// A TOML value: strings are quoted, numbers and booleans are not; [`Raw`] is written as given
 /// (arrays, inline tables, or deliberately broken values).
@@ -113,6 +115,30 @@ impl TestConfig {
     pub fn redis(self, redis: &RedisServer) -> Self {
         self.set("session.store", "redis")
             .set("session.redis_url", redis.url())
+    }
+
+    /// Sessions in this TLS-only server, as its ACL user, trusting the test CA.
+    pub fn redis_tls(self, redis: &RedisServer, tls: &TestTls) -> Self {
+        self.set("session.store", "redis")
+            .set("session.redis.url", redis.url())
+            .set("session.redis.ca_file", tls.ca_file())
+            .set("session.redis.username", ACL_USER)
+            .set("session.redis.password", ACL_PASSWORD)
+    }
+
+    /// Sessions in this Redis Cluster.
+    pub fn redis_cluster(self, cluster: &RedisCluster) -> Self {
+        self.set("session.store", "redis")
+            .set("session.redis.mode", "cluster")
+            .set("session.redis.nodes", Raw(&cluster.nodes_toml()))
+    }
+
+    /// Sessions in the primary these sentinels watch.
+    pub fn redis_sentinels(self, set: &RedisSentinels) -> Self {
+        self.set("session.store", "redis")
+            .set("session.redis.mode", "sentinel")
+            .set("session.redis.sentinels", Raw(&set.sentinels_toml()))
+            .set("session.redis.master_name", MASTER_NAME)
     }
 
     pub fn route(mut self, route: TestRoute) -> Self {

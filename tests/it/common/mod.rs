@@ -11,6 +11,8 @@ pub mod http;
 pub mod idp;
 pub mod proxy;
 pub mod redis;
+pub mod redis_ha;
+pub mod tls;
 pub mod upstream;
 
 pub use binary::Binary;
@@ -20,4 +22,6 @@ pub use http::{urlencode, wait_for};
 pub use idp::{TestIdp, Tweak};
 pub use proxy::{FORM, Proxy, logout_form};
 pub use redis::RedisServer;
+pub use redis_ha::{RedisCluster, RedisSentinels};
+pub use tls::TestTls;
 pub use upstream::Upstream;

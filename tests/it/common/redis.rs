@@ -1,16 +1,26 @@
-//! A real `redis-server` per test, on a free loopback port, stopped when dropped.
+//! A real `redis-server` per test, on a free loopback port, stopped when dropped: plain,
+//! persistent, with extra arguments (a replica, a cluster node), or TLS-only with an ACL user.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::binary::free_port;
+use super::tls::TestTls;
+
+/// The ACL user of a TLS server.
+pub const ACL_USER: &str = "vestibule";
+pub const ACL_PASSWORD: &str = "acl-password-5e1f";
 
 pub struct RedisServer {
     pub port: u16,
     child: Option<Child>,
     /// With persistence: the append-only file lives here and survives restarts.
     dir: Option<PathBuf>,
+    /// More `redis-server` arguments.
+    extra: Vec<String>,
+    /// TLS only (no plain port), and the ACL user `vestibule` only.
+    tls: Option<PathBuf>,
 }
 
 impl RedisServer {
@@ -32,29 +42,110 @@ impl RedisServer {
         Self::launch(free_port(), Some(dir))
     }
 
+    /// A server with these extra arguments, its files in a fresh directory.
+    pub fn start_with(extra: &[&str]) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("vestibule-redis-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("redis dir");
+        let mut s = RedisServer {
+            port: free_port(),
+            child: None,
+            dir: Some(dir),
+            extra: extra.iter().map(|a| (*a).to_owned()).collect(),
+            tls: None,
+        };
+        s.spawn();
+        s
+    }
+
+    /// TLS only, certificates from `tls`, and one ACL user ([`ACL_USER`]; `default` is off).
+    pub fn start_tls(tls: &TestTls) -> Self {
+        let mut s = RedisServer {
+            port: free_port(),
+            child: None,
+            dir: None,
+            extra: Vec::new(),
+            tls: Some(tls.dir.clone()),
+        };
+        s.spawn();
+        s
+    }
+
     fn launch(port: u16, dir: Option<PathBuf>) -> Self {
         let mut s = RedisServer {
             port,
             child: None,
             dir,
+            extra: Vec::new(),
+            tls: None,
         };
         s.spawn();
         s
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        match self.tls {
+            Some(_) => format!("rediss://localhost:{}", self.port),
+            None => format!("redis://127.0.0.1:{}", self.port),
+        }
+    }
+
+    /// A client for the test's own commands (TLS and ACL user included).
+    pub fn client(&self) -> redis::Client {
+        let Some(dir) = &self.tls else {
+            return redis::Client::open(self.url()).expect("redis url");
+        };
+        let info = redis::IntoConnectionInfo::into_connection_info(self.url()).expect("url");
+        let settings = info
+            .redis_settings()
+            .clone()
+            .set_username(ACL_USER)
+            .set_password(ACL_PASSWORD);
+        let certs = redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(std::fs::read(dir.join("ca.pem")).expect("ca")),
+        };
+        redis::Client::build_with_tls(info.set_redis_settings(settings), certs).expect("tls client")
     }
 
     fn spawn(&mut self) {
         let mut args: Vec<String> = vec![
-            "--port".into(),
-            self.port.to_string(),
             "--bind".into(),
             "127.0.0.1".into(),
             "--save".into(),
             String::new(),
         ];
+        match &self.tls {
+            None => args.extend(["--port".into(), self.port.to_string()]),
+            Some(dir) => {
+                let file = |f: &str| dir.join(f).display().to_string();
+                args.extend([
+                    "--port".into(),
+                    "0".into(),
+                    "--tls-port".into(),
+                    self.port.to_string(),
+                    "--tls-cert-file".into(),
+                    file("server.pem"),
+                    "--tls-key-file".into(),
+                    file("server.key"),
+                    "--tls-ca-cert-file".into(),
+                    file("ca.pem"),
+                    "--tls-auth-clients".into(),
+                    "no".into(),
+                    // (One argument per word: redis-server joins them into the config line.)
+                    "--user".into(),
+                    "default".into(),
+                    "off".into(),
+                    "--user".into(),
+                    ACL_USER.into(),
+                    "on".into(),
+                    format!(">{ACL_PASSWORD}"),
+                    "~*".into(),
+                    "&*".into(),
+                    "+@all".into(),
+                ]);
+            }
+        }
         match &self.dir {
             Some(dir) => args.extend([
                 "--appendonly".into(),
@@ -64,6 +155,7 @@ impl RedisServer {
             ]),
             None => args.extend(["--appendonly".into(), "no".into()]),
         }
+        args.extend(self.extra.iter().cloned());
         let child = Command::new("redis-server")
             .args(&args)
             .stdout(Stdio::null())
@@ -77,7 +169,7 @@ impl RedisServer {
     /// Readiness probe: PING until PONG (bounded).
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(10);
-        let client = redis::Client::open(self.url()).expect("redis url");
+        let client = self.client();
         while Instant::now() < deadline {
             if let Ok(mut c) = client.get_connection()
                 && redis::cmd("PING").query::<String>(&mut c).is_ok()
@@ -91,10 +183,18 @@ impl RedisServer {
 
     /// Stops the server cleanly (saving its data when persistent) and waits for it to exit.
     pub fn stop(&mut self) {
-        if let Ok(mut c) = redis::Client::open(self.url()).and_then(|c| c.get_connection()) {
+        if let Ok(mut c) = self.client().get_connection() {
             let _: Result<(), _> = redis::cmd("SHUTDOWN").arg("SAVE").query(&mut c);
         }
         if let Some(mut c) = self.child.take() {
+            let _ = c.wait();
+        }
+    }
+
+    /// Kills the process at once (`kill -9`: no shutdown, no save).
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
             let _ = c.wait();
         }
     }
@@ -106,8 +206,7 @@ impl RedisServer {
 
     /// How many sessions the store holds (`vestibule:s:{sha256}` keys, refresh locks aside).
     pub fn session_count(&self) -> usize {
-        let client = redis::Client::open(self.url()).expect("redis url");
-        let mut c = client.get_connection().expect("redis connection");
+        let mut c = self.client().get_connection().expect("redis connection");
         let keys: Vec<String> = redis::cmd("KEYS")
             .arg("vestibule:s:*")
             .query(&mut c)
@@ -117,10 +216,19 @@ impl RedisServer {
             .count()
     }
 
+    /// Runs one command and returns its answer as text (`INFO replication`, `CLUSTER INFO`…).
+    pub fn query(&self, args: &[&str]) -> String {
+        let mut c = self.client().get_connection().expect("redis connection");
+        let mut cmd = redis::cmd(args[0]);
+        for a in &args[1..] {
+            cmd.arg(*a);
+        }
+        cmd.query(&mut c).unwrap_or_default()
+    }
+
     /// Runs one command (`CLIENT KILL TYPE normal`, `CONFIG SET timeout 1`…), ignoring its answer.
     pub fn command(&self, args: &[&str]) {
-        let client = redis::Client::open(self.url()).expect("redis url");
-        let mut c = client.get_connection().expect("redis connection");
+        let mut c = self.client().get_connection().expect("redis connection");
         let mut cmd = redis::cmd(args[0]);
         for a in &args[1..] {
             cmd.arg(*a);
@@ -130,8 +238,7 @@ impl RedisServer {
 
     /// Every key in the server with its raw value (for "a dump yields nothing" checks).
     pub fn dump(&self) -> Vec<(String, Vec<u8>)> {
-        let client = redis::Client::open(self.url()).expect("redis url");
-        let mut c = client.get_connection().expect("redis connection");
+        let mut c = self.client().get_connection().expect("redis connection");
         let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut c).expect("KEYS");
         keys.into_iter()
             .map(|k| {
