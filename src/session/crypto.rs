@@ -28,8 +28,11 @@ pub fn is_token_shaped(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Store key for a secret: `vestibule:{kind}:{hex sha256(kind, namespace, secret)}`. The
+/// Store key for a secret: `vestibule:{kind}:{{hex sha256(kind, namespace, secret)}}`. The
 /// namespace names the deployment, so deployments sharing a store never see each other's entries.
+/// The hash is a Redis Cluster hash tag (in braces): keys derived from a session's key by a
+/// suffix (its refresh lock, `…:refresh-lock`) land in the session's slot, so one script can
+/// touch both.
 pub fn storage_key(kind: &str, namespace: &str, secret: &str) -> String {
     let mut h = Sha256::new();
     h.update(b"vestibule/v1/");
@@ -38,7 +41,7 @@ pub fn storage_key(kind: &str, namespace: &str, secret: &str) -> String {
     h.update(namespace.as_bytes());
     h.update(b"/");
     h.update(secret.as_bytes());
-    format!("vestibule:{kind}:{}", hex(&h.finalize()))
+    format!("vestibule:{kind}:{{{}}}", hex(&h.finalize()))
 }
 
 /// The store keys of one deployment, as the IdP knows it (`issuer|client_id`): replicas share

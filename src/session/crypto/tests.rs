@@ -50,3 +50,19 @@ fn ct_eq_works() {
     assert!(!ct_eq("abc", "abd"));
     assert!(!ct_eq("abc", "abcd"));
 }
+
+#[test]
+fn a_key_is_its_own_cluster_hash_tag() {
+    let k = storage_key("s", "app", &random_token());
+    let tag = |key: &str| {
+        let open = key.find('{').expect("tag opens");
+        let close = key[open..].find('}').expect("tag closes") + open;
+        key[open + 1..close].to_owned()
+    };
+    assert_eq!(tag(&k).len(), 64);
+    assert_eq!(
+        tag(&format!("{k}:refresh-lock")),
+        tag(&k),
+        "the lock shares the slot"
+    );
+}

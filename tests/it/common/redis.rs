@@ -204,15 +204,16 @@ impl RedisServer {
         self.spawn();
     }
 
-    /// How many sessions the store holds (`vestibule:s:{sha256}` keys, refresh locks aside).
+    /// How many sessions the store holds.
     pub fn session_count(&self) -> usize {
         let mut c = self.client().get_connection().expect("redis connection");
         let keys: Vec<String> = redis::cmd("KEYS")
             .arg("vestibule:s:*")
             .query(&mut c)
             .expect("KEYS");
+        // `vestibule:s:{<64 hex>}`, refresh locks (`…:refresh-lock`) aside.
         keys.iter()
-            .filter(|k| k.len() == "vestibule:s:".len() + 64)
+            .filter(|k| k.len() == "vestibule:s:{}".len() + 64)
             .count()
     }
 
