@@ -134,6 +134,7 @@ pub fn start_on(
         .unwrap_or_default();
     let store = SessionManager::store_from_config(&config)?;
     let sessions = Arc::new(SessionManager::new(&config, store));
+    sessions.listen_for_ended_sessions();
     let oidc = Arc::new(Provider::new(&config)?);
     tokio::spawn(oidc.clone().keep_discovered());
     tracing::info!(

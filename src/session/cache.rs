@@ -1,10 +1,13 @@
 //! A short-lived, in-process cache of decrypted sessions, keyed by store key.
 //!
 //! With Redis, every API call would otherwise pay a round trip, a decryption and a parse. Entries
-//! live `ttl` (default 1 s, at most half the idle timeout): a session ended on this replica is
-//! dropped from the cache at once; one ended on another replica is honoured here within `ttl`.
+//! live `ttl` (default 1 s, at most half the idle timeout). A session ended on this replica is
+//! dropped from the cache at once; one ended on another replica too, when its news arrives over
+//! Redis pub/sub (before the ending request returns, see `redis::invalidation`). While that news
+//! cannot be heard (the subscription is down), the cache is not trusted at all.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,6 +17,8 @@ use crate::support::lock;
 pub struct SessionCache {
     ttl: Duration,
     max_entries: usize,
+    /// Off while the news of sessions ended on other replicas cannot be heard.
+    trusted: AtomicBool,
     map: Mutex<HashMap<String, (Instant, Arc<Session>)>>,
 }
 
@@ -23,12 +28,13 @@ impl SessionCache {
         Self {
             ttl,
             max_entries,
+            trusted: AtomicBool::new(true),
             map: Mutex::new(HashMap::new()),
         }
     }
 
     pub fn get(&self, key: &str) -> Option<Arc<Session>> {
-        if self.ttl.is_zero() {
+        if self.ttl.is_zero() || !self.trusted.load(Ordering::Acquire) {
             return None;
         }
         let map = lock(&self.map);
@@ -50,6 +56,18 @@ impl SessionCache {
             }
         }
         map.insert(key, (Instant::now(), session));
+    }
+
+    /// Whether entries may be served. Either way the entries held now are forgotten: news may
+    /// have been missed while the subscription was down.
+    pub fn trust(&self, trusted: bool) {
+        if !trusted {
+            self.trusted.store(false, Ordering::Release);
+        }
+        lock(&self.map).clear();
+        if trusted {
+            self.trusted.store(true, Ordering::Release);
+        }
     }
 
     pub fn remove(&self, key: &str) {

@@ -13,7 +13,7 @@ use actix_web::HttpRequest;
 use super::cache::SessionCache;
 use super::crypto::{self, Namespace};
 use super::refresh::Gates;
-use super::store::{SessionStore, StoreError};
+use super::store::{Ended, SessionStore, StoreError};
 use super::{CookieCodec, PendingLogins, Session, memory, redis};
 use crate::config::Config;
 use crate::support::{now_unix, secs};
@@ -27,7 +27,7 @@ const CACHE_ENTRIES: usize = 100_000;
 /// or user; with [`PendingLogins`] and the [`CookieCodec`] beside it.
 pub struct SessionManager {
     pub(super) store: Arc<dyn SessionStore>,
-    cache: SessionCache,
+    cache: Arc<SessionCache>,
     pub(super) gates: Gates,
     cookies: CookieCodec,
     pending: PendingLogins,
@@ -48,7 +48,7 @@ impl SessionManager {
         Self {
             pending: PendingLogins::new(store.clone(), namespace.clone(), s.login_timeout),
             store,
-            cache: SessionCache::new(cache_ttl, CACHE_ENTRIES),
+            cache: Arc::new(SessionCache::new(cache_ttl, CACHE_ENTRIES)),
             gates: Gates::default(),
             cookies: CookieCodec::new(config),
             refresh_skew: s.refresh_skew,
@@ -65,6 +65,22 @@ impl SessionManager {
             Some(redis) => Arc::new(redis::RedisStore::new(&redis)?),
             None => Arc::new(memory::MemoryStore::new()),
         })
+    }
+
+    /// Listens for sessions ended on other replicas, to drop them from this one's cache. Until
+    /// the store says it hears them, the cache is not trusted. Call once, inside the runtime.
+    pub fn listen_for_ended_sessions(&self) {
+        let cache = self.cache.clone();
+        cache.trust(false);
+        let on = move |event: Ended| match event {
+            Ended::Keys(keys) => keys.iter().for_each(|k| cache.remove(k)),
+            Ended::Lost => cache.trust(false),
+            Ended::Live => cache.trust(true),
+        };
+        if !self.store.listen_ended(Arc::new(on)) {
+            // No other replicas to hear from (the memory store).
+            self.cache.trust(true);
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn SessionStore> {
@@ -168,11 +184,12 @@ impl SessionManager {
         Ok(id)
     }
 
-    /// Ends a session by id.
+    /// Ends a session by id, on every replica.
     pub async fn end(&self, id: &str) -> Result<(), StoreError> {
         let key = self.key(SESSION_KIND, id);
         self.cache.remove(&key);
-        self.store.delete(&key).await
+        self.store.delete(&key).await?;
+        self.store.announce_ended(&[key]).await
     }
 
     /// Ends every session of this IdP session (`sid`) and/or user (`sub`); returns how many.
@@ -194,6 +211,7 @@ impl SessionManager {
             self.cache.remove(key);
             self.store.delete(key).await?;
         }
+        self.store.announce_ended(&keys).await?;
         Ok(keys.len())
     }
 

@@ -1,6 +1,7 @@
 //! The storage behind sessions and pending logins: opaque bytes under opaque keys, with expiry.
 //! Callers hash keys and encrypt values before they get here (see `crypto`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +41,29 @@ pub trait SessionStore: Send + Sync {
     async fn set_take(&self, key: &str) -> Result<Vec<String>, StoreError>;
     /// Readiness probe.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Tells every replica's session cache that these entries ended; returns once the news has
+    /// gone round (bounded). A store without other replicas (memory) has no one to tell.
+    async fn announce_ended(&self, keys: &[String]) -> Result<(), StoreError> {
+        let _ = keys;
+        Ok(())
+    }
+    /// Starts listening for what other replicas announce; `on` hears each [`Ended`]. False when
+    /// there is nothing to listen to (then a cache never misses news).
+    fn listen_ended(&self, on: Arc<dyn Fn(Ended) + Send + Sync>) -> bool {
+        let _ = on;
+        false
+    }
     /// "memory" or "redis", for logs and /readyz.
     fn kind(&self) -> &'static str;
+}
+
+/// What a replica hears about sessions ended elsewhere.
+#[derive(Debug)]
+pub enum Ended {
+    /// These entries ended.
+    Keys(Vec<String>),
+    /// The news may have been missed (the channel was lost): trust no cached entry.
+    Lost,
+    /// Hearing the news again.
+    Live,
 }

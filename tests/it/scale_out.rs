@@ -135,3 +135,79 @@ async fn a_sentinel_failover_keeps_users_signed_in() {
     assert_eq!(b.api_get(&proxy, "/api/x", &[]).await.status(), 200);
     exercise(&proxy, &idp).await;
 }
+
+#[actix_web::test]
+async fn a_session_ended_on_one_replica_is_ended_on_every_replica_at_once() {
+    let redis = RedisServer::start();
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    // Three replicas with their session caches on (1 s, the default).
+    let config = TestConfig::for_idp(&idp)
+        .redis(&redis)
+        .route(api.api_route("required"));
+    let replicas = [
+        config.clone().start().await,
+        config.clone().start().await,
+        config.start().await,
+    ];
+    let [a, b, c] = &replicas;
+    let warm = |browser: &mut Browser| {
+        let mut browser = std::mem::take(browser);
+        async move {
+            for r in [b, c] {
+                assert_eq!(browser.session(r).await.status(), 200);
+                assert_eq!(browser.api_get(r, "/api/x", &[]).await.status(), 200);
+            }
+            browser
+        }
+    };
+
+    // Logout on one replica: the very next request on each other one is 401, nothing forwarded.
+    let mut user = warm(&mut Browser::signed_in(a, &idp).await).await;
+    let mut stale = Browser::new();
+    stale.cookies = user.cookies.clone();
+    let logout = user.logout_url(a).await;
+    assert_eq!(user.get(&a.url(&logout)).await.status(), 302);
+    let hits = api.hit_count();
+    // (The logout cleared this browser's cookie: a copy taken before it still names the session.)
+    for r in [b, c] {
+        assert_eq!(stale.session(r).await.status(), 401);
+        assert_eq!(stale.api_get(r, "/api/x", &[]).await.status(), 401);
+    }
+    assert_eq!(
+        api.hit_count(),
+        hits,
+        "the ended session's token reached no upstream"
+    );
+
+    // A back-channel logout received by one replica: ended on the others at once.
+    let mut user = warm(&mut Browser::signed_in(a, &idp).await).await;
+    let sid = user.session_info(a).await["claims"]["sid"]
+        .as_str()
+        .expect("sid")
+        .to_owned();
+    let token = idp.logout_token(idp.logout_claims(Some(&sid), None), false);
+    assert_eq!(
+        c.backchannel_logout(logout_form(&token), FORM)
+            .await
+            .status(),
+        200
+    );
+    for r in [a, b] {
+        assert_eq!(user.session(r).await.status(), 401);
+    }
+
+    // A refresh the IdP refuses on one replica: ended on the others at once.
+    idp.set_expires_in(0, 300);
+    let mut user = Browser::signed_in(a, &idp).await;
+    for r in [b, c] {
+        assert_eq!(user.session(r).await.status(), 200);
+    }
+    idp.state
+        .refuse_refresh
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(user.api_get(a, "/api/x", &[]).await.status(), 401);
+    for r in [b, c] {
+        assert_eq!(user.session(r).await.status(), 401);
+    }
+}

@@ -45,7 +45,9 @@ enum Target {
     Node(redis::Client),
     /// Asks the sentinels for the current primary at every (re)connection.
     Sentinel(tokio::sync::Mutex<SentinelClient>),
-    Cluster(ClusterClient),
+    /// With a client per configured node, for pub/sub (a message published on one node of a
+    /// cluster reaches subscribers on every node).
+    Cluster(ClusterClient, Vec<redis::Client>),
 }
 
 /// A connection to a node or to a cluster; commands go through it alike.
@@ -158,13 +160,30 @@ impl Connections {
                 .map_err(|_| timed_out("asking the sentinels for the primary"))?
                 .map(Conn::Node)
             }
-            Target::Cluster(client) => {
+            Target::Cluster(client, _) => {
                 tokio::time::timeout(TIMEOUT * 2, client.get_async_connection())
                     .await
                     .map_err(|_| timed_out("connecting to the cluster"))?
                     .map(Conn::Cluster)
             }
         }
+    }
+
+    /// A pub/sub connection; `attempt` picks the cluster node to try (they take turns).
+    pub(super) async fn pubsub(&self, attempt: usize) -> RedisResult<redis::aio::PubSub> {
+        let client = match &self.target {
+            Target::Node(client) => client.clone(),
+            Target::Sentinel(sentinel) => {
+                let mut sentinel = sentinel.lock().await;
+                tokio::time::timeout(TIMEOUT * 2, sentinel.async_get_client())
+                    .await
+                    .map_err(|_| timed_out("asking the sentinels for the primary"))??
+            }
+            Target::Cluster(_, nodes) => nodes[attempt % nodes.len()].clone(),
+        };
+        tokio::time::timeout(TIMEOUT, client.get_async_pubsub())
+            .await
+            .map_err(|_| timed_out("connecting for pub/sub"))?
     }
 
     /// Forgets connection `number` if it is still the live one.
@@ -213,14 +232,7 @@ fn target(r: &RedisConfig) -> RedisResult<Target> {
     match r.mode {
         RedisMode::Standalone => {
             let url = r.url.as_ref().map(|u| u.as_str()).unwrap_or_default();
-            let info = url.into_connection_info()?;
-            let settings = user(info.redis_settings().clone());
-            let info = info.set_redis_settings(settings);
-            let client = match certs {
-                Some(certs) => redis::Client::build_with_tls(info, certs)?,
-                None => redis::Client::open(info)?,
-            };
-            Ok(Target::Node(client))
+            Ok(Target::Node(node_client(url, &user, certs)?))
         }
         RedisMode::Sentinel => {
             let mut node = SentinelNodeConnectionInfo::default()
@@ -239,7 +251,7 @@ fn target(r: &RedisConfig) -> RedisResult<Target> {
         }
         RedisMode::Cluster => {
             let nodes: Vec<&str> = r.nodes.iter().map(|u| u.as_str()).collect();
-            let mut builder = ClusterClientBuilder::new(nodes)
+            let mut builder = ClusterClientBuilder::new(nodes.clone())
                 .connection_timeout(TIMEOUT)
                 .response_timeout(TIMEOUT);
             if let Some(u) = &r.username {
@@ -248,10 +260,29 @@ fn target(r: &RedisConfig) -> RedisResult<Target> {
             if let Some(p) = &r.password {
                 builder = builder.password(p.expose_secret());
             }
-            if let Some(certs) = certs {
-                builder = builder.certs(certs);
+            if let Some(certs) = &certs {
+                builder = builder.certs(certs.clone());
             }
-            Ok(Target::Cluster(builder.build()?))
+            let clients = nodes
+                .iter()
+                .map(|url| node_client(url, &user, certs.clone()))
+                .collect::<RedisResult<Vec<_>>>()?;
+            Ok(Target::Cluster(builder.build()?, clients))
         }
+    }
+}
+
+/// A client for one node, with the ACL user and the CA applied.
+fn node_client(
+    url: &str,
+    user: &impl Fn(RedisConnectionInfo) -> RedisConnectionInfo,
+    certs: Option<TlsCertificates>,
+) -> RedisResult<redis::Client> {
+    let info = url.into_connection_info()?;
+    let settings = user(info.redis_settings().clone());
+    let info = info.set_redis_settings(settings);
+    match certs {
+        Some(certs) => redis::Client::build_with_tls(info, certs),
+        None => redis::Client::open(info),
     }
 }

@@ -4,9 +4,11 @@
 //!   proxy starts, and stays up, while Redis is down), every command bounded by a timeout (a dead
 //!   Redis gives a fast 503), and a connection that died while idle replaced and the command
 //!   tried once more, so that no request fails for it;
-//! - `store`: the [`SessionStore`](super::SessionStore) commands.
+//! - `store`: the [`SessionStore`](super::SessionStore) commands;
+//! - `invalidation`: the news that a session ended, to every replica's cache (pub/sub).
 
 mod connection;
+mod invalidation;
 mod store;
 
 pub use store::RedisStore;

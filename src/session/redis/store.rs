@@ -1,21 +1,25 @@
 //! The [`SessionStore`] commands on Redis. Sliding expiry is `GETEX … PX` in the same round trip
 //! as the read; single use is `GETDEL`; a lock is `SET NX PX`, released by compare-and-delete.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::connection::{Connections, Retry};
+use super::invalidation::{self, Announcer};
 use crate::config::RedisConfig;
-use crate::session::store::{SessionStore, StoreError};
+use crate::session::store::{Ended, SessionStore, StoreError};
 
 pub struct RedisStore {
-    conns: Connections,
+    conns: Arc<Connections>,
+    announcer: Arc<Announcer>,
 }
 
 impl RedisStore {
     /// A store on this deployment; connects lazily, so this succeeds while Redis is down.
     pub fn new(redis: &RedisConfig) -> Result<Self, StoreError> {
         Ok(Self {
-            conns: Connections::new(redis).map_err(unavailable)?,
+            conns: Arc::new(Connections::new(redis).map_err(unavailable)?),
+            announcer: Arc::new(Announcer::new()),
         })
     }
 
@@ -200,6 +204,18 @@ impl SessionStore for RedisStore {
             })
             .await
             .map_err(unavailable)
+    }
+
+    async fn announce_ended(&self, keys: &[String]) -> Result<(), StoreError> {
+        self.announcer
+            .announce(&self.conns, keys)
+            .await
+            .map_err(unavailable)
+    }
+
+    fn listen_ended(&self, on: Arc<dyn Fn(Ended) + Send + Sync>) -> bool {
+        invalidation::listen(self.conns.clone(), self.announcer.clone(), on);
+        true
     }
 
     fn kind(&self) -> &'static str {
