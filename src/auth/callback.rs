@@ -127,6 +127,7 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<Finished, AuthErr
         access_lifetime: tokens.access_expires_in.map(secs),
         created_at: now_unix(),
         logout_token: crypto::random_token(),
+        generation: 0,
     };
     // Never reuse a pre-login id: end whatever session this browser had, mint a new one.
     if let Some(old) = cookies.session_id(req) {

@@ -12,7 +12,7 @@ use actix_web::HttpRequest;
 
 use super::cache::SessionCache;
 use super::crypto::{self, Namespace};
-use super::refresh::Gates;
+use super::refresh::{Gates, Unsaved};
 use super::store::{Ended, SessionStore, StoreError};
 use super::{CookieCodec, PendingLogins, Session, memory, redis};
 use crate::config::Config;
@@ -27,15 +27,17 @@ const CACHE_ENTRIES: usize = 100_000;
 /// or user; with [`PendingLogins`] and the [`CookieCodec`] beside it.
 pub struct SessionManager {
     pub(super) store: Arc<dyn SessionStore>,
-    cache: Arc<SessionCache>,
+    pub(super) cache: Arc<SessionCache>,
     pub(super) gates: Gates,
+    /// Refreshed sessions the store has not taken yet (see `refresh`).
+    pub(super) unsaved: Arc<Unsaved>,
     cookies: CookieCodec,
     pending: PendingLogins,
     pub(super) refresh_skew: Duration,
     /// Longest a refresh may hold the cross-replica lock (the IdP timeout plus a margin).
     pub(super) refresh_lock_ttl: Duration,
     namespace: Namespace,
-    idle: Duration,
+    pub(super) idle: Duration,
     absolute: Duration,
 }
 
@@ -50,6 +52,7 @@ impl SessionManager {
             store,
             cache: Arc::new(SessionCache::new(cache_ttl, CACHE_ENTRIES)),
             gates: Gates::default(),
+            unsaved: Arc::new(Unsaved::default()),
             cookies: CookieCodec::new(config),
             refresh_skew: s.refresh_skew,
             refresh_lock_ttl: config.oidc.http_timeout + Duration::from_secs(5),
@@ -110,7 +113,8 @@ impl SessionManager {
             return Ok(None);
         };
         let key = self.key(SESSION_KIND, &id);
-        let session = match self.cache.get(&key).filter(|s| self.within_deadline(s)) {
+        let held = (self.unsaved.get(&key)).or_else(|| self.cache.get(&key));
+        let session = match held.filter(|s| self.within_deadline(s)) {
             Some(s) => Some(s),
             None => self.load_by_id(&id, &key).await?,
         };
@@ -131,13 +135,15 @@ impl SessionManager {
         id: &str,
         key: &str,
     ) -> Result<Option<Arc<Session>>, StoreError> {
-        let Some(sealed) = self.store.get(key, Some(self.idle)).await? else {
+        // Newer than the store's copy: tokens a refresh got that still wait to be written.
+        if let Some(s) = self.unsaved.get(key) {
+            return Ok(Some(s));
+        }
+        let Some(stored) = self.store.get(key, Some(self.idle)).await? else {
             self.cache.remove(key);
             return Ok(None);
         };
-        let session = crypto::open(id.as_bytes(), SESSION_KIND, key, &sealed)
-            .and_then(|plain| serde_json::from_slice::<Session>(&plain).ok());
-        match session {
+        match decode(id, key, &stored) {
             Some(s) if self.within_deadline(&s) => {
                 let s = Arc::new(s);
                 self.cache.put(key.to_owned(), s.clone());
@@ -152,18 +158,37 @@ impl SessionManager {
         }
     }
 
-    /// Writes a session under its id (sealed), and refreshes this replica's cache.
-    pub(super) async fn save(
+    /// Writes a new session under its id (sealed), and caches it.
+    async fn save_new(
         &self,
         id: &str,
         key: &str,
         session: &Arc<Session>,
     ) -> Result<(), StoreError> {
-        let plain = serde_json::to_vec(session.as_ref()).map_err(StoreError::Encode)?;
-        let sealed = crypto::seal(id.as_bytes(), SESSION_KIND, key, &plain);
-        self.store.put(key, sealed, self.ttl_for(session)).await?;
+        let value = encode(id, key, session)?;
+        self.store.put(key, value, self.ttl_for(session)).await?;
         self.cache.put(key.to_owned(), session.clone());
         Ok(())
+    }
+
+    /// Writes `session` over the stored one only if that is still generation `over` (nobody
+    /// wrote since it was read): the fence of refresh writes. False when someone did.
+    pub(super) async fn save_over(
+        &self,
+        id: &str,
+        key: &str,
+        session: &Arc<Session>,
+        over: u64,
+    ) -> Result<bool, StoreError> {
+        let value = encode(id, key, session)?;
+        let written = self
+            .store
+            .replace_if(key, &over.to_be_bytes(), value, self.ttl_for(session))
+            .await?;
+        if written {
+            self.cache.put(key.to_owned(), session.clone());
+        }
+        Ok(written)
     }
 
     /// Stores a new session under a freshly minted id, indexes it by `sid` and `sub` (for
@@ -172,7 +197,7 @@ impl SessionManager {
         let id = crypto::random_token();
         let key = self.key(SESSION_KIND, &id);
         let session = Arc::new(session);
-        self.save(&id, &key, &session).await?;
+        self.save_new(&id, &key, &session).await?;
         if let Some(sid) = &session.sid {
             self.store
                 .set_add(&self.key("sid", sid), &key, self.absolute)
@@ -224,7 +249,7 @@ impl SessionManager {
     }
 
     /// Store TTL: the idle timeout, but never past the absolute deadline.
-    fn ttl_for(&self, session: &Session) -> Duration {
+    pub(super) fn ttl_for(&self, session: &Session) -> Duration {
         let left = session.created_at.saturating_add(secs(self.absolute)) - now_unix();
         let left = Duration::from_secs(u64::try_from(left.max(1)).unwrap_or(1));
         self.idle.min(left)
@@ -235,4 +260,25 @@ impl SessionManager {
         (now_unix().saturating_add(secs(self.idle)))
             .min(session.created_at.saturating_add(secs(self.absolute)))
     }
+}
+
+/// The stored form of a session: its generation (8 bytes, big-endian, in plain: the fencing token
+/// of refresh writes), then the sealed JSON.
+pub(super) fn encode(id: &str, key: &str, session: &Session) -> Result<Vec<u8>, StoreError> {
+    let plain = serde_json::to_vec(session).map_err(StoreError::Encode)?;
+    let sealed = crypto::seal(id.as_bytes(), SESSION_KIND, key, &plain);
+    let mut value = Vec::with_capacity(8 + sealed.len());
+    value.extend_from_slice(&session.generation.to_be_bytes());
+    value.extend_from_slice(&sealed);
+    Ok(value)
+}
+
+/// The session stored as `value`, or `None` when it does not open with this id.
+fn decode(id: &str, key: &str, value: &[u8]) -> Option<Session> {
+    let (generation, sealed) = value.split_at_checked(8)?;
+    let generation = u64::from_be_bytes(generation.try_into().ok()?);
+    let plain = crypto::open(id.as_bytes(), SESSION_KIND, key, sealed)?;
+    let mut session: Session = serde_json::from_slice(&plain).ok()?;
+    session.generation = generation;
+    Some(session)
 }

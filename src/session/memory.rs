@@ -62,6 +62,25 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 
+    async fn replace_if(
+        &self,
+        key: &str,
+        expected: &[u8],
+        value: Vec<u8>,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let now = Instant::now();
+        let mut map = lock(&self.entries);
+        match map.get_mut(key) {
+            Some((held, exp)) if *exp > now && held.starts_with(expected) => {
+                *held = value;
+                *exp = now + ttl;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let now = Instant::now();
         Ok(lock(&self.entries)

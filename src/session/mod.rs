@@ -51,4 +51,8 @@ pub struct Session {
     pub created_at: i64,
     /// Secret that `logout_url` must carry (logout CSRF protection).
     pub logout_token: String,
+    /// How many times this session was written (kept beside the sealed value, in plain, as the
+    /// fencing token of refresh writes; see `refresh`).
+    #[serde(skip)]
+    pub generation: u64,
 }

@@ -10,8 +10,18 @@
 //!
 //! The refresher is the only writer of an existing session and writes only under the lock, after
 //! that re-read, so a request that loaded the session earlier can never write old tokens back.
+//!
+//! 4. The write is fenced: it succeeds only if the stored session is still the generation read
+//!    under the lock. A holder that stalled past its lock's TTL (CPU starvation, a slow Redis)
+//!    cannot overwrite what another replica wrote meanwhile; if nobody did, its write still
+//!    lands, so the rotated refresh token is not lost.
+//! 5. When the IdP has answered but the store cannot take the write (Redis blinked), the new
+//!    tokens stay in this process (`Unsaved`): this replica serves the session from them, keeps
+//!    the lock, and retries the fenced write in the background until it lands or is refused.
+//!    A user is never signed out because Redis blinked at the wrong moment.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -53,6 +63,37 @@ impl Gates {
 
 /// How often a replica waiting for another's refresh re-reads the session.
 const WAIT_POLL: Duration = Duration::from_millis(50);
+/// How often an unsaved refresh is written again.
+const UNSAVED_RETRY: Duration = Duration::from_millis(250);
+
+/// Refreshed sessions the store did not take yet, by store key (see the module comment, 5).
+#[derive(Default)]
+pub struct Unsaved {
+    /// How many: the hot path only looks when there are any.
+    count: AtomicUsize,
+    map: Mutex<HashMap<String, Arc<Session>>>,
+}
+
+impl Unsaved {
+    pub fn get(&self, key: &str) -> Option<Arc<Session>> {
+        if self.count.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        lock(&self.map).get(key).cloned()
+    }
+
+    fn put(&self, key: &str, session: Arc<Session>) {
+        let mut map = lock(&self.map);
+        map.insert(key.to_owned(), session);
+        self.count.store(map.len(), Ordering::Release);
+    }
+
+    fn remove(&self, key: &str) {
+        let mut map = lock(&self.map);
+        map.remove(key);
+        self.count.store(map.len(), Ordering::Release);
+    }
+}
 
 impl SessionManager {
     /// True when the access token can be refreshed and is expired or about to: within
@@ -127,8 +168,12 @@ impl SessionManager {
                 .put_if_absent(&lock_key, &owner, self.refresh_lock_ttl)
                 .await?
             {
-                let result = self.refresh_locked(id, &key, oidc, stale).await;
-                self.store.delete_if(&lock_key, &owner).await?;
+                let (result, held) = self.refresh_locked(id, &key, oidc, stale).await;
+                if held == Lock::Release {
+                    self.store.delete_if(&lock_key, &owner).await?;
+                } else if let Ok(unsaved) = &result {
+                    self.save_later(id, &key, unsaved.clone(), lock_key, owner);
+                }
                 return result;
             }
             if Instant::now() >= deadline {
@@ -138,21 +183,26 @@ impl SessionManager {
         }
     }
 
-    /// Refreshes while holding the store lock.
+    /// Refreshes while holding the store lock; says whether to release it (not while the new
+    /// tokens wait to be written).
     async fn refresh_locked(
         &self,
         id: &str,
         key: &str,
         oidc: &Provider,
         stale: &dyn Fn(&Session) -> bool,
-    ) -> Result<Arc<Session>, RefreshError> {
+    ) -> (Result<Arc<Session>, RefreshError>, Lock) {
         // Re-read under the lock: the previous holder may have finished just before we got it.
-        let current = self.load_by_id(id, key).await?.ok_or(RefreshError::Ended)?;
+        let current = match self.load_by_id(id, key).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return (Err(RefreshError::Ended), Lock::Release),
+            Err(e) => return (Err(e.into()), Lock::Release),
+        };
         if !stale(&current) {
-            return Ok(current);
+            return (Ok(current), Lock::Release);
         }
         let Some(refresh_token) = current.refresh_token.as_deref() else {
-            return Ok(current);
+            return (Ok(current), Lock::Release);
         };
         match oidc.refresh(refresh_token, &current.sub).await {
             Ok(tokens) => {
@@ -168,11 +218,33 @@ impl SessionManager {
                     next.id_token = id_token;
                     next.claims.extend(claims);
                 }
+                next.generation = current.generation + 1;
                 let next = Arc::new(next);
-                self.save(id, key, &next).await?;
-                tracing::info!(result = "success", "token refresh");
                 METRICS.refreshes.with_label_values(&["success"]).inc();
-                Ok(next)
+                match self.save_over(id, key, &next, current.generation).await {
+                    Ok(true) => {
+                        tracing::info!(result = "success", "token refresh");
+                        (Ok(next), Lock::Release)
+                    }
+                    Ok(false) => {
+                        // Another replica wrote while this one stalled past its lock: theirs
+                        // stands, ours is dropped.
+                        tracing::warn!(
+                            "token refresh: a newer session was stored meanwhile; keeping it"
+                        );
+                        let stored = self.load_by_id(id, key).await;
+                        (
+                            stored
+                                .map_err(RefreshError::from)
+                                .and_then(|s| s.ok_or(RefreshError::Ended)),
+                            Lock::Release,
+                        )
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %Chain(&e), "token refresh: the store did not take the new tokens; serving them from this replica and writing them again");
+                        (Ok(next), Lock::Keep)
+                    }
+                }
             }
             // The grant is gone, or the IdP now answers for someone else (or with an ID token
             // that does not validate): this session cannot go on.
@@ -187,16 +259,75 @@ impl SessionManager {
                 };
                 tracing::info!(result, error = %Chain(&e), "token refresh; ending the session");
                 METRICS.refreshes.with_label_values(&[result]).inc();
-                self.end(id).await?;
-                Err(RefreshError::Ended)
+                let ended = self.end(id).await.map_err(RefreshError::from);
+                (ended.and(Err(RefreshError::Ended)), Lock::Release)
             }
             Err(e) => {
                 tracing::warn!(result = "failure", error = %Chain(&e), "token refresh; keeping the session");
                 METRICS.refreshes.with_label_values(&["failure"]).inc();
-                Err(RefreshError::IdpUnavailable(e))
+                (Err(RefreshError::IdpUnavailable(e)), Lock::Release)
             }
         }
     }
+
+    /// Keeps `session` in this process and writes it (fenced) until the store takes it or
+    /// refuses it, then releases the lock.
+    fn save_later(
+        &self,
+        id: &str,
+        key: &str,
+        session: Arc<Session>,
+        lock_key: String,
+        owner: String,
+    ) {
+        self.unsaved.put(key, session.clone());
+        let (store, cache, unsaved) =
+            (self.store.clone(), self.cache.clone(), self.unsaved.clone());
+        let (id, key) = (id.to_owned(), key.to_owned());
+        let ttl = self.ttl_for(&session);
+        let give_up = Instant::now() + self.idle;
+        tokio::spawn(async move {
+            let over = session.generation - 1;
+            let Ok(value) = super::manager::encode(&id, &key, &session) else {
+                unsaved.remove(&key);
+                return;
+            };
+            loop {
+                tokio::time::sleep(UNSAVED_RETRY).await;
+                match store
+                    .replace_if(&key, &over.to_be_bytes(), value.clone(), ttl)
+                    .await
+                {
+                    Ok(written) => {
+                        if written {
+                            cache.put(key.clone(), session.clone());
+                            tracing::info!("token refresh: the new tokens are stored now");
+                        } else {
+                            tracing::warn!(
+                                "token refresh: a newer session was stored meanwhile; ours dropped"
+                            );
+                        }
+                        unsaved.remove(&key);
+                        let _ = store.delete_if(&lock_key, &owner).await;
+                        return;
+                    }
+                    Err(_) if Instant::now() > give_up => {
+                        unsaved.remove(&key);
+                        return;
+                    }
+                    Err(_) => {}
+                }
+            }
+        });
+    }
+}
+
+/// What to do with the refresh lock after a refresh.
+#[derive(PartialEq, Eq)]
+enum Lock {
+    Release,
+    /// The new tokens still wait to be written: keep others off until they are.
+    Keep,
 }
 
 #[cfg(test)]

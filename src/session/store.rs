@@ -20,6 +20,15 @@ pub trait SessionStore: Send + Sync {
     async fn get(&self, key: &str, slide: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError>;
     /// Writes an entry that expires after `ttl`.
     async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), StoreError>;
+    /// Writes `value` only if the entry exists and still begins with `expected` (a fencing
+    /// token): a compare-and-set. True when written.
+    async fn replace_if(
+        &self,
+        key: &str,
+        expected: &[u8],
+        value: Vec<u8>,
+        ttl: Duration,
+    ) -> Result<bool, StoreError>;
     /// Reads and deletes an entry atomically: of two concurrent takes, only one gets it.
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;

@@ -211,3 +211,213 @@ async fn a_session_ended_on_one_replica_is_ended_on_every_replica_at_once() {
         assert_eq!(user.session(r).await.status(), 401);
     }
 }
+
+/// Waits (bounded) until the IdP has received `n` refresh requests.
+async fn refreshes_reach(idp: &TestIdp, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while idp
+        .state
+        .refresh_calls
+        .load(std::sync::atomic::Ordering::SeqCst)
+        < n
+    {
+        assert!(Instant::now() < deadline, "the IdP never saw refresh {n}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[actix_web::test]
+async fn new_tokens_survive_a_redis_blink_after_the_idp_rotated_them() {
+    let redis = RedisServer::start();
+    let relay = Relay::start(redis.port).await;
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    idp.set_expires_in(0, 300);
+    // The IdP takes a moment, so that Redis can blink between its answer and the write.
+    idp.state
+        .refresh_delay_ms
+        .store(300, std::sync::atomic::Ordering::SeqCst);
+    let config = TestConfig::for_idp(&idp)
+        .set("session.cache_ttl", "0s")
+        .route(api.api_route("required"));
+    let blinking = config
+        .clone()
+        .set("session.store", "redis")
+        .set("session.redis_url", relay.url())
+        .start()
+        .await;
+    let direct = config.redis(&redis).start().await;
+    let mut b = Browser::signed_in(&direct, &idp).await;
+
+    let mut on_blinking = Browser::new();
+    on_blinking.cookies = b.cookies.clone();
+    let call =
+        tokio::spawn(async move { on_blinking.api_get(&blinking, "/api/x", &[]).await.status() });
+    refreshes_reach(&idp, 1).await;
+    relay.pause();
+    // The IdP rotated the refresh token; the store cannot take the new tokens. The user still
+    // gets an answer, with the new token.
+    assert_eq!(
+        call.await.expect("join"),
+        200,
+        "served from the tokens held in process"
+    );
+    relay.resume();
+    // Written once Redis is back: the other replica finds them and needs no refresh.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen = b.api_seen(&direct, "/api/x", &[]).await;
+        if seen["headers"]["authorization"] == format!("Bearer {}", idp.last_access_token()) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new tokens were never written"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let state = &idp.state;
+    assert_eq!(
+        state
+            .refresh_calls
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+    assert_eq!(
+        state
+            .refresh_reuse
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+    assert_eq!(b.session(&direct).await.status(), 200, "still signed in");
+}
+
+#[actix_web::test]
+async fn a_stalled_refresher_cannot_overwrite_what_another_replica_stored() {
+    let redis = RedisServer::start();
+    let relay = Relay::start(redis.port).await;
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    idp.set_expires_in(0, 300);
+    // No rotation, so that the replica taking over can refresh with the same refresh token.
+    idp.state
+        .rotate_refresh_tokens
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    idp.state
+        .refresh_delay_ms
+        .store(300, std::sync::atomic::Ordering::SeqCst);
+    // The refresh lock lives http_timeout + 5 s: 6 s here.
+    let config = TestConfig::for_idp(&idp)
+        .set("oidc.http_timeout", "1s")
+        .set("session.cache_ttl", "0s")
+        .route(api.api_route("required"));
+    let stalled = config
+        .clone()
+        .set("session.store", "redis")
+        .set("session.redis_url", relay.url())
+        .start()
+        .await;
+    let other = config.redis(&redis).start().await;
+    let mut b = Browser::signed_in(&other, &idp).await;
+
+    let mut on_stalled = Browser::new();
+    on_stalled.cookies = b.cookies.clone();
+    let call = tokio::spawn(async move {
+        let status = on_stalled.api_get(&stalled, "/api/x", &[]).await.status();
+        (status, on_stalled, stalled)
+    });
+    refreshes_reach(&idp, 1).await;
+    let locked_at = Instant::now();
+    relay.pause();
+    let (status, mut on_stalled, stalled) = call.await.expect("join");
+    assert_eq!(status, 200);
+    let stale_token = idp.last_access_token();
+
+    // Its lock expires; the other replica refreshes and stores newer tokens.
+    idp.state
+        .refresh_delay_ms
+        .store(0, std::sync::atomic::Ordering::SeqCst);
+    tokio::time::sleep(
+        (locked_at + Duration::from_millis(6_500)).saturating_duration_since(Instant::now()),
+    )
+    .await;
+    let seen = b.api_seen(&other, "/api/x", &[]).await;
+    let newer = format!("Bearer {}", idp.last_access_token());
+    assert_eq!(seen["headers"]["authorization"], newer.as_str());
+    assert_ne!(newer, format!("Bearer {stale_token}"));
+
+    // The stalled replica comes back: its write is refused, and it serves what is stored.
+    relay.resume();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen = on_stalled.api_seen(&stalled, "/api/x", &[]).await;
+        if seen["headers"]["authorization"] == newer.as_str() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the stalled replica kept its own tokens"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seen = b.api_seen(&other, "/api/x", &[]).await;
+    assert_eq!(
+        seen["headers"]["authorization"],
+        newer.as_str(),
+        "the stored session is still the newer one"
+    );
+}
+
+#[actix_web::test]
+async fn a_replica_killed_while_refreshing_leaves_a_session_that_still_works() {
+    let redis = RedisServer::start();
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    idp.set_expires_in(0, 300);
+    idp.state
+        .rotate_refresh_tokens
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    idp.state
+        .refresh_delay_ms
+        .store(2_000, std::sync::atomic::Ordering::SeqCst);
+    let config = TestConfig::for_idp(&idp)
+        .redis(&redis)
+        .set("oidc.http_timeout", "1s")
+        .set("session.cache_ttl", "0s")
+        .route(api.api_route("required"));
+    let mut doomed = Binary::spawn(config.clone(), &[]);
+    let doomed_proxy = doomed.ready().await;
+    let survivor = config.start().await;
+    let mut b = Browser::signed_in(&survivor, &idp).await;
+
+    let mut on_doomed = Browser::new();
+    on_doomed.cookies = b.cookies.clone();
+    let call = tokio::spawn(async move {
+        on_doomed
+            .get_with(&doomed_proxy.url("/api/x"), &[("x-csrf", "1")])
+            .await
+    });
+    refreshes_reach(&idp, 1).await;
+    // kill -9 while it holds the refresh lock.
+    doomed.kill();
+    let _ = call.await;
+    idp.state
+        .refresh_delay_ms
+        .store(0, std::sync::atomic::Ordering::SeqCst);
+    // The survivor waits out the lock's TTL, then refreshes itself.
+    let started = Instant::now();
+    assert_eq!(b.api_get(&survivor, "/api/x", &[]).await.status(), 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        idp.state
+            .refresh_calls
+            .load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
+    assert_eq!(b.session(&survivor).await.status(), 200);
+}

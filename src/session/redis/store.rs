@@ -83,6 +83,39 @@ impl SessionStore for RedisStore {
             .map_err(unavailable)
     }
 
+    async fn replace_if(
+        &self,
+        key: &str,
+        expected: &[u8],
+        value: Vec<u8>,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        // Idempotent: sent twice, the second finds our own value, which no longer begins with
+        // `expected` (the generation moved on), and answers 0; the caller then re-reads.
+        let script = redis::Script::new(
+            "local held = redis.call('GET', KEYS[1]) \
+             if not held or string.sub(held, 1, string.len(ARGV[1])) ~= ARGV[1] then return 0 end \
+             redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1",
+        );
+        let ttl = millis(ttl);
+        self.conns
+            .run(Retry::Always, |mut c| {
+                let (script, value) = (&script, &value);
+                async move {
+                    script
+                        .key(key)
+                        .arg(expected)
+                        .arg(value.as_slice())
+                        .arg(ttl)
+                        .invoke_async::<i64>(&mut c)
+                        .await
+                }
+            })
+            .await
+            .map(|written| written == 1)
+            .map_err(unavailable)
+    }
+
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let mut cmd = redis::cmd("GETDEL");
         cmd.arg(key);

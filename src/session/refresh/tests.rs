@@ -25,6 +25,7 @@ fn session(left: i64, lifetime: Option<i64>) -> Session {
         access_lifetime: lifetime,
         created_at: now_unix(),
         logout_token: String::new(),
+        generation: 0,
     }
 }
 

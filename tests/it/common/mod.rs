@@ -12,6 +12,7 @@ pub mod idp;
 pub mod proxy;
 pub mod redis;
 pub mod redis_ha;
+pub mod relay;
 pub mod tls;
 pub mod upstream;
 
@@ -23,5 +24,6 @@ pub use idp::{TestIdp, Tweak};
 pub use proxy::{FORM, Proxy, logout_form};
 pub use redis::RedisServer;
 pub use redis_ha::{RedisCluster, RedisSentinels};
+pub use relay::Relay;
 pub use tls::TestTls;
 pub use upstream::Upstream;
