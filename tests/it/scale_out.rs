@@ -421,3 +421,113 @@ async fn a_replica_killed_while_refreshing_leaves_a_session_that_still_works() {
     );
     assert_eq!(b.session(&survivor).await.status(), 200);
 }
+
+/// Writes 1,000 entries through a Sentinel-backed store with `durability` (with the replica cut
+/// off, its replication stream paused, when `lagging`), kills the primary, and once the replica
+/// is promoted counts (writes the store confirmed, confirmed writes the new primary does not have),
+/// with how long a read made during the writes took.
+async fn failover(
+    durability: vestibule::config::Durability,
+    lagging: bool,
+) -> (usize, usize, Duration) {
+    use vestibule::config::{RedisConfig, RedisMode};
+    use vestibule::session::SessionStore;
+    let (mut set, relay) = RedisSentinels::start_with_relay().await;
+    let sentinels = set
+        .sentinels_toml()
+        .trim_matches(['[', ']'])
+        .split(", ")
+        .map(|u| url::Url::parse(u.trim_matches('"')).expect("url"))
+        .collect();
+    let store = vestibule::session::redis::RedisStore::new(&RedisConfig {
+        mode: RedisMode::Sentinel,
+        sentinels,
+        master_name: Some(redis_ha::MASTER_NAME.into()),
+        durability,
+        // Generous when the replica is healthy: this machine runs the whole suite at once.
+        replication_timeout: Duration::from_millis(if lagging { 300 } else { 5000 }),
+        ..RedisConfig::default()
+    })
+    .expect("store");
+    store.ping().await.expect("connected");
+    if lagging {
+        relay.pause();
+    }
+    let keys: Vec<String> = (0..1000)
+        .map(|i| format!("vestibule:s:{{failover-{i}}}"))
+        .collect();
+    let ttl = Duration::from_secs(600);
+    let writes = keys
+        .iter()
+        .map(|k| store.put(k, b"a session".to_vec(), ttl));
+    let read = async {
+        // Not a synchronisation: by then the writes are sent and (when lagging) waiting for the
+        // replica; the assertion holds whenever the read is made.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = Instant::now();
+        store
+            .get("vestibule:s:{probe}", None)
+            .await
+            .expect("a read");
+        started.elapsed()
+    };
+    let (written, read_took) = tokio::join!(futures_util::future::join_all(writes), read);
+    let confirmed: Vec<&String> = written
+        .into_iter()
+        .zip(&keys)
+        .filter_map(|(written, k)| written.is_ok().then_some(k))
+        .collect();
+    let old = set.primary.port;
+    set.primary.kill();
+    drop(relay);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while set.primary_port().is_none_or(|p| p == old) {
+        assert!(Instant::now() < deadline, "no promotion");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut lost = 0;
+    for k in &confirmed {
+        let found = loop {
+            match store.get(k, None).await {
+                Ok(v) => break v.is_some(),
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(e) => panic!("store never came back: {e}"),
+            }
+        };
+        lost += usize::from(!found);
+    }
+    (confirmed.len(), lost, read_took)
+}
+
+#[actix_web::test]
+async fn with_replicated_durability_a_failover_loses_no_confirmed_session() {
+    use vestibule::config::Durability;
+    let (confirmed_h, lost_h, _) = failover(Durability::Replicated, false).await;
+    let (confirmed, lost, _) = failover(Durability::Primary, true).await;
+    let (confirmed_r, lost_r, read_took) = failover(Durability::Replicated, true).await;
+    eprintln!(
+        "failover, 1,000 writes: healthy replica, \"replicated\" confirmed {confirmed_h} and lost \
+         {lost_h}; lagging replica, \"primary\" confirmed {confirmed} and lost {lost}, \
+         \"replicated\" confirmed {confirmed_r} and lost {lost_r} (a read meanwhile: {read_took:?})"
+    );
+    assert_eq!(
+        (confirmed_h, lost_h),
+        (1000, 0),
+        "with a healthy replica every write is confirmed and kept"
+    );
+    assert!(
+        lost > 0,
+        "asynchronous replication does lose confirmed writes here"
+    );
+    assert_eq!(lost_r, 0, "no confirmed write is lost");
+    assert_eq!(
+        confirmed_r, 0,
+        "a write no replica confirms is refused (a 503), not kept"
+    );
+    assert!(
+        read_took < Duration::from_millis(250),
+        "reads do not queue behind writes waiting for a replica (took {read_took:?})"
+    );
+}

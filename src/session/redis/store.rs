@@ -1,17 +1,33 @@
 //! The [`SessionStore`] commands on Redis. Sliding expiry is `GETEX … PX` in the same round trip
 //! as the read; single use is `GETDEL`; a lock is `SET NX PX`, released by compare-and-delete.
+//!
+//! With `durability = "replicated"`, every write that a failover must not lose (sessions, their
+//! ends, the indexes, pending logins) is followed by `WAIT 1 <replication_timeout>`: it returns
+//! once a replica has the write, and a write no replica confirms in time is an error (a 503 for
+//! the user, not a session that the next failover forgets). Redis answers nothing else on a
+//! connection while a `WAIT` on it waits, so these writes have a connection of their own: reads
+//! (every API call) never queue behind a replica's round trip; durable writes queue behind each
+//! other's, one replica round trip each.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::connection::{Connections, Retry};
+use super::connection::{Conn, Connections, Retry};
 use super::invalidation::{self, Announcer};
-use crate::config::RedisConfig;
+use crate::config::{Durability, RedisConfig};
 use crate::session::store::{Ended, SessionStore, StoreError};
 
 pub struct RedisStore {
     conns: Arc<Connections>,
     announcer: Arc<Announcer>,
+    /// With `durability = "replicated"`.
+    durable: Option<Durable>,
+}
+
+/// The connection for writes that wait for a replica, and how long (ms) they wait.
+struct Durable {
+    conns: Connections,
+    wait: u64,
 }
 
 impl RedisStore {
@@ -20,6 +36,13 @@ impl RedisStore {
         Ok(Self {
             conns: Arc::new(Connections::new(redis).map_err(unavailable)?),
             announcer: Arc::new(Announcer::new()),
+            durable: match redis.durability {
+                Durability::Primary => None,
+                Durability::Replicated => Some(Durable {
+                    conns: Connections::new(redis).map_err(unavailable)?,
+                    wait: millis(redis.replication_timeout),
+                }),
+            },
         })
     }
 
@@ -36,11 +59,51 @@ impl RedisStore {
             ..RedisConfig::default()
         })
     }
+
+    /// Runs `op`, a write a failover must not lose: with `durability = "replicated"`, on the
+    /// durable connection and only done once a replica has it.
+    async fn write<T, F, Fut>(&self, retry: Retry, op: F) -> redis::RedisResult<T>
+    where
+        F: Fn(Conn) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        let Some(durable) = &self.durable else {
+            return self.conns.run(retry, op).await;
+        };
+        durable
+            .conns
+            .run(retry, |c| {
+                let written = op(c.clone());
+                async move {
+                    let value = written.await?;
+                    replicated(c, durable.wait).await?;
+                    Ok(value)
+                }
+            })
+            .await
+    }
 }
 
 fn unavailable(e: redis::RedisError) -> StoreError {
     crate::telemetry::metrics::METRICS.store_errors.inc();
     StoreError::Unavailable(e)
+}
+
+/// Waits (at most `ms`) until a replica has every write sent so far on `c`.
+async fn replicated(mut c: Conn, ms: u64) -> redis::RedisResult<()> {
+    let acks: i64 = redis::cmd("WAIT")
+        .arg(1)
+        .arg(ms)
+        .query_async(&mut c)
+        .await?;
+    if acks >= 1 {
+        Ok(())
+    } else {
+        Err(redis::RedisError::from((
+            redis::ErrorKind::Client,
+            "no replica confirmed the write within replication_timeout",
+        )))
+    }
 }
 
 fn millis(d: Duration) -> u64 {
@@ -74,13 +137,12 @@ impl SessionStore for RedisStore {
     async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), StoreError> {
         let mut cmd = redis::cmd("SET");
         cmd.arg(key).arg(value).arg("PX").arg(millis(ttl));
-        self.conns
-            .run(Retry::Always, |mut c| {
-                let cmd = &cmd;
-                async move { cmd.query_async::<()>(&mut c).await }
-            })
-            .await
-            .map_err(unavailable)
+        self.write(Retry::Always, |mut c| {
+            let cmd = &cmd;
+            async move { cmd.query_async::<()>(&mut c).await }
+        })
+        .await
+        .map_err(unavailable)
     }
 
     async fn replace_if(
@@ -98,46 +160,43 @@ impl SessionStore for RedisStore {
              redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1",
         );
         let ttl = millis(ttl);
-        self.conns
-            .run(Retry::Always, |mut c| {
-                let (script, value) = (&script, &value);
-                async move {
-                    script
-                        .key(key)
-                        .arg(expected)
-                        .arg(value.as_slice())
-                        .arg(ttl)
-                        .invoke_async::<i64>(&mut c)
-                        .await
-                }
-            })
-            .await
-            .map(|written| written == 1)
-            .map_err(unavailable)
+        self.write(Retry::Always, |mut c| {
+            let (script, value) = (&script, &value);
+            async move {
+                script
+                    .key(key)
+                    .arg(expected)
+                    .arg(value.as_slice())
+                    .arg(ttl)
+                    .invoke_async::<i64>(&mut c)
+                    .await
+            }
+        })
+        .await
+        .map(|written| written == 1)
+        .map_err(unavailable)
     }
 
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let mut cmd = redis::cmd("GETDEL");
         cmd.arg(key);
-        self.conns
-            .run(Retry::IfNotSent, |mut c| {
-                let cmd = &cmd;
-                async move { cmd.query_async(&mut c).await }
-            })
-            .await
-            .map_err(unavailable)
+        self.write(Retry::IfNotSent, |mut c| {
+            let cmd = &cmd;
+            async move { cmd.query_async(&mut c).await }
+        })
+        .await
+        .map_err(unavailable)
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         let mut cmd = redis::cmd("DEL");
         cmd.arg(key);
-        self.conns
-            .run(Retry::Always, |mut c| {
-                let cmd = &cmd;
-                async move { cmd.query_async::<()>(&mut c).await }
-            })
-            .await
-            .map_err(unavailable)
+        self.write(Retry::Always, |mut c| {
+            let cmd = &cmd;
+            async move { cmd.query_async::<()>(&mut c).await }
+        })
+        .await
+        .map_err(unavailable)
     }
 
     async fn put_if_absent(
@@ -203,13 +262,12 @@ impl SessionStore for RedisStore {
             .arg(millis(ttl))
             .arg("GT")
             .ignore();
-        self.conns
-            .run(Retry::Always, |mut c| {
-                let pipe = &pipe;
-                async move { pipe.query_async::<()>(&mut c).await }
-            })
-            .await
-            .map_err(unavailable)
+        self.write(Retry::Always, |mut c| {
+            let pipe = &pipe;
+            async move { pipe.query_async::<()>(&mut c).await }
+        })
+        .await
+        .map_err(unavailable)
     }
 
     async fn set_take(&self, key: &str) -> Result<Vec<String>, StoreError> {
@@ -220,14 +278,13 @@ impl SessionStore for RedisStore {
             .cmd("DEL")
             .arg(key)
             .ignore();
-        self.conns
-            .run(Retry::IfNotSent, |mut c| {
-                let pipe = &pipe;
-                async move { pipe.query_async::<(Vec<String>,)>(&mut c).await }
-            })
-            .await
-            .map(|(members,)| members)
-            .map_err(unavailable)
+        self.write(Retry::IfNotSent, |mut c| {
+            let pipe = &pipe;
+            async move { pipe.query_async::<(Vec<String>,)>(&mut c).await }
+        })
+        .await
+        .map(|(members,)| members)
+        .map_err(unavailable)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

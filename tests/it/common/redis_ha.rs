@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::binary::free_port;
 use super::redis::RedisServer;
+use super::relay::Relay;
 
 /// Polls `check` until it holds (bounded): a readiness probe for servers that take a moment.
 fn until(what: &str, within: Duration, mut check: impl FnMut() -> bool) {
@@ -83,8 +84,28 @@ impl RedisSentinels {
     /// A primary is judged down after 1 s.
     pub fn start() -> Self {
         let primary = RedisServer::start_with(&[]);
+        let port = primary.port;
+        Self::around(primary, port)
+    }
+
+    /// The same, with the replication stream through a [`Relay`]: pausing it cuts the replica
+    /// off (a partition, or a replica far behind).
+    pub async fn start_with_relay() -> (Self, Relay) {
+        let primary = RedisServer::start_with(&[]);
+        let relay = Relay::start(primary.port).await;
+        let port = relay.port;
+        // Waiting for the replica blocks a thread: not this runtime's, which runs the relay.
+        let set = tokio::task::spawn_blocking(move || Self::around(primary, port))
+            .await
+            .expect("sentinel set");
+        (set, relay)
+    }
+
+    /// The replica (of `primary`, reached at `via`) and the sentinels.
+    fn around(primary: RedisServer, via: u16) -> Self {
         let port = primary.port.to_string();
-        let replica = RedisServer::start_with(&["--replicaof", "127.0.0.1", &port]);
+        let via = via.to_string();
+        let replica = RedisServer::start_with(&["--replicaof", "127.0.0.1", &via]);
         until("replica in sync", Duration::from_secs(15), || {
             replica
                 .query(&["INFO", "replication"])
