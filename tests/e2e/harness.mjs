@@ -50,15 +50,20 @@ export async function startRedis() {
   return { url: `redis://127.0.0.1:${port}`, port, stop: proc.stop };
 }
 
-/** Starts the Vestibule binary; `port` lets a restart come back on the same origin. */
-export async function startProxy({ issuer, store = 'memory', redisUrl, port, apiPort, sessionExtra = '' }) {
+/**
+ * Starts the Vestibule binary; `port` lets a restart come back on the same origin. `redis` is a
+ * `[session.redis]` table (instead of `redisUrl`); `publicUrl`, the origin of a load balancer in
+ * front of several of them.
+ */
+export async function startProxy({ issuer, store = 'memory', redisUrl, redis = '', port, apiPort, sessionExtra = '', publicUrl }) {
   port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'vestibule-e2e-'));
   const config = join(dir, 'vestibule.toml');
-  const session = (store === 'redis'
-    ? `[session]\nstore = "redis"\nredis_url = "${redisUrl}"\n`
-    : '[session]\nstore = "memory"\n') + sessionExtra;
-  writeFileSync(config, `[server]\nlisten = "127.0.0.1:${port}"\npublic_url = "http://127.0.0.1:${port}"\n`
+  let session = '[session]\nstore = "memory"\n';
+  if (redis) session = '[session]\nstore = "redis"\n';
+  else if (store === 'redis') session = `[session]\nstore = "redis"\nredis_url = "${redisUrl}"\n`;
+  session += sessionExtra + redis;
+  writeFileSync(config, `[server]\nlisten = "127.0.0.1:${port}"\npublic_url = "${publicUrl ?? `http://127.0.0.1:${port}`}"\n`
     + `[oidc]\nissuer = "${issuer}"\nclient_id = "${CLIENT_ID}"\nscopes = ["openid", "profile", "email"]\n`
     + session
     + (apiPort ? `[[routes]]\nprefix = "/api"\nupstream = "http://127.0.0.1:${apiPort}"\ntoken = "required"\n` : '')

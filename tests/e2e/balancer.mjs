@@ -1,0 +1,47 @@
+// A round-robin load balancer (Debian's nginx) in front of several Vestibule replicas, as
+// operators run one. `/auth/login` always goes to the first replica and `/auth/callback` to the
+// second, so that every login starts on one replica and completes on another; everything else
+// takes turns. Each response names the replica that served it in `X-Replica`.
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from './harness.mjs';
+
+const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
+
+export async function startBalancer({ port, replicas }) {
+  const dir = mkdtempSync(join(tmpdir(), 'vestibule-e2e-nginx-'));
+  const pass = (upstream) => `proxy_pass http://${upstream}; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_set_header Host $http_host; proxy_set_header X-Forwarded-For $remote_addr;
+      add_header X-Replica $upstream_addr always;`;
+  writeFileSync(join(dir, 'nginx.conf'), `daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
+  upstream all { ${replicas.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 16; }
+  upstream first { server 127.0.0.1:${replicas[0]}; }
+  upstream second { server 127.0.0.1:${replicas[1]}; }
+  server {
+    listen 127.0.0.1:${port};
+    location = /auth/login { ${pass('first')} }
+    location = /auth/callback { ${pass('second')} }
+    location / { ${pass('all')} }
+  }
+}
+`);
+  execFileSync(NGINX, ['-t', '-q', '-c', join(dir, 'nginx.conf'), '-p', dir]);
+  const child = spawn(NGINX, ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+  const exited = new Promise((r) => child.once('exit', r));
+  const origin = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${origin}/healthz`)).status === 200, 'nginx');
+  return {
+    origin,
+    log: () => readFileSync(join(dir, 'error.log'), 'utf8'),
+    stop: async () => { if (child.exitCode === null) { child.kill('SIGQUIT'); await exited; } },
+  };
+}
