@@ -23,7 +23,13 @@ fn example(name: &str) -> String {
 
 #[test]
 fn the_example_configs_are_valid() {
-    for name in ["development.toml", "production.toml", "github.toml"] {
+    for name in [
+        "development.toml",
+        "production.toml",
+        "github.toml",
+        "sentinel.toml",
+        "cluster.toml",
+    ] {
         // The production example takes its secret from the environment, as documented; its SPA
         // directory (/srv/spa) exists only in the container, so point it at the demo SPA.
         let env = [

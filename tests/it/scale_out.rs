@@ -197,6 +197,19 @@ async fn a_session_ended_on_one_replica_is_ended_on_every_replica_at_once() {
         assert_eq!(user.session(r).await.status(), 401);
     }
 
+    // Ended while every subscription is being dropped (`CLIENT KILL TYPE pubsub`: a Redis
+    // restart or a proxy in between does the same): the news may be lost, so a replica whose
+    // subscription dropped forgets its cache, and the stale cookie is 401 everywhere.
+    let mut user = warm(&mut Browser::signed_in(a, &idp).await).await;
+    let mut stale = Browser::new();
+    stale.cookies = user.cookies.clone();
+    let logout = user.logout_url(a).await;
+    redis.query(&["CLIENT", "KILL", "TYPE", "pubsub"]);
+    assert_eq!(user.get(&a.url(&logout)).await.status(), 302);
+    for r in [b, c] {
+        assert_eq!(stale.session(r).await.status(), 401);
+    }
+
     // A refresh the IdP refuses on one replica: ended on the others at once.
     idp.set_expires_in(0, 300);
     let mut user = Browser::signed_in(a, &idp).await;
