@@ -119,8 +119,7 @@ async fn a_logout_is_immediate_here_and_within_the_cache_ttl_on_other_replicas()
         "the other replica has it cached now"
     );
     let logout_url = b.logout_url(&a).await;
-    let mut same = Browser::new();
-    same.cookies = b.cookies.clone();
+    let mut same = b.copy();
     assert_eq!(same.get(&a.url(&logout_url)).await.status(), 302);
     assert_eq!(
         b.session(&a).await.status(),

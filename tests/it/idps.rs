@@ -511,9 +511,7 @@ async fn token_responses_are_read_as_idps_send_them() {
     *idp.state.token_type.lock().expect("token_type") = "bearer".into();
     idp.state.expires_in_as_string.store(true, Ordering::SeqCst);
     idp.set_expires_in(0, 0);
-    idp.state
-        .rotate_refresh_tokens
-        .store(false, Ordering::SeqCst);
+    idp.set_rotation(false);
     *idp.state.id_token_on_refresh.lock().expect("sub") = Some(idp::SUB.into());
     let proxy = TestConfig::for_idp(&idp)
         .route(api.api_route("required"))

@@ -84,7 +84,7 @@ async fn a_slow_refresh_is_still_one_refresh_and_every_call_waits_for_it() {
         .start_two()
         .await;
     let b = expiring_session(&idp, &a).await;
-    idp.state.refresh_delay_ms.store(1500, Ordering::SeqCst);
+    idp.set_refresh_delay(1500);
     let started = std::time::Instant::now();
     let results = b
         .concurrent_api_calls(&[&a, &b_replica], "/api/data", 20)

@@ -164,8 +164,7 @@ async fn a_session_ended_on_one_replica_is_ended_on_every_replica_at_once() {
 
     // Logout on one replica: the very next request on each other one is 401, nothing forwarded.
     let mut user = warm(&mut Browser::signed_in(a, &idp).await).await;
-    let mut stale = Browser::new();
-    stale.cookies = user.cookies.clone();
+    let mut stale = user.copy();
     let logout = user.logout_url(a).await;
     assert_eq!(user.get(&a.url(&logout)).await.status(), 302);
     let hits = api.hit_count();
@@ -201,8 +200,7 @@ async fn a_session_ended_on_one_replica_is_ended_on_every_replica_at_once() {
     // restart or a proxy in between does the same): the news may be lost, so a replica whose
     // subscription dropped forgets its cache, and the stale cookie is 401 everywhere.
     let mut user = warm(&mut Browser::signed_in(a, &idp).await).await;
-    let mut stale = Browser::new();
-    stale.cookies = user.cookies.clone();
+    let mut stale = user.copy();
     let logout = user.logout_url(a).await;
     redis.query(&["CLIENT", "KILL", "TYPE", "pubsub"]);
     assert_eq!(user.get(&a.url(&logout)).await.status(), 302);
@@ -247,23 +245,15 @@ async fn new_tokens_survive_a_redis_blink_after_the_idp_rotated_them() {
     let api = Upstream::start().await;
     idp.set_expires_in(0, 300);
     // The IdP takes a moment, so that Redis can blink between its answer and the write.
-    idp.state
-        .refresh_delay_ms
-        .store(300, std::sync::atomic::Ordering::SeqCst);
+    idp.set_refresh_delay(300);
     let config = TestConfig::for_idp(&idp)
         .set("session.cache_ttl", "0s")
         .route(api.api_route("required"));
-    let blinking = config
-        .clone()
-        .set("session.store", "redis")
-        .set("session.redis_url", relay.url())
-        .start()
-        .await;
+    let blinking = config.clone().redis_at(&relay.url()).start().await;
     let direct = config.redis(&redis).start().await;
     let mut b = Browser::signed_in(&direct, &idp).await;
 
-    let mut on_blinking = Browser::new();
-    on_blinking.cookies = b.cookies.clone();
+    let mut on_blinking = b.copy();
     let call =
         tokio::spawn(async move { on_blinking.api_get(&blinking, "/api/x", &[]).await.status() });
     refreshes_reach(&idp, 1).await;
@@ -313,28 +303,18 @@ async fn a_stalled_refresher_cannot_overwrite_what_another_replica_stored() {
     let api = Upstream::start().await;
     idp.set_expires_in(0, 300);
     // No rotation, so that the replica taking over can refresh with the same refresh token.
-    idp.state
-        .rotate_refresh_tokens
-        .store(false, std::sync::atomic::Ordering::SeqCst);
-    idp.state
-        .refresh_delay_ms
-        .store(300, std::sync::atomic::Ordering::SeqCst);
+    idp.set_rotation(false);
+    idp.set_refresh_delay(300);
     // The refresh lock lives http_timeout + 5 s: 6 s here.
     let config = TestConfig::for_idp(&idp)
         .set("oidc.http_timeout", "1s")
         .set("session.cache_ttl", "0s")
         .route(api.api_route("required"));
-    let stalled = config
-        .clone()
-        .set("session.store", "redis")
-        .set("session.redis_url", relay.url())
-        .start()
-        .await;
+    let stalled = config.clone().redis_at(&relay.url()).start().await;
     let other = config.redis(&redis).start().await;
     let mut b = Browser::signed_in(&other, &idp).await;
 
-    let mut on_stalled = Browser::new();
-    on_stalled.cookies = b.cookies.clone();
+    let mut on_stalled = b.copy();
     let call = tokio::spawn(async move {
         let status = on_stalled.api_get(&stalled, "/api/x", &[]).await.status();
         (status, on_stalled, stalled)
@@ -347,9 +327,7 @@ async fn a_stalled_refresher_cannot_overwrite_what_another_replica_stored() {
     let stale_token = idp.last_access_token();
 
     // Its lock expires; the other replica refreshes and stores newer tokens.
-    idp.state
-        .refresh_delay_ms
-        .store(0, std::sync::atomic::Ordering::SeqCst);
+    idp.set_refresh_delay(0);
     tokio::time::sleep(
         (locked_at + Duration::from_millis(6_500)).saturating_duration_since(Instant::now()),
     )
@@ -388,12 +366,8 @@ async fn a_replica_killed_while_refreshing_leaves_a_session_that_still_works() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
     idp.set_expires_in(0, 300);
-    idp.state
-        .rotate_refresh_tokens
-        .store(false, std::sync::atomic::Ordering::SeqCst);
-    idp.state
-        .refresh_delay_ms
-        .store(2_000, std::sync::atomic::Ordering::SeqCst);
+    idp.set_rotation(false);
+    idp.set_refresh_delay(2_000);
     let config = TestConfig::for_idp(&idp)
         .redis(&redis)
         .set("oidc.http_timeout", "1s")
@@ -404,8 +378,7 @@ async fn a_replica_killed_while_refreshing_leaves_a_session_that_still_works() {
     let survivor = config.start().await;
     let mut b = Browser::signed_in(&survivor, &idp).await;
 
-    let mut on_doomed = Browser::new();
-    on_doomed.cookies = b.cookies.clone();
+    let mut on_doomed = b.copy();
     let call = tokio::spawn(async move {
         on_doomed
             .get_with(&doomed_proxy.url("/api/x"), &[("x-csrf", "1")])
@@ -415,9 +388,7 @@ async fn a_replica_killed_while_refreshing_leaves_a_session_that_still_works() {
     // kill -9 while it holds the refresh lock.
     doomed.kill();
     let _ = call.await;
-    idp.state
-        .refresh_delay_ms
-        .store(0, std::sync::atomic::Ordering::SeqCst);
+    idp.set_refresh_delay(0);
     // The survivor waits out the lock's TTL, then refreshes itself.
     let started = Instant::now();
     assert_eq!(b.api_get(&survivor, "/api/x", &[]).await.status(), 200);

@@ -22,6 +22,16 @@ impl Default for Browser {
     }
 }
 
+impl Browser {
+    /// Another browser holding this one's cookies as they are now: a stale copy (kept after a
+    /// logout cleared them here) or a second client of the same session.
+    pub fn copy(&self) -> Browser {
+        let mut other = Browser::new();
+        other.cookies = self.cookies.clone();
+        other
+    }
+}
+
 /// What the proxy put into the authorization request.
 pub struct LoginStart {
     pub state: String,

@@ -113,8 +113,13 @@ impl TestConfig {
 
     /// Sessions in this redis-server.
     pub fn redis(self, redis: &RedisServer) -> Self {
+        self.redis_at(&redis.url())
+    }
+
+    /// Sessions in the Redis at `url` (a relay in front of one, say).
+    pub fn redis_at(self, url: &str) -> Self {
         self.set("session.store", "redis")
-            .set("session.redis_url", redis.url())
+            .set("session.redis_url", url)
     }
 
     /// Sessions in this TLS-only server, as its ACL user, trusting the test CA.

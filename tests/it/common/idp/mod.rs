@@ -321,4 +321,16 @@ impl TestIdp {
             .refresh_expires_in
             .store(refresh, Ordering::SeqCst);
     }
+
+    /// Each refresh answer waits this long (a slow IdP).
+    pub fn set_refresh_delay(&self, ms: u64) {
+        self.state.refresh_delay_ms.store(ms, Ordering::SeqCst);
+    }
+
+    /// Whether refreshes rotate the refresh token (reusing an old one revokes the grant).
+    pub fn set_rotation(&self, rotate: bool) {
+        self.state
+            .rotate_refresh_tokens
+            .store(rotate, Ordering::SeqCst);
+    }
 }
