@@ -9,7 +9,7 @@
 //! (every API call) never queue behind a replica's round trip; durable writes queue behind each
 //! other's, one replica round trip each.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use super::connection::{Conn, Connections, Retry};
@@ -106,6 +106,36 @@ async fn replicated(mut c: Conn, ms: u64) -> redis::RedisResult<()> {
     }
 }
 
+// The scripts, hashed once (their SHA1 is what `EVALSHA` sends).
+
+/// `replace_if`. Idempotent: sent twice, the second finds our own value, which no longer begins
+/// with `expected` (the generation moved on), and answers 0; the caller then re-reads.
+static REPLACE_IF: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        "local held = redis.call('GET', KEYS[1]) \
+         if not held or string.sub(held, 1, string.len(ARGV[1])) ~= ARGV[1] then return 0 end \
+         redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1",
+    )
+});
+
+/// `put_if_absent`. Sent twice after a lost answer, the second `SET NX` finds our own value:
+/// still ours.
+static PUT_IF_ABSENT: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        "local set = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) \
+         if set then return 1 end \
+         if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end \
+         return 0",
+    )
+});
+
+/// `delete_if`: compare-and-delete.
+static DELETE_IF: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
+    )
+});
+
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
@@ -152,18 +182,11 @@ impl SessionStore for RedisStore {
         value: Vec<u8>,
         ttl: Duration,
     ) -> Result<bool, StoreError> {
-        // Idempotent: sent twice, the second finds our own value, which no longer begins with
-        // `expected` (the generation moved on), and answers 0; the caller then re-reads.
-        let script = redis::Script::new(
-            "local held = redis.call('GET', KEYS[1]) \
-             if not held or string.sub(held, 1, string.len(ARGV[1])) ~= ARGV[1] then return 0 end \
-             redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1",
-        );
         let ttl = millis(ttl);
         self.write(Retry::Always, |mut c| {
-            let (script, value) = (&script, &value);
+            let value = &value;
             async move {
-                script
+                REPLACE_IF
                     .key(key)
                     .arg(expected)
                     .arg(value.as_slice())
@@ -205,25 +228,15 @@ impl SessionStore for RedisStore {
         value: &str,
         ttl: Duration,
     ) -> Result<bool, StoreError> {
-        // Sent twice after a lost answer, the second `SET NX` finds our own value: still ours.
-        let script = redis::Script::new(
-            "local set = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) \
-             if set then return 1 end \
-             if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end \
-             return 0",
-        );
         let ttl = millis(ttl);
         self.conns
-            .run(Retry::Always, |mut c| {
-                let script = &script;
-                async move {
-                    script
-                        .key(key)
-                        .arg(value)
-                        .arg(ttl)
-                        .invoke_async::<i64>(&mut c)
-                        .await
-                }
+            .run(Retry::Always, |mut c| async move {
+                PUT_IF_ABSENT
+                    .key(key)
+                    .arg(value)
+                    .arg(ttl)
+                    .invoke_async::<i64>(&mut c)
+                    .await
             })
             .await
             .map(|set| set == 1)
@@ -231,13 +244,13 @@ impl SessionStore for RedisStore {
     }
 
     async fn delete_if(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        let script = redis::Script::new(
-            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
-        );
         self.conns
-            .run(Retry::Always, |mut c| {
-                let script = &script;
-                async move { script.key(key).arg(value).invoke_async::<i64>(&mut c).await }
+            .run(Retry::Always, |mut c| async move {
+                DELETE_IF
+                    .key(key)
+                    .arg(value)
+                    .invoke_async::<i64>(&mut c)
+                    .await
             })
             .await
             .map(|_| ())
