@@ -417,15 +417,9 @@ async fn failover(
     use vestibule::config::{RedisConfig, RedisMode};
     use vestibule::session::SessionStore;
     let (mut set, relay) = RedisSentinels::start_with_relay().await;
-    let sentinels = set
-        .sentinels_toml()
-        .trim_matches(['[', ']'])
-        .split(", ")
-        .map(|u| url::Url::parse(u.trim_matches('"')).expect("url"))
-        .collect();
     let store = vestibule::session::redis::RedisStore::new(&RedisConfig {
         mode: RedisMode::Sentinel,
-        sentinels,
+        sentinels: set.sentinel_urls(),
         master_name: Some(redis_ha::MASTER_NAME.into()),
         durability,
         // Generous when the replica is healthy: this machine runs the whole suite at once.

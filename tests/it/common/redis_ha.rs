@@ -157,12 +157,20 @@ impl RedisSentinels {
         set
     }
 
-    /// `[session.redis]` `sentinels`, as TOML.
+    /// `[session.redis]` `sentinels`.
+    pub fn sentinel_urls(&self) -> Vec<url::Url> {
+        self.sentinels
+            .iter()
+            .map(|(p, _, _)| url::Url::parse(&format!("redis://127.0.0.1:{p}")).expect("url"))
+            .collect()
+    }
+
+    /// The same, as TOML.
     pub fn sentinels_toml(&self) -> String {
         let urls: Vec<String> = self
-            .sentinels
+            .sentinel_urls()
             .iter()
-            .map(|(p, _, _)| format!("\"redis://127.0.0.1:{p}\""))
+            .map(|u| format!("\"{u}\""))
             .collect();
         format!("[{}]", urls.join(", "))
     }
