@@ -1,11 +1,14 @@
 //! The news that a session ended, to every replica: a `PUBLISH` on `vestibule:ended`, heard by
 //! each replica's subscription, which drops the entries from its session cache.
 //!
-//! The replica that ends a session waits (at most [`ECHO_WAIT`]) until its own subscription has
-//! heard the announcement: Redis writes a message to every subscriber at the same moment, so by
-//! then the other replicas have it on their sockets too, and a user who signs out and reloads
-//! on another replica is signed out there. When a subscription is lost, its replica trusts no
-//! cached session until it is back (`Ended::Lost`, then `Ended::Live`).
+//! The replica that ends a session waits (at most [`ACK_WAIT`], for a replica that hangs) until every replica that
+//! received the news has dropped the entries: each answers on the same channel once it has (an
+//! "ack"), and `PUBLISH` says how many received it. Hearing the message is not enough: a replica
+//! can have the news unread on its socket while it serves the user's next request from its
+//! cache. So a user who signs out and reloads on another replica is signed out there. (In a
+//! Cluster, `PUBLISH` counts only the subscribers of the node it was sent to; subscribers of
+//! other nodes get the news as fast, but are not waited for.) When a subscription is lost, its
+//! replica trusts no cached session until it is back (`Ended::Lost`, then `Ended::Live`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 
 use super::connection::{Connections, Retry};
 use crate::session::crypto;
@@ -21,8 +24,8 @@ use crate::session::store::Ended;
 use crate::support::lock;
 
 const CHANNEL: &str = "vestibule:ended";
-/// Longest an ending request waits to hear its own announcement.
-const ECHO_WAIT: Duration = Duration::from_millis(200);
+/// Longest an ending request waits for the other replicas to drop the session.
+const ACK_WAIT: Duration = Duration::from_millis(500);
 /// Longest wait between attempts to subscribe again.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
@@ -30,11 +33,20 @@ type Listener = Arc<dyn Fn(Ended) + Send + Sync>;
 
 /// This replica's side of the channel.
 pub(super) struct Announcer {
-    /// Who we are on the channel (to know our own messages).
+    /// Who we are on the channel (to know our own messages and the acks meant for us).
     replica: String,
     next: AtomicU64,
-    /// Ending requests waiting to hear their announcement, by sequence number.
-    waiting: Mutex<HashMap<u64, oneshot::Sender<()>>>,
+    /// Ending requests waiting for acks, by sequence number: how many replicas have dropped the
+    /// entries (ourselves included).
+    waiting: Mutex<HashMap<u64, watch::Sender<i64>>>,
+}
+
+/// What a message on the channel asks of this replica.
+struct Heard {
+    /// Session keys to drop from the cache.
+    ended: Vec<String>,
+    /// Once dropped, the ack owed to the replica that ended them: "ack <replica> <seq>".
+    ack: Option<String>,
 }
 
 impl Announcer {
@@ -46,7 +58,7 @@ impl Announcer {
         }
     }
 
-    /// Publishes `keys`, then waits (bounded) to hear it back.
+    /// Publishes `keys`, then waits (bounded) until every replica that received them has acked.
     pub(super) async fn announce(
         &self,
         conns: &Connections,
@@ -56,45 +68,69 @@ impl Announcer {
             return Ok(());
         }
         let seq = self.next.fetch_add(1, Ordering::Relaxed);
-        let (heard, echo) = oneshot::channel();
-        lock(&self.waiting).insert(seq, heard);
-        // "<replica> <seq> <key> <key>…": keys are hex hashes in braces, never spaces.
-        let message = format!("{} {seq} {}", self.replica, keys.join(" "));
-        let sent = conns
-            .run(Retry::Always, |mut c| {
-                let message = &message;
-                async move {
-                    redis::cmd("PUBLISH")
-                        .arg(CHANNEL)
-                        .arg(message)
-                        .query_async::<i64>(&mut c)
-                        .await
-                }
-            })
-            .await;
-        if sent.is_ok() {
-            let _ = tokio::time::timeout(ECHO_WAIT, echo).await;
+        let (dropped, mut acks) = watch::channel(0);
+        lock(&self.waiting).insert(seq, dropped);
+        // "end <replica> <seq> <key> <key>…": keys are hex hashes in braces, never spaces.
+        let message = format!("end {} {seq} {}", self.replica, keys.join(" "));
+        let sent = publish(conns, &message).await;
+        if let Ok(receivers) = sent {
+            let _ = tokio::time::timeout(ACK_WAIT, acks.wait_for(|n| *n >= receivers)).await;
         }
         lock(&self.waiting).remove(&seq);
         sent.map(|_| ())
     }
 
-    /// A message heard on the channel: wakes our own waiting request, and returns the keys.
-    fn heard(&self, message: &str) -> Vec<String> {
+    /// A message heard on the channel (see [`Heard`]).
+    fn heard(&self, message: &str) -> Heard {
         let mut parts = message.split(' ');
-        let (Some(replica), Some(seq)) = (parts.next(), parts.next()) else {
-            return Vec::new();
+        let (Some(kind), Some(replica), Some(seq)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Heard {
+                ended: Vec::new(),
+                ack: None,
+            };
         };
-        if replica == self.replica
-            && let Some(waiter) = seq
+        let ours = replica == self.replica;
+        let ended = match kind {
+            "end" => parts.map(str::to_owned).collect(),
+            "ack" if ours => Vec::new(),
+            _ => {
+                return Heard {
+                    ended: Vec::new(),
+                    ack: None,
+                };
+            }
+        };
+        // Our own news (our cache dropped the entries before publishing) and acks for it count
+        // towards the waiting request; others' news is acked once its entries are dropped.
+        if ours {
+            if let Some(waiter) = seq
                 .parse()
                 .ok()
-                .and_then(|s| lock(&self.waiting).remove(&s))
-        {
-            let _ = waiter.send(());
+                .and_then(|s| lock(&self.waiting).get(&s).cloned())
+            {
+                waiter.send_modify(|n| *n += 1);
+            }
+            return Heard { ended, ack: None };
         }
-        parts.map(str::to_owned).collect()
+        Heard {
+            ended,
+            ack: Some(format!("ack {replica} {seq}")),
+        }
     }
+}
+
+/// `PUBLISH` on the channel; how many subscribers received the message.
+async fn publish(conns: &Connections, message: &str) -> redis::RedisResult<i64> {
+    conns
+        .run(Retry::Always, |mut c| async move {
+            redis::cmd("PUBLISH")
+                .arg(CHANNEL)
+                .arg(message)
+                .query_async::<i64>(&mut c)
+                .await
+        })
+        .await
 }
 
 /// Keeps a subscription for as long as the process lives, telling `on` what it hears.
@@ -113,9 +149,14 @@ pub(super) fn listen(conns: Arc<Connections>, announcer: Arc<Announcer>, on: Lis
                     let Ok(text) = msg.get_payload::<String>() else {
                         continue;
                     };
-                    let keys = announcer.heard(&text);
-                    if !keys.is_empty() {
-                        on(Ended::Keys(keys));
+                    let heard = announcer.heard(&text);
+                    if !heard.ended.is_empty() {
+                        on(Ended::Keys(heard.ended));
+                    }
+                    if let Some(ack) = heard.ack {
+                        // Not awaited here: the subscription keeps reading meanwhile.
+                        let conns = conns.clone();
+                        tokio::spawn(async move { publish(&conns, &ack).await });
                     }
                 }
                 tracing::warn!(
@@ -129,3 +170,6 @@ pub(super) fn listen(conns: Arc<Connections>, announcer: Arc<Announcer>, on: Lis
         }
     });
 }
+
+#[cfg(test)]
+mod tests;
