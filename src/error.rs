@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::auth::AuthError;
 use crate::csrf::CsrfError;
 use crate::oidc::OidcError;
-use crate::proxy::ProxyError;
+use crate::proxy::{Challenge, ProxyError};
 use crate::session::{PendingError, RefreshError};
 use crate::support::Chain;
 
@@ -165,6 +165,12 @@ impl ProxyError {
             ProxyError::Refresh(RefreshError::Pending) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "token_refresh_pending")
             }
+            ProxyError::Refresh(RefreshError::NotGranted(_)) => {
+                (StatusCode::FORBIDDEN, "token_not_granted")
+            }
+            ProxyError::StepUpRequired(_) => {
+                (StatusCode::UNAUTHORIZED, "insufficient_user_authentication")
+            }
             ProxyError::Unreachable(_) => (StatusCode::BAD_GATEWAY, "upstream_unreachable"),
             ProxyError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
             ProxyError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
@@ -192,8 +198,34 @@ impl ResponseError for ProxyError {
         if status.is_server_error() {
             tracing::warn!(error = %Chain(self), "proxy error");
         }
-        HttpResponse::build(status)
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(json!({ "error": code, "error_description": description }))
+        let mut res = HttpResponse::build(status);
+        res.insert_header((header::CACHE_CONTROL, "no-store"));
+        if let ProxyError::StepUpRequired(c) = self {
+            return res
+                .insert_header((header::WWW_AUTHENTICATE, step_up_challenge(code, c)))
+                .json(json!({
+                    "error": code,
+                    "error_description": description,
+                    "acr_values": c.acr_values,
+                    "max_age": c.max_age,
+                    "login_url": c.login_url,
+                }));
+        }
+        res.json(json!({ "error": code, "error_description": description }))
     }
+}
+
+/// RFC 9470 section 3: `Bearer error="insufficient_user_authentication", acr_values="…",
+/// max_age=…`. The values come from the route's config (validated: no quotes or spaces in an acr).
+fn step_up_challenge(code: &str, c: &Challenge) -> String {
+    let mut h = format!(
+        "Bearer error=\"{code}\", error_description=\"A stronger or more recent sign-in is required\""
+    );
+    if let Some(a) = &c.acr_values {
+        h.push_str(&format!(", acr_values=\"{a}\""));
+    }
+    if let Some(m) = c.max_age {
+        h.push_str(&format!(", max_age={m}"));
+    }
+    h
 }

@@ -42,6 +42,8 @@ pub struct AppState {
     pub config: Arc<config::Config>,
     pub oidc: Arc<oidc::Provider>,
     pub sessions: Arc<session::SessionManager>,
+    /// The application's own tokens, for `client` routes.
+    pub client_tokens: session::ClientTokens,
     /// Set when shutdown begins: `/readyz` answers 503 from then on.
     pub draining: AtomicBool,
     /// Requests being served (for `max_in_flight`).

@@ -11,7 +11,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::config::Config;
 use crate::oidc::{Provider, ProviderError};
-use crate::session::{SessionManager, StoreError};
+use crate::session::{ClientTokens, SessionManager, StoreError};
 use crate::{AppState, auth, health, limits, proxy, spa, telemetry};
 
 #[derive(Debug, thiserror::Error)]
@@ -152,10 +152,13 @@ pub fn start_on(
         .map(|n| n.get())
         .unwrap_or(2);
     let max_connections = config.server.max_connections;
+    let client_tokens =
+        ClientTokens::new(&config, sessions.store().clone(), oidc.sealing_secret());
     let state = web::Data::new(AppState {
         config: Arc::new(config),
         oidc,
         sessions,
+        client_tokens,
         draining: AtomicBool::new(false),
         in_flight: AtomicUsize::new(0),
     });

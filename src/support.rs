@@ -28,6 +28,16 @@ pub fn unix_after(d: Duration) -> i64 {
 // guarded this way (maps, caches, key sets) is consistent between statements, so keep serving
 // rather than turn one panic into a panic per request.
 
+/// True when a token expiring at `expires_at` (unix seconds), issued for `lifetime` seconds, is
+/// within `skew` of expiry, but never more than half its lifetime ahead: without that cap, a
+/// token that lives no longer than the skew (10 s tokens are common) would need renewing the
+/// moment it arrives, and every call would renew it. No expiry known: never due.
+pub fn due(expires_at: Option<i64>, lifetime: Option<i64>, skew: Duration) -> bool {
+    let skew = secs(skew);
+    let ahead = lifetime.map_or(skew, |l| skew.min(l / 2));
+    expires_at.is_some_and(|t| t.saturating_sub(ahead) <= now_unix())
+}
+
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }

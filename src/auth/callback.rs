@@ -5,7 +5,9 @@
 //! a silent login (`prompt=none`) the IdP could not complete comes back anonymous with
 //! `login_error=login_required` (or `interaction_required`, `consent_required`,
 //! `account_selection_required`); a login whose `acr` is none of the `acr_values` asked for
-//! comes back signed in with `login_warning=acr_not_satisfied`.
+//! comes back signed in with `login_warning=acr_not_satisfied`, unless it was a step-up (started
+//! from a live session, see `proxy::step_up`): then it comes back with
+//! `login_error=acr_not_satisfied` and the session stays as it was, not upgraded.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -29,6 +31,13 @@ pub async fn callback(
             tracing::info!(result = "success", "login callback");
             "success"
         }
+        Ok(Finished::NotUpgraded(_)) => {
+            tracing::info!(
+                result = "step_up_refused",
+                "login callback: the step-up login did not reach the acr asked for"
+            );
+            "step_up_refused"
+        }
         Ok(Finished::Anonymous { error, .. }) => {
             tracing::info!(
                 result = "no_session",
@@ -47,7 +56,9 @@ pub async fn callback(
         .with_label_values(&[outcome])
         .inc();
     match result {
-        Ok(Finished::SignedIn(res) | Finished::Anonymous { res, .. }) => Ok(res),
+        Ok(
+            Finished::SignedIn(res) | Finished::NotUpgraded(res) | Finished::Anonymous { res, .. },
+        ) => Ok(res),
         Err(e) => Err(PageError::from(e)),
     }
 }
@@ -55,6 +66,8 @@ pub async fn callback(
 /// How a callback that is not an error ended.
 enum Finished {
     SignedIn(HttpResponse),
+    /// A step-up that did not reach the `acr` asked for: back to the SPA, the session unchanged.
+    NotUpgraded(HttpResponse),
     /// A silent login the IdP could not complete: back to the SPA, anonymous.
     Anonymous {
         error: &'static str,
@@ -112,6 +125,15 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<Finished, AuthErr
         .oidc
         .finish_login(code, pending.pkce_verifier.clone(), &check)
         .await?;
+    if pending.step_up && tokens.acr_satisfied == Some(false) {
+        if let Some(rt) = &tokens.refresh_token
+            && let Err(e) = state.oidc.revoke_refresh_token(rt).await
+        {
+            tracing::warn!(error = %Chain(&e), "could not revoke the refused step-up's refresh token");
+        }
+        let back = with_param(&pending.return_to, "login_error", "acr_not_satisfied");
+        return Ok(Finished::NotUpgraded(redirect(&back).finish()));
+    }
     let back = match tokens.acr_satisfied {
         Some(false) => with_param(&pending.return_to, "login_warning", "acr_not_satisfied"),
         _ => pending.return_to.clone(),
@@ -127,6 +149,7 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<Finished, AuthErr
         access_lifetime: tokens.access_expires_in.map(secs),
         created_at: now_unix(),
         logout_token: crypto::random_token(),
+        route_tokens: Default::default(),
         generation: 0,
     };
     // Never reuse a pre-login id: end whatever session this browser had, mint a new one.

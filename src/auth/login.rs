@@ -37,6 +37,8 @@ async fn start(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Auth
     let binding = cookies
         .login_binding(req)
         .unwrap_or_else(crypto::random_token);
+    let step_up = (login.acr_values.is_some() || login.max_age.is_some())
+        && state.sessions.load(req).await?.is_some();
     let pending = PendingLogin {
         nonce: auth.nonce,
         pkce_verifier: auth.pkce_verifier,
@@ -45,6 +47,7 @@ async fn start(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Auth
         prompt_none: login.prompt_none,
         max_age: login.max_age,
         acr_values: login.acr_values,
+        step_up,
     };
     state
         .sessions

@@ -100,7 +100,27 @@ impl Config {
         self.oidc.validate(self.server.allow_insecure_http)?;
         self.session.validate()?;
         RouteConfig::validate_all(&self.routes, &self.server.auth_prefix)?;
+        self.validate_step_up()?;
         self.spa.validate()
+    }
+
+    /// A step-up route sends the SPA to `/auth/login?acr_values=…&max_age=…`: both must pass.
+    fn validate_step_up(&self) -> Result<(), Broken> {
+        let allowed = |p: &str| self.oidc.login_params.iter().any(|a| a == p);
+        for r in &self.routes {
+            for (needs, param) in [
+                (!r.require_acr.is_empty(), "acr_values"),
+                (r.max_auth_age.is_some(), "max_age"),
+            ] {
+                if needs && !allowed(param) {
+                    return Err(broken(
+                        "oidc.login_params",
+                        format!("route {:?} asks for step-up: add {param:?}", r.prefix),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// True when cookies must be `Secure` with the `__Host-` prefix.

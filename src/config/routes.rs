@@ -9,13 +9,44 @@ use url::Url;
 
 use super::file::{Broken, broken};
 
+/// Which token a route's calls carry upstream.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenPolicy {
+    /// The signed-in user's; no live session: 401, nothing forwarded. `required` is its old name.
     #[default]
-    Required,
+    #[serde(alias = "required")]
+    User,
+    /// The application's own (client credentials), whoever calls.
+    Client,
+    /// The user's when signed in, else the application's.
+    UserOrClient,
+    /// The user's when signed in, else none.
     Optional,
     None,
+}
+
+impl TokenPolicy {
+    /// Whether calls may carry the user's token.
+    pub fn uses_user(self) -> bool {
+        matches!(self, Self::User | Self::UserOrClient | Self::Optional)
+    }
+
+    /// Whether calls may carry the application's token.
+    pub fn uses_client(self) -> bool {
+        matches!(self, Self::Client | Self::UserOrClient)
+    }
+}
+
+/// `exchange = { audience = "…", scope = "…" }`: the route's token comes from an RFC 8693 token
+/// exchange of the user's access token.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeConfig {
+    pub audience: Option<String>,
+    pub scope: Option<String>,
+    /// An RFC 8707 resource URI, for IdPs that name targets that way.
+    pub resource: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -38,6 +69,23 @@ pub struct RouteConfig {
     pub headers: BTreeMap<String, String>,
     /// Largest request body forwarded (e.g. `"10MB"`); unset: unlimited (streaming). Larger: 413.
     pub max_body: Option<bytesize::ByteSize>,
+    /// RFC 8707 resource indicator: this route's token is minted for this API (the user's by a
+    /// refresh-token grant with `resource`, the application's by client credentials with it).
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// Scopes of this route's token: a down-scoped refresh for the user's, the requested scopes
+    /// of the application's.
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+    /// The user's token for this route comes from an RFC 8693 token exchange.
+    #[serde(default)]
+    pub exchange: Option<ExchangeConfig>,
+    /// Step-up: the session's `acr` must be one of these (RFC 9470).
+    #[serde(default)]
+    pub require_acr: Vec<String>,
+    /// Step-up: the user must have signed in at most this long ago (`auth_time`).
+    #[serde(default, with = "humantime_serde")]
+    pub max_auth_age: Option<Duration>,
 }
 
 fn default_route_timeout() -> Duration {
@@ -45,6 +93,24 @@ fn default_route_timeout() -> Duration {
 }
 
 impl RouteConfig {
+    /// A route with every option at its default.
+    pub fn plain(prefix: &str, upstream: Url, token: TokenPolicy) -> Self {
+        RouteConfig {
+            prefix: prefix.to_owned(),
+            upstream,
+            token,
+            strip_prefix: false,
+            timeout: default_route_timeout(),
+            headers: BTreeMap::new(),
+            max_body: None,
+            resource: None,
+            scopes: None,
+            exchange: None,
+            require_acr: Vec::new(),
+            max_auth_age: None,
+        }
+    }
+
     /// Every route on its own, then the rule across them: each prefix once.
     pub(super) fn validate_all(routes: &[RouteConfig], auth_prefix: &str) -> Result<(), Broken> {
         for r in routes {
@@ -58,7 +124,19 @@ impl RouteConfig {
         Ok(())
     }
 
+    /// Whether the user's token of this route is its own (narrowed or exchanged), not the login's.
+    pub fn own_user_token(&self) -> bool {
+        self.token.uses_user()
+            && (self.resource.is_some() || self.scopes.is_some() || self.exchange.is_some())
+    }
+
+    /// Whether calls need a stronger or more recent sign-in than the session may have.
+    pub fn step_up(&self) -> bool {
+        !self.require_acr.is_empty() || self.max_auth_age.is_some()
+    }
+
     fn validate(&self, auth_prefix: &str) -> Result<(), Broken> {
+        self.validate_tokens()?;
         let p = &self.prefix;
         if !p.starts_with('/') || (p.len() > 1 && p.ends_with('/')) || p.contains(['?', '#', '*']) {
             return Err(broken(
@@ -98,6 +176,77 @@ impl RouteConfig {
                     format!("expected valid HTTP header names and values, got {name:?}"),
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// The token options that fit the route's `token` kind, and only those.
+    fn validate_tokens(&self) -> Result<(), Broken> {
+        let kind = self.token;
+        if kind == TokenPolicy::None
+            && (self.resource.is_some() || self.scopes.is_some() || self.exchange.is_some())
+        {
+            return Err(broken(
+                "routes.token",
+                "resource, scopes and exchange need a token; this route has token = \"none\"",
+            ));
+        }
+        if self.exchange.is_some() {
+            if kind != TokenPolicy::User {
+                return Err(broken(
+                    "routes.exchange",
+                    "expected token = \"user\": a token exchange needs the user's token",
+                ));
+            }
+            if self.resource.is_some() || self.scopes.is_some() {
+                return Err(broken(
+                    "routes.exchange",
+                    "expected either exchange or resource/scopes, not both",
+                ));
+            }
+        }
+        if let Some(r) = self.resource.as_deref().or(self
+            .exchange
+            .as_ref()
+            .and_then(|e| e.resource.as_deref()))
+        {
+            // RFC 8707 section 2: an absolute URI without a fragment.
+            let ok = Url::parse(r).is_ok_and(|u| u.fragment().is_none());
+            if !ok {
+                return Err(broken(
+                    "routes.resource",
+                    format!("expected an absolute URI without a fragment, got {r:?}"),
+                ));
+            }
+        }
+        if let Some(scopes) = &self.scopes
+            && (scopes.is_empty()
+                || scopes
+                    .iter()
+                    .any(|s| s.is_empty() || s.contains([' ', '"', '\\'])))
+        {
+            return Err(broken(
+                "routes.scopes",
+                "expected a non-empty list of scope names without spaces",
+            ));
+        }
+        if self.step_up() && kind != TokenPolicy::User {
+            return Err(broken(
+                "routes.require_acr",
+                "step-up (require_acr, max_auth_age) needs token = \"user\"",
+            ));
+        }
+        if self.require_acr.iter().any(|a| a.is_empty() || a.contains([' ', '"', '\\'])) {
+            return Err(broken(
+                "routes.require_acr",
+                "expected acr values without spaces or quotes",
+            ));
+        }
+        if self.max_auth_age.is_some_and(|d| d.as_secs() == 0) {
+            return Err(broken(
+                "routes.max_auth_age",
+                "expected at least one second, such as \"5m\"",
+            ));
         }
         Ok(())
     }

@@ -47,6 +47,9 @@ impl Provider {
         if !nonce.is_empty() {
             params.push(("nonce".into(), nonce.clone()));
         }
+        for r in &self.resources {
+            params.push(("resource".into(), r.clone()));
+        }
         for (k, v) in &self.extra_params {
             if !login_params.iter().any(|(name, _)| name == k) {
                 params.push((k.clone(), v.clone()));

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
+use sha2::Digest;
 
 use super::discovery::Loaded;
 use super::{OidcError, Provider};
@@ -41,6 +42,8 @@ pub enum KeyError {
 /// The private key of `private_key_jwt`.
 pub struct SigningKey {
     key: EncodingKey,
+    /// SHA-256 of the PEM: key material for sealing what only this client may read.
+    fingerprint: [u8; 32],
     alg: Algorithm,
     kid: Option<String>,
 }
@@ -67,6 +70,7 @@ impl SigningKey {
         let key = parsed.map_err(|source| KeyError::Parse { alg, source })?;
         let signing = SigningKey {
             key,
+            fingerprint: sha2::Sha256::digest(pem).into(),
             alg: match alg {
                 KeyAlg::Rs256 => Algorithm::RS256,
                 KeyAlg::Ps256 => Algorithm::PS256,
@@ -137,6 +141,15 @@ impl Credentials {
                 })
             }
         })
+    }
+
+    /// Secret material only this deployment holds (the client secret, or a hash of the private
+    /// key): what seals the application's own tokens in the store.
+    pub fn sealing_secret(&self) -> Vec<u8> {
+        match self {
+            Credentials::Basic(s) | Credentials::Post(s) => s.expose_secret().as_bytes().to_vec(),
+            Credentials::PrivateKeyJwt(k) => k.fingerprint.to_vec(),
+        }
     }
 
     /// Authenticates a form POST: `req` gets a Basic header, or `form` the credentials.

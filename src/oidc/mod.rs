@@ -8,6 +8,7 @@
 //! - `authorize`: the authorization request (state, nonce, PKCE, PAR) and the RFC 9207 `iss`
 //!   check;
 //! - `token`: the token endpoint (code exchange, refresh) and RFC 7009 revocation;
+//! - `route_grant`: tokens for one API (narrowed refresh, token exchange, client credentials);
 //! - `id_token`: ID token validation; `userinfo`; [`logout_token`]: back-channel logout tokens;
 //! - [`OidcError`] (`error`): what can go wrong, with its cause.
 
@@ -18,6 +19,7 @@ mod error;
 mod id_token;
 pub mod logout_token;
 mod provider;
+mod route_grant;
 mod token;
 mod userinfo;
 
@@ -26,4 +28,5 @@ pub use client_auth::{KeyError, SigningKey};
 pub use error::OidcError;
 pub use logout_token::{LogoutTarget, LogoutTokenError, MAX_AGE_SECS as LOGOUT_TOKEN_MAX_AGE_SECS};
 pub use provider::{Provider, ProviderError};
+pub use route_grant::{ClientGrant, GrantKind, IssuedToken, RouteGrant};
 pub use token::{LoginCheck, LoginTokens, RefreshedTokens};

@@ -24,6 +24,9 @@ pub struct Provider {
     pub(super) credentials: Credentials,
     pub(super) scopes: Vec<String>,
     pub(super) extra_params: Vec<(String, String)>,
+    /// RFC 8707 `resource` of each route that narrows the user's token: asked for at login too,
+    /// so that the grant covers them.
+    pub(super) resources: Vec<String>,
     pub(super) par: ParMode,
     /// Merge userinfo claims into the session's (always, with `protocol = "oauth2"`).
     pub(super) userinfo: bool,
@@ -70,6 +73,7 @@ impl Provider {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+            resources: user_resources(config),
             par: o.par,
             userinfo: o.userinfo || o.protocol == Protocol::Oauth2,
             subject_claim: o.subject_claim.clone(),
@@ -109,4 +113,16 @@ impl Provider {
     pub fn is_oidc(&self) -> bool {
         self.protocol == Protocol::Oidc
     }
+}
+
+fn user_resources(config: &Config) -> Vec<String> {
+    let mut out: Vec<String> = config
+        .routes
+        .iter()
+        .filter(|r| r.own_user_token() && r.exchange.is_none())
+        .filter_map(|r| r.resource.clone())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }

@@ -52,14 +52,14 @@ pub struct RefreshedTokens {
 
 /// A token response, read leniently.
 #[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
+pub(super) struct TokenResponse {
+    pub(super) access_token: String,
     #[serde(default)]
     token_type: Option<String>,
     #[serde(default, deserialize_with = "lenient_seconds")]
-    expires_in: Option<u64>,
+    pub(super) expires_in: Option<u64>,
     #[serde(default)]
-    refresh_token: Option<String>,
+    pub(super) refresh_token: Option<String>,
     #[serde(default)]
     id_token: Option<String>,
 }
@@ -106,7 +106,7 @@ pub(super) async fn read_json<T: DeserializeOwned>(res: reqwest::Response) -> Re
 
 impl Provider {
     /// A form POST to the token endpoint, with client authentication.
-    async fn token_request(
+    pub(super) async fn token_request(
         &self,
         loaded: &Loaded,
         mut form: Vec<(&'static str, String)>,

@@ -15,6 +15,9 @@ pub enum ProxyError {
     Csrf(#[from] CsrfError),
     #[error("no live session")]
     Unauthenticated,
+    /// The route needs a stronger or more recent sign-in (RFC 9470).
+    #[error("this call needs a stronger or more recent sign-in")]
+    StepUpRequired(super::Challenge),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

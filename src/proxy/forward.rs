@@ -11,7 +11,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-use super::token::{self, UserToken, access_token};
+use super::token::{self, Bearer, bearer_for};
 use super::{ProxyError, Route, UpstreamClient, headers, websocket};
 use crate::telemetry::RouteLabel;
 use crate::telemetry::metrics::METRICS;
@@ -45,8 +45,8 @@ pub async fn forward(
     {
         return Err(ProxyError::BodyTooLarge(limit));
     }
-    let token = access_token(&state, &req, route.token).await?;
-    let bearer = token.as_ref().map(UserToken::bearer);
+    let token = bearer_for(&state, &req, &route).await?;
+    let bearer = token.as_ref().and_then(Bearer::value);
     let mut upstream = upstream_request(&client, &req, &state, &route, bearer)?;
     // Told by the body bridge when the browser's body breaks the route's limit or the framing.
     let mut fault = None;
@@ -82,10 +82,9 @@ pub async fn forward(
                 && !with_body
                 && token::rejects_token(response.headers()) =>
         {
-            match token::refreshed(&state, &old).await? {
+            match token::refreshed(&state, &route, &old).await? {
                 Some(fresh) => {
-                    let again =
-                        upstream_request(&client, &req, &state, &route, Some(fresh.bearer()))?;
+                    let again = upstream_request(&client, &req, &state, &route, fresh.value())?;
                     send(again, &route, Instant::now()).await?
                 }
                 None => response,

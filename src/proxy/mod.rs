@@ -4,7 +4,8 @@
 //!
 //! - `route`: [`Route`], a `[[routes]]` entry and how its upstream URL is made;
 //! - `forward`: forwarding one HTTP call (streaming, limits, timeouts);
-//! - `token`: the access token a route sends (policy; refreshed first when needed);
+//! - `token`: the access token a route sends (its kind; refreshed first when needed);
+//! - `step_up`: a route's stronger or more recent sign-in rule (RFC 9470);
 //! - [`headers`]: header hygiene both ways, and the forwarding headers Vestibule adds;
 //! - `websocket`: WebSocket upgrades; `client`: the upstream HTTP client;
 //! - [`ProxyError`] (`error`).
@@ -14,6 +15,7 @@ mod error;
 mod forward;
 pub mod headers;
 mod route;
+mod step_up;
 mod token;
 mod websocket;
 
@@ -24,6 +26,7 @@ use actix_web::web;
 pub use client::UpstreamClient;
 pub use error::ProxyError;
 pub use route::{Route, routes, spa_upstream};
+pub use step_up::Challenge;
 
 /// Registers each route as a scope (actix matches scopes on whole path segments), most specific
 /// first so the longest prefix wins.

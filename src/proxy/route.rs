@@ -5,8 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{Config, RouteConfig, TokenPolicy};
+use crate::oidc::{ClientGrant, RouteGrant};
 
 use super::ProxyError;
+use super::step_up::StepUp;
 
 /// One forwarding target, ready to use.
 pub struct Route {
@@ -14,6 +16,11 @@ pub struct Route {
     /// Upstream origin plus base path, without a trailing slash (`http://api:9200/v1`).
     upstream_base: String,
     pub token: TokenPolicy,
+    /// The user's token of this route, when it has its own (narrowed or exchanged).
+    pub user_grant: Option<RouteGrant>,
+    /// The application's token of this route (`client`, `user_or_client`).
+    pub client_grant: Option<ClientGrant>,
+    pub step_up: Option<StepUp>,
     strip_prefix: bool,
     pub timeout: Duration,
     pub extra_headers: reqwest::header::HeaderMap,
@@ -39,6 +46,9 @@ impl Route {
             prefix: r.prefix.clone(),
             upstream_base: r.upstream.as_str().trim_end_matches('/').to_owned(),
             token: r.token,
+            user_grant: RouteGrant::for_route(r),
+            client_grant: ClientGrant::for_route(r),
+            step_up: StepUp::for_route(r),
             strip_prefix: r.strip_prefix,
             timeout: r.timeout,
             extra_headers,
@@ -82,13 +92,8 @@ pub fn routes(config: &Config) -> Vec<Arc<Route>> {
 pub fn spa_upstream(config: &Config) -> Option<Arc<Route>> {
     config.spa.upstream.as_ref().map(|u| {
         let r = RouteConfig {
-            prefix: "/".into(),
-            upstream: u.clone(),
-            token: TokenPolicy::None,
-            strip_prefix: false,
             timeout: Duration::from_secs(60),
-            headers: Default::default(),
-            max_body: None,
+            ..RouteConfig::plain("/", u.clone(), TokenPolicy::None)
         };
         Arc::new(Route::new(&r, false))
     })

@@ -1,75 +1,154 @@
-//! The access token a route sends upstream: by the route's policy, and refreshed first when it
-//! is about to expire (exactly once per session, see `session::refresh`); and refreshed after the
-//! fact when an upstream refuses it as `invalid_token` (IdPs that give no `expires_in` leave no
-//! other way to know).
+//! The access token a route sends upstream, by its `token` kind: the user's (the login's, or the
+//! route's own: narrowed or exchanged, see `oidc::route_grant`), the application's (client
+//! credentials, see `session::client_token`), or none. Each is refreshed first when it is about to
+//! expire (exactly once, see `session::refresh`), and refreshed after the fact when an upstream
+//! refuses it as `invalid_token` (IdPs that give no `expires_in` leave no other way to know).
+//! A route's step-up rule is checked before any token is looked at.
 
 use std::sync::Arc;
 
 use actix_web::HttpRequest;
 use reqwest::header::{HeaderMap, WWW_AUTHENTICATE};
 
-use super::ProxyError;
+use super::{ProxyError, Route};
 use crate::AppState;
 use crate::config::TokenPolicy;
-use crate::session::Session;
+use crate::oidc::{GrantKind, RouteGrant};
+use crate::session::{ClientToken, RefreshError, Session};
 
-/// A signed-in user's token, with the session it came from.
-pub(super) struct UserToken {
-    session_id: String,
-    session: Arc<Session>,
+/// The token one call carries, with what it came from.
+pub(super) enum Bearer<'r> {
+    /// The user's: the login's token, or the route's own (`grant`) kept in the session.
+    User {
+        session_id: String,
+        session: Arc<Session>,
+        grant: Option<&'r RouteGrant>,
+    },
+    /// The application's own.
+    Client(Arc<ClientToken>),
 }
 
-impl UserToken {
-    pub(super) fn bearer(&self) -> &str {
-        &self.session.access_token
+impl Bearer<'_> {
+    pub(super) fn value(&self) -> Option<&str> {
+        match self {
+            Bearer::User {
+                session,
+                grant: None,
+                ..
+            } => Some(&session.access_token),
+            Bearer::User {
+                session,
+                grant: Some(g),
+                ..
+            } => session
+                .route_tokens
+                .get(&g.key)
+                .map(|t| t.access_token.as_str()),
+            Bearer::Client(t) => Some(&t.access_token),
+        }
     }
 }
 
-/// `None` for `token = "none"`, and for `optional` without a session; 401 for `required`
-/// without one.
-pub(super) async fn access_token(
+/// The token for a call on `route`: `None` for `token = "none"`, and for `optional` without a
+/// session; 401 for `user` without one.
+pub(super) async fn bearer_for<'r>(
     state: &AppState,
     req: &HttpRequest,
-    policy: TokenPolicy,
-) -> Result<Option<UserToken>, ProxyError> {
-    if policy == TokenPolicy::None {
-        return Ok(None);
+    route: &'r Route,
+) -> Result<Option<Bearer<'r>>, ProxyError> {
+    match route.token {
+        TokenPolicy::None => return Ok(None),
+        TokenPolicy::Client => return client(state, route, None).await.map(Some),
+        _ => {}
     }
-    match state.sessions.load(req).await? {
-        Some((session_id, session)) => {
-            let session = state
-                .sessions
+    let Some((session_id, session)) = state.sessions.load(req).await? else {
+        return match route.token {
+            TokenPolicy::User => Err(ProxyError::Unauthenticated),
+            TokenPolicy::UserOrClient => client(state, route, None).await.map(Some),
+            _ => Ok(None),
+        };
+    };
+    if let Some(step_up) = &route.step_up {
+        step_up.check(&session, req, &state.config)?;
+    }
+    let sessions = &state.sessions;
+    let grant = route.user_grant.as_ref();
+    // The login's token is needed fresh when it is sent, or exchanged.
+    let session = match grant {
+        Some(RouteGrant {
+            kind: GrantKind::Narrowed { .. },
+            ..
+        }) => session,
+        _ => {
+            sessions
                 .ensure_fresh(&session_id, session, &state.oidc)
-                .await?;
-            Ok(Some(UserToken {
-                session_id,
-                session,
-            }))
+                .await?
         }
-        None if policy == TokenPolicy::Required => Err(ProxyError::Unauthenticated),
-        None => Ok(None),
+    };
+    let session = match grant {
+        Some(g) => {
+            sessions
+                .ensure_route_token(&session_id, session, g, &state.oidc)
+                .await?
+        }
+        None => session,
+    };
+    let bearer = Bearer::User {
+        session_id,
+        session,
+        grant,
+    };
+    if bearer.value().is_none() {
+        // A fenced write lost to another replica's, which did not carry this route's token yet.
+        return Err(ProxyError::Refresh(RefreshError::Pending));
     }
+    Ok(Some(bearer))
 }
 
-/// After the upstream refused `token`: a new one, or `None` when there is none to be had (the
-/// session has no refresh token).
-pub(super) async fn refreshed(
+async fn client<'r>(
     state: &AppState,
-    token: &UserToken,
-) -> Result<Option<UserToken>, ProxyError> {
-    let session = state
-        .sessions
-        .refresh_rejected(
-            &token.session_id,
-            token.session.clone(),
-            token.bearer(),
-            &state.oidc,
-        )
-        .await?;
-    Ok((session.access_token != token.bearer()).then(|| UserToken {
-        session_id: token.session_id.clone(),
-        session,
-    }))
+    route: &'r Route,
+    rejected: Option<&str>,
+) -> Result<Bearer<'r>, ProxyError> {
+    let grant = route
+        .client_grant
+        .as_ref()
+        .ok_or(ProxyError::Unauthenticated)?;
+    let token = state.client_tokens.get(grant, &state.oidc, rejected).await?;
+    Ok(Bearer::Client(token))
+}
+
+/// After the upstream refused `old`: a new token, or `None` when there is none to be had (the
+/// session has no refresh token, or another request already got the same).
+pub(super) async fn refreshed<'r>(
+    state: &AppState,
+    route: &'r Route,
+    old: &Bearer<'r>,
+) -> Result<Option<Bearer<'r>>, ProxyError> {
+    let Some(rejected) = old.value() else {
+        return Ok(None);
+    };
+    let fresh = match old {
+        Bearer::Client(_) => client(state, route, Some(rejected)).await?,
+        Bearer::User {
+            session_id,
+            session,
+            grant,
+        } => {
+            let sessions = &state.sessions;
+            let (id, s, oidc) = (session_id.as_str(), session.clone(), &state.oidc);
+            let session = match grant {
+                Some(g) => sessions.route_token_rejected(id, s, g, rejected, oidc).await?,
+                None => sessions.refresh_rejected(id, s, rejected, oidc).await?,
+            };
+            Bearer::User {
+                session_id: session_id.clone(),
+                session,
+                grant: *grant,
+            }
+        }
+    };
+    Ok(fresh.value().is_some_and(|v| v != rejected).then_some(fresh))
 }
 
 /// RFC 6750 3.1: the upstream says the bearer token is expired, revoked or otherwise bad.

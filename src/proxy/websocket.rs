@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use super::token::{UserToken, access_token};
+use super::token::{Bearer, bearer_for};
 use super::{ProxyError, Route, headers};
 use crate::{AppState, csrf};
 
@@ -42,7 +42,7 @@ pub async fn proxy(
     if route.csrf {
         csrf::check_websocket(&state.config, &req)?;
     }
-    let token = access_token(&state, &req, route.token).await?;
+    let token = bearer_for(&state, &req, &route).await?;
     let http_url = route.upstream_url(req.uri().path(), req.uri().query())?;
     let ws_url = match http_url.split_once("://") {
         Some(("https", rest)) => format!("wss://{rest}"),
@@ -65,7 +65,7 @@ pub async fn proxy(
         &mut hdrs,
         &state.config,
         &req,
-        token.as_ref().map(UserToken::bearer),
+        token.as_ref().and_then(Bearer::value),
         &route.extra_headers,
     );
     upstream_req.headers_mut().extend(hdrs);

@@ -10,9 +10,11 @@
 //!   indexes; `refresh` adds the exactly-once token refresh to it;
 //! - [`cookie`]: the cookie codec; [`pending`]: logins between `/auth/login` and the callback;
 //! - [`store`]: the storage trait, with [`memory`] and [`redis`]; `cache`: the per-replica cache;
+//! - [`client_token`]: the application's own (client-credentials) tokens, shared by replicas;
 //! - [`crypto`]: hashing and sealing.
 
 mod cache;
+pub mod client_token;
 pub mod cookie;
 pub mod crypto;
 mod manager;
@@ -22,8 +24,11 @@ pub mod redis;
 mod refresh;
 pub mod store;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+pub use client_token::{ClientToken, ClientTokens};
 pub use cookie::CookieCodec;
 pub use manager::SessionManager;
 pub use pending::{PendingError, PendingLogin, PendingLogins};
@@ -51,8 +56,22 @@ pub struct Session {
     pub created_at: i64,
     /// Secret that `logout_url` must carry (logout CSRF protection).
     pub logout_token: String,
+    /// Tokens minted for one route (narrowed or exchanged), by the route grant's key; each goes
+    /// only to its route's upstream, and ends with the session.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub route_tokens: BTreeMap<String, RouteToken>,
     /// How many times this session was written (kept beside the sealed value, in plain, as the
     /// fencing token of refresh writes; see `refresh`).
     #[serde(skip)]
     pub generation: u64,
+}
+
+/// An access token minted for one route.
+#[derive(Serialize, Deserialize, Clone)]
+pub struct RouteToken {
+    pub access_token: String,
+    /// Unix seconds of expiry, when the IdP said.
+    pub expires_at: Option<i64>,
+    /// `expires_in` as issued (see [`Session::access_lifetime`]).
+    pub lifetime: Option<i64>,
 }

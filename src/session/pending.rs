@@ -40,6 +40,10 @@ pub struct PendingLogin {
     /// The `acr_values` sent: the SPA is told when the ID token's `acr` is none of them.
     #[serde(default)]
     pub acr_values: Option<String>,
+    /// Started from a live session with `acr_values` or `max_age` (a step-up): a login whose
+    /// `acr` is none of them does not replace that session.
+    #[serde(default)]
+    pub step_up: bool,
 }
 
 /// Why a callback's state did not lead to a pending login.

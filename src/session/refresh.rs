@@ -19,6 +19,9 @@
 //!    tokens stay in this process (`Unsaved`): this replica serves the session from them, keeps
 //!    the lock, and retries the fenced write in the background until it lands or is refused.
 //!    A user is never signed out because Redis blinked at the wrong moment.
+//! 6. A route's own token (a narrowed refresh, a token exchange: see `oidc::route_grant`) is
+//!    renewed by the same steps, under the same gate and lock: a narrowed refresh spends the
+//!    session's refresh token just as the login's refresh does.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,9 +29,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::manager::SESSION_KIND;
-use super::{Session, SessionManager, StoreError, crypto};
-use crate::oidc::{OidcError, Provider};
-use crate::support::{Chain, lock, now_unix, secs, unix_after};
+use super::{RouteToken, Session, SessionManager, StoreError, crypto};
+use crate::oidc::{OidcError, Provider, RouteGrant};
+use crate::support::{Chain, due, lock, secs, unix_after};
 use crate::telemetry::metrics::METRICS;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +42,9 @@ pub enum RefreshError {
     /// The IdP could not be reached or failed: the session is kept for a later try.
     #[error("token refresh failed")]
     IdpUnavailable(#[source] OidcError),
+    /// The IdP will not mint a route's own token (the session is kept).
+    #[error("the identity provider did not grant a token for this route")]
+    NotGranted(#[source] OidcError),
     /// Another replica is refreshing and did not finish in time.
     #[error("a token refresh is still in progress")]
     Pending,
@@ -51,7 +57,7 @@ pub enum RefreshError {
 pub struct Gates(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
 
 impl Gates {
-    fn gate(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+    pub(super) fn gate(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut map = lock(&self.0);
         if map.len() > 10_000 {
             // Drop gates nobody holds or waits on.
@@ -62,7 +68,7 @@ impl Gates {
 }
 
 /// How often a replica waiting for another's refresh re-reads the session.
-const WAIT_POLL: Duration = Duration::from_millis(50);
+pub(super) const WAIT_POLL: Duration = Duration::from_millis(50);
 /// How often an unsaved refresh is written again.
 const UNSAVED_RETRY: Duration = Duration::from_millis(250);
 
@@ -96,19 +102,15 @@ impl Unsaved {
 }
 
 impl SessionManager {
-    /// True when the access token can be refreshed and is expired or about to: within
-    /// `refresh_skew` of expiry, but never more than half its lifetime ahead. Without that cap,
-    /// a token that lives no longer than the skew (10 s tokens are common) would need a refresh
-    /// the moment it arrives, and every call would refresh.
+    /// True when the access token can be refreshed and is expired or about to (`support::due`:
+    /// within `refresh_skew`, never more than half its lifetime ahead).
     pub fn needs_refresh(&self, session: &Session) -> bool {
-        let skew = secs(self.refresh_skew);
-        let ahead = session
-            .access_lifetime
-            .map_or(skew, |lifetime| skew.min(lifetime / 2));
         session.refresh_token.is_some()
-            && session
-                .access_expires_at
-                .is_some_and(|t| t.saturating_sub(ahead) <= now_unix())
+            && due(
+                session.access_expires_at,
+                session.access_lifetime,
+                self.refresh_skew,
+            )
     }
 
     /// Returns the session with a usable access token, refreshing it first when needed.
@@ -118,7 +120,46 @@ impl SessionManager {
         session: Arc<Session>,
         oidc: &Provider,
     ) -> Result<Arc<Session>, RefreshError> {
-        self.refresh_while(id, session, oidc, &|s| self.needs_refresh(s))
+        self.refresh_while(id, session, oidc, Renewal::Login, &|s| {
+            self.needs_refresh(s)
+        })
+        .await
+    }
+
+    /// Returns the session holding a usable token for `grant`'s route, obtaining or renewing it
+    /// first when needed (same exactly-once rule as the login's token).
+    pub async fn ensure_route_token(
+        &self,
+        id: &str,
+        session: Arc<Session>,
+        grant: &RouteGrant,
+        oidc: &Provider,
+    ) -> Result<Arc<Session>, RefreshError> {
+        let stale = |s: &Session| {
+            s.route_tokens
+                .get(&grant.key)
+                .is_none_or(|t| due(t.expires_at, t.lifetime, self.refresh_skew))
+        };
+        self.refresh_while(id, session, oidc, Renewal::Route(grant), &stale)
+            .await
+    }
+
+    /// After an upstream refused the route token `rejected`: a new one, unless another request
+    /// already replaced it.
+    pub async fn route_token_rejected(
+        &self,
+        id: &str,
+        session: Arc<Session>,
+        grant: &RouteGrant,
+        rejected: &str,
+        oidc: &Provider,
+    ) -> Result<Arc<Session>, RefreshError> {
+        let stale = |s: &Session| {
+            s.route_tokens
+                .get(&grant.key)
+                .is_none_or(|t| t.access_token == rejected)
+        };
+        self.refresh_while(id, session, oidc, Renewal::Route(grant), &stale)
             .await
     }
 
@@ -133,7 +174,8 @@ impl SessionManager {
         oidc: &Provider,
     ) -> Result<Arc<Session>, RefreshError> {
         let stale = |s: &Session| s.refresh_token.is_some() && s.access_token == rejected;
-        self.refresh_while(id, session, oidc, &stale).await
+        self.refresh_while(id, session, oidc, Renewal::Login, &stale)
+            .await
     }
 
     /// Refreshes when `stale` says so, checking it again behind the gate and under the lock.
@@ -142,6 +184,7 @@ impl SessionManager {
         id: &str,
         session: Arc<Session>,
         oidc: &Provider,
+        renewal: Renewal<'_>,
         stale: &dyn Fn(&Session) -> bool,
     ) -> Result<Arc<Session>, RefreshError> {
         if !stale(&session) {
@@ -168,7 +211,7 @@ impl SessionManager {
                 .put_if_absent(&lock_key, &owner, self.refresh_lock_ttl)
                 .await?
             {
-                let (result, held) = self.refresh_locked(id, &key, oidc, stale).await;
+                let (result, held) = self.refresh_locked(id, &key, oidc, renewal, stale).await;
                 if held == Lock::Release {
                     self.store.delete_if(&lock_key, &owner).await?;
                 } else if let Ok(unsaved) = &result {
@@ -190,6 +233,7 @@ impl SessionManager {
         id: &str,
         key: &str,
         oidc: &Provider,
+        renewal: Renewal<'_>,
         stale: &dyn Fn(&Session) -> bool,
     ) -> (Result<Arc<Session>, RefreshError>, Lock) {
         // Re-read under the lock: the previous holder may have finished just before we got it.
@@ -201,12 +245,58 @@ impl SessionManager {
         if !stale(&current) {
             return (Ok(current), Lock::Release);
         }
-        let Some(refresh_token) = current.refresh_token.as_deref() else {
-            return (Ok(current), Lock::Release);
+        let next = match self.renew(&current, renewal, oidc).await {
+            Ok(Some(next)) => next,
+            Ok(None) => return (Ok(current), Lock::Release),
+            Err(e) => return (self.renewal_failed(id, renewal, e).await, Lock::Release),
         };
-        match oidc.refresh(refresh_token, &current.sub).await {
-            Ok(tokens) => {
-                let mut next = (*current).clone();
+        let mut next = next;
+        next.generation = current.generation + 1;
+        let next = Arc::new(next);
+        let token = renewal.label();
+        METRICS.refreshes.with_label_values(&["success"]).inc();
+        match self.save_over(id, key, &next, current.generation).await {
+            Ok(true) => {
+                tracing::info!(result = "success", token, "token refresh");
+                (Ok(next), Lock::Release)
+            }
+            Ok(false) => {
+                // Another replica wrote while this one stalled past its lock: theirs stands,
+                // ours is dropped.
+                tracing::warn!(
+                    token,
+                    "token refresh: a newer session was stored meanwhile; keeping it"
+                );
+                let stored = self.load_by_id(id, key).await;
+                (
+                    stored
+                        .map_err(RefreshError::from)
+                        .and_then(|s| s.ok_or(RefreshError::Ended)),
+                    Lock::Release,
+                )
+            }
+            Err(e) => {
+                tracing::warn!(token, error = %Chain(&e), "token refresh: the store did not take the new tokens; serving them from this replica and writing them again");
+                (Ok(next), Lock::Keep)
+            }
+        }
+    }
+
+    /// The session with `renewal` done at the IdP; `None` when there is nothing to renew with
+    /// (no refresh token).
+    async fn renew(
+        &self,
+        current: &Session,
+        renewal: Renewal<'_>,
+        oidc: &Provider,
+    ) -> Result<Option<Session>, OidcError> {
+        let mut next = current.clone();
+        match renewal {
+            Renewal::Login => {
+                let Some(refresh_token) = current.refresh_token.as_deref() else {
+                    return Ok(None);
+                };
+                let tokens = oidc.refresh(refresh_token, &current.sub).await?;
                 next.access_token = tokens.access_token;
                 if tokens.refresh_token.is_some() {
                     next.refresh_token = tokens.refresh_token;
@@ -218,54 +308,64 @@ impl SessionManager {
                     next.id_token = id_token;
                     next.claims.extend(claims);
                 }
-                next.generation = current.generation + 1;
-                let next = Arc::new(next);
-                METRICS.refreshes.with_label_values(&["success"]).inc();
-                match self.save_over(id, key, &next, current.generation).await {
-                    Ok(true) => {
-                        tracing::info!(result = "success", "token refresh");
-                        (Ok(next), Lock::Release)
-                    }
-                    Ok(false) => {
-                        // Another replica wrote while this one stalled past its lock: theirs
-                        // stands, ours is dropped.
-                        tracing::warn!(
-                            "token refresh: a newer session was stored meanwhile; keeping it"
-                        );
-                        let stored = self.load_by_id(id, key).await;
-                        (
-                            stored
-                                .map_err(RefreshError::from)
-                                .and_then(|s| s.ok_or(RefreshError::Ended)),
-                            Lock::Release,
-                        )
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %Chain(&e), "token refresh: the store did not take the new tokens; serving them from this replica and writing them again");
-                        (Ok(next), Lock::Keep)
-                    }
-                }
             }
+            Renewal::Route(grant) => {
+                let issued = oidc
+                    .route_token(
+                        &grant.kind,
+                        &current.access_token,
+                        current.refresh_token.as_deref(),
+                    )
+                    .await?;
+                if issued.refresh_token.is_some() {
+                    // A narrowed refresh at an IdP that rotates spent the session's refresh token.
+                    next.refresh_token = issued.refresh_token;
+                }
+                next.route_tokens.insert(
+                    grant.key.clone(),
+                    RouteToken {
+                        access_token: issued.access_token,
+                        expires_at: issued.expires_in.map(unix_after),
+                        lifetime: issued.expires_in.map(secs),
+                    },
+                );
+            }
+        }
+        Ok(Some(next))
+    }
+
+    /// What a refused or failed renewal means for the session.
+    async fn renewal_failed(
+        &self,
+        id: &str,
+        renewal: Renewal<'_>,
+        e: OidcError,
+    ) -> Result<Arc<Session>, RefreshError> {
+        let token = renewal.label();
+        match e {
             // The grant is gone, or the IdP now answers for someone else (or with an ID token
             // that does not validate): this session cannot go on.
-            Err(
-                e @ (OidcError::InvalidGrant
-                | OidcError::SubjectChanged
-                | OidcError::InvalidIdToken(_)),
-            ) => {
+            OidcError::InvalidGrant | OidcError::SubjectChanged | OidcError::InvalidIdToken(_) => {
                 let result = match e {
                     OidcError::InvalidGrant => "invalid_grant",
                     _ => "invalid_id_token",
                 };
-                tracing::info!(result, error = %Chain(&e), "token refresh; ending the session");
+                tracing::info!(result, token, error = %Chain(&e), "token refresh; ending the session");
                 METRICS.refreshes.with_label_values(&[result]).inc();
-                let ended = self.end(id).await.map_err(RefreshError::from);
-                (ended.and(Err(RefreshError::Ended)), Lock::Release)
+                self.end(id).await?;
+                Err(RefreshError::Ended)
             }
-            Err(e) => {
-                tracing::warn!(result = "failure", error = %Chain(&e), "token refresh; keeping the session");
+            // The IdP will not mint this route's token (`invalid_target`, `invalid_scope`, a
+            // refused exchange): the session stays; this route cannot be called.
+            OidcError::Refused(_) if matches!(renewal, Renewal::Route(_)) => {
+                tracing::warn!(result = "refused", token, error = %Chain(&e), "token refresh; keeping the session");
+                METRICS.refreshes.with_label_values(&["refused"]).inc();
+                Err(RefreshError::NotGranted(e))
+            }
+            e => {
+                tracing::warn!(result = "failure", token, error = %Chain(&e), "token refresh; keeping the session");
                 METRICS.refreshes.with_label_values(&["failure"]).inc();
-                (Err(RefreshError::IdpUnavailable(e)), Lock::Release)
+                Err(RefreshError::IdpUnavailable(e))
             }
         }
     }
@@ -319,6 +419,23 @@ impl SessionManager {
                 }
             }
         });
+    }
+}
+
+/// What a refresh renews: the login's tokens, or one route's own token.
+#[derive(Clone, Copy)]
+enum Renewal<'a> {
+    Login,
+    Route(&'a RouteGrant),
+}
+
+impl Renewal<'_> {
+    /// For logs.
+    fn label(&self) -> &'static str {
+        match self {
+            Renewal::Login => "login",
+            Renewal::Route(_) => "route",
+        }
     }
 }
 

@@ -3,13 +3,9 @@ use super::*;
 fn route(prefix: &str, upstream: &str, strip: bool) -> Route {
     Route::new(
         &RouteConfig {
-            prefix: prefix.into(),
-            upstream: url::Url::parse(upstream).expect("url"),
-            token: TokenPolicy::Required,
             strip_prefix: strip,
             timeout: Duration::from_secs(1),
-            headers: Default::default(),
-            max_body: None,
+            ..RouteConfig::plain(prefix, url::Url::parse(upstream).expect("url"), TokenPolicy::User)
         },
         true,
     )

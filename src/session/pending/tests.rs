@@ -18,6 +18,7 @@ fn pending() -> PendingLogin {
         prompt_none: false,
         max_age: None,
         acr_values: None,
+        step_up: false,
     }
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::support::now_unix;
 use crate::config::Config;
 use crate::session::memory::MemoryStore;
 
@@ -25,6 +26,7 @@ fn session(left: i64, lifetime: Option<i64>) -> Session {
         access_lifetime: lifetime,
         created_at: now_unix(),
         logout_token: String::new(),
+        route_tokens: Default::default(),
         generation: 0,
     }
 }

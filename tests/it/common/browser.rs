@@ -163,7 +163,7 @@ impl Browser {
         res.json().await.expect("the echo's JSON")
     }
 
-    /// `n` API calls at once with this browser's session, spread over `proxies` (replicas):
+    /// `n` API calls at once with this browser's session (if any), spread over `proxies` (replicas):
     /// each call's status and the `Authorization` the upstream (an echo) saw.
     pub async fn concurrent_api_calls(
         &self,
@@ -171,14 +171,17 @@ impl Browser {
         path: &str,
         n: usize,
     ) -> Vec<(u16, String)> {
-        let cookie = self.session_cookie();
+        // Signed in or not.
+        let cookie = self.cookies.get("vestibule").map(|v| format!("vestibule={v}"));
         let mut tasks = Vec::new();
         for i in 0..n {
-            let req = self
+            let mut req = self
                 .client
                 .get(proxies[i % proxies.len()].url(path))
-                .header("cookie", cookie.clone())
                 .header("x-csrf", "1");
+            if let Some(c) = &cookie {
+                req = req.header("cookie", c.clone());
+            }
             tasks.push(tokio::spawn(async move {
                 let res = req.send().await.expect("request");
                 let status = res.status().as_u16();
@@ -198,12 +201,14 @@ impl Browser {
 
     /// `GET /auth/login?return_to=…`: must redirect to the IdP; returns what it asked there.
     pub async fn start_login(&mut self, proxy: &Proxy, return_to: &str) -> LoginStart {
-        let url = format!(
-            "{}?return_to={}",
-            proxy.url("/auth/login"),
-            super::urlencode(return_to)
-        );
-        let res = self.get(&url).await;
+        let path = format!("/auth/login?return_to={}", super::urlencode(return_to));
+        self.start_login_at(proxy, &path).await
+    }
+
+    /// `GET` of a login URL Vestibule handed out (a step-up's `login_url`): must redirect to the
+    /// IdP; returns what it asked there.
+    pub async fn start_login_at(&mut self, proxy: &Proxy, path_and_query: &str) -> LoginStart {
+        let res = self.get(&proxy.url(path_and_query)).await;
         assert_eq!(res.status(), 302, "login must redirect to the IdP");
         let location =
             Url::parse(res.headers()["location"].to_str().expect("ascii")).expect("absolute URL");

@@ -212,6 +212,8 @@ async fn token(s: web::Data<IdpState>, req: HttpRequest, form: Form) -> HttpResp
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => {}
         Some("refresh_token") => return refresh(&s, &form).await,
+        Some("client_credentials") => return client_credentials(&s, &form).await,
+        Some("urn:ietf:params:oauth:grant-type:token-exchange") => return exchange(&s, &form),
         _ => return oauth_error("unsupported_grant_type"),
     }
     let Some(grant) = form
@@ -243,8 +245,82 @@ async fn token(s: web::Data<IdpState>, req: HttpRequest, form: Form) -> HttpResp
         answer["id_token"] = json!(id_token);
         issued.push(id_token);
     }
+    mint(&s, &issued[0], "login".into());
     s.issued.lock().expect("issued").extend(issued);
     s.live_refresh_tokens.lock().expect("rts").push(refresh);
+    HttpResponse::Ok().json(answer)
+}
+
+fn mint(s: &IdpState, token: &str, purpose: String) {
+    s.minted
+        .lock()
+        .expect("minted")
+        .insert(token.to_owned(), purpose);
+}
+
+/// RFC 8707: a resource must be an absolute URI; this IdP knows only `https://` ones.
+fn bad_target(form: &HashMap<String, String>) -> bool {
+    form.get("resource")
+        .is_some_and(|r| !r.starts_with("https://"))
+}
+
+/// What a narrowed or client token was asked for, as [`IdpState::minted`] records it.
+fn purpose(form: &HashMap<String, String>) -> String {
+    let mut p = Vec::new();
+    for k in ["audience", "resource", "scope"] {
+        if let Some(v) = form.get(k) {
+            p.push(format!("{k}={v}"));
+        }
+    }
+    p.join("&")
+}
+
+/// A route token's answer: `prefix`-ed access token, `route_expires_in`.
+fn route_answer(s: &IdpState, prefix: &str, purpose: String) -> (String, Value) {
+    let access = random(prefix);
+    let mut answer = json!({
+        "access_token": access,
+        "token_type": "Bearer",
+        "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
+    });
+    if let Some(e) = expires_in(s, s.route_expires_in.load(Ordering::SeqCst)) {
+        answer["expires_in"] = e;
+    }
+    mint(s, &access, purpose);
+    s.issued.lock().expect("issued").push(access.clone());
+    (access, answer)
+}
+
+/// RFC 6749 4.4: the application's own token.
+async fn client_credentials(s: &IdpState, form: &HashMap<String, String>) -> HttpResponse {
+    s.client_calls.fetch_add(1, Ordering::SeqCst);
+    let delay = s.refresh_delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
+    if bad_target(form) {
+        return oauth_error("invalid_target");
+    }
+    let (_, answer) = route_answer(s, "ct", format!("client:{}", purpose(form)));
+    HttpResponse::Ok().json(answer)
+}
+
+/// RFC 8693: exchanges a live access token of this IdP for one meant for `audience`.
+fn exchange(s: &IdpState, form: &HashMap<String, String>) -> HttpResponse {
+    s.exchange_calls.fetch_add(1, Ordering::SeqCst);
+    let subject = form.get("subject_token").cloned().unwrap_or_default();
+    let live = subject.starts_with("at-")
+        && s.issued.lock().expect("issued").iter().any(|t| *t == subject);
+    if !live
+        || form.get("subject_token_type").map(String::as_str)
+            != Some("urn:ietf:params:oauth:token-type:access_token")
+    {
+        return oauth_error("invalid_grant");
+    }
+    if form.get("audience").is_some_and(|a| a.contains("forbidden")) {
+        return oauth_error("invalid_target");
+    }
+    let (_, answer) = route_answer(s, "xt", format!("exchange:{}", purpose(form)));
     HttpResponse::Ok().json(answer)
 }
 
@@ -257,6 +333,13 @@ async fn refresh(s: &IdpState, form: &HashMap<String, String>) -> HttpResponse {
     }
     if s.refuse_refresh.load(Ordering::SeqCst) {
         return oauth_error("invalid_grant");
+    }
+    if bad_target(form) {
+        return oauth_error("invalid_target");
+    }
+    let narrowed = form.contains_key("resource") || form.contains_key("scope");
+    if narrowed {
+        s.narrowed_calls.fetch_add(1, Ordering::SeqCst);
     }
     let rotate = s.rotate_refresh_tokens.load(Ordering::SeqCst);
     let presented = form.get("refresh_token").cloned().unwrap_or_default();
@@ -278,9 +361,16 @@ async fn refresh(s: &IdpState, form: &HashMap<String, String>) -> HttpResponse {
         "access_token": access,
         "token_type": *s.token_type.lock().expect("token_type"),
     });
-    if let Some(e) = expires_in(s, s.refresh_expires_in.load(Ordering::SeqCst)) {
+    let lifetime = if narrowed {
+        &s.route_expires_in
+    } else {
+        &s.refresh_expires_in
+    };
+    if let Some(e) = expires_in(s, lifetime.load(Ordering::SeqCst)) {
         answer["expires_in"] = e;
     }
+    let purpose = if narrowed { purpose(form) } else { "refresh".into() };
+    mint(s, &access, purpose);
     let mut issued = vec![access];
     if rotate {
         let rotated = random("rt");

@@ -40,6 +40,8 @@ pub enum Tweak {
     StaleAuthTime,
     /// This `acr`.
     Acr(&'static str),
+    /// `auth_time` this many seconds ago.
+    AuthTimeAgo(i64),
 }
 
 /// The ID token of a login.
@@ -74,6 +76,7 @@ pub(super) fn id_token(s: &IdpState, g: &Grant) -> String {
         }
         Tweak::StaleAuthTime => claims["auth_time"] = json!(t - 3600),
         Tweak::Acr(acr) => claims["acr"] = json!(acr),
+        Tweak::AuthTimeAgo(ago) => claims["auth_time"] = json!(t - ago),
         _ => {}
     }
     let header = match g.tweak {

@@ -130,6 +130,17 @@ pub struct IdpState {
     pub assertions: Mutex<Vec<(Option<String>, String)>>,
     /// Every endpoint path a request was authenticated at.
     pub authenticated_at: Mutex<Vec<String>>,
+    /// What each access token was minted for: `login`, `refresh`, `resource=…`, `scope=…`,
+    /// `exchange:audience=…`, `client:scope=…`.
+    pub minted: Mutex<HashMap<String, String>>,
+    /// Refresh-token grants that carried `resource` or `scope` (narrowed).
+    pub narrowed_calls: AtomicUsize,
+    /// Token exchanges (RFC 8693).
+    pub exchange_calls: AtomicUsize,
+    /// Client-credentials grants.
+    pub client_calls: AtomicUsize,
+    /// `expires_in` of narrowed, exchanged and client tokens; negative: none sent.
+    pub route_expires_in: AtomicI64,
 }
 
 pub struct TestIdp {
@@ -211,6 +222,11 @@ impl TestIdp {
             pushed: Mutex::new(HashMap::new()),
             assertions: Mutex::new(Vec::new()),
             authenticated_at: Mutex::new(Vec::new()),
+            minted: Mutex::new(HashMap::new()),
+            narrowed_calls: AtomicUsize::new(0),
+            exchange_calls: AtomicUsize::new(0),
+            client_calls: AtomicUsize::new(0),
+            route_expires_in: AtomicI64::new(300),
         });
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
@@ -322,7 +338,18 @@ impl TestIdp {
             .store(refresh, Ordering::SeqCst);
     }
 
-    /// Each refresh answer waits this long (a slow IdP).
+    /// What the access token `token` was minted for (see [`IdpState::minted`]).
+    pub fn minted_for(&self, token: &str) -> String {
+        let token = token.strip_prefix("Bearer ").unwrap_or(token);
+        let minted = self.state.minted.lock().expect("minted");
+        minted.get(token).cloned().unwrap_or_default()
+    }
+
+    pub fn calls(&self, counter: &AtomicUsize) -> usize {
+        counter.load(Ordering::SeqCst)
+    }
+
+    /// Each refresh and client-credentials answer waits this long (a slow IdP).
     pub fn set_refresh_delay(&self, ms: u64) {
         self.state.refresh_delay_ms.store(ms, Ordering::SeqCst);
     }
