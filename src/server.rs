@@ -152,8 +152,7 @@ pub fn start_on(
         .map(|n| n.get())
         .unwrap_or(2);
     let max_connections = config.server.max_connections;
-    let client_tokens =
-        ClientTokens::new(&config, sessions.store().clone(), oidc.sealing_secret());
+    let client_tokens = ClientTokens::new(&config, sessions.store().clone(), oidc.sealing_secret());
     let state = web::Data::new(AppState {
         config: Arc::new(config),
         oidc,

@@ -205,10 +205,10 @@ impl RouteConfig {
                 ));
             }
         }
-        if let Some(r) = self.resource.as_deref().or(self
-            .exchange
-            .as_ref()
-            .and_then(|e| e.resource.as_deref()))
+        if let Some(r) = self
+            .resource
+            .as_deref()
+            .or(self.exchange.as_ref().and_then(|e| e.resource.as_deref()))
         {
             // RFC 8707 section 2: an absolute URI without a fragment.
             let ok = Url::parse(r).is_ok_and(|u| u.fragment().is_none());
@@ -236,7 +236,11 @@ impl RouteConfig {
                 "step-up (require_acr, max_auth_age) needs token = \"user\"",
             ));
         }
-        if self.require_acr.iter().any(|a| a.is_empty() || a.contains([' ', '"', '\\'])) {
+        if self
+            .require_acr
+            .iter()
+            .any(|a| a.is_empty() || a.contains([' ', '"', '\\']))
+        {
             return Err(broken(
                 "routes.require_acr",
                 "expected acr values without spaces or quotes",

@@ -207,3 +207,60 @@ fn a_redis_deployment_is_checked_by_its_mode() {
         assert!(c.ok().and_then(|c| c.session.redis_deployment()).is_some());
     }
 }
+
+#[test]
+fn route_token_options_must_fit_the_routes_token_kind() {
+    let route = |extra: &str| {
+        format!(
+            "{MINIMAL}\n[[routes]]\nprefix = \"/api\"\nupstream = \"http://127.0.0.1:9\"\n{extra}\n"
+        )
+    };
+    for (extra, key) in [
+        (
+            "token = \"none\"\nresource = \"https://a.example\"",
+            "routes.token",
+        ),
+        (
+            "token = \"client\"\nexchange = { audience = \"a\" }",
+            "routes.exchange",
+        ),
+        (
+            "exchange = { audience = \"a\" }\nscopes = [\"x\"]",
+            "routes.exchange",
+        ),
+        ("resource = \"orders\"", "routes.resource"),
+        ("resource = \"https://a.example/#frag\"", "routes.resource"),
+        ("scopes = []", "routes.scopes"),
+        ("scopes = [\"a b\"]", "routes.scopes"),
+        (
+            "token = \"optional\"\nrequire_acr = [\"mfa\"]",
+            "routes.require_acr",
+        ),
+        ("require_acr = [\"m\\\"fa\"]", "routes.require_acr"),
+        ("max_auth_age = \"0s\"", "routes.max_auth_age"),
+        (
+            "exchange = { audience = \"a\", subject = \"b\" }",
+            "subject",
+        ),
+    ] {
+        let msg = err_of(&route(extra));
+        assert!(msg.contains(key), "{extra}: {msg}");
+    }
+    let f = TempFile::new(&route(
+        "token = \"required\"\nresource = \"https://orders.example\"\nscopes = [\"orders:read\"]\n\
+         require_acr = [\"mfa\"]\nmax_auth_age = \"5m\"",
+    ));
+    let c = Config::load(&f.0).expect("valid");
+    assert_eq!(c.routes[0].token, TokenPolicy::User, "`required` is `user`");
+}
+
+#[test]
+fn step_up_routes_need_their_login_parameters_allowed() {
+    let msg = err_of(&format!(
+        "{}login_params = [\"prompt\"]\n[[routes]]\nprefix = \"/api\"\nupstream = \"http://127.0.0.1:9\"\n\
+         max_auth_age = \"5m\"\n",
+        MINIMAL
+    ));
+    assert!(msg.contains("oidc.login_params"), "{msg}");
+    assert!(msg.contains("max_age"), "{msg}");
+}

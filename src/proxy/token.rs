@@ -114,7 +114,10 @@ async fn client<'r>(
         .client_grant
         .as_ref()
         .ok_or(ProxyError::Unauthenticated)?;
-    let token = state.client_tokens.get(grant, &state.oidc, rejected).await?;
+    let token = state
+        .client_tokens
+        .get(grant, &state.oidc, rejected)
+        .await?;
     Ok(Bearer::Client(token))
 }
 
@@ -138,7 +141,11 @@ pub(super) async fn refreshed<'r>(
             let sessions = &state.sessions;
             let (id, s, oidc) = (session_id.as_str(), session.clone(), &state.oidc);
             let session = match grant {
-                Some(g) => sessions.route_token_rejected(id, s, g, rejected, oidc).await?,
+                Some(g) => {
+                    sessions
+                        .route_token_rejected(id, s, g, rejected, oidc)
+                        .await?
+                }
                 None => sessions.refresh_rejected(id, s, rejected, oidc).await?,
             };
             Bearer::User {
@@ -148,7 +155,10 @@ pub(super) async fn refreshed<'r>(
             }
         }
     };
-    Ok(fresh.value().is_some_and(|v| v != rejected).then_some(fresh))
+    Ok(fresh
+        .value()
+        .is_some_and(|v| v != rejected)
+        .then_some(fresh))
 }
 
 /// RFC 6750 3.1: the upstream says the bearer token is expired, revoked or otherwise bad.

@@ -118,7 +118,11 @@ impl ClientTokens {
                 e => RefreshError::IdpUnavailable(e),
             }
         })?;
-        tracing::info!(result = "success", token = "client", "client credentials grant");
+        tracing::info!(
+            result = "success",
+            token = "client",
+            "client credentials grant"
+        );
         let token = ClientToken {
             access_token: issued.access_token,
             expires_at: issued.expires_in.map(unix_after),

@@ -53,9 +53,9 @@ export async function startRedis() {
 /**
  * Starts the Vestibule binary; `port` lets a restart come back on the same origin. `redis` is a
  * `[session.redis]` table (instead of `redisUrl`); `publicUrl`, the origin of a load balancer in
- * front of several of them.
+ * front of several of them; `routesExtra`, more `[[routes]]` tables.
  */
-export async function startProxy({ issuer, store = 'memory', redisUrl, redis = '', port, apiPort, sessionExtra = '', publicUrl }) {
+export async function startProxy({ issuer, store = 'memory', redisUrl, redis = '', port, apiPort, sessionExtra = '', publicUrl, routesExtra = '' }) {
   port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'vestibule-e2e-'));
   const config = join(dir, 'vestibule.toml');
@@ -67,6 +67,7 @@ export async function startProxy({ issuer, store = 'memory', redisUrl, redis = '
     + `[oidc]\nissuer = "${issuer}"\nclient_id = "${CLIENT_ID}"\nscopes = ["openid", "profile", "email"]\n`
     + session
     + (apiPort ? `[[routes]]\nprefix = "/api"\nupstream = "http://127.0.0.1:${apiPort}"\ntoken = "required"\n` : '')
+    + routesExtra
     + `[spa]\ndir = "${join(ROOT, 'demo/spa')}"\n`);
   // The secret comes from the environment, as operators are told to do.
   const proc = spawnLogged(BIN, ['--config', config], {

@@ -25,6 +25,9 @@ export async function startIdp({
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
+      // `auth_time` in every ID token (oidc-provider leaves it out unless max_age was asked):
+      // routes with `max_auth_age` need it to know how old a sign-in is.
+      require_auth_time: true,
       // Back-channel logout: the IdP tells Vestibule when the user's IdP session ends.
       backchannel_logout_uri: `${proxyOrigins[0]}/auth/backchannel-logout`,
       backchannel_logout_session_required: true,

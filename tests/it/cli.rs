@@ -29,6 +29,7 @@ fn the_example_configs_are_valid() {
         "github.toml",
         "sentinel.toml",
         "cluster.toml",
+        "routes.toml",
     ] {
         // The production example takes its secret from the environment, as documented; its SPA
         // directory (/srv/spa) exists only in the container, so point it at the demo SPA.

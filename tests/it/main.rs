@@ -22,4 +22,5 @@ mod proxy;
 mod route_tokens;
 mod scale_out;
 mod spa;
+mod step_up;
 mod store;

@@ -132,7 +132,11 @@ async fn twenty_concurrent_calls_to_a_resource_route_after_expiry_cause_one_refr
         1,
         "exactly one refresh at the IdP, across both replicas"
     );
-    assert_eq!(idp.calls(&idp.state.refresh_reuse), 0, "no rotated token reused");
+    assert_eq!(
+        idp.calls(&idp.state.refresh_reuse),
+        0,
+        "no rotated token reused"
+    );
     // The narrowed refresh rotated the session's refresh token; the login's refresh uses the new one.
     idp.state.login_expires_in.store(0, Ordering::SeqCst);
     let login = bearer_seen(&mut b, &a, "/api/x").await;
@@ -182,7 +186,10 @@ async fn fifty_concurrent_calls_to_a_client_route_cause_one_client_credentials_r
     // A third replica reads it from the store rather than asking the IdP.
     let c = TestConfig::for_idp(&idp)
         .redis(&redis)
-        .route(api.route("/jobs", "client").set("scopes", Raw(r#"["jobs:run"]"#)))
+        .route(
+            api.route("/jobs", "client")
+                .set("scopes", Raw(r#"["jobs:run"]"#)),
+        )
         .start()
         .await;
     let mut third = Browser::new();

@@ -5,7 +5,11 @@ fn route(prefix: &str, upstream: &str, strip: bool) -> Route {
         &RouteConfig {
             strip_prefix: strip,
             timeout: Duration::from_secs(1),
-            ..RouteConfig::plain(prefix, url::Url::parse(upstream).expect("url"), TokenPolicy::User)
+            ..RouteConfig::plain(
+                prefix,
+                url::Url::parse(upstream).expect("url"),
+                TokenPolicy::User,
+            )
         },
         true,
     )

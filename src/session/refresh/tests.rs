@@ -1,7 +1,7 @@
 use super::*;
-use crate::support::now_unix;
 use crate::config::Config;
 use crate::session::memory::MemoryStore;
+use crate::support::now_unix;
 
 fn manager() -> SessionManager {
     let config = Config::from_toml_str(

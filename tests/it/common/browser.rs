@@ -172,7 +172,10 @@ impl Browser {
         n: usize,
     ) -> Vec<(u16, String)> {
         // Signed in or not.
-        let cookie = self.cookies.get("vestibule").map(|v| format!("vestibule={v}"));
+        let cookie = self
+            .cookies
+            .get("vestibule")
+            .map(|v| format!("vestibule={v}"));
         let mut tasks = Vec::new();
         for i in 0..n {
             let mut req = self

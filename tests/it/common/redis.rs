@@ -238,6 +238,23 @@ impl RedisServer {
     }
 
     /// Every key in the server with its raw value (for "a dump yields nothing" checks).
+    /// The raw value at `key` (empty when none).
+    pub fn get_raw(&self, key: &str) -> Vec<u8> {
+        let mut c = self.client().get_connection().expect("redis connection");
+        redis::cmd("GET").arg(key).query(&mut c).unwrap_or_default()
+    }
+
+    /// Overwrites the value at `key`, keeping its expiry.
+    pub fn set_raw(&self, key: &str, value: &[u8]) {
+        let mut c = self.client().get_connection().expect("redis connection");
+        let () = redis::cmd("SET")
+            .arg(key)
+            .arg(value)
+            .arg("KEEPTTL")
+            .query(&mut c)
+            .expect("SET");
+    }
+
     pub fn dump(&self) -> Vec<(String, Vec<u8>)> {
         let mut c = self.client().get_connection().expect("redis connection");
         let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut c).expect("KEYS");

@@ -10,7 +10,8 @@
 //! Sessions live in a real redis-server so that the count is the store's, not a guess.
 //!
 //! One file per category: `callback`, `id_token`, `cookies`, `return_to`, `csrf`, `raw_http`,
-//! `backchannel`. This file holds the [`World`] they attack and the invariant checks.
+//! `backchannel`, `route_tokens` (per-route tokens and step-up). This file holds the [`World`]
+//! they attack and the invariant checks.
 
 mod backchannel;
 mod callback;
@@ -19,6 +20,7 @@ mod csrf;
 mod id_token;
 mod raw_http;
 mod return_to;
+mod route_tokens;
 
 use crate::common::*;
 
@@ -41,12 +43,24 @@ struct Before {
 impl World {
     /// `session` keys (e.g. `("login_timeout", "1s")`) change the `[session]` defaults.
     async fn new(iss_param_supported: bool, session: &[(&str, &str)]) -> World {
+        Self::with_routes(iss_param_supported, session, |_| Vec::new()).await
+    }
+
+    /// [`World::new`] with more routes to the same upstream beside `/api`.
+    async fn with_routes(
+        iss_param_supported: bool,
+        session: &[(&str, &str)],
+        routes: impl Fn(&Upstream) -> Vec<TestRoute>,
+    ) -> World {
         let idp = TestIdp::start_with(iss_param_supported).await;
         let api = Upstream::start().await;
         let redis = RedisServer::start();
         let mut config = TestConfig::for_idp(&idp)
             .redis(&redis)
             .route(api.api_route("required"));
+        for r in routes(&api) {
+            config = config.route(r);
+        }
         for (key, value) in session {
             config = config.set(&format!("session.{key}"), *value);
         }

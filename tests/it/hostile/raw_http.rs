@@ -10,7 +10,7 @@ use crate::common::*;
 const CLOSED: u16 = 0;
 
 /// Sends raw bytes on a fresh connection; returns every status line the proxy answered with.
-fn raw(proxy: &Proxy, request: &[u8]) -> Vec<u16> {
+pub(super) fn raw(proxy: &Proxy, request: &[u8]) -> Vec<u16> {
     let addr = proxy.base.trim_start_matches("http://");
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(5)))

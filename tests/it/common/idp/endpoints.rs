@@ -309,15 +309,17 @@ async fn client_credentials(s: &IdpState, form: &HashMap<String, String>) -> Htt
 fn exchange(s: &IdpState, form: &HashMap<String, String>) -> HttpResponse {
     s.exchange_calls.fetch_add(1, Ordering::SeqCst);
     let subject = form.get("subject_token").cloned().unwrap_or_default();
-    let live = subject.starts_with("at-")
-        && s.issued.lock().expect("issued").iter().any(|t| *t == subject);
+    let live = subject.starts_with("at-") && s.issued.lock().expect("issued").contains(&subject);
     if !live
         || form.get("subject_token_type").map(String::as_str)
             != Some("urn:ietf:params:oauth:token-type:access_token")
     {
         return oauth_error("invalid_grant");
     }
-    if form.get("audience").is_some_and(|a| a.contains("forbidden")) {
+    if form
+        .get("audience")
+        .is_some_and(|a| a.contains("forbidden"))
+    {
         return oauth_error("invalid_target");
     }
     let (_, answer) = route_answer(s, "xt", format!("exchange:{}", purpose(form)));
@@ -369,7 +371,11 @@ async fn refresh(s: &IdpState, form: &HashMap<String, String>) -> HttpResponse {
     if let Some(e) = expires_in(s, lifetime.load(Ordering::SeqCst)) {
         answer["expires_in"] = e;
     }
-    let purpose = if narrowed { purpose(form) } else { "refresh".into() };
+    let purpose = if narrowed {
+        purpose(form)
+    } else {
+        "refresh".into()
+    };
     mint(s, &access, purpose);
     let mut issued = vec![access];
     if rotate {
