@@ -5,6 +5,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+use crate::admin::AdminError;
 use crate::auth::AuthError;
 use crate::csrf::CsrfError;
 use crate::oidc::OidcError;
@@ -33,6 +34,8 @@ impl AuthError {
             A::MissingCode => (StatusCode::BAD_REQUEST, "missing_code"),
             A::DuplicateParam(_) => (StatusCode::BAD_REQUEST, "duplicate_parameter"),
             A::InvalidLoginParam(_) => (StatusCode::BAD_REQUEST, "invalid_login_parameter"),
+            A::InvalidParam(_) => (StatusCode::BAD_REQUEST, "invalid_parameter"),
+            A::NoSuchSession => (StatusCode::NOT_FOUND, "session_not_found"),
             A::Pending(PendingError::NoLoginCookie) => {
                 (StatusCode::BAD_REQUEST, "no_login_in_progress")
             }
@@ -145,6 +148,33 @@ impl ResponseError for PageError {
         HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .body(body)
+    }
+}
+
+impl AdminError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            AdminError::Disabled => (StatusCode::NOT_FOUND, "admin_api_disabled"),
+            AdminError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AdminError::BadTarget => (StatusCode::BAD_REQUEST, "bad_target"),
+            AdminError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "session_store_unavailable"),
+        }
+    }
+}
+
+impl ResponseError for AdminError {
+    fn status_code(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code) = self.status_and_code();
+        let mut res = HttpResponse::build(status);
+        res.insert_header((header::CACHE_CONTROL, "no-store"));
+        if status == StatusCode::UNAUTHORIZED {
+            res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        res.json(json!({ "error": code, "error_description": self.to_string() }))
     }
 }
 

@@ -3,7 +3,7 @@
 //! container's `HEALTHCHECK` (so the image needs no curl).
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
@@ -63,15 +63,7 @@ pub enum ProbeError {
 /// `vestibule healthcheck`: asks the running proxy's `/healthz` (on `admin_listen` when set) over
 /// plain HTTP/1.1 and succeeds on a 200.
 pub fn probe(config: &Config) -> Result<(), ProbeError> {
-    let mut addr = config.server.admin_listen.unwrap_or(config.server.listen);
-    // Listening on every address: ask the loopback one.
-    if addr.ip().is_unspecified() {
-        addr.set_ip(if addr.is_ipv4() {
-            Ipv4Addr::LOCALHOST.into()
-        } else {
-            Ipv6Addr::LOCALHOST.into()
-        });
-    }
+    let addr = config.server.local_admin_addr();
     let timeout = Duration::from_secs(3);
     let head = TcpStream::connect_timeout(&addr, timeout)
         .and_then(|mut s| {

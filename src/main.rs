@@ -1,5 +1,5 @@
 //! The `vestibule` command: parses arguments, loads the config, and hands over to
-//! `server::run` (or `check-config`, `healthcheck`). Nothing else happens here.
+//! `server::run` (or `check-config`, `healthcheck`, `sessions`). Nothing else happens here.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +31,30 @@ enum Command {
     /// Ask the running proxy's `/healthz` (on `admin_listen` if set, else `listen`): exit 0 when
     /// it answers 200, 1 otherwise. For container HEALTHCHECKs (no curl needed in the image).
     Healthcheck,
+    /// Operators' session tools: call the running proxy's admin API (on `admin_listen`, with
+    /// `server.admin_token`, best set as VESTIBULE_SERVER__ADMIN_TOKEN).
+    Sessions {
+        #[command(subcommand)]
+        action: SessionsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SessionsCommand {
+    /// List a user's live sessions.
+    List {
+        #[arg(long)]
+        sub: String,
+    },
+    /// End sessions: all of a user's (`--sub`) or of one IdP session (`--sid`).
+    End {
+        #[arg(long, conflicts_with = "sid", required_unless_present = "sid")]
+        sub: Option<String>,
+        #[arg(long)]
+        sid: Option<String>,
+    },
+    /// Count the live sessions of this deployment.
+    Count,
 }
 
 fn main() -> ExitCode {
@@ -58,6 +82,27 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Sessions { action } => {
+            use vestibule::admin::client::{Action, run};
+            let action = match action {
+                SessionsCommand::List { sub } => Action::List { sub },
+                SessionsCommand::End { sub: Some(sub), .. } => Action::EndBySub { sub },
+                SessionsCommand::End { sid, .. } => Action::EndBySid {
+                    sid: sid.unwrap_or_default(),
+                },
+                SessionsCommand::Count => Action::Count,
+            };
+            match run(&config, action) {
+                Ok(out) => {
+                    println!("{out}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("vestibule sessions: {}", Chain(&e));
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Run => {
             vestibule::telemetry::init(config.telemetry.format);
             match vestibule::server::run(config) {

@@ -12,7 +12,7 @@ use actix_web::{App, HttpServer, web};
 use crate::config::Config;
 use crate::oidc::{Provider, ProviderError};
 use crate::session::{ClientTokens, SessionManager, StoreError};
-use crate::{AppState, auth, health, limits, proxy, spa, telemetry};
+use crate::{AppState, admin, auth, health, limits, proxy, spa, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -133,9 +133,9 @@ pub fn start_on(
         .map(|a| a.to_string())
         .unwrap_or_default();
     let store = SessionManager::store_from_config(&config)?;
-    let sessions = Arc::new(SessionManager::new(&config, store));
-    sessions.listen_for_ended_sessions();
     let oidc = Arc::new(Provider::new(&config)?);
+    let sessions = Arc::new(SessionManager::new(&config, store, oidc.sealing_secret()));
+    sessions.listen_for_ended_sessions();
     tokio::spawn(oidc.clone().keep_discovered());
     tracing::info!(
         listen = %addr,
@@ -206,6 +206,7 @@ pub fn start_on(
                     .app_data(admin_state.clone())
                     .configure(health::configure)
                     .configure(telemetry::metrics::configure)
+                    .configure(admin::configure)
             })
             .workers(1)
             .disable_signals()

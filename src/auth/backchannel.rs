@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::AppState;
 use crate::oidc::LOGOUT_TOKEN_MAX_AGE_SECS;
-use crate::session::StoreError;
+use crate::session::{EndReason, StoreError};
 use crate::support::Chain;
 use crate::telemetry::metrics::METRICS;
 
@@ -60,8 +60,13 @@ pub async fn backchannel_logout(
         Some(sid) => (Some(sid.as_str()), None),
         None => (None, target.sub.as_deref()),
     };
-    match state.sessions.end_matching(sid, sub).await {
-        Ok(ended) => {
+    match state
+        .sessions
+        .end_matching(sid, sub, EndReason::BackchannelLogout)
+        .await
+    {
+        // The IdP ended the grant itself: nothing to revoke.
+        Ok((ended, _)) => {
             tracing::info!(ended, "back-channel logout");
             METRICS
                 .backchannel_logouts

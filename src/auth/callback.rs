@@ -17,7 +17,7 @@ use super::query::{query_param, single};
 use crate::AppState;
 use crate::error::PageError;
 use crate::oidc::LoginCheck;
-use crate::session::{Session, crypto};
+use crate::session::{Device, EndReason, Session, crypto};
 use crate::support::{Chain, now_unix, secs, unix_after};
 
 /// `GET /auth/callback`: 302 to the login's `return_to` with a new session cookie.
@@ -154,9 +154,9 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<Finished, AuthErr
     };
     // Never reuse a pre-login id: end whatever session this browser had, mint a new one.
     if let Some(old) = cookies.session_id(req) {
-        state.sessions.end(&old).await?;
+        state.sessions.end(&old, EndReason::Replaced).await?;
     }
-    let id = state.sessions.create(session).await?;
+    let id = state.sessions.create(session, Device::of(req)).await?;
     Ok(Finished::SignedIn(
         redirect(&back).cookie(cookies.session(&id)).finish(),
     ))

@@ -18,6 +18,10 @@ pub enum AuthError {
     DuplicateParam(&'static str),
     #[error("the `{0}` login parameter has a value the IdP would not accept")]
     InvalidLoginParam(&'static str),
+    #[error("the `{0}` parameter has an unexpected value")]
+    InvalidParam(&'static str),
+    #[error("no such session of this user")]
+    NoSuchSession,
     #[error(transparent)]
     Pending(#[from] PendingError),
     #[error("the identity provider answered `{error}`")]

@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::AuthError;
 use super::query::query_param;
 use crate::error::PageError;
-use crate::session::crypto;
+use crate::session::{EndReason, crypto};
 use crate::support::Chain;
 use crate::{AppState, csrf};
 
@@ -32,7 +32,7 @@ async fn end(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, AuthEr
     if !token.is_some_and(|t| crypto::ct_eq(&t, &session.logout_token)) {
         return Err(AuthError::LogoutToken);
     }
-    state.sessions.end(&id).await?;
+    state.sessions.end(&id, EndReason::Logout).await?;
     // RFC 7009: the refresh token must not outlive the session. Best effort: the session is
     // already ended here whatever the IdP says.
     if let Some(rt) = &session.refresh_token {

@@ -4,6 +4,9 @@
 //! - `session_info`: `GET /auth/session`, who is signed in, for the SPA;
 //! - `logout`: `GET /auth/logout`, ending the session here and at the IdP;
 //! - `backchannel`: `POST /auth/backchannel-logout`, the IdP ending sessions server to server;
+//! - [`sessions`]: `GET /auth/sessions`, `DELETE /auth/sessions/{handle}`,
+//!   `POST /auth/sessions/end-others`, the user's own sessions;
+//! - `events`: `GET /auth/events`, the SPA's stream of session events;
 //!
 //! and beside them [`AuthError`] (`error`), the query-string reader (`query`), the login
 //! parameters an SPA may pass to the IdP (`login_params`) and the [`return_to`] sanitiser. Where requests may come from is `crate::csrf`'s to decide.
@@ -11,12 +14,14 @@
 mod backchannel;
 mod callback;
 mod error;
+mod events;
 mod login;
 mod login_params;
 mod logout;
 mod query;
 pub mod return_to;
 mod session_info;
+pub mod sessions;
 
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
@@ -45,6 +50,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, prefix: &str) {
             .route("/login", web::get().to(login::login))
             .route("/callback", web::get().to(callback::callback))
             .route("/session", web::get().to(session_info::session))
+            .route("/sessions", web::get().to(sessions::list))
+            .route("/sessions/end-others", web::post().to(sessions::end_others))
+            .route("/sessions/{handle}", web::delete().to(sessions::end_one))
+            .route("/events", web::get().to(events::events))
             .route("/logout", web::get().to(logout::logout))
             .route(
                 "/backchannel-logout",

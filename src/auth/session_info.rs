@@ -1,22 +1,40 @@
-//! `GET /auth/session`: who is signed in, for the SPA. Never a token.
+//! `GET /auth/session[?slide=false]`: who is signed in, for the SPA. Never a token. With
+//! `slide=false` (a poll) the answer does not extend the idle timeout.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::AuthError;
+use super::query::single;
+use crate::session::Slide;
 use crate::{AppState, csrf};
 
-/// `GET /auth/session`: the signed-in user's `sub`, ID token claims, expiry and `logout_url`.
+/// `GET /auth/session`: the signed-in user's `sub`, ID token claims, idle and absolute expiry,
+/// and `logout_url`.
 pub async fn session(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AuthError> {
     csrf::check_call(&state.config, &req)?;
-    let (_, session) = state
-        .sessions
-        .load(&req)
+    let slide = match single(&req, "slide")?.as_deref() {
+        None | Some("true") => Slide::Yes,
+        Some("false") => Slide::No,
+        Some(_) => return Err(AuthError::InvalidParam("slide")),
+    };
+    let sessions = &state.sessions;
+    let (id, session) = sessions
+        .load_with(&req, slide)
         .await?
         .ok_or(AuthError::Unauthenticated)?;
+    let absolute = sessions.absolute_end(&session);
+    let idle = match slide {
+        // Just pushed by this very request.
+        Slide::Yes => sessions.expires_at(&session),
+        Slide::No => sessions
+            .idle_end(&id)
+            .await?
+            .ok_or(AuthError::Unauthenticated)?,
+    };
     let logout_url = format!(
         "{}/logout?token={}",
         state.config.server.auth_prefix, session.logout_token
@@ -24,7 +42,9 @@ pub async fn session(
     Ok(HttpResponse::Ok().json(json!({
         "sub": session.sub,
         "claims": session.claims,
-        "expires_at": state.sessions.expires_at(&session),
+        "expires_at": idle.min(absolute),
+        "idle_expires_at": idle.min(absolute),
+        "absolute_expires_at": absolute,
         "logout_url": logout_url,
     })))
 }

@@ -21,9 +21,12 @@ pub struct ServerConfig {
     /// Anti-CSRF header name; its value must be `1`.
     #[serde(default = "default_csrf_header")]
     pub csrf_header: String,
-    /// A second address serving only `/metrics`, `/healthz` and `/readyz` (then `/metrics` is not
-    /// served on `listen`).
+    /// A second address serving only `/metrics`, `/healthz`, `/readyz` and the admin API (then
+    /// `/metrics` is not served on `listen`).
     pub admin_listen: Option<SocketAddr>,
+    /// Bearer token of the admin API on `admin_listen` (better set as
+    /// `VESTIBULE_SERVER__ADMIN_TOKEN`); unset, the admin API is off.
+    pub admin_token: Option<secrecy::SecretString>,
     /// On SIGTERM/SIGINT, `/readyz` turns 503 at once; new connections are still accepted for
     /// this long (so load balancers notice), then the listener closes.
     #[serde(default = "default_shutdown_delay", with = "humantime_serde")]
@@ -70,7 +73,30 @@ fn default_shutdown_grace() -> Duration {
 }
 
 impl ServerConfig {
+    /// Where a command on this machine reaches the admin listener (or the main one without it):
+    /// its own address, or loopback when it listens on every address.
+    pub fn local_admin_addr(&self) -> SocketAddr {
+        let mut addr = self.admin_listen.unwrap_or(self.listen);
+        if addr.ip().is_unspecified() {
+            addr.set_ip(if addr.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            });
+        }
+        addr
+    }
+
     pub(super) fn validate(&self) -> Result<(), Broken> {
+        if let Some(t) = &self.admin_token {
+            use secrecy::ExposeSecret;
+            if t.expose_secret().len() < 32 {
+                return Err(broken(
+                    "server.admin_token",
+                    "expected at least 32 characters (e.g. `openssl rand -hex 32`)",
+                ));
+            }
+        }
         let pu = &self.public_url;
         if !matches!(pu.scheme(), "http" | "https") || pu.host_str().is_none() {
             return Err(broken(

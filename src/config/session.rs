@@ -104,6 +104,10 @@ pub struct SessionConfig {
     /// Refresh the access token when it expires within this long (before forwarding).
     #[serde(default = "default_refresh_skew", with = "humantime_serde")]
     pub refresh_skew: Duration,
+    /// How long before the session's idle or absolute end `/auth/events` sends
+    /// `session_expiring`.
+    #[serde(default = "default_expiry_notice", with = "humantime_serde")]
+    pub expiry_notice: Duration,
 }
 
 impl Default for SessionConfig {
@@ -118,6 +122,7 @@ impl Default for SessionConfig {
             cookie_name: default_cookie_name(),
             cache_ttl: default_cache_ttl(),
             refresh_skew: default_refresh_skew(),
+            expiry_notice: default_expiry_notice(),
         }
     }
 }
@@ -133,6 +138,9 @@ fn default_login_timeout() -> Duration {
 }
 fn default_refresh_skew() -> Duration {
     Duration::from_secs(30)
+}
+fn default_expiry_notice() -> Duration {
+    Duration::from_secs(120)
 }
 fn default_cache_ttl() -> Duration {
     Duration::from_secs(1)

@@ -244,6 +244,23 @@ impl Provider {
     }
 }
 
+impl Provider {
+    /// Revokes the refresh tokens of sessions ended from elsewhere (another device, an
+    /// operator), all at once. A failure is logged, not returned: the sessions are over here
+    /// either way.
+    pub async fn revoke_all(&self, refresh_tokens: &[String]) {
+        let results = futures_util::future::join_all(
+            refresh_tokens.iter().map(|t| self.revoke_refresh_token(t)),
+        )
+        .await;
+        for r in results {
+            if let Err(e) = r {
+                tracing::warn!(error = %crate::support::Chain(&e), "refresh token revocation failed");
+            }
+        }
+    }
+}
+
 /// A claim as text: a string, or a number (plain OAuth 2.0 providers number their users).
 pub(super) fn text(
     claims: &serde_json::Map<String, serde_json::Value>,

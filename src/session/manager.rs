@@ -12,13 +12,22 @@ use actix_web::HttpRequest;
 
 use super::cache::SessionCache;
 use super::crypto::{self, Namespace};
+use super::device::Device;
+use super::events::{EndReason, EventHub, SessionEvent};
 use super::refresh::{Gates, Unsaved};
-use super::store::{Ended, SessionStore, StoreError};
+use super::store::{News, SessionStore, StoreError};
 use super::{CookieCodec, PendingLogins, Session, memory, redis};
 use crate::config::Config;
 use crate::support::{now_unix, secs};
 
 pub(super) const SESSION_KIND: &str = "s";
+
+/// Whether a load pushes the session's idle end.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Slide {
+    Yes,
+    No,
+}
 
 /// Entries the per-replica cache may hold before it sweeps.
 const CACHE_ENTRIES: usize = 100_000;
@@ -38,11 +47,17 @@ pub struct SessionManager {
     pub(super) refresh_lock_ttl: Duration,
     namespace: Namespace,
     pub(super) idle: Duration,
-    absolute: Duration,
+    pub(super) absolute: Duration,
+    /// The SPA's event streams open on this replica.
+    pub(super) events: Arc<EventHub>,
+    /// Seals what the session registry keeps (see `registry`): material only this deployment
+    /// holds.
+    pub(super) registry_secret: Vec<u8>,
 }
 
 impl SessionManager {
-    pub fn new(config: &Config, store: Arc<dyn SessionStore>) -> Self {
+    /// `registry_secret`: see `Provider::sealing_secret`.
+    pub fn new(config: &Config, store: Arc<dyn SessionStore>, registry_secret: Vec<u8>) -> Self {
         let s = &config.session;
         let namespace = Namespace::new(&config.oidc.issuer, &config.oidc.client_id);
         // Cached entries must expire well inside the idle timeout, so that sliding keeps working.
@@ -59,6 +74,8 @@ impl SessionManager {
             namespace,
             idle: s.idle_timeout,
             absolute: s.absolute_timeout,
+            events: Arc::new(EventHub::default()),
+            registry_secret,
         }
     }
 
@@ -72,15 +89,31 @@ impl SessionManager {
 
     /// Listens for sessions ended on other replicas, to drop them from this one's cache. Until
     /// the store says it hears them, the cache is not trusted. Call once, inside the runtime.
+    /// Their event streams here hear it too (news this replica sent, it told them itself).
     pub fn listen_for_ended_sessions(&self) {
-        let cache = self.cache.clone();
+        let (cache, events) = (self.cache.clone(), self.events.clone());
         cache.trust(false);
-        let on = move |event: Ended| match event {
-            Ended::Keys(keys) => keys.iter().for_each(|k| cache.remove(k)),
-            Ended::Lost => cache.trust(false),
-            Ended::Live => cache.trust(true),
+        let on = move |news: News| match news {
+            News::Ended { keys, reason, ours } => {
+                for k in &keys {
+                    cache.remove(k);
+                    if let (false, Some(r)) = (ours, reason) {
+                        events.send(k, SessionEvent::Ended(r));
+                    }
+                }
+            }
+            News::Changed { keys, ours } => {
+                for k in &keys {
+                    cache.remove(k);
+                    if !ours {
+                        events.send(k, SessionEvent::ClaimsChanged);
+                    }
+                }
+            }
+            News::Lost => cache.trust(false),
+            News::Live => cache.trust(true),
         };
-        if !self.store.listen_ended(Arc::new(on)) {
+        if !self.store.listen(Arc::new(on)) {
             // No other replicas to hear from (the memory store).
             self.cache.trust(true);
         }
@@ -98,6 +131,15 @@ impl SessionManager {
         &self.pending
     }
 
+    pub fn events(&self) -> &Arc<EventHub> {
+        &self.events
+    }
+
+    /// The store key of the session with this id (what event streams subscribe to).
+    pub fn session_key(&self, id: &str) -> String {
+        self.key(SESSION_KIND, id)
+    }
+
     /// The store key of a secret (session id, `jti`, index value) in this deployment.
     pub(super) fn key(&self, kind: &str, secret: &str) -> String {
         self.namespace.key(kind, secret)
@@ -109,6 +151,16 @@ impl SessionManager {
         &self,
         req: &HttpRequest,
     ) -> Result<Option<(String, Arc<Session>)>, StoreError> {
+        self.load_with(req, Slide::Yes).await
+    }
+
+    /// [`SessionManager::load`], sliding the idle timeout or not (a poll that must not keep the
+    /// session alive).
+    pub async fn load_with(
+        &self,
+        req: &HttpRequest,
+        slide: Slide,
+    ) -> Result<Option<(String, Arc<Session>)>, StoreError> {
         let Some(id) = self.cookies.session_id(req) else {
             return Ok(None);
         };
@@ -116,7 +168,7 @@ impl SessionManager {
         let held = (self.unsaved.get(&key)).or_else(|| self.cache.get(&key));
         let session = match held.filter(|s| self.within_deadline(s)) {
             Some(s) => Some(s),
-            None => self.load_by_id(&id, &key).await?,
+            None => self.read(&id, &key, slide).await?,
         };
         if let Some(s) = &session {
             actix_web::HttpMessage::extensions_mut(req)
@@ -135,11 +187,21 @@ impl SessionManager {
         id: &str,
         key: &str,
     ) -> Result<Option<Arc<Session>>, StoreError> {
+        self.read(id, key, Slide::Yes).await
+    }
+
+    async fn read(
+        &self,
+        id: &str,
+        key: &str,
+        slide: Slide,
+    ) -> Result<Option<Arc<Session>>, StoreError> {
         // Newer than the store's copy: tokens a refresh got that still wait to be written.
         if let Some(s) = self.unsaved.get(key) {
             return Ok(Some(s));
         }
-        let Some(stored) = self.store.get(key, Some(self.idle)).await? else {
+        let slide = (slide == Slide::Yes).then_some(self.idle);
+        let Some(stored) = self.store.get(key, slide).await? else {
             self.cache.remove(key);
             return Ok(None);
         };
@@ -192,12 +254,14 @@ impl SessionManager {
     }
 
     /// Stores a new session under a freshly minted id, indexes it by `sid` and `sub` (for
-    /// back-channel logout), and returns the id.
-    pub async fn create(&self, session: Session) -> Result<String, StoreError> {
+    /// back-channel logout and the session lists), registers it (see `registry`), and returns
+    /// the id.
+    pub async fn create(&self, session: Session, device: Device) -> Result<String, StoreError> {
         let id = crypto::random_token();
         let key = self.key(SESSION_KIND, &id);
         let session = Arc::new(session);
         self.save_new(&id, &key, &session).await?;
+        self.register(&key, &session, device).await?;
         if let Some(sid) = &session.sid {
             self.store
                 .set_add(&self.key("sid", sid), &key, self.absolute)
@@ -209,12 +273,11 @@ impl SessionManager {
         Ok(id)
     }
 
-    /// Ends a session by id, on every replica.
-    pub async fn end(&self, id: &str) -> Result<(), StoreError> {
+    /// Ends a session by id, on every replica; its streams hear `reason`. Returns its refresh
+    /// token (to revoke), when the registry has it.
+    pub async fn end(&self, id: &str, reason: EndReason) -> Result<Vec<String>, StoreError> {
         let key = self.key(SESSION_KIND, id);
-        self.cache.remove(&key);
-        self.store.delete(&key).await?;
-        self.store.announce_ended(&[key]).await
+        self.end_keys(&[key], reason).await
     }
 
     /// Ends every session of this IdP session (`sid`) and/or user (`sub`); returns how many.
@@ -222,7 +285,8 @@ impl SessionManager {
         &self,
         sid: Option<&str>,
         sub: Option<&str>,
-    ) -> Result<usize, StoreError> {
+        reason: EndReason,
+    ) -> Result<(usize, Vec<String>), StoreError> {
         let mut keys = Vec::new();
         if let Some(sid) = sid {
             keys.extend(self.store.set_take(&self.key("sid", sid)).await?);
@@ -232,12 +296,33 @@ impl SessionManager {
         }
         keys.sort_unstable();
         keys.dedup();
-        for key in &keys {
+        let live = self.live(&keys).await?;
+        let refresh_tokens = self.end_keys(&live, reason).await?;
+        Ok((live.len(), refresh_tokens))
+    }
+
+    /// Ends these sessions (by store key) on every replica: their cache entries, store entries
+    /// and registry entries go, their streams hear `reason`. Returns the refresh tokens the
+    /// registry held for them, to revoke.
+    pub async fn end_keys(
+        &self,
+        keys: &[String],
+        reason: EndReason,
+    ) -> Result<Vec<String>, StoreError> {
+        let refresh_tokens = self.unregister(keys).await?;
+        for key in keys {
             self.cache.remove(key);
             self.store.delete(key).await?;
+            self.events.send(key, SessionEvent::Ended(reason));
         }
-        self.store.announce_ended(&keys).await?;
-        Ok(keys.len())
+        self.store.announce_ended(keys, reason).await?;
+        Ok(refresh_tokens)
+    }
+
+    /// Tells the session's streams, on every replica, that its claims changed.
+    pub(super) async fn claims_changed(&self, key: &str) -> Result<(), StoreError> {
+        self.events.send(key, SessionEvent::ClaimsChanged);
+        self.store.announce_changed(&[key.to_owned()]).await
     }
 
     /// Remembers a back-channel logout token's `jti`; false when it was seen before (a replay).
@@ -257,8 +342,24 @@ impl SessionManager {
 
     /// Unix seconds at which this session ends if it is not used again.
     pub fn expires_at(&self, session: &Session) -> i64 {
-        (now_unix().saturating_add(secs(self.idle)))
-            .min(session.created_at.saturating_add(secs(self.absolute)))
+        (now_unix().saturating_add(secs(self.idle))).min(self.absolute_end(session))
+    }
+
+    /// Unix seconds of the session's absolute end.
+    pub fn absolute_end(&self, session: &Session) -> i64 {
+        session.created_at.saturating_add(secs(self.absolute))
+    }
+
+    /// Unix seconds of the session's idle end as the store has it now (no slide); `None` when it
+    /// is gone.
+    pub async fn idle_end(&self, id: &str) -> Result<Option<i64>, StoreError> {
+        let key = self.key(SESSION_KIND, id);
+        let ttl = self.store.ttls(std::slice::from_ref(&key)).await?;
+        Ok(ttl
+            .first()
+            .copied()
+            .flatten()
+            .map(|t| now_unix().saturating_add(secs(t))))
     }
 }
 

@@ -1,6 +1,6 @@
 //! The embedded store: one process, lost on restart.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -11,7 +11,7 @@ use crate::support::lock;
 #[derive(Default)]
 pub struct MemoryStore {
     entries: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
-    sets: Mutex<HashMap<String, (Vec<String>, Instant)>>,
+    sets: Mutex<HashMap<String, (HashSet<String>, Instant)>>,
     writes: AtomicU64,
 }
 
@@ -135,13 +135,11 @@ impl SessionStore for MemoryStore {
         }
         let entry = sets
             .entry(key.to_owned())
-            .or_insert_with(|| (Vec::new(), now + ttl));
+            .or_insert_with(|| (HashSet::new(), now + ttl));
         if entry.1 <= now {
             entry.0.clear();
         }
-        if !entry.0.iter().any(|m| m == member) {
-            entry.0.push(member.to_owned());
-        }
+        entry.0.insert(member.to_owned());
         entry.1 = entry.1.max(now + ttl);
         Ok(())
     }
@@ -152,8 +150,39 @@ impl SessionStore for MemoryStore {
         Ok(sets
             .remove(key)
             .filter(|(_, exp)| *exp > now)
-            .map(|(m, _)| m)
+            .map(|(m, _)| m.into_iter().collect())
             .unwrap_or_default())
+    }
+
+    async fn set_members(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        let now = Instant::now();
+        Ok(lock(&self.sets)
+            .get(key)
+            .filter(|(_, exp)| *exp > now)
+            .map(|(m, _)| m.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn set_remove(&self, key: &str, members: &[String]) -> Result<(), StoreError> {
+        if let Some((set, _)) = lock(&self.sets).get_mut(key) {
+            for m in members {
+                set.remove(m);
+            }
+        }
+        Ok(())
+    }
+
+    async fn ttls(&self, keys: &[String]) -> Result<Vec<Option<Duration>>, StoreError> {
+        let now = Instant::now();
+        let map = lock(&self.entries);
+        Ok(keys
+            .iter()
+            .map(|k| {
+                map.get(k)
+                    .and_then(|(_, exp)| exp.checked_duration_since(now))
+                    .filter(|d| !d.is_zero())
+            })
+            .collect())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -11,17 +11,23 @@
 //! - [`cookie`]: the cookie codec; [`pending`]: logins between `/auth/login` and the callback;
 //! - [`store`]: the storage trait, with [`memory`] and [`redis`]; `cache`: the per-replica cache;
 //! - [`client_token`]: the application's own (client-credentials) tokens, shared by replicas;
+//! - `registry`: the sessions of a user (handles, devices) for the session lists and the admin
+//!   API; [`device`]: what a session shows of its browser;
+//! - [`events`]: what the SPA's event streams hear (ended and why, claims changed);
 //! - [`crypto`]: hashing and sealing.
 
 mod cache;
 pub mod client_token;
 pub mod cookie;
 pub mod crypto;
+pub mod device;
+pub mod events;
 mod manager;
 pub mod memory;
 pub mod pending;
 pub mod redis;
 mod refresh;
+mod registry;
 pub mod store;
 
 use std::collections::BTreeMap;
@@ -30,9 +36,12 @@ use serde::{Deserialize, Serialize};
 
 pub use client_token::{ClientToken, ClientTokens};
 pub use cookie::CookieCodec;
-pub use manager::SessionManager;
+pub use device::Device;
+pub use events::{EndReason, EventHub, SessionEvent};
+pub use manager::{SessionManager, Slide};
 pub use pending::{PendingError, PendingLogin, PendingLogins};
 pub use refresh::RefreshError;
+pub use registry::Listed;
 pub use store::{SessionStore, StoreError};
 
 /// A signed-in user's session. Never serialised anywhere but into a sealed store entry, and

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::manager::SESSION_KIND;
-use super::{RouteToken, Session, SessionManager, StoreError, crypto};
+use super::{EndReason, RouteToken, Session, SessionManager, StoreError, crypto};
 use crate::oidc::{OidcError, Provider, RouteGrant};
 use crate::support::{Chain, due, lock, secs, unix_after};
 use crate::telemetry::metrics::METRICS;
@@ -258,6 +258,7 @@ impl SessionManager {
         match self.save_over(id, key, &next, current.generation).await {
             Ok(true) => {
                 tracing::info!(result = "success", token, "token refresh");
+                self.after_refresh(key, &current, &next).await;
                 (Ok(next), Lock::Release)
             }
             Ok(false) => {
@@ -279,6 +280,22 @@ impl SessionManager {
                 tracing::warn!(token, error = %Chain(&e), "token refresh: the store did not take the new tokens; serving them from this replica and writing them again");
                 (Ok(next), Lock::Keep)
             }
+        }
+    }
+
+    /// What else a stored refresh changes: the registry keeps a rotated refresh token (to revoke
+    /// it if the session is ended from elsewhere), and the SPA's streams hear of new claims.
+    /// Neither may fail the refresh itself.
+    async fn after_refresh(&self, key: &str, before: &Session, after: &Arc<Session>) {
+        if after.refresh_token != before.refresh_token
+            && let Err(e) = self.registry_rotated(key, after).await
+        {
+            tracing::warn!(error = %Chain(&e), "session registry: the rotated refresh token was not recorded");
+        }
+        if after.claims != before.claims
+            && let Err(e) = self.claims_changed(key).await
+        {
+            tracing::warn!(error = %Chain(&e), "claims change not announced");
         }
     }
 
@@ -352,7 +369,7 @@ impl SessionManager {
                 };
                 tracing::info!(result, token, error = %Chain(&e), "token refresh; ending the session");
                 METRICS.refreshes.with_label_values(&[result]).inc();
-                self.end(id).await?;
+                self.end(id, EndReason::RefreshRefused).await?;
                 Err(RefreshError::Ended)
             }
             // The IdP will not mint this route's token (`invalid_target`, `invalid_scope`, a

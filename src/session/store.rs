@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::events::EndReason;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The store did not answer (down, timed out, refused the command).
@@ -48,17 +50,30 @@ pub trait SessionStore: Send + Sync {
     async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<(), StoreError>;
     /// Reads and deletes the set at `key` atomically.
     async fn set_take(&self, key: &str) -> Result<Vec<String>, StoreError>;
+    /// The members of the set at `key` (empty when there is none).
+    async fn set_members(&self, key: &str) -> Result<Vec<String>, StoreError>;
+    /// Removes `members` from the set at `key`.
+    async fn set_remove(&self, key: &str, members: &[String]) -> Result<(), StoreError>;
+    /// How long each entry of `keys` has left, `None` for an entry that is gone. Never slides.
+    async fn ttls(&self, keys: &[String]) -> Result<Vec<Option<Duration>>, StoreError>;
     /// Readiness probe.
     async fn ping(&self) -> Result<(), StoreError>;
-    /// Tells every replica's session cache that these entries ended; returns once the news has
-    /// gone round (bounded). A store without other replicas (memory) has no one to tell.
-    async fn announce_ended(&self, keys: &[String]) -> Result<(), StoreError> {
+    /// Tells every replica that these entries ended (why: for the SPA's event streams); returns
+    /// once their caches have dropped them (bounded). A store without other replicas (memory)
+    /// has no one to tell.
+    async fn announce_ended(&self, keys: &[String], reason: EndReason) -> Result<(), StoreError> {
+        let _ = (keys, reason);
+        Ok(())
+    }
+    /// Tells every replica that these entries changed in a way their event streams report
+    /// (new claims). Not waited for.
+    async fn announce_changed(&self, keys: &[String]) -> Result<(), StoreError> {
         let _ = keys;
         Ok(())
     }
-    /// Starts listening for what other replicas announce; `on` hears each [`Ended`]. False when
+    /// Starts listening for what other replicas announce; `on` hears each [`News`]. False when
     /// there is nothing to listen to (then a cache never misses news).
-    fn listen_ended(&self, on: Arc<dyn Fn(Ended) + Send + Sync>) -> bool {
+    fn listen(&self, on: Arc<dyn Fn(News) + Send + Sync>) -> bool {
         let _ = on;
         false
     }
@@ -66,11 +81,17 @@ pub trait SessionStore: Send + Sync {
     fn kind(&self) -> &'static str;
 }
 
-/// What a replica hears about sessions ended elsewhere.
+/// What a replica hears on the store's channel.
 #[derive(Debug)]
-pub enum Ended {
-    /// These entries ended.
-    Keys(Vec<String>),
+pub enum News {
+    /// These entries ended (`ours`: announced by this replica itself).
+    Ended {
+        keys: Vec<String>,
+        reason: Option<EndReason>,
+        ours: bool,
+    },
+    /// These entries changed (new claims).
+    Changed { keys: Vec<String>, ours: bool },
     /// The news may have been missed (the channel was lost): trust no cached entry.
     Lost,
     /// Hearing the news again.

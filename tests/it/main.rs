@@ -21,6 +21,7 @@ mod ops;
 mod proxy;
 mod route_tokens;
 mod scale_out;
+mod sessions;
 mod spa;
 mod step_up;
 mod store;

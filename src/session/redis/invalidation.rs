@@ -1,5 +1,10 @@
-//! The news that a session ended, to every replica: a `PUBLISH` on `vestibule:ended`, heard by
-//! each replica's subscription, which drops the entries from its session cache.
+//! The news that a session ended (or changed), to every replica: a `PUBLISH` on
+//! `vestibule:ended`, heard by each replica's subscription, which drops the entries from its
+//! session cache and tells the SPA's event streams open there.
+//!
+//! Messages: `end <replica> <seq> reason=<why> <key>…`, `ack <replica> <seq>`, and
+//! `claims <replica> <seq> <key>…` (not acked). Keys are hex hashes in braces, never spaces. A
+//! replica of an older version reads `reason=…` as a key it does not hold, and skips `claims`.
 //!
 //! The replica that ends a session waits (at most [`ACK_WAIT`], for a replica that hangs) until every replica that
 //! received the news has dropped the entries: each answers on the same channel once it has (an
@@ -20,7 +25,8 @@ use tokio::sync::watch;
 
 use super::connection::{Connections, Retry};
 use crate::session::crypto;
-use crate::session::store::Ended;
+use crate::session::events::EndReason;
+use crate::session::store::News;
 use crate::support::lock;
 
 const CHANNEL: &str = "vestibule:ended";
@@ -29,7 +35,7 @@ const ACK_WAIT: Duration = Duration::from_millis(500);
 /// Longest wait between attempts to subscribe again.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
-type Listener = Arc<dyn Fn(Ended) + Send + Sync>;
+type Listener = Arc<dyn Fn(News) + Send + Sync>;
 
 /// This replica's side of the channel.
 pub(super) struct Announcer {
@@ -42,9 +48,16 @@ pub(super) struct Announcer {
 }
 
 /// What a message on the channel asks of this replica.
+#[derive(Default)]
 struct Heard {
     /// Session keys to drop from the cache.
     ended: Vec<String>,
+    /// Why they ended, when the message says.
+    reason: Option<EndReason>,
+    /// Session keys whose claims changed.
+    changed: Vec<String>,
+    /// Sent by this replica.
+    ours: bool,
     /// Once dropped, the ack owed to the replica that ended them: "ack <replica> <seq>".
     ack: Option<String>,
 }
@@ -63,6 +76,7 @@ impl Announcer {
         &self,
         conns: &Connections,
         keys: &[String],
+        reason: EndReason,
     ) -> redis::RedisResult<()> {
         if keys.is_empty() {
             return Ok(());
@@ -70,8 +84,12 @@ impl Announcer {
         let seq = self.next.fetch_add(1, Ordering::Relaxed);
         let (dropped, mut acks) = watch::channel(0);
         lock(&self.waiting).insert(seq, dropped);
-        // "end <replica> <seq> <key> <key>…": keys are hex hashes in braces, never spaces.
-        let message = format!("end {} {seq} {}", self.replica, keys.join(" "));
+        let message = format!(
+            "end {} {seq} reason={} {}",
+            self.replica,
+            reason.as_str(),
+            keys.join(" ")
+        );
         let sent = publish(conns, &message).await;
         if let Ok(receivers) = sent {
             let _ = tokio::time::timeout(ACK_WAIT, acks.wait_for(|n| *n >= receivers)).await;
@@ -80,26 +98,49 @@ impl Announcer {
         sent.map(|_| ())
     }
 
+    /// Publishes that `keys` changed; not waited for.
+    pub(super) async fn announce_changed(
+        &self,
+        conns: &Connections,
+        keys: &[String],
+    ) -> redis::RedisResult<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let seq = self.next.fetch_add(1, Ordering::Relaxed);
+        let message = format!("claims {} {seq} {}", self.replica, keys.join(" "));
+        publish(conns, &message).await.map(|_| ())
+    }
+
     /// A message heard on the channel (see [`Heard`]).
     fn heard(&self, message: &str) -> Heard {
         let mut parts = message.split(' ');
         let (Some(kind), Some(replica), Some(seq)) = (parts.next(), parts.next(), parts.next())
         else {
-            return Heard {
-                ended: Vec::new(),
-                ack: None,
-            };
+            return Heard::default();
         };
         let ours = replica == self.replica;
+        let mut reason = None;
         let ended = match kind {
-            "end" => parts.map(str::to_owned).collect(),
-            "ack" if ours => Vec::new(),
-            _ => {
+            "end" => parts
+                .filter(|p| match p.strip_prefix("reason=") {
+                    Some(r) => {
+                        reason = EndReason::parse(r);
+                        false
+                    }
+                    None => true,
+                })
+                .map(str::to_owned)
+                .collect(),
+            "claims" => {
                 return Heard {
-                    ended: Vec::new(),
-                    ack: None,
+                    changed: parts.map(str::to_owned).collect(),
+                    ours,
+                    ..Heard::default()
                 };
             }
+            "ack" if ours => Vec::new(),
+            _ => return Heard::default(),
         };
         // Our own news (our cache dropped the entries before publishing) and acks for it count
         // towards the waiting request; others' news is acked once its entries are dropped.
@@ -111,11 +152,18 @@ impl Announcer {
             {
                 waiter.send_modify(|n| *n += 1);
             }
-            return Heard { ended, ack: None };
+            return Heard {
+                ended,
+                reason,
+                ours,
+                ..Heard::default()
+            };
         }
         Heard {
             ended,
+            reason,
             ack: Some(format!("ack {replica} {seq}")),
+            ..Heard::default()
         }
     }
 }
@@ -143,7 +191,7 @@ pub(super) fn listen(conns: Arc<Connections>, announcer: Arc<Announcer>, on: Lis
                 && pubsub.subscribe(CHANNEL).await.is_ok()
             {
                 backoff = Duration::from_millis(50);
-                on(Ended::Live);
+                on(News::Live);
                 let mut messages = pubsub.on_message();
                 while let Some(msg) = messages.next().await {
                     let Ok(text) = msg.get_payload::<String>() else {
@@ -151,7 +199,17 @@ pub(super) fn listen(conns: Arc<Connections>, announcer: Arc<Announcer>, on: Lis
                     };
                     let heard = announcer.heard(&text);
                     if !heard.ended.is_empty() {
-                        on(Ended::Keys(heard.ended));
+                        on(News::Ended {
+                            keys: heard.ended,
+                            reason: heard.reason,
+                            ours: heard.ours,
+                        });
+                    }
+                    if !heard.changed.is_empty() {
+                        on(News::Changed {
+                            keys: heard.changed,
+                            ours: heard.ours,
+                        });
                     }
                     if let Some(ack) = heard.ack {
                         // Not awaited here: the subscription keeps reading meanwhile.
@@ -163,7 +221,7 @@ pub(super) fn listen(conns: Arc<Connections>, announcer: Arc<Announcer>, on: Lis
                     "session-end subscription lost; the session cache is off until it is back"
                 );
             }
-            on(Ended::Lost);
+            on(News::Lost);
             attempt += 1;
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);

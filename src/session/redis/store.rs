@@ -15,7 +15,8 @@ use std::time::Duration;
 use super::connection::{Conn, Connections, Retry};
 use super::invalidation::{self, Announcer};
 use crate::config::{Durability, RedisConfig};
-use crate::session::store::{Ended, SessionStore, StoreError};
+use crate::session::events::EndReason;
+use crate::session::store::{News, SessionStore, StoreError};
 
 pub struct RedisStore {
     conns: Arc<Connections>,
@@ -135,6 +136,9 @@ static DELETE_IF: LazyLock<redis::Script> = LazyLock::new(|| {
         "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
     )
 });
+
+/// PTTLs sent at once by `ttls`.
+const TTL_CHUNK: usize = 512;
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
@@ -300,6 +304,55 @@ impl SessionStore for RedisStore {
         .map_err(unavailable)
     }
 
+    async fn set_members(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        self.conns
+            .run(Retry::Always, |mut c| async move {
+                redis::cmd("SMEMBERS")
+                    .arg(key)
+                    .query_async::<Vec<String>>(&mut c)
+                    .await
+            })
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn set_remove(&self, key: &str, members: &[String]) -> Result<(), StoreError> {
+        if members.is_empty() {
+            return Ok(());
+        }
+        let mut cmd = redis::cmd("SREM");
+        cmd.arg(key).arg(members);
+        self.write(Retry::Always, |mut c| {
+            let cmd = &cmd;
+            async move { cmd.query_async::<()>(&mut c).await }
+        })
+        .await
+        .map_err(unavailable)
+    }
+
+    async fn ttls(&self, keys: &[String]) -> Result<Vec<Option<Duration>>, StoreError> {
+        // One PTTL per key (keys of a Cluster live in different slots), sent together: the
+        // multiplexed connection pipelines them, a chunk costs about one round trip.
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(TTL_CHUNK) {
+            let ttls = chunk.iter().map(|key| {
+                self.conns.run(Retry::Always, move |mut c| async move {
+                    redis::cmd("PTTL").arg(key).query_async::<i64>(&mut c).await
+                })
+            });
+            for ttl in futures_util::future::join_all(ttls).await {
+                let ms = ttl.map_err(unavailable)?;
+                out.push(
+                    u64::try_from(ms)
+                        .ok()
+                        .filter(|ms| *ms > 0)
+                        .map(Duration::from_millis),
+                );
+            }
+        }
+        Ok(out)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.conns
             .run(Retry::Always, |mut c| async move {
@@ -309,14 +362,21 @@ impl SessionStore for RedisStore {
             .map_err(unavailable)
     }
 
-    async fn announce_ended(&self, keys: &[String]) -> Result<(), StoreError> {
+    async fn announce_ended(&self, keys: &[String], reason: EndReason) -> Result<(), StoreError> {
         self.announcer
-            .announce(&self.conns, keys)
+            .announce(&self.conns, keys, reason)
             .await
             .map_err(unavailable)
     }
 
-    fn listen_ended(&self, on: Arc<dyn Fn(Ended) + Send + Sync>) -> bool {
+    async fn announce_changed(&self, keys: &[String]) -> Result<(), StoreError> {
+        self.announcer
+            .announce_changed(&self.conns, keys)
+            .await
+            .map_err(unavailable)
+    }
+
+    fn listen(&self, on: Arc<dyn Fn(News) + Send + Sync>) -> bool {
         invalidation::listen(self.conns.clone(), self.announcer.clone(), on);
         true
     }

@@ -10,7 +10,7 @@ fn manager() -> SessionManager {
         "test",
     )
     .expect("valid config");
-    SessionManager::new(&config, Arc::new(MemoryStore::new()))
+    SessionManager::new(&config, Arc::new(MemoryStore::new()), b"test".to_vec())
 }
 
 /// A session whose token expires `left` seconds from now, issued for `lifetime` seconds.

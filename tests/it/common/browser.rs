@@ -138,6 +138,57 @@ impl Browser {
         res.json().await.expect("json")
     }
 
+    /// `GET /auth/sessions`: this user's live sessions.
+    pub async fn sessions(&mut self, proxy: &Proxy) -> Vec<Value> {
+        let res = self
+            .get_with(&proxy.url("/auth/sessions"), &[("x-csrf", "1")])
+            .await;
+        assert_eq!(res.status(), 200, "the session list");
+        let body: Value = res.json().await.expect("json");
+        body["sessions"].as_array().expect("sessions").clone()
+    }
+
+    /// The handle of this browser's own session, from the list.
+    pub async fn own_handle(&mut self, proxy: &Proxy) -> String {
+        let list = self.sessions(proxy).await;
+        let own = list.iter().find(|s| s["current"] == true).expect("current");
+        own["handle"].as_str().expect("handle").to_owned()
+    }
+
+    /// `DELETE /auth/sessions/{handle}` with `headers`.
+    pub async fn end_session(
+        &mut self,
+        proxy: &Proxy,
+        handle: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let path = format!("/auth/sessions/{}", super::urlencode(handle));
+        let mut req = self.request(reqwest::Method::DELETE, &proxy.url(&path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req).await
+    }
+
+    /// `POST /auth/sessions/end-others` with the anti-CSRF header.
+    pub async fn end_other_sessions(&mut self, proxy: &Proxy) -> reqwest::Response {
+        let req = self
+            .request(
+                reqwest::Method::POST,
+                &proxy.url("/auth/sessions/end-others"),
+            )
+            .header("x-csrf", "1");
+        self.send(req).await
+    }
+
+    /// `GET /auth/events`, open.
+    pub async fn events(&mut self, proxy: &Proxy) -> super::EventStream {
+        let res = self
+            .get_with(&proxy.url("/auth/events"), &[("x-csrf", "1")])
+            .await;
+        super::EventStream::new(res)
+    }
+
     /// The session's `logout_url` (a path with the per-session token).
     pub async fn logout_url(&mut self, proxy: &Proxy) -> String {
         let info = self.session_info(proxy).await;

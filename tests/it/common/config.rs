@@ -185,16 +185,44 @@ impl TestConfig {
 
     /// Starts without waiting for readiness (for tests of the not-ready state).
     pub async fn start_unready(self) -> Proxy {
+        self.launch(false)
+    }
+
+    /// Starts with an admin listener (`admin_listen`) and the admin API on, with `token`.
+    pub async fn start_with_admin(self, token: &str) -> Proxy {
+        let proxy = self.set("server.admin_token", token).launch(true);
+        proxy.wait_ready().await;
+        proxy
+    }
+
+    /// Starts with an admin listener but no admin token (the admin API off).
+    pub async fn start_with_admin_off(self) -> Proxy {
+        let proxy = self.launch(true);
+        proxy.wait_ready().await;
+        proxy
+    }
+
+    fn launch(self, with_admin: bool) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let port = listener.local_addr().expect("addr").port();
-        let toml = self.port(port).toml();
-        let config = vestibule::config::Config::from_toml_str(&toml, "test.toml")
+        let admin = with_admin.then(|| TcpListener::bind("127.0.0.1:0").expect("bind admin"));
+        let mut config = self.port(port);
+        let admin_base = admin.as_ref().map(|l| {
+            let addr = l.local_addr().expect("admin addr");
+            config = config.clone().set("server.admin_listen", addr.to_string());
+            format!("http://{addr}")
+        });
+        let toml = config.toml();
+        let parsed = vestibule::config::Config::from_toml_str(&toml, "test.toml")
             .expect("valid test config");
         let running =
-            vestibule::server::start_on(config, listener, None).expect("vestibule starts");
+            vestibule::server::start_on(parsed, listener, admin).expect("vestibule starts");
         let handle = running.server.handle();
         actix_web::rt::spawn(running.server);
-        Proxy::in_process(format!("http://127.0.0.1:{port}"), handle)
+        if let Some(admin) = running.admin {
+            actix_web::rt::spawn(admin);
+        }
+        Proxy::in_process(format!("http://127.0.0.1:{port}"), admin_base, toml, handle)
     }
 }
 

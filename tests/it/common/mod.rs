@@ -13,6 +13,7 @@ pub mod proxy;
 pub mod redis;
 pub mod redis_ha;
 pub mod relay;
+pub mod sse;
 pub mod tls;
 pub mod upstream;
 
@@ -25,5 +26,6 @@ pub use proxy::{FORM, Proxy, logout_form};
 pub use redis::RedisServer;
 pub use redis_ha::{RedisCluster, RedisSentinels};
 pub use relay::Relay;
+pub use sse::EventStream;
 pub use tls::TestTls;
 pub use upstream::Upstream;

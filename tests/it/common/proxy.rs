@@ -10,6 +10,10 @@ use super::http;
 
 pub struct Proxy {
     pub base: String,
+    /// The admin listener's base URL, when started with one.
+    pub admin_base: Option<String>,
+    /// The config it runs with (in process only).
+    pub toml: String,
     /// `None` for a proxy running as a separate process.
     handle: Option<ServerHandle>,
 }
@@ -18,16 +22,46 @@ pub struct Proxy {
 pub const FORM: &str = "application/x-www-form-urlencoded";
 
 impl Proxy {
-    pub(super) fn in_process(base: String, handle: ServerHandle) -> Proxy {
+    pub(super) fn in_process(
+        base: String,
+        admin_base: Option<String>,
+        toml: String,
+        handle: ServerHandle,
+    ) -> Proxy {
         Proxy {
             base,
+            admin_base,
+            toml,
             handle: Some(handle),
         }
     }
 
     /// A proxy running elsewhere (the binary in a child process).
     pub fn external(base: String) -> Proxy {
-        Proxy { base, handle: None }
+        Proxy {
+            base,
+            admin_base: None,
+            toml: String::new(),
+            handle: None,
+        }
+    }
+
+    /// An admin API call with this bearer token (`None`: without one).
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let base = self
+            .admin_base
+            .as_deref()
+            .expect("started with an admin listener");
+        let mut req = reqwest::Client::new().request(method, format!("{base}{path_and_query}"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("admin request")
     }
 
     pub fn url(&self, path: &str) -> String {

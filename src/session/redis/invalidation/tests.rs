@@ -9,9 +9,16 @@ fn waiting(a: &Announcer, seq: u64) -> watch::Receiver<i64> {
 #[test]
 fn news_from_another_replica_is_dropped_then_acked_to_it() {
     let us = Announcer::new();
-    let heard = us.heard("end other-replica 7 vestibule:s:{aa} vestibule:s:{bb}");
+    let heard = us.heard("end other-replica 7 reason=revoked vestibule:s:{aa} vestibule:s:{bb}");
     assert_eq!(heard.ended, ["vestibule:s:{aa}", "vestibule:s:{bb}"]);
+    assert_eq!(heard.reason, Some(EndReason::Revoked));
+    assert!(!heard.ours);
     assert_eq!(heard.ack.as_deref(), Some("ack other-replica 7"));
+    // An older replica's message has no reason: still dropped and acked.
+    let heard = us.heard("end other-replica 8 vestibule:s:{aa}");
+    assert_eq!(heard.ended, ["vestibule:s:{aa}"]);
+    assert_eq!(heard.reason, None);
+    assert_eq!(heard.ack.as_deref(), Some("ack other-replica 8"));
 }
 
 #[test]
@@ -32,7 +39,20 @@ fn acks_for_others_and_malformed_messages_are_ignored() {
     let acks = waiting(&us, 1);
     for message in ["ack other-replica 1", "", "end", "end x", "hello x 1 key"] {
         let heard = us.heard(message);
-        assert!(heard.ended.is_empty() && heard.ack.is_none(), "{message:?}");
+        assert!(
+            heard.ended.is_empty() && heard.changed.is_empty() && heard.ack.is_none(),
+            "{message:?}"
+        );
     }
     assert_eq!(*acks.borrow(), 0);
+}
+
+#[test]
+fn changed_claims_are_heard_and_not_acked() {
+    let us = Announcer::new();
+    let heard = us.heard("claims other-replica 4 vestibule:s:{aa}");
+    assert_eq!(heard.changed, ["vestibule:s:{aa}"]);
+    assert!(heard.ended.is_empty() && heard.ack.is_none() && !heard.ours);
+    let own = us.heard(&format!("claims {} 5 vestibule:s:{{aa}}", us.replica));
+    assert!(own.ours);
 }

@@ -42,6 +42,8 @@ pub enum Tweak {
     Acr(&'static str),
     /// `auth_time` this many seconds ago.
     AuthTimeAgo(i64),
+    /// Another user.
+    Sub(&'static str),
 }
 
 /// The ID token of a login.
@@ -77,6 +79,7 @@ pub(super) fn id_token(s: &IdpState, g: &Grant) -> String {
         Tweak::StaleAuthTime => claims["auth_time"] = json!(t - 3600),
         Tweak::Acr(acr) => claims["acr"] = json!(acr),
         Tweak::AuthTimeAgo(ago) => claims["auth_time"] = json!(t - ago),
+        Tweak::Sub(sub) => claims["sub"] = json!(sub),
         _ => {}
     }
     let header = match g.tweak {

@@ -1,0 +1,17 @@
+//! Why an admin call was refused. The HTTP status and code of each are decided in
+//! `crate::error`.
+
+use crate::session::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// No `server.admin_token`: the admin API is off.
+    #[error("the admin API is off (no server.admin_token)")]
+    Disabled,
+    #[error("missing or wrong admin bearer token")]
+    Unauthorized,
+    #[error("expected exactly one of `sub` and `sid`")]
+    BadTarget,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

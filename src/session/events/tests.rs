@@ -1,0 +1,42 @@
+use super::*;
+
+#[tokio::test]
+async fn a_stream_hears_only_its_own_sessions_events_and_leaves_no_trace() {
+    let hub = Arc::new(EventHub::default());
+    let mut a = hub.subscribe("a");
+    let mut a2 = hub.subscribe("a");
+    let _b = hub.subscribe("b");
+    assert_eq!(hub.open_streams(), 3);
+    hub.send("b", SessionEvent::ClaimsChanged);
+    hub.send("a", SessionEvent::Ended(EndReason::Revoked));
+    assert_eq!(
+        a.next().await,
+        Some(SessionEvent::Ended(EndReason::Revoked))
+    );
+    assert_eq!(
+        a2.next().await,
+        Some(SessionEvent::Ended(EndReason::Revoked))
+    );
+    drop(a);
+    drop(a2);
+    assert_eq!(hub.open_streams(), 1);
+    assert!(
+        !lock(&hub.streams).contains_key("a"),
+        "no entry for a session nobody streams"
+    );
+}
+
+#[test]
+fn reasons_read_back_as_written() {
+    for r in [
+        EndReason::Logout,
+        EndReason::BackchannelLogout,
+        EndReason::Revoked,
+        EndReason::RefreshRefused,
+        EndReason::Expired,
+        EndReason::Replaced,
+    ] {
+        assert_eq!(EndReason::parse(r.as_str()), Some(r));
+    }
+    assert_eq!(EndReason::parse("vestibule:s:{aa}"), None);
+}

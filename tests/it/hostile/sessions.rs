@@ -1,0 +1,208 @@
+//! The session lists, the event stream and the admin API under attack: another user's handle, a
+//! guessed one, secrets offered as handles, missing CSRF header, cross-site calls, and the admin
+//! API without or with a wrong token, or on the public port.
+
+use reqwest::Method;
+
+use super::World;
+use crate::common::*;
+
+const ADMIN_TOKEN: &str = "admin-token-0123456789abcdef0123456789";
+
+#[actix_web::test]
+async fn nobody_ends_a_session_that_is_not_their_own() {
+    let mut w = World::new(false, &[]).await;
+    let victim_handle = w.victim.own_handle(&w.proxy).await;
+    let mut mallory = Browser::new();
+    let res = mallory
+        .log_in(&w.proxy, &w.idp, Tweak::Sub("mallory"), "/")
+        .await;
+    assert_eq!(res.status(), 302);
+    let victim_cookie = w.victim_id();
+    let victim_key = vestibule::session::crypto::storage_key(
+        "s",
+        &format!("{}|{}", w.idp.state.issuer, idp::CLIENT_ID),
+        &victim_cookie,
+    );
+    let csrf = [("x-csrf", "1")];
+    let cross_site = [("x-csrf", "1"), ("sec-fetch-site", "cross-site")];
+    type Row<'a> = (&'a str, String, &'a [(&'a str, &'a str)], u16, &'a str);
+    let table: [Row; 8] = [
+        (
+            "another user's handle",
+            victim_handle.clone(),
+            &csrf,
+            404,
+            "session_not_found",
+        ),
+        (
+            "a guessed handle",
+            "A".repeat(22),
+            &csrf,
+            404,
+            "session_not_found",
+        ),
+        (
+            "the victim's cookie value as a handle",
+            victim_cookie,
+            &csrf,
+            404,
+            "session_not_found",
+        ),
+        (
+            "the victim's store key as a handle",
+            victim_key,
+            &csrf,
+            404,
+            "session_not_found",
+        ),
+        (
+            "a traversal-shaped handle",
+            "..%2f..%2fsessions".into(),
+            &csrf,
+            404,
+            "session_not_found",
+        ),
+        (
+            "an empty-looking handle",
+            "%20".into(),
+            &csrf,
+            404,
+            "session_not_found",
+        ),
+        (
+            "no anti-CSRF header",
+            victim_handle.clone(),
+            &[],
+            403,
+            "csrf_header_required",
+        ),
+        (
+            "cross-site",
+            victim_handle.clone(),
+            &cross_site,
+            403,
+            "cross_site_request",
+        ),
+    ];
+    for (case, handle, headers, status, code) in table {
+        let before = w.before();
+        let res = mallory.end_session(&w.proxy, &handle, headers).await;
+        w.refused(case, res, status, code, before).await;
+    }
+    // Ending "others" only ever ends the caller's own user's sessions.
+    let before = w.before();
+    let res = mallory.end_other_sessions(&w.proxy).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["ended"], 0);
+    w.unchanged("end-others by another user", before).await;
+    // Without a session at all.
+    let before = w.before();
+    let res = Browser::new()
+        .end_session(&w.proxy, &victim_handle, &csrf)
+        .await;
+    w.refused("no session", res, 401, "unauthenticated", before)
+        .await;
+}
+
+#[actix_web::test]
+async fn the_session_list_and_the_event_stream_need_the_csrf_rules() {
+    let mut w = World::new(false, &[]).await;
+    let mut attacker = w.victim.copy();
+    let table = [
+        ("/auth/sessions", &[][..], 403, "csrf_header_required"),
+        ("/auth/events", &[][..], 403, "csrf_header_required"),
+        (
+            "/auth/sessions",
+            &[("x-csrf", "1"), ("origin", "https://evil.example")][..],
+            403,
+            "cross_site_request",
+        ),
+        (
+            "/auth/events",
+            &[("x-csrf", "1"), ("sec-fetch-site", "cross-site")][..],
+            403,
+            "cross_site_request",
+        ),
+    ];
+    for (path, headers, status, code) in table {
+        let before = w.before();
+        let res = attacker.get_with(&w.proxy.url(path), headers).await;
+        w.refused(path, res, status, code, before).await;
+    }
+    let before = w.before();
+    let req = attacker.request(Method::POST, &w.proxy.url("/auth/sessions/end-others"));
+    let res = attacker.send(req).await;
+    w.refused(
+        "end-others without the header",
+        res,
+        403,
+        "csrf_header_required",
+        before,
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn the_admin_api_needs_its_token_and_its_own_listener() {
+    let mut w = World::new(false, &[]).await;
+    let admin = TestConfig::for_idp(&w.idp)
+        .redis(&w.redis)
+        .start_with_admin(ADMIN_TOKEN)
+        .await;
+    let end_all = format!("/admin/sessions?sub={}", idp::SUB);
+    let wrong = format!("{ADMIN_TOKEN}x");
+    let table: [(&str, Option<&str>, u16, &str); 4] = [
+        ("no token", None, 401, "unauthorized"),
+        ("a wrong token", Some(wrong.as_str()), 401, "unauthorized"),
+        (
+            "a prefix of the token",
+            Some(&ADMIN_TOKEN[..31]),
+            401,
+            "unauthorized",
+        ),
+        ("an empty token", Some(""), 401, "unauthorized"),
+    ];
+    for (case, token, status, code) in table {
+        let before = w.before();
+        let res = admin.admin(Method::DELETE, &end_all, token).await;
+        assert_eq!(res.headers()["www-authenticate"], "Bearer", "{case}");
+        w.refused(case, res, status, code, before).await;
+    }
+    // Neither sub nor sid, or both: nothing is ended.
+    for query in ["", "?sub=a&sid=b"] {
+        let before = w.before();
+        let res = admin
+            .admin(
+                Method::DELETE,
+                &format!("/admin/sessions{query}"),
+                Some(ADMIN_TOKEN),
+            )
+            .await;
+        w.refused(query, res, 400, "bad_target", before).await;
+    }
+    // On the public listener the admin API does not exist, with the right token or without.
+    for method in [Method::GET, Method::DELETE] {
+        let before = w.before();
+        let res = reqwest::Client::new()
+            .request(method.clone(), admin.url(&end_all))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{method} on the public port");
+        w.unchanged("admin API on the public port", before).await;
+    }
+    // An admin listener without a token: the admin API is off.
+    let before = w.before();
+    let proxy = TestConfig::for_idp(&w.idp)
+        .redis(&w.redis)
+        .start_with_admin_off()
+        .await;
+    let res = proxy
+        .admin(Method::DELETE, &end_all, Some(ADMIN_TOKEN))
+        .await;
+    w.refused("admin API off", res, 404, "admin_api_disabled", before)
+        .await;
+}

@@ -1,0 +1,324 @@
+//! Seeing and ending sessions: the user's own list (`/auth/sessions`), the operators' admin API
+//! and `vestibule sessions`, polling without sliding, and the SPA's event stream
+//! (`/auth/events`), on one replica and across two.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::common::*;
+
+const ADMIN_TOKEN: &str = "admin-token-0123456789abcdef0123456789";
+const SOON: Duration = Duration::from_secs(2);
+
+fn revoked(idp: &TestIdp) -> Vec<String> {
+    idp.state.revoked.lock().expect("revoked").clone()
+}
+
+/// A browser signed in with a user agent (as a real one sends).
+async fn device(proxy: &Proxy, idp: &TestIdp) -> (Browser, String) {
+    let mut b = Browser::new();
+    let start = b.start_login(proxy, "/").await;
+    let code = start.code(idp, Tweak::None);
+    let req = b
+        .request(
+            Method::GET,
+            &proxy.callback_url(&[("code", &code), ("state", &start.state)]),
+        )
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+        );
+    assert_eq!(b.send(req).await.status(), 302);
+    let refresh_token = idp.last_refresh_token();
+    (b, refresh_token)
+}
+
+#[actix_web::test]
+async fn a_user_sees_their_sessions_and_signs_out_another_device() {
+    let idp = TestIdp::start().await;
+    let proxy = TestConfig::for_idp(&idp).start().await;
+    let (mut laptop, _) = device(&proxy, &idp).await;
+    let (mut phone, phone_refresh) = device(&proxy, &idp).await;
+
+    let list = laptop.sessions(&proxy).await;
+    assert_eq!(list.len(), 2);
+    let current: Vec<&Value> = list.iter().filter(|s| s["current"] == true).collect();
+    assert_eq!(current.len(), 1, "one is the caller's");
+    for s in &list {
+        assert_eq!(s["user_agent"], "Firefox on Linux");
+        assert_eq!(s["ip"], "127.0.0.0/24");
+        assert!(s["last_seen"].as_i64() >= s["created_at"].as_i64());
+        assert!(s["absolute_expires_at"].as_i64() > s["idle_expires_at"].as_i64());
+        let handle = s["handle"].as_str().unwrap();
+        assert_eq!(handle.len(), 22);
+        for secret in [&laptop.cookies["vestibule"], &phone.cookies["vestibule"]] {
+            assert!(!secret.contains(handle) && !handle.contains(secret.as_str()));
+        }
+    }
+    let phone_handle = phone.own_handle(&proxy).await;
+    let res = laptop
+        .end_session(&proxy, &phone_handle, &[("x-csrf", "1")])
+        .await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(
+        phone.session(&proxy).await.status(),
+        401,
+        "the phone is signed out"
+    );
+    assert_eq!(
+        laptop.session(&proxy).await.status(),
+        200,
+        "the laptop is not"
+    );
+    assert!(
+        revoked(&idp).contains(&phone_refresh),
+        "its refresh token was revoked"
+    );
+    assert_eq!(laptop.sessions(&proxy).await.len(), 1);
+    // Ended already: 404.
+    let res = laptop
+        .end_session(&proxy, &phone_handle, &[("x-csrf", "1")])
+        .await;
+    assert_eq!(res.status(), 404);
+}
+
+#[actix_web::test]
+async fn end_others_keeps_only_the_callers_session_and_revokes_the_rest() {
+    let redis = RedisServer::start();
+    let idp = TestIdp::start().await;
+    let (a, b_replica) = TestConfig::for_idp(&idp).redis(&redis).start_two().await;
+    let (mut keep, keep_refresh) = device(&a, &idp).await;
+    let mut others = Vec::new();
+    for _ in 0..3 {
+        let (mut b, rt) = device(&b_replica, &idp).await;
+        // Loaded and cached on the replica that will not end it.
+        assert_eq!(b.session(&b_replica).await.status(), 200);
+        others.push((b, rt));
+    }
+    let res = keep.end_other_sessions(&a).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["ended"], 3);
+    for (b, rt) in &mut others {
+        assert_eq!(
+            b.session(&b_replica).await.status(),
+            401,
+            "ended on the other replica too"
+        );
+        assert!(revoked(&idp).contains(rt));
+    }
+    assert!(!revoked(&idp).contains(&keep_refresh));
+    assert_eq!(keep.session(&b_replica).await.status(), 200);
+    let list = keep.sessions(&b_replica).await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["current"], true);
+}
+
+#[actix_web::test]
+async fn polling_with_slide_false_does_not_keep_a_session_alive() {
+    let idp = TestIdp::start().await;
+    let proxy = TestConfig::for_idp(&idp)
+        .set("session.idle_timeout", "2s")
+        .set("session.cache_ttl", "0s")
+        .start()
+        .await;
+    let mut polled = Browser::signed_in(&proxy, &idp).await;
+    let mut used = Browser::signed_in(&proxy, &idp).await;
+    let info = polled.session_info(&proxy).await;
+    assert!(info["absolute_expires_at"].as_i64() > info["idle_expires_at"].as_i64());
+    let poll = proxy.url("/auth/session?slide=false");
+    let use_it = proxy.url("/auth/session");
+    // Both are asked every 250 ms; only the one used for real stays signed in.
+    let deadline = std::time::Instant::now() + Duration::from_secs(6);
+    let mut polled_status = 200;
+    while polled_status == 200 && std::time::Instant::now() < deadline {
+        polled_status = polled
+            .get_with(&poll, &[("x-csrf", "1")])
+            .await
+            .status()
+            .as_u16();
+        assert_eq!(
+            used.get_with(&use_it, &[("x-csrf", "1")]).await.status(),
+            200
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(
+        polled_status, 401,
+        "polling without sliding let the idle timeout end it"
+    );
+    assert_eq!(
+        polled
+            .get_with(&proxy.url("/auth/session?slide=maybe"), &[("x-csrf", "1")])
+            .await
+            .status(),
+        400
+    );
+}
+
+#[actix_web::test]
+async fn the_event_stream_reports_logout_and_changed_claims() {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let proxy = TestConfig::for_idp(&idp)
+        .route(api.api_route("user"))
+        .start()
+        .await;
+    idp.state.login_expires_in.store(0, Ordering::SeqCst);
+    let mut b = Browser::signed_in(&proxy, &idp).await;
+    let mut events = b.events(&proxy).await;
+    // A refresh whose new ID token changes a claim.
+    *idp.state.id_token_on_refresh.lock().unwrap() = Some(idp::SUB.into());
+    assert_eq!(b.api_get(&proxy, "/api/x", &[]).await.status(), 200);
+    let (name, _) = events.next(SOON).await.expect("an event");
+    assert_eq!(name, "claims_changed");
+    assert_eq!(b.session_info(&proxy).await["claims"]["name"], "Ada King");
+    let logout = b.logout_url(&proxy).await;
+    b.get(&proxy.url(&logout)).await;
+    let (name, data) = events.next(SOON).await.expect("an event");
+    assert_eq!(name, "session_ended");
+    assert_eq!(data["reason"], "logout");
+    assert!(
+        events.closed(SOON).await,
+        "the stream ends with the session"
+    );
+}
+
+#[actix_web::test]
+async fn the_event_stream_warns_before_the_idle_end_and_reports_expiry() {
+    let idp = TestIdp::start().await;
+    let proxy = TestConfig::for_idp(&idp)
+        .set("session.idle_timeout", "3s")
+        .set("session.expiry_notice", "2s")
+        .start()
+        .await;
+    let mut b = Browser::signed_in(&proxy, &idp).await;
+    let mut events = b.events(&proxy).await;
+    let (name, data) = events
+        .next(Duration::from_secs(4))
+        .await
+        .expect("a warning");
+    assert_eq!(name, "session_expiring");
+    assert_eq!(data["reason"], "idle");
+    // Keep-alives and the stream itself are not activity: the session ends.
+    let (name, data) = events.next(Duration::from_secs(5)).await.expect("the end");
+    assert_eq!(name, "session_ended");
+    assert_eq!(data["reason"], "expired");
+    assert_eq!(b.session(&proxy).await.status(), 401);
+}
+
+#[actix_web::test]
+async fn an_event_raised_on_one_replica_reaches_streams_on_another() {
+    let redis = RedisServer::start();
+    let idp = TestIdp::start().await;
+    let (a, b_replica) = TestConfig::for_idp(&idp).redis(&redis).start_two().await;
+    let (mut laptop, _) = device(&a, &idp).await;
+    let (mut phone, _) = device(&a, &idp).await;
+    // The phone's stream is held by replica B; the laptop ends it through replica A.
+    let mut events = phone.events(&b_replica).await;
+    let handle = phone.own_handle(&b_replica).await;
+    let started = std::time::Instant::now();
+    assert_eq!(
+        laptop
+            .end_session(&a, &handle, &[("x-csrf", "1")])
+            .await
+            .status(),
+        204
+    );
+    let (name, data) = events.next(SOON).await.expect("session_ended on replica B");
+    assert_eq!(
+        (name.as_str(), data["reason"].as_str()),
+        ("session_ended", Some("revoked"))
+    );
+    assert!(started.elapsed() < SOON);
+    assert_eq!(phone.session(&b_replica).await.status(), 401);
+    // A back-channel logout on B reaches a stream on A.
+    let (mut tablet, _) = device(&a, &idp).await;
+    let mut events = tablet.events(&a).await;
+    let sid = tablet.session_info(&a).await["claims"]["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = idp.logout_token(idp.logout_claims(Some(&sid), None), false);
+    let res = b_replica
+        .backchannel_logout(logout_form(&token), FORM)
+        .await;
+    assert_eq!(res.status(), 200);
+    let (name, data) = events.next(SOON).await.expect("session_ended on replica A");
+    assert_eq!(name, "session_ended");
+    assert_eq!(data["reason"], "backchannel_logout");
+}
+
+#[actix_web::test]
+async fn operators_list_count_and_end_sessions_through_the_admin_api_and_the_cli() {
+    let redis = RedisServer::start();
+    let idp = TestIdp::start().await;
+    let proxy = TestConfig::for_idp(&idp)
+        .redis(&redis)
+        .start_with_admin(ADMIN_TOKEN)
+        .await;
+    let (mut ada, ada_refresh) = device(&proxy, &idp).await;
+    let (mut ada2, _) = device(&proxy, &idp).await;
+    let mut bob = Browser::new();
+    assert_eq!(
+        bob.log_in(&proxy, &idp, Tweak::Sub("bob"), "/")
+            .await
+            .status(),
+        302
+    );
+    let bob_sid = bob.session_info(&proxy).await["claims"]["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let token = Some(ADMIN_TOKEN);
+    let res = proxy
+        .admin(Method::GET, "/admin/sessions/count", token)
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["live"], 3);
+    let res = proxy
+        .admin(
+            Method::GET,
+            &format!("/admin/sessions?sub={}", idp::SUB),
+            token,
+        )
+        .await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["sessions"].as_array().unwrap().len(), 2);
+
+    // The CLI, against the running proxy's admin listener, with the token from the environment.
+    let toml = proxy
+        .toml
+        .replace(&format!("admin_token = \"{ADMIN_TOKEN}\"\n"), "");
+    let env = [("VESTIBULE_SERVER__ADMIN_TOKEN", ADMIN_TOKEN)];
+    let (code, out) = binary::command(&["sessions", "count"], &toml, &env);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("\"live\": 3"), "{out}");
+    let (code, out) = binary::command(&["sessions", "end", "--sid", &bob_sid], &toml, &env);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("\"ended\": 1"), "{out}");
+    assert_eq!(bob.session(&proxy).await.status(), 401);
+    let (code, out) = binary::command(&["sessions", "count"], &toml, &[]);
+    assert_eq!(code, Some(1), "no token: {out}");
+    assert!(out.contains("VESTIBULE_SERVER__ADMIN_TOKEN"), "{out}");
+
+    let res = proxy
+        .admin(
+            Method::DELETE,
+            &format!("/admin/sessions?sub={}", idp::SUB),
+            token,
+        )
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["ended"], 2);
+    assert_eq!(ada.session(&proxy).await.status(), 401);
+    assert_eq!(ada2.session(&proxy).await.status(), 401);
+    assert!(revoked(&idp).contains(&ada_refresh));
+    let res = proxy
+        .admin(Method::GET, "/admin/sessions/count", token)
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["live"], 0);
+}
