@@ -54,6 +54,8 @@ impl Running {
         );
         tokio::time::sleep(state.config.server.shutdown_delay).await;
         tracing::info!("shutdown: closing listeners, waiting for in-flight requests");
+        // Event streams never finish by themselves: end them (the SPA reconnects elsewhere).
+        state.sessions.events().close_all();
         main.stop(true).await;
         if let Some(a) = admin {
             a.stop(true).await;

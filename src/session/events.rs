@@ -7,9 +7,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use crate::support::lock;
+use crate::telemetry::metrics::METRICS;
 
 /// Why a session ended, as the SPA is told.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,9 +66,20 @@ pub enum SessionEvent {
 const BACKLOG: usize = 8;
 
 /// The open event streams of this replica, by session store key.
-#[derive(Default)]
 pub struct EventHub {
     streams: Mutex<HashMap<String, broadcast::Sender<SessionEvent>>>,
+    /// Set at shutdown: every stream ends, so that none holds the drain up (clients reconnect,
+    /// to another replica).
+    closing: watch::Sender<bool>,
+}
+
+impl Default for EventHub {
+    fn default() -> Self {
+        Self {
+            streams: Mutex::new(HashMap::new()),
+            closing: watch::channel(false).0,
+        }
+    }
 }
 
 impl EventHub {
@@ -82,11 +94,18 @@ impl EventHub {
                 rx
             }
         };
+        METRICS.event_streams.inc();
         Subscription {
             hub: self.clone(),
             key: key.to_owned(),
             rx,
+            closing: self.closing.subscribe(),
         }
+    }
+
+    /// Ends every stream (at shutdown).
+    pub fn close_all(&self) {
+        self.closing.send_replace(true);
     }
 
     /// Tells the streams of `key` on this replica (if any).
@@ -110,17 +129,21 @@ pub struct Subscription {
     hub: Arc<EventHub>,
     key: String,
     rx: broadcast::Receiver<SessionEvent>,
+    closing: watch::Receiver<bool>,
 }
 
 impl Subscription {
-    /// The next event; `None` only if the hub is gone.
+    /// The next event; `None` at shutdown.
     pub async fn next(&mut self) -> Option<SessionEvent> {
         loop {
-            match self.rx.recv().await {
-                Ok(e) => return Some(e),
-                // Fell behind: the newer events are what matter.
-                Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(broadcast::error::RecvError::Closed) => return None,
+            tokio::select! {
+                r = self.rx.recv() => match r {
+                    Ok(e) => return Some(e),
+                    // Fell behind: the newer events are what matter.
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = self.closing.wait_for(|closing| *closing) => return None,
             }
         }
     }
@@ -128,6 +151,7 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
+        METRICS.event_streams.dec();
         let mut streams = lock(&self.hub.streams);
         // The last stream of this session (our receiver still counts): forget the session.
         if streams

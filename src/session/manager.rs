@@ -310,6 +310,10 @@ impl SessionManager {
         reason: EndReason,
     ) -> Result<Vec<String>, StoreError> {
         let refresh_tokens = self.unregister(keys).await?;
+        crate::telemetry::metrics::METRICS
+            .sessions_ended
+            .with_label_values(&[reason.as_str()])
+            .inc_by(keys.len() as u64);
         for key in keys {
             self.cache.remove(key);
             self.store.delete(key).await?;

@@ -31,6 +31,11 @@ pub struct Metrics {
     pub store_errors: IntCounter,
     /// Back-channel logouts by result (`success`, `invalid`, `error`).
     pub backchannel_logouts: IntCounterVec,
+    /// Sessions ended, by reason (`logout`, `backchannel_logout`, `revoked`, `refresh_refused`,
+    /// `replaced`).
+    pub sessions_ended: IntCounterVec,
+    /// `/auth/events` streams open on this replica.
+    pub event_streams: IntGauge,
 }
 
 fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -60,6 +65,12 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     )
     .unwrap_or_else(|e| unreachable_metric("in_flight", e));
     let _ = registry.register(Box::new(in_flight.clone()));
+    let event_streams = IntGauge::new(
+        "vestibule_event_streams",
+        "/auth/events streams open on this replica.",
+    )
+    .unwrap_or_else(|e| unreachable_metric("event_streams", e));
+    let _ = registry.register(Box::new(event_streams.clone()));
     let store_errors = IntCounter::new(
         "vestibule_session_store_errors_total",
         "Session store operations that failed.",
@@ -111,6 +122,13 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             "Back-channel logout requests, by result.",
             &["result"],
         ),
+        sessions_ended: counter_vec(
+            &registry,
+            "vestibule_sessions_ended_total",
+            "Sessions ended here, by reason.",
+            &["reason"],
+        ),
+        event_streams,
         registry,
     }
 });

@@ -139,8 +139,16 @@ async fn trace_logs_hold_no_secrets() {
     idp.state
         .login_expires_in
         .store(0, std::sync::atomic::Ordering::SeqCst);
-    let config = TestConfig::for_idp(&idp).route(api.api_route("required"));
-    let mut bin = Binary::spawn(config, &[("RUST_LOG", "trace")]);
+    let admin_port = binary::free_port();
+    let config = TestConfig::for_idp(&idp)
+        .route(api.api_route("required"))
+        .set("server.admin_listen", format!("127.0.0.1:{admin_port}"));
+    const ADMIN_TOKEN: &str = "admin-token-for-the-log-test-0123456789";
+    let env = [
+        ("RUST_LOG", "trace"),
+        ("VESTIBULE_SERVER__ADMIN_TOKEN", ADMIN_TOKEN),
+    ];
+    let mut bin = Binary::spawn(config, &env);
     let proxy = bin.ready().await;
     let mut b = Browser::new();
     let start = b.start_login(&proxy, "/").await;
@@ -163,12 +171,28 @@ async fn trace_logs_hold_no_secrets() {
         .unwrap_or_default()
         .to_owned();
     let cookies: Vec<String> = b.cookies.values().cloned().collect();
+    // The session list, the event stream and the admin API are logged without secrets too.
+    assert_eq!(b.sessions(&proxy).await.len(), 1);
+    drop(b.events(&proxy).await);
+    let admin = reqwest::Client::new()
+        .get(format!(
+            "http://127.0.0.1:{admin_port}/admin/sessions?sub={}",
+            idp::SUB
+        ))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .expect("admin API");
+    assert_eq!(admin.status(), 200);
     assert_eq!(b.get(&proxy.url(&logout_url)).await.status(), 302);
 
     bin.kill();
     let logs = bin.logs();
     assert!(
-        logs.contains("login callback") && logs.contains("token refresh"),
+        logs.contains("login callback")
+            && logs.contains("token refresh")
+            && logs.contains("admin action")
+            && logs.contains("list_sessions"),
         "the logs are there: {logs}"
     );
     assert!(logs.lines().count() > 5);
@@ -180,6 +204,7 @@ async fn trace_logs_hold_no_secrets() {
         start.nonce,
         logout_token,
         idp::CLIENT_SECRET.to_owned(),
+        ADMIN_TOKEN.to_owned(),
     ]);
     secrets.extend(cookies);
     for s in &secrets {

@@ -184,3 +184,27 @@ async fn json_logs_have_request_id_sub_and_trace_id_never_the_session_id() {
         "the session id is never logged"
     );
 }
+
+#[actix_web::test]
+async fn open_event_streams_end_at_shutdown_instead_of_holding_the_drain() {
+    let idp = TestIdp::start().await;
+    let config = TestConfig::for_idp(&idp)
+        .set("server.shutdown_delay", "1s")
+        .set("server.shutdown_grace", "30s");
+    let mut bin = Binary::spawn(config, &[]);
+    let proxy = bin.ready().await;
+    let mut b = Browser::signed_in(&proxy, &idp).await;
+    let mut events = b.events(&proxy).await;
+    bin.signal("TERM");
+    let signalled = Instant::now();
+    assert!(
+        events.closed(Duration::from_secs(5)).await,
+        "the stream ends once the listener closes"
+    );
+    let status = bin.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
+    assert!(
+        signalled.elapsed() < Duration::from_secs(10),
+        "exited without waiting out shutdown_grace"
+    );
+}

@@ -26,6 +26,20 @@ async fn a_stream_hears_only_its_own_sessions_events_and_leaves_no_trace() {
     );
 }
 
+#[tokio::test]
+async fn closing_the_hub_ends_every_stream() {
+    let hub = Arc::new(EventHub::default());
+    let mut a = hub.subscribe("a");
+    hub.close_all();
+    assert_eq!(a.next().await, None);
+    let mut late = hub.subscribe("b");
+    assert_eq!(
+        late.next().await,
+        None,
+        "a stream opened while closing ends at once"
+    );
+}
+
 #[test]
 fn reasons_read_back_as_written() {
     for r in [

@@ -51,11 +51,13 @@ impl EventStream {
         }
     }
 
-    /// True when the server closed the stream within `within`.
+    /// True when the server closed the stream within `within` (whatever it sent before).
     pub async fn closed(&mut self, within: Duration) -> bool {
-        matches!(
-            tokio::time::timeout(within, self.body.next()).await,
-            Ok(None)
-        )
+        let drained = async {
+            while let Some(Ok(chunk)) = self.body.next().await {
+                self.buf.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        };
+        tokio::time::timeout(within, drained).await.is_ok()
     }
 }
