@@ -1,31 +1,28 @@
-// All an SPA needs to use Vestibule: ask who is signed in (with the anti-CSRF header), send the
-// user to /auth/login?return_to=<here> to sign in, and follow logout_url to sign out. Beside
-// that, this demo lists where the user is signed in (and signs other devices out), and listens
-// to /auth/events to hear at once when its session ends elsewhere.
-const CSRF = { 'X-CSRF': '1' };
+// The demo SPA, on @vestibule/client (clients/js, served here as /vestibule-client.js): who is
+// signed in, sign in and out, call the API, list where the user is signed in (and sign other
+// devices out), and hear at once when this session ends elsewhere.
+import { createClient, Unauthenticated, StepUpRequired } from '/vestibule-client.js';
 
-async function whoAmI() {
-  const res = await fetch('/auth/session', { headers: CSRF });
-  if (res.status === 401) return null;
-  if (!res.ok) throw new Error(`session check failed: ${res.status}`);
-  return res.json();
-}
-
-// API calls go to the same origin; Vestibule adds the bearer token. Only the X-CSRF header is needed.
-async function callApi() {
-  const res = await fetch('/api/me', { headers: CSRF });
-  const out = document.getElementById('api-result');
-  out.textContent = `${res.status}\n${JSON.stringify(await res.json(), null, 2)}`;
-  out.hidden = false;
-}
+const vestibule = createClient();
 
 function show(id, visible) { document.getElementById(id).hidden = !visible; }
 
+async function callApi() {
+  const out = document.getElementById('api-result');
+  try {
+    const res = await vestibule.api('/api/me');
+    out.textContent = `${res.status}\n${JSON.stringify(await res.json(), null, 2)}`;
+  } catch (e) {
+    if (e instanceof StepUpRequired) { location.assign(e.loginUrl); return; }
+    if (e instanceof Unauthenticated) { vestibule.login(); return; }
+    out.textContent = String(e);
+  }
+  out.hidden = false;
+}
+
 // "Signed in on": the user's sessions, each but this one with a button that ends it.
 async function listDevices() {
-  const res = await fetch('/auth/sessions', { headers: CSRF });
-  if (!res.ok) return;
-  const { sessions } = await res.json();
+  const sessions = await vestibule.sessions().catch(() => []);
   const list = document.getElementById('devices');
   list.replaceChildren(...sessions.map((s) => {
     const li = document.createElement('li');
@@ -38,7 +35,7 @@ async function listDevices() {
       button.className = 'sign-out-device';
       button.textContent = 'Sign out that device';
       button.addEventListener('click', async () => {
-        await fetch(`/auth/sessions/${encodeURIComponent(s.handle)}`, { method: 'DELETE', headers: CSRF });
+        await vestibule.endSession(s.handle).catch(() => {});
         await listDevices();
       });
       li.append(button);
@@ -47,26 +44,7 @@ async function listDevices() {
   }));
 }
 
-// /auth/events with fetch (an EventSource cannot send the X-CSRF header): one event per block.
-async function listen(onEvent) {
-  const res = await fetch('/auth/events', { headers: CSRF });
-  if (!res.ok || !res.body) return;
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value;
-    let end;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const name = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (name) onEvent(name, data ? JSON.parse(data) : {});
-    }
-  }
-}
+let stopListening = null;
 
 function onSessionEvent(name, data) {
   if (name === 'session_ended') {
@@ -80,19 +58,17 @@ function onSessionEvent(name, data) {
   }
 }
 
-let listening = false;
-
 async function main() {
   const here = location.pathname + location.search;
   document.getElementById('path').textContent = here;
-  document.getElementById('login').href = '/auth/login?return_to=' + encodeURIComponent(here);
+  document.getElementById('login').href = vestibule.loginUrl({ returnTo: here });
   const params = new URLSearchParams(location.search);
   if (params.has('login_error')) {
     document.getElementById('error').textContent = 'Sign-in failed: ' + params.get('login_error');
     show('error', true);
   }
   try {
-    const session = await whoAmI();
+    const session = await vestibule.session();
     if (!session) { show('signed-out', true); return; }
     document.getElementById('who').textContent = session.claims.name || session.claims.email || session.sub;
     document.getElementById('sub').textContent = session.sub;
@@ -102,10 +78,7 @@ async function main() {
     document.getElementById('call-api').onclick = callApi;
     show('signed-in', true);
     await listDevices();
-    if (!listening) {
-      listening = true;
-      listen(onSessionEvent).finally(() => { listening = false; });
-    }
+    stopListening ??= vestibule.onEvent(onSessionEvent);
   } catch (e) {
     document.getElementById('error').textContent = String(e);
     show('error', true);

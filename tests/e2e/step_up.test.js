@@ -47,6 +47,18 @@ test('a route needing a recent sign-in sends the user back to the IdP and then l
     assert.equal(step.body.error, 'insufficient_user_authentication');
     assert.match(step.body.login_url, /^\/auth\/login\?max_age=4&return_to=%2F/);
 
+    // @vestibule/client turns it into a typed error carrying login_url (in Chromium).
+    const typed = await page.evaluate(async () => {
+      const { createClient, StepUpRequired } = await import('/vestibule-client.js');
+      try {
+        await createClient().api('/api/me');
+        return { thrown: false };
+      } catch (e) {
+        return { thrown: true, stepUp: e instanceof StepUpRequired, loginUrl: e.loginUrl, maxAge: e.maxAge };
+      }
+    });
+    assert.deepEqual(typed, { thrown: true, stepUp: true, loginUrl: step.body.login_url, maxAge: 4 });
+
     // The SPA follows login_url; oidc-provider asks for the password again because of max_age.
     await page.goto(`${proxy.origin}${step.body.login_url}`);
     await page.waitForSelector('input[name="login"]');
