@@ -30,6 +30,15 @@ pub enum EndReason {
 }
 
 impl EndReason {
+    pub const ALL: [EndReason; 6] = [
+        EndReason::Logout,
+        EndReason::BackchannelLogout,
+        EndReason::Revoked,
+        EndReason::RefreshRefused,
+        EndReason::Expired,
+        EndReason::Replaced,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             EndReason::Logout => "logout",
@@ -42,16 +51,7 @@ impl EndReason {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            EndReason::Logout,
-            EndReason::BackchannelLogout,
-            EndReason::Revoked,
-            EndReason::RefreshRefused,
-            EndReason::Expired,
-            EndReason::Replaced,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 

@@ -97,6 +97,19 @@ export async function signInAtIdp(page, login = 'alice') {
   await page.click('button[type="submit"]');
 }
 
+/**
+ * Signs in again at oidc-provider (a second browser, a step-up): the consent page comes only
+ * when the IdP asks for it. Returns once back at `origin`.
+ */
+export async function signInAgainAtIdp(page, origin, login = 'alice') {
+  await page.waitForSelector('input[name="login"]');
+  await page.fill('input[name="login"]', login);
+  await page.fill('input[name="password"]', 'any-password');
+  await page.click('button[type="submit"]');
+  await page.waitForURL((u) => u.origin === origin || u.pathname.includes('/interaction/'));
+  if (!page.url().startsWith(origin)) await page.click('button[type="submit"]');
+}
+
 /** `/auth/session` from inside the page, with the anti-CSRF header. */
 export function sessionStatus(page) {
   return page.evaluate(async () => (await fetch('/auth/session', { headers: { 'X-CSRF': '1' } })).status);

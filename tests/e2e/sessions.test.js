@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startIdp } from './idp.mjs';
 import { startApi } from '../../demo/api.mjs';
-import { freePort, startProxy, launchBrowser } from './harness.mjs';
+import { freePort, startProxy, launchBrowser, signInAgainAtIdp } from './harness.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -14,12 +14,7 @@ after(async () => { await browser?.close(); });
 async function signIn(page, proxy, login = 'alice') {
   await page.goto(`${proxy.origin}/`);
   await page.click('#login');
-  await page.waitForSelector('input[name="login"]');
-  await page.fill('input[name="login"]', login);
-  await page.fill('input[name="password"]', 'any-password');
-  await page.click('button[type="submit"]');
-  await page.waitForURL((u) => u.origin === proxy.origin || u.pathname.includes('/interaction/'));
-  if (!page.url().startsWith(proxy.origin)) await page.click('button[type="submit"]');
+  await signInAgainAtIdp(page, proxy.origin, login);
   await page.waitForSelector('#signed-in:not([hidden])');
 }
 

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startIdp } from './idp.mjs';
 import { startApi } from '../../demo/api.mjs';
-import { freePort, startProxy, launchBrowser, signInAtIdp, waitFor } from './harness.mjs';
+import { freePort, startProxy, launchBrowser, signInAtIdp, signInAgainAtIdp, waitFor } from './harness.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -61,12 +61,7 @@ test('a route needing a recent sign-in sends the user back to the IdP and then l
 
     // The SPA follows login_url; oidc-provider asks for the password again because of max_age.
     await page.goto(`${proxy.origin}${step.body.login_url}`);
-    await page.waitForSelector('input[name="login"]');
-    await page.fill('input[name="login"]', 'alice');
-    await page.fill('input[name="password"]', 'any-password');
-    await page.click('button[type="submit"]');
-    await page.waitForURL((u) => u.origin === proxy.origin || u.pathname.includes('/interaction/'));
-    if (!page.url().startsWith(proxy.origin)) await page.click('button[type="submit"]');
+    await signInAgainAtIdp(page, proxy.origin);
     await page.waitForSelector('#signed-in:not([hidden])');
 
     assert.equal((await apiMe(page)).status, 200, 'the upgraded session passes');

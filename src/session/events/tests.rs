@@ -42,14 +42,7 @@ async fn closing_the_hub_ends_every_stream() {
 
 #[test]
 fn reasons_read_back_as_written() {
-    for r in [
-        EndReason::Logout,
-        EndReason::BackchannelLogout,
-        EndReason::Revoked,
-        EndReason::RefreshRefused,
-        EndReason::Expired,
-        EndReason::Replaced,
-    ] {
+    for r in EndReason::ALL {
         assert_eq!(EndReason::parse(r.as_str()), Some(r));
     }
     assert_eq!(EndReason::parse("vestibule:s:{aa}"), None);
