@@ -37,6 +37,9 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if let Some(why) = state.oidc.not_ready_reason() {
         reasons.push(why);
     }
+    crate::telemetry::metrics::METRICS
+        .ready
+        .set(i64::from(reasons.is_empty()));
     if reasons.is_empty() {
         HttpResponse::Ok().json(json!({ "status": "ready" }))
     } else {

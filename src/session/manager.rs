@@ -262,6 +262,7 @@ impl SessionManager {
         let session = Arc::new(session);
         self.save_new(&id, &key, &session).await?;
         self.register(&key, &session, device).await?;
+        crate::telemetry::metrics::METRICS.sessions_created.inc();
         if let Some(sid) = &session.sid {
             self.store
                 .set_add(&self.key("sid", sid), &key, self.absolute)

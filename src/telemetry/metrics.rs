@@ -36,6 +36,10 @@ pub struct Metrics {
     pub sessions_ended: IntCounterVec,
     /// `/auth/events` streams open on this replica.
     pub event_streams: IntGauge,
+    /// Sessions created (logins completed) here.
+    pub sessions_created: IntCounter,
+    /// 1 when the last `/readyz` answered ready, else 0.
+    pub ready: IntGauge,
 }
 
 fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -71,6 +75,18 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     )
     .unwrap_or_else(|e| unreachable_metric("event_streams", e));
     let _ = registry.register(Box::new(event_streams.clone()));
+    let sessions_created = IntCounter::new(
+        "vestibule_sessions_created_total",
+        "Sessions created (logins completed) here.",
+    )
+    .unwrap_or_else(|e| unreachable_metric("sessions_created", e));
+    let _ = registry.register(Box::new(sessions_created.clone()));
+    let ready = IntGauge::new(
+        "vestibule_ready",
+        "1 when the last /readyz answered ready (store answers, IdP metadata loaded, not draining), else 0.",
+    )
+    .unwrap_or_else(|e| unreachable_metric("ready", e));
+    let _ = registry.register(Box::new(ready.clone()));
     let store_errors = IntCounter::new(
         "vestibule_session_store_errors_total",
         "Session store operations that failed.",
@@ -129,6 +145,8 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             &["reason"],
         ),
         event_streams,
+        sessions_created,
+        ready,
         registry,
     }
 });

@@ -208,3 +208,81 @@ async fn open_event_streams_end_at_shutdown_instead_of_holding_the_drain() {
         "exited without waiting out shutdown_grace"
     );
 }
+
+/// `vestibule_…` metric names in a file (histograms by their series names).
+fn metric_names(path: &str) -> std::collections::BTreeSet<String> {
+    let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+        .expect("deploy file");
+    let mut names = std::collections::BTreeSet::new();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("vestibule_") {
+        let tail = &rest[i..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()))
+            .unwrap_or(tail.len());
+        names.insert(tail[..end].to_owned());
+        rest = &tail[end..];
+    }
+    names
+}
+
+#[actix_web::test]
+async fn the_dashboard_and_alert_rules_use_only_metrics_that_exist_and_the_rules_pass_promtool() {
+    let rules = format!(
+        "{}/deploy/prometheus/alerts.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let check = std::process::Command::new("promtool")
+        .args(["check", "rules", &rules])
+        .output()
+        .expect("promtool (Debian package prometheus; scripts/deps installs it)");
+    assert!(
+        check.status.success(),
+        "promtool check rules: {}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(String::from_utf8_lossy(&check.stdout).contains("4 rules found"));
+
+    // Every metric family shows up once it has been used: a login, a refreshed API call, a
+    // back-channel logout, a logout, readiness.
+    let redis = RedisServer::start();
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    idp.state
+        .login_expires_in
+        .store(0, std::sync::atomic::Ordering::SeqCst);
+    let proxy = TestConfig::for_idp(&idp)
+        .redis(&redis)
+        .route(api.api_route("user"))
+        .start()
+        .await;
+    let mut b = Browser::signed_in(&proxy, &idp).await;
+    assert_eq!(b.api_get(&proxy, "/api/x", &[]).await.status(), 200);
+    let token = idp.logout_token(idp.logout_claims(None, Some("nobody")), false);
+    assert_eq!(
+        proxy
+            .backchannel_logout(logout_form(&token), FORM)
+            .await
+            .status(),
+        200
+    );
+    let logout = b.logout_url(&proxy).await;
+    b.get(&proxy.url(&logout)).await;
+    assert_eq!(proxy.readyz().await.0, 200);
+    let (_, exposed) = proxy.metrics().await;
+
+    let mut named = metric_names("deploy/grafana/vestibule.json");
+    assert!(
+        named.len() >= 12,
+        "the dashboard covers the metrics: {named:?}"
+    );
+    named.extend(metric_names("deploy/prometheus/alerts.yaml"));
+    for name in &named {
+        let present = exposed.lines().any(|l| {
+            l.strip_prefix(name.as_str())
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        });
+        assert!(present, "{name} is not in /metrics:\n{exposed}");
+    }
+}
