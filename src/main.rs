@@ -28,6 +28,8 @@ enum Command {
     Run,
     /// Validate the config and exit: 0 when valid, 2 with the problem otherwise.
     CheckConfig,
+    /// Print the JSON Schema of the config file (for editors: `#:schema ./vestibule.schema.json`).
+    ConfigSchema,
     /// Ask the running proxy's `/healthz` (on `admin_listen` if set, else `listen`): exit 0 when
     /// it answers 200, 1 otherwise. For container HEALTHCHECKs (no curl needed in the image).
     Healthcheck,
@@ -59,6 +61,10 @@ enum SessionsCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::ConfigSchema) = cli.command {
+        println!("{}", vestibule::config::json_schema());
+        return ExitCode::SUCCESS;
+    }
     let Some(path) = cli.config else {
         eprintln!("vestibule: no config file: pass --config FILE or set VESTIBULE_CONFIG");
         return ExitCode::from(2);
@@ -71,6 +77,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command.unwrap_or(Command::Run) {
+        Command::ConfigSchema => ExitCode::SUCCESS,
         Command::CheckConfig => {
             println!("{}: configuration is valid", path.display());
             ExitCode::SUCCESS

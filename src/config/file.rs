@@ -48,7 +48,7 @@ pub fn broken(key: &'static str, expected: impl Into<String>) -> Broken {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,

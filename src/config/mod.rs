@@ -6,11 +6,13 @@
 //! (`ServerConfig::validate`, …); [`Config`] checks nothing but the order in which they run.
 //!
 //! - `file`: [`Config`] as a whole, loading (figment: TOML + environment), error messages;
-//! - `server`, `oidc`, `session`, `routes`, `spa`, `telemetry`: one section each.
+//! - `server`, `oidc`, `session`, `routes`, `spa`, `telemetry`: one section each;
+//! - `schema`: the JSON Schema of the file, for editors.
 
 mod file;
 mod oidc;
 mod routes;
+mod schema;
 mod server;
 mod session;
 mod spa;
@@ -19,6 +21,7 @@ mod telemetry;
 pub use file::{Config, ConfigError, ENV_PREFIX, ignored_environment};
 pub use oidc::{ClientAuth, EndpointsConfig, KeyAlg, LOGIN_PARAMS, OidcConfig, ParMode, Protocol};
 pub use routes::{RouteConfig, TokenPolicy};
+pub use schema::json_schema;
 pub use server::{ServerConfig, is_loopback};
 pub use session::{Durability, RedisConfig, RedisMode, SessionConfig, StoreKind};
 pub use spa::SpaConfig;

@@ -15,7 +15,7 @@ use super::server::require_https;
 /// `oidc` (the default): OpenID Connect, with discovery and ID tokens. `oauth2`: a plain OAuth 2.0
 /// provider (GitHub and the like): explicit endpoints, no ID token; the identity comes from the
 /// userinfo endpoint.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Protocol {
     #[default]
@@ -23,7 +23,7 @@ pub enum Protocol {
     Oauth2,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClientAuth {
     #[default]
@@ -34,7 +34,7 @@ pub enum ClientAuth {
 }
 
 /// The signing algorithm of `private_key_jwt` assertions.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
 pub enum KeyAlg {
     #[default]
     #[serde(rename = "RS256")]
@@ -46,7 +46,7 @@ pub enum KeyAlg {
 }
 
 /// Pushed authorization requests (RFC 9126).
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ParMode {
     /// When the IdP has a PAR endpoint.
@@ -59,7 +59,7 @@ pub enum ParMode {
 
 /// Endpoints set by hand: they win over discovery (and are the only source with `protocol =
 /// "oauth2"`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointsConfig {
     pub authorization: Option<Url>,
@@ -80,7 +80,7 @@ pub const LOGIN_PARAMS: [&str; 5] = [
     "ui_locales",
 ];
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OidcConfig {
     #[serde(default)]
@@ -91,6 +91,7 @@ pub struct OidcConfig {
     pub client_id: String,
     /// Confidential client secret (not with `private_key_jwt`). Better set with
     /// `VESTIBULE_OIDC__CLIENT_SECRET`.
+    #[schemars(with = "Option<String>")]
     pub client_secret: Option<SecretString>,
     #[serde(default = "default_scopes")]
     pub scopes: Vec<String>,
@@ -99,6 +100,7 @@ pub struct OidcConfig {
     /// `private_key_jwt`: the private key, a PEM file (PKCS#8, or PKCS#1 for RSA) ...
     pub private_key_file: Option<PathBuf>,
     /// ... or the PEM itself (better: `VESTIBULE_OIDC__PRIVATE_KEY`).
+    #[schemars(with = "Option<String>")]
     pub private_key: Option<SecretString>,
     #[serde(default)]
     pub private_key_alg: KeyAlg,
@@ -122,6 +124,7 @@ pub struct OidcConfig {
     pub extra_auth_params: BTreeMap<String, String>,
     /// Timeout of every request to the IdP.
     #[serde(default = "default_http_timeout", with = "humantime_serde")]
+    #[schemars(with = "String")]
     pub http_timeout: Duration,
     /// Where the browser lands after logout: `post_logout_redirect_uri` = `public_url` + this
     /// path (register it at the IdP), or the path itself when the IdP has no end-session endpoint.

@@ -26,6 +26,21 @@ pub enum TokenPolicy {
     None,
 }
 
+/// By hand: the derived schema would not know the `required` alias.
+impl schemars::JsonSchema for TokenPolicy {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TokenPolicy".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "enum": ["user", "required", "client", "user_or_client", "optional", "none"],
+            "description": "Which token a route's calls carry upstream: the user's (`user`, its old name `required`), the application's (`client`), the user's else the application's (`user_or_client`), the user's when there is one (`optional`), or none."
+        })
+    }
+}
+
 impl TokenPolicy {
     /// Whether calls may carry the user's token.
     pub fn uses_user(self) -> bool {
@@ -40,7 +55,7 @@ impl TokenPolicy {
 
 /// `exchange = { audience = "…", scope = "…" }`: the route's token comes from an RFC 8693 token
 /// exchange of the user's access token.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExchangeConfig {
     pub audience: Option<String>,
@@ -49,7 +64,7 @@ pub struct ExchangeConfig {
     pub resource: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteConfig {
     /// Path prefix, matched on whole segments: `/api` matches `/api` and `/api/x`, not `/apix`.
@@ -63,11 +78,13 @@ pub struct RouteConfig {
     pub strip_prefix: bool,
     /// Longest wait for the upstream's response headers (504 after that); bodies may stream longer.
     #[serde(default = "default_route_timeout", with = "humantime_serde")]
+    #[schemars(with = "String")]
     pub timeout: Duration,
     /// Extra request headers added to every forwarded call (e.g. an API key).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// Largest request body forwarded (e.g. `"10MB"`); unset: unlimited (streaming). Larger: 413.
+    #[schemars(with = "Option<String>")]
     pub max_body: Option<bytesize::ByteSize>,
     /// RFC 8707 resource indicator: this route's token is minted for this API (the user's by a
     /// refresh-token grant with `resource`, the application's by client credentials with it).
@@ -85,6 +102,7 @@ pub struct RouteConfig {
     pub require_acr: Vec<String>,
     /// Step-up: the user must have signed in at most this long ago (`auth_time`).
     #[serde(default, with = "humantime_serde")]
+    #[schemars(with = "Option<String>")]
     pub max_auth_age: Option<Duration>,
 }
 

@@ -8,7 +8,7 @@ use url::Url;
 
 use super::file::{Broken, broken};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     /// Address to listen on, e.g. `127.0.0.1:8080`.
@@ -26,17 +26,21 @@ pub struct ServerConfig {
     pub admin_listen: Option<SocketAddr>,
     /// Bearer token of the admin API on `admin_listen` (better set as
     /// `VESTIBULE_SERVER__ADMIN_TOKEN`); unset, the admin API is off.
+    #[schemars(with = "Option<String>")]
     pub admin_token: Option<secrecy::SecretString>,
     /// On SIGTERM/SIGINT, `/readyz` turns 503 at once; new connections are still accepted for
     /// this long (so load balancers notice), then the listener closes.
     #[serde(default = "default_shutdown_delay", with = "humantime_serde")]
+    #[schemars(with = "String")]
     pub shutdown_delay: Duration,
     /// After the listener closes, in-flight requests (long streams included) get this long to
     /// finish before the process exits.
     #[serde(default = "default_shutdown_grace", with = "humantime_serde")]
+    #[schemars(with = "String")]
     pub shutdown_grace: Duration,
     /// Largest request head (request line and headers) accepted; larger: 431.
     #[serde(default = "default_max_header_bytes")]
+    #[schemars(with = "String")]
     pub max_header_bytes: bytesize::ByteSize,
     /// Most open client connections (across workers); more wait in the accept backlog.
     #[serde(default = "default_max_connections")]

@@ -10,7 +10,7 @@ use url::Url;
 
 use super::file::{Broken, broken};
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StoreKind {
     #[default]
@@ -19,7 +19,7 @@ pub enum StoreKind {
 }
 
 /// How the Redis store is deployed.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RedisMode {
     /// One endpoint: a single server, or a managed service's primary endpoint.
@@ -32,7 +32,7 @@ pub enum RedisMode {
 }
 
 /// What a session write waits for.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Durability {
     /// The primary has it (replication is asynchronous: a failover right after may lose it).
@@ -45,7 +45,7 @@ pub enum Durability {
 
 /// `[session.redis]`: where Redis is and how to reach it. (`session.redis_url` alone is the
 /// shorthand for a standalone `url`.)
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RedisConfig {
     #[serde(default)]
@@ -63,6 +63,7 @@ pub struct RedisConfig {
     /// ACL user (Redis 6+).
     pub username: Option<String>,
     /// Its password; better `VESTIBULE_SESSION__REDIS__PASSWORD`.
+    #[schemars(with = "Option<String>")]
     pub password: Option<SecretString>,
     /// TLS: the CA that signed the servers' certificates (PEM), when not a public one.
     pub ca_file: Option<PathBuf>,
@@ -70,6 +71,7 @@ pub struct RedisConfig {
     pub durability: Durability,
     /// With `durability = "replicated"`: how long a write waits for a replica.
     #[serde(default = "default_replication_timeout", with = "humantime_serde")]
+    #[schemars(with = "String")]
     pub replication_timeout: Duration,
 }
 
@@ -77,7 +79,7 @@ fn default_replication_timeout() -> Duration {
     Duration::from_millis(500)
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionConfig {
     #[serde(default)]
@@ -87,12 +89,15 @@ pub struct SessionConfig {
     pub redis: Option<RedisConfig>,
     /// Sliding: a session unused this long ends.
     #[serde(default = "default_idle", with = "humantime_serde")]
+    #[schemars(with = "String")]
     pub idle_timeout: Duration,
     /// Fixed: a session ends this long after login, used or not.
     #[serde(default = "default_absolute", with = "humantime_serde")]
+    #[schemars(with = "String")]
     pub absolute_timeout: Duration,
     /// How long a started login may take before its callback.
     #[serde(default = "default_login_timeout", with = "humantime_serde")]
+    #[schemars(with = "String")]
     pub login_timeout: Duration,
     /// Base cookie name; `__Host-` is prepended when `public_url` is https.
     #[serde(default = "default_cookie_name")]
@@ -100,13 +105,16 @@ pub struct SessionConfig {
     /// How long a replica may reuse a session it loaded before asking the store again
     /// (at most half the idle timeout; `"0s"` turns the cache off).
     #[serde(default = "default_cache_ttl", with = "humantime_serde")]
+    #[schemars(with = "String")]
     pub cache_ttl: Duration,
     /// Refresh the access token when it expires within this long (before forwarding).
     #[serde(default = "default_refresh_skew", with = "humantime_serde")]
+    #[schemars(with = "String")]
     pub refresh_skew: Duration,
     /// How long before the session's idle or absolute end `/auth/events` sends
     /// `session_expiring`.
     #[serde(default = "default_expiry_notice", with = "humantime_serde")]
+    #[schemars(with = "String")]
     pub expiry_notice: Duration,
 }
 

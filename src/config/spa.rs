@@ -7,7 +7,7 @@ use url::Url;
 
 use super::file::{Broken, broken};
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpaConfig {
     /// Directory of the built SPA (with `index.html`).

@@ -284,3 +284,66 @@ fn a_private_key_can_come_from_the_environment() {
         "the key is never printed: {out}"
     );
 }
+
+/// The JSON Schema `vestibule config-schema` prints.
+fn config_schema() -> serde_json::Value {
+    let out = Command::new(BIN)
+        .arg("config-schema")
+        .env_remove("VESTIBULE_CONFIG")
+        .output()
+        .expect("run vestibule");
+    assert!(out.status.success(), "config-schema needs no config file");
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+#[test]
+fn the_config_schema_accepts_every_example_and_flags_mistakes_as_the_loader_does() {
+    let schema = config_schema();
+    assert_eq!(schema["title"], "Vestibule configuration (vestibule.toml)");
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let as_json = |toml_text: &str| -> serde_json::Value {
+        let value: toml::Value = toml::from_str(toml_text).expect("TOML");
+        serde_json::to_value(value).expect("JSON")
+    };
+    for name in [
+        "development.toml",
+        "production.toml",
+        "github.toml",
+        "sentinel.toml",
+        "cluster.toml",
+        "routes.toml",
+    ] {
+        let doc = as_json(&example(name));
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{name}: {errors:?}");
+    }
+    // What check-config refuses, the schema flags too (an editor shows it while typing).
+    let base = valid().toml();
+    for (broken, why) in [
+        (
+            valid().set("session.idel_timeout", "5m").toml(),
+            "a misspelt key",
+        ),
+        (
+            valid().set("session.store", "mongodb").toml(),
+            "an unknown store",
+        ),
+        (
+            valid()
+                .route(TestRoute::new("/x", "http://127.0.0.1:9", "admin"))
+                .toml(),
+            "an unknown token kind",
+        ),
+        (
+            format!("{base}[[routes]]\nprefix = \"/x\"\n"),
+            "a route without upstream",
+        ),
+    ] {
+        assert!(
+            !validator.is_valid(&as_json(&broken)),
+            "{why} passes the schema"
+        );
+        let (code, _) = check_config(&broken, &[]);
+        assert_eq!(code, 2, "{why} is refused by check-config too");
+    }
+}
