@@ -16,6 +16,16 @@ fn valid() -> TestConfig {
     TestConfig::new("http://127.0.0.2:9100")
 }
 
+/// The documented example configs in `config/`.
+const EXAMPLES: [&str; 6] = [
+    "development.toml",
+    "production.toml",
+    "github.toml",
+    "sentinel.toml",
+    "cluster.toml",
+    "routes.toml",
+];
+
 fn example(name: &str) -> String {
     std::fs::read_to_string(format!("{}/config/{name}", env!("CARGO_MANIFEST_DIR")))
         .expect("example config")
@@ -23,14 +33,7 @@ fn example(name: &str) -> String {
 
 #[test]
 fn the_example_configs_are_valid() {
-    for name in [
-        "development.toml",
-        "production.toml",
-        "github.toml",
-        "sentinel.toml",
-        "cluster.toml",
-        "routes.toml",
-    ] {
+    for name in EXAMPLES {
         // The production example takes its secret from the environment, as documented; its SPA
         // directory (/srv/spa) exists only in the container, so point it at the demo SPA.
         let env = [
@@ -305,14 +308,7 @@ fn the_config_schema_accepts_every_example_and_flags_mistakes_as_the_loader_does
         let value: toml::Value = toml::from_str(toml_text).expect("TOML");
         serde_json::to_value(value).expect("JSON")
     };
-    for name in [
-        "development.toml",
-        "production.toml",
-        "github.toml",
-        "sentinel.toml",
-        "cluster.toml",
-        "routes.toml",
-    ] {
+    for name in EXAMPLES {
         let doc = as_json(&example(name));
         let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{name}: {errors:?}");
