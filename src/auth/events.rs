@@ -22,9 +22,10 @@ use serde_json::json;
 use tokio::time::{Instant, Sleep, sleep, sleep_until};
 
 use super::AuthError;
-use crate::session::{EndReason, SessionEvent, SessionManager, events::Subscription};
+use super::session_info::signed_in;
+use crate::AppState;
+use crate::session::{EndReason, SessionEvent, SessionManager, Slide, events::Subscription};
 use crate::support::now_unix;
-use crate::{AppState, csrf};
 
 /// How often an idle stream sends a comment line.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -36,18 +37,15 @@ pub async fn events(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AuthError> {
-    csrf::check_call(&state.config, &req)?;
+    let (id, session) = signed_in(&state, &req, Slide::Yes).await?;
     let sessions = state.sessions.clone();
-    let (id, session) = sessions
-        .load(&req)
-        .await?
-        .ok_or(AuthError::Unauthenticated)?;
     let subscription = sessions.events().subscribe(&sessions.session_key(&id));
     let end = sessions.expires_at(&session);
+    let absolute_end = sessions.absolute_end(&session);
     let watch = Watch {
         sessions,
         id,
-        absolute_end: state.sessions.absolute_end(&session),
+        absolute_end,
         notice: state.config.session.expiry_notice.as_secs() as i64,
         subscription,
         check: Box::pin(sleep_until(check_at(

@@ -6,8 +6,25 @@ use serde_json::json;
 
 use super::AuthError;
 use super::query::single;
-use crate::session::Slide;
+use std::sync::Arc;
+
+use crate::session::{Session, Slide};
 use crate::{AppState, csrf};
+
+/// The caller's session id and session, for the endpoints that serve the signed-in SPA (this
+/// one, the session list, the event stream): their CSRF rules first, then 401 without a session.
+pub(super) async fn signed_in(
+    state: &AppState,
+    req: &HttpRequest,
+    slide: Slide,
+) -> Result<(String, Arc<Session>), AuthError> {
+    csrf::check_call(&state.config, req)?;
+    state
+        .sessions
+        .load_with(req, slide)
+        .await?
+        .ok_or(AuthError::Unauthenticated)
+}
 
 /// `GET /auth/session`: the signed-in user's `sub`, ID token claims, idle and absolute expiry,
 /// and `logout_url`.
@@ -15,17 +32,13 @@ pub async fn session(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AuthError> {
-    csrf::check_call(&state.config, &req)?;
     let slide = match single(&req, "slide")?.as_deref() {
         None | Some("true") => Slide::Yes,
         Some("false") => Slide::No,
         Some(_) => return Err(AuthError::InvalidParam("slide")),
     };
+    let (id, session) = signed_in(&state, &req, slide).await?;
     let sessions = &state.sessions;
-    let (id, session) = sessions
-        .load_with(&req, slide)
-        .await?
-        .ok_or(AuthError::Unauthenticated)?;
     let absolute = sessions.absolute_end(&session);
     let idle = match slide {
         // Just pushed by this very request.

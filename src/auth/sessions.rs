@@ -8,21 +8,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::AuthError;
-use crate::session::{EndReason, Listed, Session};
-use crate::{AppState, csrf};
-
-/// The caller's session id and session, after the CSRF check.
-async fn caller(
-    state: &AppState,
-    req: &HttpRequest,
-) -> Result<(String, std::sync::Arc<Session>), AuthError> {
-    csrf::check_call(&state.config, req)?;
-    state
-        .sessions
-        .load(req)
-        .await?
-        .ok_or(AuthError::Unauthenticated)
-}
+use super::session_info::signed_in;
+use crate::AppState;
+use crate::session::{EndReason, Listed, Slide};
 
 /// One listed session, as JSON (shared with the admin API).
 pub fn listed_json(l: &Listed) -> serde_json::Value {
@@ -40,7 +28,7 @@ pub fn listed_json(l: &Listed) -> serde_json::Value {
 
 /// `GET /auth/sessions`.
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AuthError> {
-    let (id, session) = caller(&state, &req).await?;
+    let (id, session) = signed_in(&state, &req, Slide::Yes).await?;
     let listed = state.sessions.sessions_of(&session.sub, Some(&id)).await?;
     let sessions: Vec<_> = listed.iter().map(listed_json).collect();
     Ok(HttpResponse::Ok().json(json!({ "sessions": sessions })))
@@ -53,7 +41,7 @@ pub async fn end_one(
     req: HttpRequest,
     handle: web::Path<String>,
 ) -> Result<HttpResponse, AuthError> {
-    let (_, session) = caller(&state, &req).await?;
+    let (_, session) = signed_in(&state, &req, Slide::Yes).await?;
     let tokens = state
         .sessions
         .end_by_handle(&session.sub, &handle, EndReason::Revoked)
@@ -69,7 +57,7 @@ pub async fn end_others(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AuthError> {
-    let (id, session) = caller(&state, &req).await?;
+    let (id, session) = signed_in(&state, &req, Slide::Yes).await?;
     let (ended, tokens) = state
         .sessions
         .end_others(&session.sub, &id, EndReason::Revoked)

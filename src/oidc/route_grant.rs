@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::token::TokenResponse;
 use super::{OidcError, Provider};
 use crate::config::RouteConfig;
+use crate::session::crypto::hex;
 
 const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
@@ -98,10 +99,7 @@ impl ClientGrant {
 
 /// 16 hex digits of SHA-256: short, since it is stored in every session that uses the route.
 fn short_hash(s: &str) -> String {
-    Sha256::digest(s.as_bytes())[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(s.as_bytes())[..8])
 }
 
 impl Provider {
@@ -136,24 +134,18 @@ impl Provider {
                 false
             }
         };
-        if narrowed {
+        let loaded = self.loaded()?;
+        let tokens = if narrowed {
             let refresh_token = refresh_token.ok_or_else(|| {
                 OidcError::Refused("the session has no refresh token to narrow".into())
             })?;
-            form.push(("grant_type", "refresh_token".to_owned()));
-            form.push(("refresh_token", refresh_token.to_owned()));
+            self.refresh_grant(&loaded, refresh_token, form).await?
         } else {
             form.push(("grant_type", TOKEN_EXCHANGE.to_owned()));
             form.push(("subject_token", access_token.to_owned()));
             form.push(("subject_token_type", ACCESS_TOKEN_TYPE.to_owned()));
             form.push(("requested_token_type", ACCESS_TOKEN_TYPE.to_owned()));
-        }
-        let loaded = self.loaded()?;
-        let tokens = match self.token_request(&loaded, form).await {
-            Err(OidcError::Refused(e)) if e == "invalid_grant" && narrowed => {
-                return Err(OidcError::InvalidGrant);
-            }
-            other => other?,
+            self.token_request(&loaded, form).await?
         };
         Ok(issued(tokens, narrowed))
     }

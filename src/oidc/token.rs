@@ -184,16 +184,9 @@ impl Provider {
         sub: &str,
     ) -> Result<RefreshedTokens, OidcError> {
         let loaded = self.loaded()?;
-        let form = vec![
-            ("grant_type", "refresh_token".to_owned()),
-            ("refresh_token", refresh_token.to_owned()),
-        ];
-        let tokens = match self.token_request(&loaded, form).await {
-            Err(OidcError::Refused(e)) if e == "invalid_grant" => {
-                return Err(OidcError::InvalidGrant);
-            }
-            other => other?,
-        };
+        let tokens = self
+            .refresh_grant(&loaded, refresh_token, Vec::new())
+            .await?;
         let id_token = match tokens.id_token {
             Some(raw) if self.is_oidc() => {
                 let claims = self
@@ -212,6 +205,25 @@ impl Provider {
             access_expires_in: tokens.expires_in.map(Duration::from_secs),
             id_token,
         })
+    }
+
+    /// The refresh-token grant, with `extra` parameters (a narrower `resource` or `scope`):
+    /// `InvalidGrant` when the IdP refuses the refresh token itself.
+    pub(super) async fn refresh_grant(
+        &self,
+        loaded: &Loaded,
+        refresh_token: &str,
+        extra: Vec<(&'static str, String)>,
+    ) -> Result<TokenResponse, OidcError> {
+        let mut form = vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("refresh_token", refresh_token.to_owned()),
+        ];
+        form.extend(extra);
+        match self.token_request(loaded, form).await {
+            Err(OidcError::Refused(e)) if e == "invalid_grant" => Err(OidcError::InvalidGrant),
+            other => other,
+        }
     }
 
     /// Revokes a refresh token at the IdP's RFC 7009 endpoint; `Ok(false)` when it has none.

@@ -178,7 +178,7 @@ impl SessionManager {
     }
 
     fn within_deadline(&self, s: &Session) -> bool {
-        s.created_at.saturating_add(secs(self.absolute)) > now_unix()
+        self.absolute_end_of(s.created_at) > now_unix()
     }
 
     /// Reads a session from the store (never the cache), sliding its idle timeout, and caches it.
@@ -340,9 +340,19 @@ impl SessionManager {
 
     /// Store TTL: the idle timeout, but never past the absolute deadline.
     pub(super) fn ttl_for(&self, session: &Session) -> Duration {
-        let left = session.created_at.saturating_add(secs(self.absolute)) - now_unix();
-        let left = Duration::from_secs(u64::try_from(left.max(1)).unwrap_or(1));
-        self.idle.min(left)
+        self.idle.min(self.until_absolute_end(session.created_at))
+    }
+
+    /// How long a session made at `created_at` has until its absolute end (at least a second:
+    /// a store TTL).
+    pub(super) fn until_absolute_end(&self, created_at: i64) -> Duration {
+        let left = self.absolute_end_of(created_at) - now_unix();
+        Duration::from_secs(u64::try_from(left.max(1)).unwrap_or(1))
+    }
+
+    /// Unix seconds of the absolute end of a session made at `created_at`.
+    pub(super) fn absolute_end_of(&self, created_at: i64) -> i64 {
+        created_at.saturating_add(secs(self.absolute))
     }
 
     /// Unix seconds at which this session ends if it is not used again.
@@ -352,7 +362,7 @@ impl SessionManager {
 
     /// Unix seconds of the session's absolute end.
     pub fn absolute_end(&self, session: &Session) -> i64 {
-        session.created_at.saturating_add(secs(self.absolute))
+        self.absolute_end_of(session.created_at)
     }
 
     /// Unix seconds of the session's idle end as the store has it now (no slide); `None` when it

@@ -245,12 +245,11 @@ impl SessionManager {
         if !stale(&current) {
             return (Ok(current), Lock::Release);
         }
-        let next = match self.renew(&current, renewal, oidc).await {
+        let mut next = match self.renew(&current, renewal, oidc).await {
             Ok(Some(next)) => next,
             Ok(None) => return (Ok(current), Lock::Release),
             Err(e) => return (self.renewal_failed(id, renewal, e).await, Lock::Release),
         };
-        let mut next = next;
         next.generation = current.generation + 1;
         let next = Arc::new(next);
         let token = renewal.label();

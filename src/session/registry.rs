@@ -83,8 +83,7 @@ impl SessionManager {
         let entry_key = self.entry_key(key);
         let plain = serde_json::to_vec(entry).map_err(StoreError::Encode)?;
         let sealed = crypto::seal(&self.registry_secret, ENTRY_KIND, &entry_key, &plain);
-        let left = entry.created_at.saturating_add(secs(self.absolute)) - now_unix();
-        let ttl = std::time::Duration::from_secs(u64::try_from(left.max(1)).unwrap_or(1));
+        let ttl = self.until_absolute_end(entry.created_at);
         self.store.put(&entry_key, sealed, ttl).await
     }
 
@@ -153,7 +152,7 @@ impl SessionManager {
                 created_at: entry.created_at,
                 last_seen: (now - idle_left.max(0)).max(entry.created_at),
                 idle_expires_at: now + secs(ttl),
-                absolute_expires_at: entry.created_at.saturating_add(secs(self.absolute)),
+                absolute_expires_at: self.absolute_end_of(entry.created_at),
                 device: entry.device,
                 current: current.as_deref() == Some(key.as_str()),
                 key,
