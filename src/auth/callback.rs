@@ -153,8 +153,16 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<Finished, AuthErr
         generation: 0,
     };
     // Never reuse a pre-login id: end whatever session this browser had, mint a new one.
+    let mut replaced: Vec<String> = pending.replaces.clone().into_iter().collect();
     if let Some(old) = cookies.session_id(req) {
-        state.sessions.end(&old, EndReason::Replaced).await?;
+        replaced.push(state.sessions.session_key(&old));
+    }
+    replaced.dedup();
+    if !replaced.is_empty() {
+        state
+            .sessions
+            .end_keys(&replaced, EndReason::Replaced)
+            .await?;
     }
     let id = state.sessions.create(session, Device::of(req)).await?;
     Ok(Finished::SignedIn(

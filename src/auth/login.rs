@@ -48,6 +48,9 @@ async fn start(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Auth
         max_age: login.max_age,
         acr_values: login.acr_values,
         step_up,
+        replaces: cookies
+            .session_id(req)
+            .map(|id| state.sessions.session_key(&id)),
     };
     state
         .sessions

@@ -8,6 +8,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+use super::session::CookiePrefix;
 use super::{OidcConfig, RouteConfig, ServerConfig, SessionConfig, SpaConfig, TelemetryConfig};
 
 /// Prefix of the environment variables that override config keys.
@@ -101,6 +102,12 @@ impl Config {
         self.session.validate()?;
         RouteConfig::validate_all(&self.routes, &self.server.auth_prefix)?;
         self.validate_step_up()?;
+        if self.session.cookie_prefix == CookiePrefix::HostHttp && !self.is_https() {
+            return Err(broken(
+                "session.cookie_prefix",
+                "\"__Host-Http-\" needs an https public_url (the cookie must be Secure)",
+            ));
+        }
         self.spa.validate()
     }
 

@@ -23,7 +23,9 @@ pub use oidc::{ClientAuth, EndpointsConfig, KeyAlg, LOGIN_PARAMS, OidcConfig, Pa
 pub use routes::{RouteConfig, TokenPolicy};
 pub use schema::json_schema;
 pub use server::{ServerConfig, is_loopback};
-pub use session::{Durability, RedisConfig, RedisMode, SessionConfig, StoreKind};
+pub use session::{
+    CookiePrefix, Durability, RedisConfig, RedisMode, SameSitePolicy, SessionConfig, StoreKind,
+};
 pub use spa::SpaConfig;
 pub use telemetry::{LogFormat, TelemetryConfig};
 

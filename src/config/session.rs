@@ -43,6 +43,41 @@ pub enum Durability {
     Replicated,
 }
 
+/// The session cookie's `SameSite`. (The login cookie is always `Lax`: it must come back on the
+/// IdP's cross-site redirect to the callback.)
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SameSitePolicy {
+    /// Sent on top-level navigations from other sites too (a link into the app).
+    #[default]
+    Lax,
+    /// Sent only on requests the app's own origin started: what the browser-based-apps BCP
+    /// recommends. A link from another site lands without it; the SPA's own calls carry it.
+    Strict,
+}
+
+/// The prefix of both cookies' names when `public_url` is https.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
+pub enum CookiePrefix {
+    /// Secure, `Path=/`, no `Domain`: no subdomain can set or shadow it.
+    #[default]
+    #[serde(rename = "__Host-")]
+    Host,
+    /// All of `__Host-`, and browsers that know it also refuse it from `document.cookie`:
+    /// a script on the origin can neither read nor plant it.
+    #[serde(rename = "__Host-Http-")]
+    HostHttp,
+}
+
+impl CookiePrefix {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Host => "__Host-",
+            Self::HostHttp => "__Host-Http-",
+        }
+    }
+}
+
 /// `[session.redis]`: where Redis is and how to reach it. (`session.redis_url` alone is the
 /// shorthand for a standalone `url`.)
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
@@ -99,9 +134,15 @@ pub struct SessionConfig {
     #[serde(default = "default_login_timeout", with = "humantime_serde")]
     #[schemars(with = "String")]
     pub login_timeout: Duration,
-    /// Base cookie name; `__Host-` is prepended when `public_url` is https.
+    /// Base cookie name; `cookie_prefix` is prepended when `public_url` is https.
     #[serde(default = "default_cookie_name")]
     pub cookie_name: String,
+    /// `"__Host-"`, or `"__Host-Http-"` (https only).
+    #[serde(default)]
+    pub cookie_prefix: CookiePrefix,
+    /// The session cookie's `SameSite`: `"lax"` or `"strict"`.
+    #[serde(default)]
+    pub same_site: SameSitePolicy,
     /// How long a replica may reuse a session it loaded before asking the store again
     /// (at most half the idle timeout; `"0s"` turns the cache off).
     #[serde(default = "default_cache_ttl", with = "humantime_serde")]
@@ -128,6 +169,8 @@ impl Default for SessionConfig {
             absolute_timeout: default_absolute(),
             login_timeout: default_login_timeout(),
             cookie_name: default_cookie_name(),
+            cookie_prefix: CookiePrefix::default(),
+            same_site: SameSitePolicy::default(),
             cache_ttl: default_cache_ttl(),
             refresh_skew: default_refresh_skew(),
             expiry_notice: default_expiry_notice(),

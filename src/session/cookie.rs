@@ -4,8 +4,10 @@
 //! - the session cookie (`vestibule`, or `__Host-vestibule` on https): the session's id;
 //! - the login cookie (`vestibule-login`): binds logins started in this browser to it.
 //!
-//! Both are HttpOnly, `SameSite=Lax`, `Path=/`, without `Domain`, and `Secure` with the `__Host-`
-//! prefix whenever `public_url` is https. Their values are random 256-bit tokens; a value of any
+//! Both are HttpOnly, `Path=/`, without `Domain`, and `Secure` with the `__Host-` prefix (or
+//! `__Host-Http-`, `session.cookie_prefix`) whenever `public_url` is https. The session cookie's
+//! `SameSite` is `session.same_site`; the login cookie's is always `Lax`, since it must come back
+//! on the IdP's cross-site redirect to the callback. Their values are random 256-bit tokens; a value of any
 //! other shape, or a name sent twice, counts as no cookie at all.
 
 use actix_web::HttpRequest;
@@ -13,13 +15,14 @@ use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::header;
 
 use super::crypto;
-use crate::config::Config;
+use crate::config::{Config, SameSitePolicy};
 use crate::support::secs;
 
 pub struct CookieCodec {
     session_name: String,
     login_name: String,
     secure: bool,
+    session_same_site: SameSite,
     /// The login cookie lives as long as a login may take.
     login_max_age: time::Duration,
 }
@@ -27,12 +30,20 @@ pub struct CookieCodec {
 impl CookieCodec {
     pub fn new(config: &Config) -> Self {
         let secure = config.is_https();
-        let prefix = if secure { "__Host-" } else { "" };
+        let prefix = if secure {
+            config.session.cookie_prefix.as_str()
+        } else {
+            ""
+        };
         let name = &config.session.cookie_name;
         Self {
             session_name: format!("{prefix}{name}"),
             login_name: format!("{prefix}{name}-login"),
             secure,
+            session_same_site: match config.session.same_site {
+                SameSitePolicy::Lax => SameSite::Lax,
+                SameSitePolicy::Strict => SameSite::Strict,
+            },
             login_max_age: time::Duration::seconds(secs(config.session.login_timeout)),
         }
     }
@@ -57,7 +68,12 @@ impl CookieCodec {
 
     /// The session cookie: a browser-session cookie (no `Max-Age`); the store enforces expiry.
     pub fn session(&self, id: &str) -> Cookie<'static> {
-        self.build(self.session_name.clone(), id.to_owned(), None)
+        self.build(
+            self.session_name.clone(),
+            id.to_owned(),
+            self.session_same_site,
+            None,
+        )
     }
 
     /// A cookie that makes the browser forget the session cookie.
@@ -65,6 +81,7 @@ impl CookieCodec {
         self.build(
             self.session_name.clone(),
             String::new(),
+            self.session_same_site,
             Some(time::Duration::ZERO),
         )
     }
@@ -73,6 +90,7 @@ impl CookieCodec {
         self.build(
             self.login_name.clone(),
             binding.to_owned(),
+            SameSite::Lax,
             Some(self.login_max_age),
         )
     }
@@ -81,13 +99,14 @@ impl CookieCodec {
         &self,
         name: String,
         value: String,
+        same_site: SameSite,
         max_age: Option<time::Duration>,
     ) -> Cookie<'static> {
         let mut c = Cookie::build(name, value)
             .path("/")
             .http_only(true)
             .secure(self.secure)
-            .same_site(SameSite::Lax)
+            .same_site(same_site)
             .finish();
         if let Some(age) = max_age {
             c.set_max_age(age);

@@ -44,6 +44,11 @@ pub struct PendingLogin {
     /// `acr` is none of them does not replace that session.
     #[serde(default)]
     pub step_up: bool,
+    /// The store key of the session this browser had when the login started, ended when the
+    /// login completes. The callback is a cross-site navigation, so with `same_site = "strict"`
+    /// it arrives without the session cookie. (A key, not the session id: it opens nothing.)
+    #[serde(default)]
+    pub replaces: Option<String>,
 }
 
 /// Why a callback's state did not lead to a pending login.

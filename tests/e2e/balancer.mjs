@@ -45,3 +45,47 @@ http {
     stop: async () => { if (child.exitCode === null) { child.kill('SIGQUIT'); await exited; } },
   };
 }
+
+/**
+ * A TLS-terminating front (nginx) at `https://127.0.0.1:port` for one Vestibule, with a
+ * self-signed certificate made for this run: what an https `public_url` looks like to a browser.
+ */
+export async function startTlsFront({ port, upstreamPort }) {
+  const dir = mkdtempSync(join(tmpdir(), 'vestibule-e2e-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
+    '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  writeFileSync(join(dir, 'nginx.conf'), `daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${dir}/cert.pem;
+    ssl_certificate_key ${dir}/key.pem;
+    location / {
+      proxy_pass http://127.0.0.1:${upstreamPort}; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_set_header Host $http_host; proxy_buffering off;
+    }
+  }
+}
+`);
+  execFileSync(NGINX, ['-t', '-q', '-c', join(dir, 'nginx.conf'), '-p', dir]);
+  const child = spawn(NGINX, ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+  const exited = new Promise((r) => child.once('exit', r));
+  const origin = `https://127.0.0.1:${port}`;
+  // Node's fetch would refuse the self-signed certificate: the port answering is the probe.
+  const { connect } = await import('node:net');
+  await waitFor(() => new Promise((res) => {
+    const s = connect(port, '127.0.0.1', () => { s.destroy(); res(true); });
+    s.once('error', () => res(false));
+  }), 'nginx (tls)');
+  return {
+    origin,
+    stop: async () => { if (child.exitCode === null) { child.kill('SIGQUIT'); await exited; } },
+  };
+}

@@ -3,9 +3,14 @@ use actix_web::test::TestRequest;
 use super::*;
 
 fn codec(public_url: &str) -> CookieCodec {
+    codec_with(public_url, "")
+}
+
+fn codec_with(public_url: &str, session: &str) -> CookieCodec {
     let toml = format!(
         "[server]\nlisten = \"127.0.0.1:8080\"\npublic_url = \"{public_url}\"\n\
-         [oidc]\nissuer = \"https://login.example.com\"\nclient_id = \"c\"\nclient_secret = \"s\"\n"
+         [oidc]\nissuer = \"https://login.example.com\"\nclient_id = \"c\"\nclient_secret = \"s\"\n\
+         [session]\n{session}"
     );
     CookieCodec::new(&Config::from_toml_str(&toml, "test").expect("valid config"))
 }
@@ -31,6 +36,37 @@ fn https_cookies_are_host_prefixed_secure_httponly_lax() {
     assert_eq!(c.session(&id).max_age(), None, "a browser-session cookie");
     assert_eq!(c.clear_session().max_age(), Some(time::Duration::ZERO));
     assert_eq!(c.login(&id).max_age(), Some(time::Duration::minutes(10)));
+}
+
+#[test]
+fn strict_same_site_applies_to_the_session_cookie_but_the_login_cookie_stays_lax() {
+    let c = codec_with("https://app.example.com", "same_site = \"strict\"\n");
+    let id = crypto::random_token();
+    assert_eq!(c.session(&id).same_site(), Some(SameSite::Strict));
+    assert_eq!(c.clear_session().same_site(), Some(SameSite::Strict));
+    assert_eq!(c.login(&id).same_site(), Some(SameSite::Lax));
+}
+
+#[test]
+fn the_host_http_prefix_names_both_cookies() {
+    let c = codec_with(
+        "https://app.example.com",
+        "cookie_prefix = \"__Host-Http-\"\n",
+    );
+    assert_eq!(c.session_name(), "__Host-Http-vestibule");
+    assert_eq!(c.login_name(), "__Host-Http-vestibule-login");
+    let id = crypto::random_token();
+    let req = with_cookie(&format!("__Host-vestibule={id}"));
+    assert_eq!(c.session_id(&req), None, "the old name is not read");
+}
+
+#[test]
+fn the_host_http_prefix_is_refused_without_https() {
+    let toml = "[server]\nlisten = \"127.0.0.1:8080\"\npublic_url = \"http://127.0.0.1:8080\"\n\
+         [oidc]\nissuer = \"https://login.example.com\"\nclient_id = \"c\"\nclient_secret = \"s\"\n\
+         [session]\ncookie_prefix = \"__Host-Http-\"\n";
+    let err = Config::from_toml_str(toml, "test").expect_err("needs https");
+    assert!(err.to_string().contains("session.cookie_prefix"), "{err}");
 }
 
 #[test]

@@ -19,6 +19,7 @@ fn pending() -> PendingLogin {
         max_age: None,
         acr_values: None,
         step_up: false,
+        replaces: None,
     }
 }
 
