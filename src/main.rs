@@ -27,7 +27,12 @@ enum Command {
     /// Run the proxy (the default).
     Run,
     /// Validate the config and exit: 0 when valid, 2 with the problem otherwise.
-    CheckConfig,
+    CheckConfig {
+        /// Also grade it against RFC 10017 (browser-based apps, BFF) and RFC 9700: exit 1 when
+        /// there are findings.
+        #[arg(long)]
+        audit: bool,
+    },
     /// Print the JSON Schema of the config file (for editors: `#:schema ./vestibule.schema.json`).
     ConfigSchema,
     /// Ask the running proxy's `/healthz` (on `admin_listen` if set, else `listen`): exit 0 when
@@ -78,9 +83,18 @@ fn main() -> ExitCode {
     };
     match cli.command.unwrap_or(Command::Run) {
         Command::ConfigSchema => ExitCode::SUCCESS,
-        Command::CheckConfig => {
+        Command::CheckConfig { audit } => {
             println!("{}: configuration is valid", path.display());
-            ExitCode::SUCCESS
+            if !audit {
+                return ExitCode::SUCCESS;
+            }
+            let report = vestibule::config::audit::audit(&config);
+            println!("{report}");
+            if report.is_clean() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Command::Healthcheck => match vestibule::health::probe(&config) {
             Ok(()) => ExitCode::SUCCESS,

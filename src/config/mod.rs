@@ -7,8 +7,10 @@
 //!
 //! - `file`: [`Config`] as a whole, loading (figment: TOML + environment), error messages;
 //! - `server`, `oidc`, `session`, `routes`, `spa`, `telemetry`: one section each;
-//! - `schema`: the JSON Schema of the file, for editors.
+//! - `schema`: the JSON Schema of the file, for editors;
+//! - `audit`: `check-config --audit`, the config graded against the BCPs.
 
+pub mod audit;
 mod file;
 mod oidc;
 mod routes;

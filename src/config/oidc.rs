@@ -130,6 +130,11 @@ pub struct OidcConfig {
     /// path (register it at the IdP), or the path itself when the IdP has no end-session endpoint.
     #[serde(default = "default_post_logout_path")]
     pub post_logout_path: String,
+    /// How long the IdP lets a refresh token live (its setting, stated here): `check-config
+    /// --audit` checks that `session.absolute_timeout` is no longer.
+    #[serde(default, with = "humantime_serde")]
+    #[schemars(with = "Option<String>")]
+    pub refresh_token_lifetime: Option<Duration>,
 }
 
 fn default_scopes() -> Vec<String> {

@@ -288,6 +288,73 @@ fn a_private_key_can_come_from_the_environment() {
     );
 }
 
+#[test]
+fn the_audit_exits_1_listing_each_finding_with_its_severity_and_section() {
+    let (code, out) = binary::command(&["check-config", "--audit"], &valid().toml(), &[]);
+    assert_eq!(code, Some(1), "{out}");
+    let line = |check: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(check))
+            .unwrap_or_else(|| panic!("no {check} line in\n{out}"))
+            .to_owned()
+    };
+    assert!(line("cookie-same-site").starts_with("MEDIUM"), "{out}");
+    assert!(
+        line("cookie-same-site").contains("[RFC 10017 §6.1.3.2]"),
+        "{out}"
+    );
+    assert!(line("client-auth").starts_with("LOW"), "{out}");
+    assert!(line("csrf-header").starts_with("ok"), "{out}");
+    assert!(line("session-lifetime").starts_with("skipped"), "{out}");
+    assert!(out.trim_end().ends_with("0 high, 1 medium, 2 low"), "{out}");
+    assert!(
+        !out.contains(idp::CLIENT_SECRET),
+        "the secret is never printed: {out}"
+    );
+}
+
+#[test]
+fn the_audit_of_a_hardened_config_exits_0() {
+    let pem = format!(
+        "{}/tests/fixtures/client-ec.pem",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let config = valid()
+        .set("server.public_url", "https://app.example.com")
+        .set("session.same_site", "strict")
+        .set("session.cookie_prefix", "__Host-Http-")
+        .unset("oidc.client_secret")
+        .set("oidc.client_auth", "private_key_jwt")
+        .set("oidc.private_key_alg", "ES256")
+        .set("oidc.private_key_file", pem.as_str())
+        .set("oidc.refresh_token_lifetime", "1d");
+    let (code, out) = binary::command(&["check-config", "--audit"], &config.toml(), &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("0 finding(s)"), "{out}");
+    // Without --audit the same weak config still just checks validity.
+    assert_eq!(check_config(&valid().toml(), &[]).0, 0);
+}
+
+#[test]
+fn the_production_example_audits_as_the_readme_shows() {
+    let env = [
+        ("VESTIBULE_OIDC__CLIENT_SECRET", "from-env"),
+        ("VESTIBULE_SPA__DIR", "demo/spa"),
+    ];
+    let (code, out) = binary::command(
+        &["check-config", "--audit"],
+        &example("production.toml"),
+        &env,
+    );
+    assert_eq!(code, Some(1), "{out}");
+    let findings: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("HIGH") || l.starts_with("MEDIUM") || l.starts_with("LOW"))
+        .collect();
+    assert_eq!(findings.len(), 1, "{out}");
+    assert!(findings[0].starts_with("LOW      client-auth"), "{out}");
+}
+
 /// The JSON Schema `vestibule config-schema` prints.
 fn config_schema() -> serde_json::Value {
     let out = Command::new(BIN)
