@@ -125,7 +125,14 @@ fn main() -> ExitCode {
             }
         }
         Command::Run => {
-            vestibule::telemetry::init(config.telemetry.format);
+            // Held until exit: dropping it sends the last spans.
+            let _traces = match vestibule::telemetry::init(&config.telemetry) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("vestibule: cannot start tracing\n{}", Chain(&e));
+                    return ExitCode::from(2);
+                }
+            };
             match vestibule::server::run(config) {
                 Ok(()) => {
                     tracing::info!("shutdown complete");

@@ -108,6 +108,7 @@ impl Config {
                 "\"__Host-Http-\" needs an https public_url (the cookie must be Secure)",
             ));
         }
+        self.telemetry.validate()?;
         self.spa.validate()
     }
 

@@ -29,7 +29,7 @@ pub use session::{
     CookiePrefix, Durability, RedisConfig, RedisMode, SameSitePolicy, SessionConfig, StoreKind,
 };
 pub use spa::SpaConfig;
-pub use telemetry::{LogFormat, TelemetryConfig};
+pub use telemetry::{LogFormat, OtlpConfig, TelemetryConfig};
 
 #[cfg(test)]
 mod tests;

@@ -137,6 +137,7 @@ impl Provider {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", name = "idp.discovery", skip_all, fields(otel.kind = "client"))]
     async fn discover_oidc(&self) -> Result<Loaded, OidcError> {
         let issuer =
             IssuerUrl::new(self.issuer.clone()).map_err(|e| OidcError::NotReady(e.to_string()))?;
@@ -301,6 +302,7 @@ impl Provider {
 
     /// Refetches the JWKS unless that was done less than [`JWKS_REFETCH_MIN_INTERVAL`] ago.
     /// Returns whether a new key set was loaded.
+    #[tracing::instrument(level = "debug", name = "idp.jwks", skip_all, fields(otel.kind = "client"))]
     pub(super) async fn refetch_jwks(&self, loaded: &Loaded) -> bool {
         let Some(url) = &loaded.endpoints.jwks else {
             return false;

@@ -106,11 +106,19 @@ pub(super) async fn read_json<T: DeserializeOwned>(res: reqwest::Response) -> Re
 
 impl Provider {
     /// A form POST to the token endpoint, with client authentication.
+    #[tracing::instrument(level = "debug", name = "idp.token", skip_all, fields(otel.kind = "client", http.request.method = "POST", server.address = tracing::field::Empty, server.port = tracing::field::Empty, url.full = tracing::field::Empty, http.response.status_code = tracing::field::Empty, otel.status_code = tracing::field::Empty, oauth.grant_type = tracing::field::Empty))]
     pub(super) async fn token_request(
         &self,
         loaded: &Loaded,
         mut form: Vec<(&'static str, String)>,
     ) -> Result<TokenResponse, OidcError> {
+        if let Some((_, grant)) = form.iter().find(|(k, _)| *k == "grant_type") {
+            tracing::Span::current().record("oauth.grant_type", grant.as_str());
+        }
+        crate::telemetry::traces::record_peer(
+            &tracing::Span::current(),
+            loaded.endpoints.token.as_str(),
+        );
         let req = self.post_authenticated(loaded, loaded.endpoints.token.clone(), &mut form)?;
         let res = req
             .header(ACCEPT, "application/json")
@@ -118,6 +126,7 @@ impl Provider {
             .send()
             .await
             .map_err(OidcError::unreachable)?;
+        crate::telemetry::traces::record_status(&tracing::Span::current(), res.status().as_u16());
         let tokens: TokenResponse = read_json(res).await?;
         match &tokens.token_type {
             Some(t) if !t.eq_ignore_ascii_case("bearer") => Err(OidcError::InvalidTokenResponse(
@@ -230,6 +239,7 @@ impl Provider {
     ///
     /// Sent with reqwest rather than oauth2's `RevocationRequest`, which refuses every endpoint
     /// that is not https (and so every loopback IdP in development and in the tests).
+    #[tracing::instrument(level = "debug", name = "idp.revoke", skip_all, fields(otel.kind = "client", http.request.method = "POST", server.address = tracing::field::Empty, server.port = tracing::field::Empty, url.full = tracing::field::Empty, http.response.status_code = tracing::field::Empty, otel.status_code = tracing::field::Empty))]
     pub async fn revoke_refresh_token(&self, refresh_token: &str) -> Result<bool, OidcError> {
         let loaded = self.loaded()?;
         let Some(endpoint) = loaded.endpoints.revocation.clone() else {
@@ -239,12 +249,14 @@ impl Provider {
             ("token", refresh_token.to_owned()),
             ("token_type_hint", "refresh_token".to_owned()),
         ];
+        crate::telemetry::traces::record_peer(&tracing::Span::current(), endpoint.as_str());
         let req = self.post_authenticated(&loaded, endpoint, &mut form)?;
         let res = req
             .form(&form)
             .send()
             .await
             .map_err(OidcError::unreachable)?;
+        crate::telemetry::traces::record_status(&tracing::Span::current(), res.status().as_u16());
         if res.status().is_success() {
             Ok(true)
         } else {

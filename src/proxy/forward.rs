@@ -10,11 +10,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use futures_util::StreamExt;
+use tracing::Instrument;
 
 use super::token::{self, Bearer, bearer_for};
 use super::{ProxyError, Route, UpstreamClient, headers, websocket};
-use crate::telemetry::RouteLabel;
 use crate::telemetry::metrics::METRICS;
+use crate::telemetry::{RouteLabel, traces};
 use crate::{AppState, csrf};
 
 /// Chunks in flight between the browser's request body and the upstream connection.
@@ -47,7 +48,7 @@ pub async fn forward(
     }
     let token = bearer_for(&state, &req, &route).await?;
     let bearer = token.as_ref().and_then(Bearer::value);
-    let mut upstream = upstream_request(&client, &req, &state, &route, bearer)?;
+    let (mut upstream, span) = upstream_request(&client, &req, &state, &route, bearer)?;
     // Told by the body bridge when the browser's body breaks the route's limit or the framing.
     let mut fault = None;
     let with_body = has_body(&req);
@@ -68,7 +69,7 @@ pub async fn forward(
         }
     };
     let response = tokio::select! {
-        r = send(upstream, &route, sent) => r?,
+        r = send(upstream, &route, sent, &span) => r?,
         f = body_fault => {
             return Err(match f {
                 BodyFault::TooLarge => ProxyError::BodyTooLarge(route.max_body.unwrap_or_default()),
@@ -84,8 +85,9 @@ pub async fn forward(
         {
             match token::refreshed(&state, &route, &old).await? {
                 Some(fresh) => {
-                    let again = upstream_request(&client, &req, &state, &route, fresh.value())?;
-                    send(again, &route, Instant::now()).await?
+                    let (again, span) =
+                        upstream_request(&client, &req, &state, &route, fresh.value())?;
+                    send(again, &route, Instant::now(), &span).await?
                 }
                 None => response,
             }
@@ -115,13 +117,15 @@ pub async fn forward(
 
 /// The upstream request, without its body: method, URL, the browser's headers after hygiene,
 /// and Vestibule's own (the bearer token among them).
+/// The upstream request, and the span of the call (kind `client`; its context is what the
+/// request's `traceparent` carries when traces are on).
 fn upstream_request(
     client: &UpstreamClient,
     req: &HttpRequest,
     state: &AppState,
     route: &Route,
     bearer: Option<&str>,
-) -> Result<reqwest::RequestBuilder, ProxyError> {
+) -> Result<(reqwest::RequestBuilder, tracing::Span), ProxyError> {
     let url = route.upstream_url(req.uri().path(), req.uri().query())?;
     let mut headers = headers::upstream_request(req.headers());
     headers::add_forwarding(
@@ -133,7 +137,20 @@ fn upstream_request(
     );
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
-    Ok(client.0.request(method, url).headers(headers))
+    let span = tracing::debug_span!(
+        "upstream",
+        otel.kind = "client",
+        otel.name = %method,
+        otel.status_code = tracing::field::Empty,
+        http.request.method = %method,
+        server.address = tracing::field::Empty,
+        server.port = tracing::field::Empty,
+        url.full = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+    );
+    traces::record_peer(&span, &url);
+    traces::inject(&span, &mut headers);
+    Ok((client.0.request(method, url).headers(headers), span))
 }
 
 /// Sends, waiting at most the route's timeout for the response headers.
@@ -141,8 +158,15 @@ async fn send(
     upstream: reqwest::RequestBuilder,
     route: &Route,
     sent: Instant,
+    span: &tracing::Span,
 ) -> Result<reqwest::Response, ProxyError> {
-    let response = tokio::time::timeout(route.timeout, upstream.send()).await;
+    let response = tokio::time::timeout(route.timeout, upstream.send())
+        .instrument(span.clone())
+        .await;
+    match &response {
+        Ok(Ok(r)) => traces::record_status(span, r.status().as_u16()),
+        _ => traces::record_failure(span),
+    }
     METRICS
         .upstream_seconds
         .with_label_values(&[&route.prefix])

@@ -156,6 +156,7 @@ impl SessionManager {
 
     /// [`SessionManager::load`], sliding the idle timeout or not (a poll that must not keep the
     /// session alive).
+    #[tracing::instrument(level = "debug", name = "session.load", skip_all)]
     pub async fn load_with(
         &self,
         req: &HttpRequest,

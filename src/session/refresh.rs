@@ -190,6 +190,18 @@ impl SessionManager {
         if !stale(&session) {
             return Ok(session);
         }
+        self.refresh_stale(id, oidc, renewal, stale).await
+    }
+
+    /// [`Self::refresh_while`] once the session looked stale: the gate, the store lock, the IdP.
+    #[tracing::instrument(level = "debug", name = "token.refresh", skip_all)]
+    async fn refresh_stale(
+        &self,
+        id: &str,
+        oidc: &Provider,
+        renewal: Renewal<'_>,
+        stale: &dyn Fn(&Session) -> bool,
+    ) -> Result<Arc<Session>, RefreshError> {
         let key = self.key(SESSION_KIND, id);
         let gate = self.gates.gate(&key);
         let _in_process = gate.lock().await;

@@ -1,24 +1,54 @@
 //! The global `tracing` subscriber: text or JSON lines on stderr, filtered by `RUST_LOG`
-//! (default `info`).
+//! (default `info`), and the OTLP span exporter when `[telemetry.otlp]` is set.
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, fmt};
 
-/// Installs the global subscriber: text or JSON lines on stderr. Third-party crates are capped at
-/// `info` unless `RUST_LOG` names them, so `RUST_LOG=trace` shows Vestibule's own detail without
-/// wire dumps.
-pub fn init(format: crate::config::LogFormat) {
+use super::traces::{self, Traces, TracesError};
+use crate::config::{LogFormat, TelemetryConfig};
+
+/// Installs the global subscriber. Third-party crates are capped at `info` unless `RUST_LOG`
+/// names them, so `RUST_LOG=trace` shows Vestibule's own detail without wire dumps. Returns the
+/// traces guard (keep it until exit: dropping it flushes the last spans).
+pub fn init(config: &TelemetryConfig) -> Result<Option<Traces>, TracesError> {
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
     let filter = format!(
         "hyper=info,h2=info,reqwest=info,rustls=info,redis=info,actix_server=info,{filter}"
     );
     let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        crate::config::LogFormat::Json => builder.json().with_current_span(true).try_init(),
-        crate::config::LogFormat::Text => builder
+    match &config.otlp {
+        // The log filter applies to the log lines alone, so that the exporter can see the
+        // `debug` spans a log at `info` leaves out.
+        Some(otlp) => {
+            let (spans, guard) = traces::layer(otlp)?;
+            let _ = tracing_subscriber::registry()
+                .with(lines(config.format).with_filter(filter))
+                .with(spans)
+                .try_init();
+            Ok(Some(guard))
+        }
+        // Without an exporter the filter stays global: disabled callsites then cost nothing.
+        None => {
+            let _ = tracing_subscriber::registry()
+                .with(filter)
+                .with(lines(config.format))
+                .try_init();
+            Ok(None)
+        }
+    }
+}
+
+fn lines<S>(format: LogFormat) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    let layer = fmt::layer().with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => layer.json().with_current_span(true).boxed(),
+        LogFormat::Text => layer
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .try_init(),
-    };
+            .boxed(),
+    }
 }

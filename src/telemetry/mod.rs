@@ -2,7 +2,8 @@
 //!
 //! - `logs`: the global `tracing` subscriber (text or JSON on stderr, `RUST_LOG`);
 //! - `request_log`: the middleware that gives each request an id and logs one line when it ends;
-//! - [`metrics`]: Prometheus metrics and `GET /metrics`.
+//! - [`metrics`]: Prometheus metrics and `GET /metrics`;
+//! - [`traces`]: OpenTelemetry spans over OTLP (`[telemetry.otlp]`), trace context in and out.
 //!
 //! Only the path is logged, never the query (it carries `code` and `state` on the callback),
 //! never a header value (cookies, tokens).
@@ -10,6 +11,7 @@
 mod logs;
 pub mod metrics;
 mod request_log;
+pub mod traces;
 
 pub use logs::init;
 pub use request_log::{REQUEST_ID, RequestId, RouteLabel, SessionSub, request_log};

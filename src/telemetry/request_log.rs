@@ -23,8 +23,8 @@ pub struct RequestId(pub String);
 #[derive(Clone)]
 pub struct SessionSub(pub String);
 
-/// The trace id of a valid W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`). The header itself
-/// is passed upstream unchanged.
+/// The trace id of a valid W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`). Without OTLP the
+/// header itself is passed upstream unchanged; with it, the upstream gets its own span's.
 fn trace_id(req: &ServiceRequest) -> Option<String> {
     let v = req.headers().get("traceparent")?.to_str().ok()?;
     let parts: Vec<&str> = v.split('-').collect();
@@ -89,16 +89,41 @@ pub async fn request_log(
         Some(s) => class_of(req.path(), &s.config.server.auth_prefix),
         None => class_of(req.path(), "/auth"),
     };
-    let trace = trace_id(&req).unwrap_or_default();
-    let span = tracing::info_span!(
-        "request",
-        request_id = %id,
-        trace_id = %trace,
-        method = %req.method(),
-        path = %req.path(),
-        sub = tracing::field::Empty,
-    );
+    // Probes (`/healthz`, `/readyz`, `/metrics`) every few seconds would bury the traces.
+    let span = if super::traces::enabled() && class != "health" {
+        // The OTel server span: its kind is fixed when it starts, so it is named here (a span
+        // with fields like these costs more to log, so only when traces are on).
+        tracing::info_span!(
+            "request",
+            request_id = %id,
+            trace_id = tracing::field::Empty,
+            method = %req.method(),
+            path = %req.path(),
+            sub = tracing::field::Empty,
+            otel.kind = "server",
+            otel.status_code = tracing::field::Empty,
+            http.request.method = %req.method(),
+            url.path = %req.path(),
+            http.route = tracing::field::Empty,
+            http.response.status_code = tracing::field::Empty,
+        )
+    } else {
+        tracing::info_span!(
+            target: super::traces::UNTRACED,
+            "request",
+            request_id = %id,
+            trace_id = tracing::field::Empty,
+            method = %req.method(),
+            path = %req.path(),
+            sub = tracing::field::Empty,
+        )
+    };
+    super::traces::continue_trace(&span, req.headers());
+    if let Some(trace) = super::traces::trace_id(&span).or_else(|| trace_id(&req)) {
+        span.record("trace_id", trace.as_str());
+    }
     let start = Instant::now();
+    let method = req.method().clone();
     actix_web::HttpMessage::extensions_mut(&req).insert(RequestId(id.clone()));
     let result = next.call(req).instrument(span.clone()).await;
     let _enter = span.enter();
@@ -131,6 +156,14 @@ pub async fn request_log(
             .map(|s| s.0.clone())
     }) {
         span.record("sub", sub.as_str());
+    }
+    if super::traces::enabled() {
+        super::traces::rename(&span, format!("{method} {route}"));
+        span.record("http.route", route.as_str());
+        span.record("http.response.status_code", status);
+        if status >= 500 {
+            span.record("otel.status_code", "error");
+        }
     }
     tracing::info!(status, latency_ms, route = %route, "request");
     let mut res = result?;

@@ -25,3 +25,4 @@ mod sessions;
 mod spa;
 mod step_up;
 mod store;
+mod traces;

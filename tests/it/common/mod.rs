@@ -2,10 +2,12 @@
 //! [`TestConfig`] and started in this process ([`Proxy`]) or as the binary ([`Binary`]); a
 //! cookie-keeping [`Browser`] with a method per endpoint; a test IdP that can be made to
 //! misbehave ([`TestIdp`]); a real `redis-server` ([`RedisServer`]); an upstream API that reports
-//! what reached it ([`Upstream`]); and plain HTTP helpers ([`http`]).
+//! what reached it ([`Upstream`]); an OTLP trace receiver ([`Collector`]); and plain HTTP
+//! helpers ([`http`]).
 
 pub mod binary;
 pub mod browser;
+pub mod collector;
 pub mod config;
 pub mod http;
 pub mod idp;
@@ -19,6 +21,7 @@ pub mod upstream;
 
 pub use binary::Binary;
 pub use browser::Browser;
+pub use collector::Collector;
 pub use config::{Raw, TestConfig, TestRoute};
 pub use http::{urlencode, wait_for};
 pub use idp::{TestIdp, Tweak};
