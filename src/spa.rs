@@ -4,7 +4,8 @@
 //! Caching: `index.html` (and every navigation fallback) is `no-cache`, so a deploy is picked up
 //! at once; fingerprinted assets (`app.3f9a2b1c.js`, `index-BxK3n9aZ.js`) are
 //! `public, max-age=31536000, immutable`; other files are `no-cache` and revalidated with their
-//! ETag (`If-None-Match` → 304). Content types come from the file extension.
+//! ETag (`If-None-Match` → 304). Content types come from the file extension. Compression:
+//! [`compress`] (precompressed siblings, else text on the fly).
 
 use std::path::{Path, PathBuf};
 
@@ -40,7 +41,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, dir: &Path) {
                 Ok(ServiceResponse::new(req, res))
             }
         }));
-    cfg.service(web::scope("").wrap(from_fn(cache_control)).service(files));
+    let root = std::sync::Arc::new(dir.to_path_buf());
+    let encode = move |req: ServiceRequest, next: Next<actix_web::body::BoxBody>| {
+        let root = root.clone();
+        async move { compress::encode(&root, req, next).await }
+    };
+    cfg.service(
+        web::scope("")
+            .wrap(from_fn(encode))
+            .wrap(from_fn(cache_control))
+            .service(files),
+    );
 }
 
 /// Sets `Cache-Control` on successful SPA responses.
@@ -99,6 +110,8 @@ fn is_navigation(req: &actix_web::HttpRequest) -> bool {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"))
 }
+
+mod compress;
 
 #[cfg(test)]
 mod tests;

@@ -123,3 +123,268 @@ async fn a_dev_server_upstream_is_proxied_with_its_websocket() {
         "authorization: none"
     );
 }
+
+/// An SPA build in a fresh directory: a fingerprinted bundle with `.br` and `.gz` siblings, a
+/// text bundle without, a tiny script, an image; and beside the directory, a secret with a
+/// `.br` sibling that must never be reachable.
+struct Build {
+    _root: tempdir::Dir,
+    dir: String,
+    bundle: Vec<u8>,
+    plain: Vec<u8>,
+}
+
+mod tempdir {
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn js(kib: usize, seed: &str) -> Vec<u8> {
+    let mut out = String::new();
+    let mut i = 0;
+    while out.len() < kib * 1024 {
+        out.push_str(&format!(
+            "export function {seed}{i}(a, b) {{ return a * {i} + b; }}\n"
+        ));
+        i += 1;
+    }
+    out.into_bytes()
+}
+
+fn brotli(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &data[..], &mut out, &params).expect("brotli");
+    out
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(data).expect("gzip");
+    e.finish().expect("gzip")
+}
+
+fn unbrotli(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli::BrotliDecompress(&mut &data[..], &mut out).expect("valid brotli");
+    out
+}
+
+fn ungzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(data)
+        .read_to_end(&mut out)
+        .expect("valid gzip");
+    out
+}
+
+fn build() -> Build {
+    let root =
+        std::env::temp_dir().join(format!("vestibule-spa-{}", uuid::Uuid::new_v4().simple()));
+    let dir = root.join("dist");
+    std::fs::create_dir_all(dir.join("assets")).expect("mkdir");
+    let write = |p: &std::path::Path, b: &[u8]| std::fs::write(p, b).expect("write");
+    write(
+        &dir.join("index.html"),
+        b"<!doctype html><title>fixture-index</title>",
+    );
+    let bundle = js(1024, "f");
+    write(&dir.join("assets/app.3f9a2b1c.js"), &bundle);
+    write(&dir.join("assets/app.3f9a2b1c.js.br"), &brotli(&bundle));
+    write(&dir.join("assets/app.3f9a2b1c.js.gz"), &gzip(&bundle));
+    let plain = js(64, "g");
+    write(&dir.join("assets/plain.js"), &plain);
+    write(&dir.join("assets/tiny.js"), b"console.log(1);\n");
+    write(&dir.join("assets/logo.png"), &[0x89u8; 4096]);
+    write(&root.join("secret.txt"), b"top secret");
+    write(&root.join("secret.txt.br"), &brotli(b"top secret"));
+    Build {
+        dir: dir.display().to_string(),
+        _root: tempdir::Dir(root),
+        bundle,
+        plain,
+    }
+}
+
+async fn start_with(build: &Build) -> (TestIdp, Proxy) {
+    let idp = TestIdp::start().await;
+    let proxy = TestConfig::for_idp(&idp)
+        .set("spa.dir", build.dir.as_str())
+        .start()
+        .await;
+    (idp, proxy)
+}
+
+fn header<'a>(res: &'a reqwest::Response, name: &str) -> &'a str {
+    res.headers()
+        .get(name)
+        .map(|v| v.to_str().expect("ascii"))
+        .unwrap_or("")
+}
+
+#[actix_web::test]
+async fn a_precompressed_sibling_is_served_with_its_encoding_and_its_own_etag() {
+    let b = build();
+    let (_idp, proxy) = start_with(&b).await;
+    let url = proxy.url("/assets/app.3f9a2b1c.js");
+    let mut etags = Vec::new();
+    for (accept, encoding) in [
+        ("gzip, deflate, br, zstd", "br"),
+        ("gzip", "gzip"),
+        ("identity", ""),
+    ] {
+        let res = get(&url, &[("accept-encoding", accept)]).await;
+        assert_eq!(res.status(), 200, "{accept}");
+        assert_eq!(header(&res, "content-encoding"), encoding, "{accept}");
+        assert!(
+            header(&res, "content-type").contains("javascript"),
+            "{accept}"
+        );
+        assert_eq!(
+            header(&res, "cache-control"),
+            "public, max-age=31536000, immutable"
+        );
+        if !encoding.is_empty() {
+            assert!(
+                header(&res, "vary")
+                    .to_ascii_lowercase()
+                    .contains("accept-encoding")
+            );
+            // Not offered as a download named `….js.br`.
+            assert!(header(&res, "content-disposition").is_empty(), "{accept}");
+        }
+        let etag = header(&res, "etag").to_owned();
+        let body = res.bytes().await.expect("body").to_vec();
+        let decoded = match encoding {
+            "br" => unbrotli(&body),
+            "gzip" => ungzip(&body),
+            _ => body.clone(),
+        };
+        assert_eq!(decoded, b.bundle, "{accept}: the bundle, whole");
+        etags.push((accept, etag));
+    }
+    assert_ne!(etags[0].1, etags[1].1, "one ETag per encoding");
+    assert_ne!(etags[0].1, etags[2].1, "one ETag per encoding");
+    // Revalidation: each encoding's ETag gets its 304, another's does not.
+    let (accept, br_etag) = &etags[0];
+    let res = get(
+        &url,
+        &[("accept-encoding", accept), ("if-none-match", br_etag)],
+    )
+    .await;
+    assert_eq!(res.status(), 304);
+    let res = get(
+        &url,
+        &[("accept-encoding", "identity"), ("if-none-match", br_etag)],
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        200,
+        "the identity file is another representation"
+    );
+}
+
+#[actix_web::test]
+async fn text_without_a_sibling_is_compressed_on_the_fly_above_a_kilobyte_only() {
+    let b = build();
+    let (_idp, proxy) = start_with(&b).await;
+    let url = proxy.url("/assets/plain.js");
+    let res = get(&url, &[("accept-encoding", "gzip, br")]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(header(&res, "content-encoding"), "br");
+    assert!(
+        header(&res, "vary")
+            .to_ascii_lowercase()
+            .contains("accept-encoding")
+    );
+    let etag = header(&res, "etag").to_owned();
+    assert!(
+        etag.starts_with("W/\""),
+        "an encoded representation's ETag is weak: {etag}"
+    );
+    let body = res.bytes().await.expect("body");
+    assert!(
+        body.len() < b.plain.len() / 4,
+        "{} of {}",
+        body.len(),
+        b.plain.len()
+    );
+    assert_eq!(unbrotli(&body), b.plain);
+    let res = get(&url, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(header(&res, "content-encoding"), "gzip");
+    assert_eq!(ungzip(&res.bytes().await.expect("body")), b.plain);
+    // The weak ETag revalidates.
+    let res = get(
+        &url,
+        &[("accept-encoding", "gzip, br"), ("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(res.status(), 304);
+    // Not accepted, too small, or not text: as it is.
+    let res = get(&url, &[]).await;
+    assert_eq!(header(&res, "content-encoding"), "");
+    assert_eq!(res.bytes().await.expect("body").len(), b.plain.len());
+    for small_or_binary in ["/assets/tiny.js", "/assets/logo.png"] {
+        let res = get(
+            &proxy.url(small_or_binary),
+            &[("accept-encoding", "gzip, br")],
+        )
+        .await;
+        assert_eq!(res.status(), 200, "{small_or_binary}");
+        assert_eq!(header(&res, "content-encoding"), "", "{small_or_binary}");
+    }
+}
+
+#[actix_web::test]
+async fn api_answers_and_event_streams_are_never_compressed_by_vestibule() {
+    let b = build();
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let proxy = TestConfig::for_idp(&idp)
+        .set("spa.dir", b.dir.as_str())
+        .route(api.api_route("none"))
+        .start()
+        .await;
+    let res = Browser::new()
+        .api_get(&proxy, "/api/big", &[("accept-encoding", "gzip, br")])
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        header(&res, "content-encoding"),
+        "",
+        "the upstream's body as it sent it"
+    );
+}
+
+#[actix_web::test]
+async fn a_sibling_outside_the_spa_directory_is_never_served() {
+    let b = build();
+    let (_idp, proxy) = start_with(&b).await;
+    for path in [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/assets/%2e%2e/%2e%2e/secret.txt",
+        "/assets/..%2f..%2fsecret.txt",
+        "/%2e%2e%2fsecret.txt",
+    ] {
+        let res = get(&proxy.url(path), &[("accept-encoding", "br")]).await;
+        assert_ne!(res.status(), 200, "{path}");
+        assert_eq!(header(&res, "content-encoding"), "", "{path}");
+        let body = res.bytes().await.expect("body");
+        assert!(
+            !String::from_utf8_lossy(&body).contains("top secret"),
+            "{path}"
+        );
+        assert_ne!(body.as_ref(), brotli(b"top secret").as_slice(), "{path}");
+    }
+}
