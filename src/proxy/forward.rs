@@ -126,7 +126,7 @@ fn upstream_request(
     route: &Route,
     bearer: Option<&str>,
 ) -> Result<(reqwest::RequestBuilder, tracing::Span), ProxyError> {
-    let url = route.upstream_url(req.uri().path(), req.uri().query())?;
+    let url = route.upstream_parsed_url(req.uri().path(), req.uri().query())?;
     let mut headers = headers::upstream_request(req.headers());
     headers::add_forwarding(
         &mut headers,
@@ -148,7 +148,7 @@ fn upstream_request(
         url.full = tracing::field::Empty,
         http.response.status_code = tracing::field::Empty,
     );
-    traces::record_peer(&span, &url);
+    traces::record_peer(&span, url.as_str());
     traces::inject(&span, &mut headers);
     Ok((client.0.request(method, url).headers(headers), span))
 }

@@ -63,3 +63,58 @@ fn dot_segments_cannot_climb_out_of_the_base_path() {
         assert!(r.upstream_url(path, None).is_ok(), "{path}");
     }
 }
+
+#[test]
+fn the_parsed_upstream_url_is_the_same_url_as_the_text() {
+    let cases = [
+        (
+            "/api",
+            "http://127.0.0.1:9200",
+            false,
+            "/api/a%2Fb/%E2%9C%93",
+            Some("q=%20x&y"),
+        ),
+        (
+            "/api",
+            "http://127.0.0.1:9200/v1/",
+            true,
+            "/api/users",
+            None,
+        ),
+        ("/api", "http://127.0.0.1:9200/v1/", true, "/api", None),
+        (
+            "/api",
+            "http://127.0.0.1:9200/v1",
+            false,
+            "/api/x..y/.well-known/a.b",
+            Some(""),
+        ),
+        (
+            "/api",
+            "https://api.example.com",
+            false,
+            "/api/ü space/{x}|\"<>",
+            Some("a=ü b"),
+        ),
+        ("/", "http://[::1]:8080/base", false, "/", None),
+        (
+            "/api",
+            "http://127.0.0.1:9200",
+            false,
+            "/api/.../%2e%2e%2e/%2f",
+            Some("%"),
+        ),
+    ];
+    for (prefix, upstream, strip, path, query) in cases {
+        let r = route(prefix, upstream, strip);
+        let text = r.upstream_url(path, query).expect("text");
+        let parsed = r.upstream_parsed_url(path, query).expect("parsed");
+        assert_eq!(
+            parsed,
+            url::Url::parse(&text).expect("parses"),
+            "{upstream} {path} {query:?}"
+        );
+    }
+    let r = route("/api", "http://127.0.0.1:9200/v1/", true);
+    assert!(r.upstream_parsed_url("/api/%2e%2e/admin", None).is_err());
+}
