@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::csrf::CsrfError;
 use crate::session::{RefreshError, StoreError};
 
-/// Any error, boxed, as the cause of a [`ProxyError::Unreachable`] (reqwest's or tungstenite's).
+/// Any error, boxed, as the cause of a [`ProxyError::Unreachable`] (hyper's or tungstenite's).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]

@@ -10,8 +10,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use futures_util::StreamExt;
+use http_body_util::BodyExt;
 use tracing::Instrument;
 
+use super::client::{self, UpstreamBody};
 use super::token::{self, Bearer, bearer_for};
 use super::{ProxyError, Route, UpstreamClient, headers, websocket};
 use crate::telemetry::metrics::METRICS;
@@ -48,13 +50,13 @@ pub async fn forward(
     }
     let token = bearer_for(&state, &req, &route).await?;
     let bearer = token.as_ref().and_then(Bearer::value);
-    let (mut upstream, span) = upstream_request(&client, &req, &state, &route, bearer)?;
+    let (mut upstream, span) = upstream_request(&req, &state, &route, bearer)?;
     // Told by the body bridge when the browser's body breaks the route's limit or the framing.
     let mut fault = None;
     let with_body = has_body(&req);
     if with_body {
         let (body, rx) = bridge(payload, route.max_body);
-        upstream = upstream.body(body);
+        *upstream.body_mut() = body;
         fault = Some(rx);
     }
     let sent = Instant::now();
@@ -69,7 +71,7 @@ pub async fn forward(
         }
     };
     let response = tokio::select! {
-        r = send(upstream, &route, sent, &span) => r?,
+        r = send(&client, upstream, &route, sent, &span) => r?,
         f = body_fault => {
             return Err(match f {
                 BodyFault::TooLarge => ProxyError::BodyTooLarge(route.max_body.unwrap_or_default()),
@@ -79,15 +81,14 @@ pub async fn forward(
     };
     let response = match token {
         Some(old)
-            if response.status() == reqwest::StatusCode::UNAUTHORIZED
+            if response.status() == http::StatusCode::UNAUTHORIZED
                 && !with_body
                 && token::rejects_token(response.headers()) =>
         {
             match token::refreshed(&state, &route, &old).await? {
                 Some(fresh) => {
-                    let (again, span) =
-                        upstream_request(&client, &req, &state, &route, fresh.value())?;
-                    send(again, &route, Instant::now(), &span).await?
+                    let (again, span) = upstream_request(&req, &state, &route, fresh.value())?;
+                    send(&client, again, &route, Instant::now(), &span).await?
                 }
                 None => response,
             }
@@ -97,18 +98,19 @@ pub async fn forward(
 
     let status =
         StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-    let length = response.content_length();
+    let length = http_body::Body::size_hint(response.body()).exact();
     let mut out_headers = actix_web::http::header::HeaderMap::new();
     let cookies = state.sessions.cookies();
     let own = [cookies.session_name(), cookies.login_name()];
     headers::downstream_response(response.headers(), &own, &mut out_headers);
+    let incoming = response.into_body();
     let body = match length {
-        Some(n) if n <= SMALL_BODY => match response.bytes().await {
-            Ok(bytes) => BoxBody::new(bytes),
+        Some(n) if n <= SMALL_BODY => match incoming.collect().await {
+            Ok(whole) => BoxBody::new(whole.to_bytes()),
             Err(e) => return Err(ProxyError::unreachable(e)),
         },
-        Some(n) => BoxBody::new(SizedStream::new(n, response.bytes_stream())),
-        None => BoxBody::new(BodyStream::new(response.bytes_stream())),
+        Some(n) => BoxBody::new(SizedStream::new(n, incoming.into_data_stream())),
+        None => BoxBody::new(BodyStream::new(incoming.into_data_stream())),
     };
     let mut out = HttpResponse::with_body(status, body);
     *out.headers_mut() = out_headers;
@@ -120,13 +122,13 @@ pub async fn forward(
 /// The upstream request, and the span of the call (kind `client`; its context is what the
 /// request's `traceparent` carries when traces are on).
 fn upstream_request(
-    client: &UpstreamClient,
     req: &HttpRequest,
     state: &AppState,
     route: &Route,
     bearer: Option<&str>,
-) -> Result<(reqwest::RequestBuilder, tracing::Span), ProxyError> {
-    let url = route.upstream_parsed_url(req.uri().path(), req.uri().query())?;
+) -> Result<(http::Request<UpstreamBody>, tracing::Span), ProxyError> {
+    let url = route.upstream_url(req.uri().path(), req.uri().query())?;
+    let uri = http::Uri::try_from(url).map_err(|e| ProxyError::BadRequest(e.to_string()))?;
     let mut headers = headers::upstream_request(req.headers());
     headers::add_forwarding(
         &mut headers,
@@ -135,7 +137,7 @@ fn upstream_request(
         bearer,
         &route.extra_headers,
     );
-    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
+    let method = http::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
     let span = tracing::debug_span!(
         "upstream",
@@ -148,19 +150,24 @@ fn upstream_request(
         url.full = tracing::field::Empty,
         http.response.status_code = tracing::field::Empty,
     );
-    traces::record_peer(&span, url.as_str());
+    traces::record_peer(&span, &uri);
     traces::inject(&span, &mut headers);
-    Ok((client.0.request(method, url).headers(headers), span))
+    let mut request = http::Request::new(client::empty());
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    Ok((request, span))
 }
 
 /// Sends, waiting at most the route's timeout for the response headers.
 async fn send(
-    upstream: reqwest::RequestBuilder,
+    client: &UpstreamClient,
+    upstream: http::Request<UpstreamBody>,
     route: &Route,
     sent: Instant,
     span: &tracing::Span,
-) -> Result<reqwest::Response, ProxyError> {
-    let response = tokio::time::timeout(route.timeout, upstream.send())
+) -> Result<http::Response<hyper::body::Incoming>, ProxyError> {
+    let response = tokio::time::timeout(route.timeout, client.send(upstream))
         .instrument(span.clone())
         .await;
     match &response {
@@ -173,7 +180,6 @@ async fn send(
         .observe(sent.elapsed().as_secs_f64());
     match response {
         Err(_) => Err(ProxyError::Timeout(route.timeout)),
-        Ok(Err(e)) if e.is_timeout() => Err(ProxyError::Timeout(route.timeout)),
         Ok(Err(e)) => Err(ProxyError::unreachable(e)),
         Ok(Ok(r)) => Ok(r),
     }
@@ -202,14 +208,14 @@ enum BodyFault {
     Malformed(String),
 }
 
-/// actix's request body is tied to its worker thread; reqwest needs a `Send` stream. A small
+/// actix's request body is tied to its worker thread; hyper needs a `Send` body. A small
 /// bounded channel joins them, so the browser is only read as fast as the upstream takes it.
 /// Past `limit` bytes, or on a framing error, the stream fails (aborting the upstream request)
 /// and the fault is reported at once, so the browser gets its 4xx without waiting for upstream.
 fn bridge(
     mut payload: web::Payload,
     limit: Option<u64>,
-) -> (reqwest::Body, tokio::sync::oneshot::Receiver<BodyFault>) {
+) -> (UpstreamBody, tokio::sync::oneshot::Receiver<BodyFault>) {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(BODY_CHANNEL_CHUNKS);
     let (fault_tx, fault_rx) = tokio::sync::oneshot::channel();
     actix_web::rt::spawn(async move {
@@ -236,8 +242,11 @@ fn bridge(
             }
         }
     });
-    let body = reqwest::Body::wrap_stream(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    }));
+    let frames = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|item| (item.map(http_body::Frame::data), rx))
+    });
+    let body = http_body_util::StreamBody::new(frames).boxed_unsync();
     (body, fault_rx)
 }

@@ -1,5 +1,5 @@
 //! Header hygiene for forwarded calls, both ways, and the headers Vestibule adds upstream.
-//! actix-web (http 0.2 types) faces the browser, reqwest (http 1 types) faces the upstream;
+//! actix-web (http 0.2 types) faces the browser, hyper (http 1 types) faces the upstream;
 //! these functions convert between them.
 
 use actix_web::http::header as ax;

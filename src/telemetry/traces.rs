@@ -205,11 +205,11 @@ impl opentelemetry_http::HttpClient for ExportClient {
 
 /// Records where `span`'s call goes (`server.address`, `server.port`, `url.full`), when traces
 /// are on. For spans declared with those fields `Empty`.
-pub fn record_peer(span: &tracing::Span, url: &str) {
+pub fn record_peer(span: &tracing::Span, url: impl std::fmt::Display) {
     if !enabled() || span.is_disabled() {
         return;
     }
-    let Ok(url) = url::Url::parse(url) else {
+    let Ok(url) = url::Url::parse(&url.to_string()) else {
         return;
     };
     if let Some(host) = url.host_str() {
