@@ -1,7 +1,7 @@
 // A real, certified OpenID Provider (npm `oidc-provider`, panva) for the demo and the browser
 // suite. Its devInteractions pages accept any login name and password.
 //
-//   node tests/e2e/idp.mjs [--host 127.0.0.2] [--port 9100] [--redirect http://127.0.0.1:8080] [--access-token-ttl 3600]
+//   node tests/e2e/idp.mjs [--host 127.0.0.2] [--port 9100] [--redirect http://127.0.0.1:8080[,…]] [--access-token-ttl 3600]
 //
 // The client is `vestibule` / `dev-secret-change-me` (as in config/development.toml).
 import Provider from 'oidc-provider';
@@ -100,7 +100,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const idp = await startIdp({
     host: arg('host', '127.0.0.2'),
     port: Number(arg('port', '9100')),
-    proxyOrigins: [arg('redirect', 'http://127.0.0.1:8080')],
+    proxyOrigins: arg('redirect', 'http://127.0.0.1:8080').split(','),
     accessTokenTtl: Number(arg('access-token-ttl', '3600')),
   });
   console.log(`oidc-provider listening, issuer ${idp.issuer}`);
