@@ -12,8 +12,9 @@ use std::time::Duration;
 static ALLOC: dhat::Alloc = dhat::Alloc;
 
 fn main() -> ExitCode {
-    // Heap mode counts every block; its report file is not wanted.
-    let _profiler = dhat::Profiler::builder().file_name("/dev/null").build();
+    // Heap mode counts every block; its report (per allocation site) goes to `DHAT_OUT`, if set.
+    let report = std::env::var("DHAT_OUT").unwrap_or_else(|_| "/dev/null".into());
+    let _profiler = dhat::Profiler::builder().file_name(report).build();
     let (Some(config), Ok(stats)) = (std::env::args().nth(1), std::env::var("ALLOC_STATS")) else {
         eprintln!("usage: ALLOC_STATS=FILE allocs CONFIG");
         return ExitCode::from(2);

@@ -6,11 +6,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// mimalloc rather than glibc's malloc: a proxied request makes a few dozen short-lived
-/// allocations on two worker threads, and glibc's arenas spent ~10 % of the CPU on them
-/// (`bench/README.md`).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use vestibule::config::Config;
 use vestibule::support::Chain;
 

@@ -16,7 +16,6 @@ use tracing::Instrument;
 use super::client::{self, UpstreamBody};
 use super::token::{self, Bearer, bearer_for};
 use super::{ProxyError, Route, UpstreamClient, headers, websocket};
-use crate::telemetry::metrics::METRICS;
 use crate::telemetry::{RouteLabel, traces};
 use crate::{AppState, csrf};
 
@@ -36,9 +35,10 @@ pub async fn forward(
     client: web::Data<UpstreamClient>,
 ) -> Result<HttpResponse, ProxyError> {
     req.extensions_mut()
-        .insert(RouteLabel(route.prefix.clone()));
+        .insert(RouteLabel(route.metrics.clone()));
     if websocket::is_upgrade(&req) {
-        return websocket::proxy(req, payload, state, route).await;
+        // Boxed, as the rare paths below: an inline future makes every request's larger.
+        return Box::pin(websocket::proxy(req, payload, state, route)).await;
     }
     if route.csrf {
         csrf::check_call(&state.config, &req)?;
@@ -85,7 +85,7 @@ pub async fn forward(
                 && !with_body
                 && token::rejects_token(response.headers()) =>
         {
-            match token::refreshed(&state, &route, &old).await? {
+            match Box::pin(token::refreshed(&state, &route, &old)).await? {
                 Some(fresh) => {
                     let (again, span) = upstream_request(&req, &state, &route, fresh.value())?;
                     send(&client, again, &route, Instant::now(), &span).await?
@@ -174,9 +174,9 @@ async fn send(
         Ok(Ok(r)) => traces::record_status(span, r.status().as_u16()),
         _ => traces::record_failure(span),
     }
-    METRICS
+    route
+        .metrics
         .upstream_seconds
-        .with_label_values(&[&route.prefix])
         .observe(sent.elapsed().as_secs_f64());
     match response {
         Err(_) => Err(ProxyError::Timeout(route.timeout)),

@@ -28,6 +28,8 @@ pub struct Route {
     pub csrf: bool,
     /// Largest request body forwarded.
     pub max_body: Option<u64>,
+    /// Its request metrics, resolved once.
+    pub metrics: std::sync::Arc<crate::telemetry::metrics::RouteMetrics>,
 }
 
 impl Route {
@@ -54,6 +56,7 @@ impl Route {
             extra_headers,
             csrf,
             max_body: r.max_body.map(|b| b.as_u64()),
+            metrics: std::sync::Arc::new(crate::telemetry::metrics::RouteMetrics::new(&r.prefix)),
         }
     }
 

@@ -58,13 +58,13 @@ pub(super) async fn bearer_for<'r>(
 ) -> Result<Option<Bearer<'r>>, ProxyError> {
     match route.token {
         TokenPolicy::None => return Ok(None),
-        TokenPolicy::Client => return client(state, route, None).await.map(Some),
+        TokenPolicy::Client => return Box::pin(client(state, route, None)).await.map(Some),
         _ => {}
     }
     let Some((session_id, session)) = state.sessions.load(req).await? else {
         return match route.token {
             TokenPolicy::User => Err(ProxyError::Unauthenticated),
-            TokenPolicy::UserOrClient => client(state, route, None).await.map(Some),
+            TokenPolicy::UserOrClient => Box::pin(client(state, route, None)).await.map(Some),
             _ => Ok(None),
         };
     };

@@ -190,7 +190,9 @@ impl SessionManager {
         if !stale(&session) {
             return Ok(session);
         }
-        self.refresh_stale(id, oidc, renewal, stale).await
+        // Boxed: the gate, the lock and the IdP call make a large future, and every call carries
+        // this one's state inline (actix boxes the whole handler future per request).
+        Box::pin(self.refresh_stale(id, oidc, renewal, stale)).await
     }
 
     /// [`Self::refresh_while`] once the session looked stale: the gate, the store lock, the IdP.

@@ -44,9 +44,9 @@ fn trace_id(req: &ServiceRequest) -> Option<String> {
     }
 }
 
-/// Set by the proxy on API calls: the matched route's prefix (the metrics' `route` label).
+/// Set by the proxy on API calls: the matched route (its prefix is the metrics' `route` label).
 #[derive(Clone)]
-pub struct RouteLabel(pub String);
+pub struct RouteLabel(pub std::sync::Arc<super::metrics::RouteMetrics>);
 
 /// The endpoint class of a path, for metrics: `auth`, `health`, or `spa` (API routes are
 /// labelled by the proxy itself).
@@ -138,28 +138,35 @@ pub async fn request_log(
             .get::<RouteLabel>()
             .map(|r| r.0.clone())
     });
-    let (class, route) = match route {
-        Some(r) => ("api", r),
-        None => (class, class.to_owned()),
+    let route: &str = match &route {
+        Some(r) => {
+            r.observe(status, elapsed.as_secs_f64());
+            &r.prefix
+        }
+        None => {
+            METRICS
+                .requests
+                .with_label_values(&[class, class, status_class(status)])
+                .inc();
+            METRICS
+                .request_seconds
+                .with_label_values(&[class, class])
+                .observe(elapsed.as_secs_f64());
+            class
+        }
     };
-    METRICS
-        .requests
-        .with_label_values(&[class, &route, status_class(status)])
-        .inc();
-    METRICS
-        .request_seconds
-        .with_label_values(&[class, &route])
-        .observe(elapsed.as_secs_f64());
-    if let Some(sub) = result.as_ref().ok().and_then(|res| {
-        actix_web::HttpMessage::extensions(res.request())
-            .get::<SessionSub>()
-            .map(|s| s.0.clone())
-    }) {
+    if !span.is_disabled()
+        && let Some(sub) = result.as_ref().ok().and_then(|res| {
+            actix_web::HttpMessage::extensions(res.request())
+                .get::<SessionSub>()
+                .map(|s| s.0.clone())
+        })
+    {
         span.record("sub", sub.as_str());
     }
     if super::traces::enabled() {
         super::traces::rename(&span, format!("{method} {route}"));
-        span.record("http.route", route.as_str());
+        span.record("http.route", route);
         span.record("http.response.status_code", status);
         if status >= 500 {
             span.record("otel.status_code", "error");
