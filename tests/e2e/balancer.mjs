@@ -10,12 +10,8 @@ import { waitFor } from './harness.mjs';
 
 const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
 
-export async function startBalancer({ port, replicas }) {
-  const dir = mkdtempSync(join(tmpdir(), 'vestibule-e2e-nginx-'));
-  const pass = (upstream) => `proxy_pass http://${upstream}; proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_set_header Host $http_host; proxy_set_header X-Forwarded-For $remote_addr;
-      add_header X-Replica $upstream_addr always;`;
-  writeFileSync(join(dir, 'nginx.conf'), `daemon off;
+/** The start of an nginx.conf living in `dir`, up to inside its `http` block. */
+const head = (dir) => `daemon off;
 worker_processes 1;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
@@ -23,7 +19,14 @@ events { worker_connections 1024; }
 http {
   access_log off;
   client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
-  upstream all { ${replicas.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 16; }
+`;
+
+export async function startBalancer({ port, replicas }) {
+  const dir = mkdtempSync(join(tmpdir(), 'vestibule-e2e-nginx-'));
+  const pass = (upstream) => `proxy_pass http://${upstream}; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_set_header Host $http_host; proxy_set_header X-Forwarded-For $remote_addr;
+      add_header X-Replica $upstream_addr always;`;
+  writeFileSync(join(dir, 'nginx.conf'), `${head(dir)}  upstream all { ${replicas.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 16; }
   upstream first { server 127.0.0.1:${replicas[0]}; }
   upstream second { server 127.0.0.1:${replicas[1]}; }
   server {
@@ -55,15 +58,7 @@ export async function startTlsFront({ port, upstreamPort }) {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
     '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
     '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-  writeFileSync(join(dir, 'nginx.conf'), `daemon off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
-  server {
+  writeFileSync(join(dir, 'nginx.conf'), `${head(dir)}  server {
     listen 127.0.0.1:${port} ssl;
     ssl_certificate ${dir}/cert.pem;
     ssl_certificate_key ${dir}/key.pem;
