@@ -118,9 +118,8 @@ pub async fn forward(
 }
 
 /// The upstream request, without its body: method, URL, the browser's headers after hygiene,
-/// and Vestibule's own (the bearer token among them).
-/// The upstream request, and the span of the call (kind `client`; its context is what the
-/// request's `traceparent` carries when traces are on).
+/// and Vestibule's own (the bearer token among them); and the span of the call (kind `client`;
+/// its context is what the request's `traceparent` carries when traces are on).
 fn upstream_request(
     req: &HttpRequest,
     state: &AppState,

@@ -166,7 +166,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/metrics", web::get().to(metrics));
 }
 
-/// `2xx`, `4xx`, …
 /// One API route's request metrics, resolved once when the routes are built: a label lookup
 /// per request (hashing the labels, a lock, a shared reference count) was measurable.
 pub struct RouteMetrics {
@@ -181,7 +180,7 @@ impl RouteMetrics {
         let count = |c| METRICS.requests.with_label_values(&["api", prefix, c]);
         Self {
             prefix: prefix.to_owned(),
-            by_status_class: ["1xx", "2xx", "3xx", "4xx", "5xx"].map(count),
+            by_status_class: STATUS_CLASSES.map(count),
             seconds: METRICS.request_seconds.with_label_values(&["api", prefix]),
             upstream_seconds: METRICS.upstream_seconds.with_label_values(&[prefix]),
         }
@@ -189,12 +188,17 @@ impl RouteMetrics {
 
     /// One request of this route ended with `status` after `seconds`.
     pub fn observe(&self, status: u16, seconds: f64) {
-        let i = usize::from(status.clamp(100, 599) / 100 - 1);
+        let class = status_class(status);
+        let i = STATUS_CLASSES.iter().position(|c| *c == class).unwrap_or(4);
         self.by_status_class[i].inc();
         self.seconds.observe(seconds);
     }
 }
 
+/// Every value [`status_class`] gives.
+const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+/// `2xx`, `4xx`, …
 pub fn status_class(status: u16) -> &'static str {
     match status {
         100..=199 => "1xx",
