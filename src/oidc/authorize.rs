@@ -79,7 +79,6 @@ impl Provider {
 
     /// RFC 9126: posts the request's parameters, with client authentication, to the PAR endpoint;
     /// returns the `request_uri` the browser carries instead.
-    #[tracing::instrument(level = "debug", name = "idp.par", skip_all, fields(otel.kind = "client", http.request.method = "POST", server.address = tracing::field::Empty, server.port = tracing::field::Empty, url.full = tracing::field::Empty, http.response.status_code = tracing::field::Empty, otel.status_code = tracing::field::Empty))]
     async fn push(
         &self,
         loaded: &Loaded,
@@ -92,7 +91,7 @@ impl Provider {
         let Some(endpoint) = loaded.endpoints.par.clone() else {
             return Err(OidcError::NotReady("no PAR endpoint".into()));
         };
-        crate::telemetry::traces::record_peer(&tracing::Span::current(), endpoint.as_str());
+        let span = crate::telemetry::traces::client_span("idp.par", "POST", &endpoint);
         let mut form: Vec<(&'static str, String)> = Vec::new();
         let req = self.post_authenticated(loaded, endpoint, &mut form)?;
         // The client credentials may repeat `client_id`; it is already in `params`.
@@ -102,12 +101,7 @@ impl Provider {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .chain(form.iter().map(|(k, v)| (*k, v.as_str())))
             .collect();
-        let res = req
-            .form(&body)
-            .send()
-            .await
-            .map_err(OidcError::unreachable)?;
-        crate::telemetry::traces::record_status(&tracing::Span::current(), res.status().as_u16());
+        let res = super::token::send(req.form(&body), &span).await?;
         let pushed: Pushed = super::token::read_json(res).await?;
         Ok(pushed.request_uri)
     }

@@ -14,10 +14,12 @@ use std::time::Duration;
 use reqwest::header::ACCEPT;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
+use tracing::Instrument;
 
 use super::discovery::Loaded;
 use super::id_token::IdTokenCheck;
 use super::{OidcError, Provider};
+use crate::telemetry::traces;
 
 /// The result of a successful code exchange and ID token validation.
 pub struct LoginTokens {
@@ -86,6 +88,24 @@ pub struct HttpStatus(reqwest::StatusCode);
 
 /// Reads a JSON answer of the IdP: a success as `T`; an OAuth error as `Refused(error)`; a
 /// server error without one as `Unreachable`.
+/// Sends a request to the IdP as the client span `span` (which gets its status); a failure to get
+/// an answer is `unreachable`.
+pub(super) async fn send(
+    req: reqwest::RequestBuilder,
+    span: &tracing::Span,
+) -> Result<reqwest::Response, OidcError> {
+    match req.send().instrument(span.clone()).await {
+        Ok(res) => {
+            traces::record_status(span, res.status().as_u16());
+            Ok(res)
+        }
+        Err(e) => {
+            traces::record_failure(span);
+            Err(OidcError::unreachable(e))
+        }
+    }
+}
+
 pub(super) async fn read_json<T: DeserializeOwned>(res: reqwest::Response) -> Result<T, OidcError> {
     #[derive(Deserialize)]
     struct OAuthError {
@@ -106,27 +126,18 @@ pub(super) async fn read_json<T: DeserializeOwned>(res: reqwest::Response) -> Re
 
 impl Provider {
     /// A form POST to the token endpoint, with client authentication.
-    #[tracing::instrument(level = "debug", name = "idp.token", skip_all, fields(otel.kind = "client", http.request.method = "POST", server.address = tracing::field::Empty, server.port = tracing::field::Empty, url.full = tracing::field::Empty, http.response.status_code = tracing::field::Empty, otel.status_code = tracing::field::Empty, oauth.grant_type = tracing::field::Empty))]
     pub(super) async fn token_request(
         &self,
         loaded: &Loaded,
         mut form: Vec<(&'static str, String)>,
     ) -> Result<TokenResponse, OidcError> {
+        let span = traces::client_span("idp.token", "POST", &loaded.endpoints.token);
         if let Some((_, grant)) = form.iter().find(|(k, _)| *k == "grant_type") {
-            tracing::Span::current().record("oauth.grant_type", grant.as_str());
+            span.record("oauth.grant_type", grant.as_str());
         }
-        crate::telemetry::traces::record_peer(
-            &tracing::Span::current(),
-            loaded.endpoints.token.as_str(),
-        );
         let req = self.post_authenticated(loaded, loaded.endpoints.token.clone(), &mut form)?;
-        let res = req
-            .header(ACCEPT, "application/json")
-            .form(&form)
-            .send()
-            .await
-            .map_err(OidcError::unreachable)?;
-        crate::telemetry::traces::record_status(&tracing::Span::current(), res.status().as_u16());
+        let req = req.header(ACCEPT, "application/json").form(&form);
+        let res = send(req, &span).await?;
         let tokens: TokenResponse = read_json(res).await?;
         match &tokens.token_type {
             Some(t) if !t.eq_ignore_ascii_case("bearer") => Err(OidcError::InvalidTokenResponse(
@@ -239,7 +250,6 @@ impl Provider {
     ///
     /// Sent with reqwest rather than oauth2's `RevocationRequest`, which refuses every endpoint
     /// that is not https (and so every loopback IdP in development and in the tests).
-    #[tracing::instrument(level = "debug", name = "idp.revoke", skip_all, fields(otel.kind = "client", http.request.method = "POST", server.address = tracing::field::Empty, server.port = tracing::field::Empty, url.full = tracing::field::Empty, http.response.status_code = tracing::field::Empty, otel.status_code = tracing::field::Empty))]
     pub async fn revoke_refresh_token(&self, refresh_token: &str) -> Result<bool, OidcError> {
         let loaded = self.loaded()?;
         let Some(endpoint) = loaded.endpoints.revocation.clone() else {
@@ -249,14 +259,9 @@ impl Provider {
             ("token", refresh_token.to_owned()),
             ("token_type_hint", "refresh_token".to_owned()),
         ];
-        crate::telemetry::traces::record_peer(&tracing::Span::current(), endpoint.as_str());
+        let span = traces::client_span("idp.revoke", "POST", &endpoint);
         let req = self.post_authenticated(&loaded, endpoint, &mut form)?;
-        let res = req
-            .form(&form)
-            .send()
-            .await
-            .map_err(OidcError::unreachable)?;
-        crate::telemetry::traces::record_status(&tracing::Span::current(), res.status().as_u16());
+        let res = send(req.form(&form), &span).await?;
         if res.status().is_success() {
             Ok(true)
         } else {

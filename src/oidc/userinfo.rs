@@ -30,7 +30,6 @@ const ID_TOKEN_CLAIMS: [&str; 15] = [
 
 impl Provider {
     /// `GET` userinfo with the access token; a JSON object.
-    #[tracing::instrument(level = "debug", name = "idp.userinfo", skip_all, fields(otel.kind = "client", http.request.method = "GET", server.address = tracing::field::Empty, server.port = tracing::field::Empty, url.full = tracing::field::Empty, http.response.status_code = tracing::field::Empty, otel.status_code = tracing::field::Empty))]
     pub(super) async fn userinfo(
         &self,
         loaded: &Loaded,
@@ -41,16 +40,13 @@ impl Provider {
                 "the IdP has no userinfo endpoint".into(),
             ));
         };
-        crate::telemetry::traces::record_peer(&tracing::Span::current(), endpoint.as_str());
-        let res = self
+        let span = crate::telemetry::traces::client_span("idp.userinfo", "GET", &endpoint);
+        let req = self
             .http
             .get(endpoint)
             .bearer_auth(access_token)
-            .header(ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(OidcError::unreachable)?;
-        crate::telemetry::traces::record_status(&tracing::Span::current(), res.status().as_u16());
+            .header(ACCEPT, "application/json");
+        let res = super::token::send(req, &span).await?;
         read_json::<serde_json::Value>(res)
             .await
             .map_err(|e| match e {

@@ -138,18 +138,7 @@ fn upstream_request(
     );
     let method = http::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
-    let span = tracing::debug_span!(
-        "upstream",
-        otel.kind = "client",
-        otel.name = %method,
-        otel.status_code = tracing::field::Empty,
-        http.request.method = %method,
-        server.address = tracing::field::Empty,
-        server.port = tracing::field::Empty,
-        url.full = tracing::field::Empty,
-        http.response.status_code = tracing::field::Empty,
-    );
-    traces::record_peer(&span, &uri);
+    let span = traces::client_span(&method, method.as_str(), &uri);
     traces::inject(&span, &mut headers);
     let mut request = http::Request::new(client::empty());
     *request.method_mut() = method;

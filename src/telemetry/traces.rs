@@ -203,9 +203,33 @@ impl opentelemetry_http::HttpClient for ExportClient {
     }
 }
 
+/// The `client` span of one outgoing HTTP call (to an IdP endpoint, to an upstream), a child of
+/// the current span: named `name` (`otel.name`), with its method and, when traces are on, where it
+/// goes. [`record_status`] or [`record_failure`] finish it.
+pub fn client_span(
+    name: impl std::fmt::Display,
+    method: &str,
+    url: impl std::fmt::Display,
+) -> tracing::Span {
+    let span = tracing::debug_span!(
+        "client",
+        otel.name = %name,
+        otel.kind = "client",
+        otel.status_code = tracing::field::Empty,
+        http.request.method = method,
+        server.address = tracing::field::Empty,
+        server.port = tracing::field::Empty,
+        url.full = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+        oauth.grant_type = tracing::field::Empty,
+    );
+    record_peer(&span, url);
+    span
+}
+
 /// Records where `span`'s call goes (`server.address`, `server.port`, `url.full`), when traces
-/// are on. For spans declared with those fields `Empty`.
-pub fn record_peer(span: &tracing::Span, url: impl std::fmt::Display) {
+/// are on.
+fn record_peer(span: &tracing::Span, url: impl std::fmt::Display) {
     if !enabled() || span.is_disabled() {
         return;
     }
