@@ -10,6 +10,7 @@ use crate::auth::AuthError;
 use crate::csrf::CsrfError;
 use crate::oidc::OidcError;
 use crate::proxy::{Challenge, ProxyError};
+use crate::session::StreamRefused;
 use crate::session::{PendingError, RefreshError};
 use crate::support::Chain;
 
@@ -64,6 +65,8 @@ impl AuthError {
             }
             A::Oidc(OidcError::IssuerMismatch) => (StatusCode::BAD_REQUEST, "issuer_mismatch"),
             A::LogoutToken => (StatusCode::FORBIDDEN, "invalid_logout_token"),
+            A::Streams(e) => e.status_and_code(),
+            A::TooManyLogins => (StatusCode::TOO_MANY_REQUESTS, "too_many_logins"),
             A::Oidc(OidcError::InvalidGrant) => (StatusCode::BAD_REQUEST, "invalid_grant"),
             A::Oidc(OidcError::InvalidLogoutToken(_)) => {
                 (StatusCode::BAD_REQUEST, "invalid_request")
@@ -178,6 +181,16 @@ impl ResponseError for AdminError {
     }
 }
 
+impl StreamRefused {
+    /// A user over budget waits for their own streams; a full replica is everyone's 503.
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            StreamRefused::User(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_streams"),
+            StreamRefused::Process(_) => (StatusCode::SERVICE_UNAVAILABLE, "too_many_streams"),
+        }
+    }
+}
+
 impl ProxyError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
@@ -203,7 +216,14 @@ impl ProxyError {
             }
             ProxyError::Unreachable(_) => (StatusCode::BAD_GATEWAY, "upstream_unreachable"),
             ProxyError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
-            ProxyError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ProxyError::BadRequest(_) | ProxyError::Path(_) => {
+                (StatusCode::BAD_REQUEST, "bad_request")
+            }
+            ProxyError::Streams(e) => e.status_and_code(),
+            ProxyError::MethodNotAllowed(_) => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+            }
+            ProxyError::NoRoute => (StatusCode::NOT_FOUND, "not_found"),
             ProxyError::MalformedBody(_) => (StatusCode::BAD_REQUEST, "malformed_body"),
             ProxyError::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
         }
@@ -230,6 +250,9 @@ impl ResponseError for ProxyError {
         }
         let mut res = HttpResponse::build(status);
         res.insert_header((header::CACHE_CONTROL, "no-store"));
+        if let ProxyError::MethodNotAllowed(allow) = self {
+            res.insert_header((header::ALLOW, allow.as_str()));
+        }
         if let ProxyError::StepUpRequired(c) = self {
             return res
                 .insert_header((header::WWW_AUTHENTICATE, step_up_challenge(code, c)))

@@ -49,4 +49,6 @@ pub struct AppState {
     pub draining: AtomicBool,
     /// Requests being served (for `max_in_flight`).
     pub in_flight: AtomicUsize,
+    /// Logins per client while they cost an IdP call (`server.logins_per_minute`).
+    pub login_rate: auth::LoginRate,
 }

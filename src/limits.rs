@@ -3,6 +3,12 @@
 //!
 //! A request counts as in flight until its response body has been sent (or the connection is
 //! gone), so a long download holds its slot, and so does the `in_flight` gauge.
+//!
+//! Two kinds of request take no slot: the probes (`/healthz`, `/readyz`), which no limit may
+//! refuse (a refused liveness probe restarts a healthy pod), and long-lived responses (the
+//! `/auth/events` stream, WebSocket upgrades), which have budgets of their own per session,
+//! user and process (see `session::events`): else a few users' open streams would take every
+//! slot and refuse everyone.
 
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
@@ -66,12 +72,34 @@ impl Drop for Slot {
 }
 
 pin_project_lite::pin_project! {
-    /// A response body that keeps its request's slot until it is sent or dropped.
+    /// A response body that keeps its request's slot (if it took one) until it is sent or
+    /// dropped.
     pub struct SlotBody<B> {
         #[pin]
         body: B,
-        slot: Slot,
+        slot: Option<Slot>,
     }
+}
+
+fn is_probe(req: &ServiceRequest) -> bool {
+    matches!(req.path(), "/healthz" | "/readyz")
+}
+
+/// Long-lived responses, which have budgets of their own: event streams and WebSocket upgrades.
+fn is_stream(req: &ServiceRequest, state: &AppState) -> bool {
+    let events = req
+        .path()
+        .strip_prefix(state.config.server.auth_prefix.as_str())
+        .is_some_and(|rest| rest == "/events");
+    events
+        || req
+            .headers()
+            .get_all(header::UPGRADE)
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| {
+                v.split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
+            })
 }
 
 impl<B: MessageBody> MessageBody for SlotBody<B> {
@@ -103,7 +131,8 @@ pub async fn enforce(
         );
         return Ok(res.map_into_right_body());
     };
-    if head_bytes(&req) > state.config.server.max_header_bytes.as_u64() {
+    let probe = is_probe(&req);
+    if !probe && head_bytes(&req) > state.config.server.max_header_bytes.as_u64() {
         tracing::info!("request refused: head over max_header_bytes");
         let res = refuse(
             req,
@@ -112,6 +141,12 @@ pub async fn enforce(
             false,
         );
         return Ok(res.map_into_right_body());
+    }
+    if probe || is_stream(&req, &state) {
+        let res = next.call(req).await?;
+        return Ok(res
+            .map_body(|_, body| SlotBody { body, slot: None })
+            .map_into_left_body());
     }
     let Some(slot) = Slot::take(state) else {
         tracing::warn!("request refused: max_in_flight reached");
@@ -125,6 +160,9 @@ pub async fn enforce(
     };
     let res = next.call(req).await?;
     Ok(res
-        .map_body(|_, body| SlotBody { body, slot })
+        .map_body(|_, body| SlotBody {
+            body,
+            slot: Some(slot),
+        })
         .map_into_left_body())
 }

@@ -146,7 +146,7 @@ pub fn start_on(
         "vestibule starting"
     );
 
-    let routes = proxy::routes(&config);
+    let router = Arc::new(proxy::Router::new(proxy::routes(&config)));
     let spa_upstream = proxy::spa_upstream(&config);
     let grace = config.server.shutdown_grace.as_secs();
     let metrics_on_main = admin.is_none();
@@ -155,7 +155,9 @@ pub fn start_on(
         .unwrap_or(2);
     let max_connections = config.server.max_connections;
     let client_tokens = ClientTokens::new(&config, sessions.store().clone(), oidc.sealing_secret());
+    let login_rate = auth::LoginRate::new(config.server.logins_per_minute);
     let state = web::Data::new(AppState {
+        login_rate,
         config: Arc::new(config),
         oidc,
         sessions,
@@ -180,7 +182,7 @@ pub fn start_on(
                 }
             })
             .configure(|c| auth::configure(c, &cfg.server.auth_prefix))
-            .configure(|c| proxy::configure(c, &routes));
+            .configure(|c| proxy::configure(c, &router));
         if let Some(dir) = &cfg.spa.dir {
             app = app.configure(|c| spa::configure(c, dir));
         } else if let Some(route) = &spa_upstream {
@@ -190,6 +192,9 @@ pub fn start_on(
     })
     .workers(workers)
     .max_connections(max_connections.div_ceil(workers))
+    // A client that closes its end is gone at once, as nginx sees it: its event stream or
+    // download frees its budget now, not at the next failed write.
+    .h1_allow_half_closed(false)
     .disable_signals()
     .shutdown_timeout(grace)
     .listen(listener)

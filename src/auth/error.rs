@@ -2,7 +2,7 @@
 
 use crate::csrf::CsrfError;
 use crate::oidc::OidcError;
-use crate::session::{PendingError, StoreError};
+use crate::session::{PendingError, StoreError, StreamRefused};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -35,4 +35,8 @@ pub enum AuthError {
     Store(#[from] StoreError),
     #[error("missing or wrong logout token")]
     LogoutToken,
+    #[error(transparent)]
+    Streams(#[from] StreamRefused),
+    #[error("too many logins from this client; try again in a minute")]
+    TooManyLogins,
 }

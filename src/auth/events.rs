@@ -24,7 +24,7 @@ use tokio::time::{Instant, Sleep, sleep, sleep_until};
 use super::AuthError;
 use super::session_info::signed_in;
 use crate::AppState;
-use crate::session::{EndReason, SessionEvent, SessionManager, Slide, events::Subscription};
+use crate::session::{EndReason, Owner, SessionEvent, SessionManager, Slide, events::Subscription};
 use crate::support::now_unix;
 
 /// How often an idle stream sends a comment line.
@@ -39,7 +39,11 @@ pub async fn events(
 ) -> Result<HttpResponse, AuthError> {
     let (id, session) = signed_in(&state, &req, Slide::Yes).await?;
     let sessions = state.sessions.clone();
-    let subscription = sessions.events().subscribe(&sessions.session_key(&id));
+    let key = sessions.session_key(&id);
+    let subscription = sessions.events().subscribe(Some(Owner {
+        session_key: &key,
+        sub: &session.sub,
+    }))?;
     let end = sessions.expires_at(&session);
     let absolute_end = sessions.absolute_end(&session);
     let watch = Watch {

@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::query::query_param;
-use super::{AuthError, login_params, return_to};
+use super::{AuthError, login_params, login_rate, return_to};
 use crate::AppState;
 use crate::error::PageError;
 use crate::session::{PendingLogin, crypto};
@@ -31,6 +31,13 @@ async fn start(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, Auth
     let (raw_return_to, _) = query_param(req, "return_to");
     let return_to = return_to::sanitize(raw_return_to.as_deref());
     let login = login_params::read(req, &state.config.oidc.login_params)?;
+    if state.oidc.uses_par() {
+        let client = login_rate::client_address(req, state.config.server.forwarded_hops);
+        if client.is_some_and(|c| !state.login_rate.take(c)) {
+            tracing::warn!("login refused: logins_per_minute reached for this client");
+            return Err(AuthError::TooManyLogins);
+        }
+    }
     let auth = state.oidc.authorization_request(&login.params).await?;
     let cookies = state.sessions.cookies();
     // Reused when present, so several tabs can log in at once.

@@ -17,6 +17,7 @@ mod error;
 mod events;
 mod login;
 mod login_params;
+mod login_rate;
 mod logout;
 mod query;
 pub mod return_to;
@@ -28,6 +29,7 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
 
 pub use error::AuthError;
+pub use login_rate::LoginRate;
 
 /// What the auth endpoints' own pages may load and who may frame them: nothing, nobody.
 pub const PAGE_CSP: &str = "default-src 'none'; frame-ancestors 'none'";

@@ -18,6 +18,7 @@ use super::{ClientAuth, Config, CookiePrefix, SameSitePolicy, is_loopback};
 const BFF: &str = "RFC 10017 §6.1";
 const BFF_COOKIES: &str = "RFC 10017 §6.1.3.2";
 const BFF_CSRF: &str = "RFC 10017 §6.1.3.3";
+const BFF_ROUTING: &str = "RFC 10017 §6.1.3.6";
 const PKCE: &str = "RFC 9700 §2.1.1";
 const CLIENT_AUTH: &str = "RFC 9700 §2.5";
 const REFRESH_EXPIRY: &str = "RFC 9700 §4.14.2";
@@ -115,6 +116,7 @@ pub fn audit(config: &Config) -> Report {
     cookies(config, &mut report);
     csrf(config, &mut report);
     upstreams(config, &mut report);
+    path_routing(config, &mut report);
     idp(config, &mut report);
     session_lifetime(config, &mut report);
     report
@@ -235,6 +237,37 @@ fn upstreams(config: &Config, report: &mut Report) {
         ),
     };
     report.push("upstream-transport", TLS_FOR_BEARERS, outcome, detail);
+}
+
+/// Routes are chosen on one canonical reading of the path, and ambiguous spellings are refused
+/// (fixed); a route that lets encoded slashes through trusts its upstream not to decode them
+/// before its own routing.
+fn path_routing(config: &Config, report: &mut Report) {
+    let open: Vec<&str> = config
+        .routes
+        .iter()
+        .filter(|r| r.allow_encoded_slash)
+        .map(|r| r.prefix.as_str())
+        .collect();
+    let (outcome, detail) = if open.is_empty() {
+        (
+            Outcome::Passed,
+            "routes are chosen on the canonical path; empty, dot, `;`, encoded-slash and \
+             trailing-dot spellings get 400, rewrite headers are stripped"
+                .to_owned(),
+        )
+    } else {
+        (
+            Outcome::Finding(Severity::Medium),
+            format!(
+                "allow_encoded_slash on {}: an upstream that decodes %2F before routing may read \
+                 a path differently from Vestibule; make sure it does not, and check acr and \
+                 scopes in the token too",
+                open.join(", ")
+            ),
+        )
+    };
+    report.push("path-routing", BFF_ROUTING, outcome, detail);
 }
 
 fn idp(config: &Config, report: &mut Report) {

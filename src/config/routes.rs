@@ -104,6 +104,14 @@ pub struct RouteConfig {
     #[serde(default, with = "humantime_serde")]
     #[schemars(with = "Option<String>")]
     pub max_auth_age: Option<Duration>,
+    /// The HTTP methods this route forwards (e.g. `["GET", "POST"]`); others get 405 with
+    /// `Allow`. Unset: every method.
+    #[serde(default)]
+    pub methods: Option<Vec<String>>,
+    /// Forward paths with an encoded `/` or `\` (`%2F`, `%5C`) instead of refusing them (400),
+    /// for upstreams that need them in a segment. The route is still chosen as if they were `/`.
+    #[serde(default)]
+    pub allow_encoded_slash: bool,
 }
 
 fn default_route_timeout() -> Duration {
@@ -126,6 +134,8 @@ impl RouteConfig {
             exchange: None,
             require_acr: Vec::new(),
             max_auth_age: None,
+            methods: None,
+            allow_encoded_slash: false,
         }
     }
 
@@ -134,10 +144,14 @@ impl RouteConfig {
         for r in routes {
             r.validate(auth_prefix)?;
         }
-        let mut prefixes: Vec<&str> = routes.iter().map(|r| r.prefix.as_str()).collect();
+        // Routes are chosen case-insensitively: `/api/Admin` and `/api/admin` are one prefix.
+        let mut prefixes: Vec<String> = routes.iter().map(|r| r.prefix.to_lowercase()).collect();
         prefixes.sort_unstable();
         if prefixes.windows(2).any(|w| w[0] == w[1]) {
-            return Err(broken("routes.prefix", "expected each prefix once"));
+            return Err(broken(
+                "routes.prefix",
+                "expected each prefix once (prefixes are matched case-insensitively)",
+            ));
         }
         Ok(())
     }
@@ -162,10 +176,29 @@ impl RouteConfig {
                 format!("expected a path like \"/api\", got {p:?}"),
             ));
         }
-        let under_auth = p
-            .strip_prefix(auth_prefix)
+        // A prefix is matched on the folded form of paths (see `proxy::path`): it must be one
+        // already, plain segments that every server reads alike.
+        let plain_segment = |seg: &str| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && !seg.ends_with(['.', ' '])
+                && !seg.contains(['%', ';', '\\', ' '])
+                && !seg.chars().any(char::is_control)
+        };
+        if p != "/" && !p[1..].split('/').all(plain_segment) {
+            return Err(broken(
+                "routes.prefix",
+                format!(
+                    "expected plain path segments (no empty, dot, encoded or `;` segments), got {p:?}"
+                ),
+            ));
+        }
+        let lower = p.to_lowercase();
+        let under_auth = lower
+            .strip_prefix(&auth_prefix.to_lowercase())
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-        if under_auth || p == "/healthz" || p == "/readyz" {
+        if under_auth || lower == "/healthz" || lower == "/readyz" {
             return Err(broken(
                 "routes.prefix",
                 format!("{p:?} would hide Vestibule's own endpoints"),
@@ -185,6 +218,21 @@ impl RouteConfig {
                 "routes.timeout",
                 "expected a positive duration such as \"30s\"",
             ));
+        }
+        if let Some(methods) = &self.methods {
+            let valid = |m: &String| {
+                !m.is_empty()
+                    && m.bytes()
+                        .all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_')
+            };
+            if methods.is_empty() || !methods.iter().all(valid) {
+                return Err(broken(
+                    "routes.methods",
+                    format!(
+                        "expected HTTP methods in capitals, such as [\"GET\", \"POST\"], got {methods:?}"
+                    ),
+                ));
+            }
         }
         for (name, value) in &self.headers {
             if HeaderName::try_from(name.as_str()).is_err() || HeaderValue::from_str(value).is_err()

@@ -48,6 +48,25 @@ pub struct ServerConfig {
     /// Most requests served at once; more get 503 `overloaded` with `Retry-After`.
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
+    /// Most long-lived responses (`/auth/events` streams and proxied WebSockets) open at once on
+    /// this replica; more get 503 `too_many_streams`. They never take `max_in_flight` slots.
+    #[serde(default = "default_max_streams")]
+    pub max_streams: usize,
+    /// Most of them one user (`sub`, all their sessions) holds open on this replica; more get 429
+    /// `too_many_streams`.
+    #[serde(default = "default_max_streams_per_user")]
+    pub max_streams_per_user: usize,
+    /// Most of them one session holds open on this replica; a new one closes the oldest.
+    #[serde(default = "default_max_streams_per_session")]
+    pub max_streams_per_session: usize,
+    /// Logins one client address may start per minute while logins make a pushed authorization
+    /// request (an IdP call each); more: 429 `too_many_logins`. 0: no limit.
+    #[serde(default = "default_logins_per_minute")]
+    pub logins_per_minute: u32,
+    /// Reverse proxies in front of Vestibule that append to `X-Forwarded-For` (0: the peer is
+    /// the client). Used to tell clients apart for `logins_per_minute`.
+    #[serde(default)]
+    pub forwarded_hops: usize,
     /// Allow `public_url` or `oidc.issuer` on plain http at a non-loopback host. Off: Vestibule
     /// refuses to start, because cookies, codes and tokens would cross the network in clear.
     #[serde(default)]
@@ -68,6 +87,18 @@ fn default_max_connections() -> usize {
 }
 fn default_max_in_flight() -> usize {
     10_000
+}
+fn default_max_streams() -> usize {
+    10_000
+}
+fn default_max_streams_per_user() -> usize {
+    16
+}
+fn default_max_streams_per_session() -> usize {
+    4
+}
+fn default_logins_per_minute() -> u32 {
+    60
 }
 fn default_shutdown_delay() -> Duration {
     Duration::from_secs(5)
@@ -124,6 +155,15 @@ impl ServerConfig {
             return Err(broken(
                 "server.max_header_bytes",
                 "expected a size between \"1KiB\" and \"128KiB\"",
+            ));
+        }
+        if self.max_streams == 0
+            || self.max_streams_per_user == 0
+            || self.max_streams_per_session == 0
+        {
+            return Err(broken(
+                "server.max_streams",
+                "expected positive limits (max_streams, max_streams_per_user, max_streams_per_session)",
             ));
         }
         if self.max_connections == 0 || self.max_in_flight == 0 {

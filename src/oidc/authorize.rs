@@ -21,6 +21,11 @@ pub struct AuthRequest {
 }
 
 impl Provider {
+    /// Whether a login makes a pushed authorization request (an IdP call) first.
+    pub fn uses_par(&self) -> bool {
+        self.loaded().is_ok_and(|l| l.use_par)
+    }
+
     /// Builds an authorization request; `login_params` (already checked) are added last and win
     /// over the deployment's `extra_auth_params`.
     pub async fn authorization_request(

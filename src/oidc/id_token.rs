@@ -6,7 +6,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use openidconnect::core::{CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier};
+use openidconnect::core::{
+    CoreIdToken, CoreIdTokenClaims, CoreIdTokenVerifier, CoreJwsSigningAlgorithm,
+};
 use openidconnect::{ClaimsVerificationError, ClientId, Nonce, SignatureVerificationError};
 
 use super::discovery::Loaded;
@@ -74,6 +76,7 @@ impl Provider {
         // fails here.
         let token: CoreIdToken = serde_json::from_value(serde_json::Value::String(raw.to_owned()))
             .map_err(|e| OidcError::InvalidIdToken(format!("unreadable ID token: {e}")))?;
+        refused_alg(raw, &loaded.id_token_algs)?;
         let (nonce, max_age) = match check {
             IdTokenCheck::Login { nonce, max_age } => (Some(Nonce::new(nonce.to_owned())), max_age),
             IdTokenCheck::Refresh => (None, None),
@@ -98,6 +101,48 @@ impl Provider {
         }
         payload_claims(raw).ok_or_else(|| OidcError::InvalidIdToken("unreadable payload".into()))
     }
+}
+
+/// An ID token signed with an algorithm Vestibule does not accept: an error that names it and
+/// says what to change. Some IdPs sign with HS256 (the client secret as key) by default; the
+/// operator reads this page, not the code.
+fn refused_alg(raw: &str, allowed: &[CoreJwsSigningAlgorithm]) -> Result<(), OidcError> {
+    #[derive(serde::Deserialize)]
+    struct Header {
+        alg: String,
+    }
+    let Some(Header { alg }) = raw.split('.').next().and_then(decode_json) else {
+        return Ok(());
+    };
+    let name = |a: &CoreJwsSigningAlgorithm| {
+        serde_json::to_value(a)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+    };
+    if allowed
+        .iter()
+        .any(|a| name(a).as_deref() == Some(alg.as_str()))
+    {
+        return Ok(());
+    }
+    let alg: String = alg
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect();
+    let accepted: Vec<String> = allowed.iter().filter_map(name).collect();
+    let why = if alg.starts_with("HS") {
+        "a shared-secret (HMAC) algorithm, which a confidential BFF never accepts"
+    } else if alg.eq_ignore_ascii_case("none") {
+        "no signature at all"
+    } else {
+        "an algorithm the IdP does not advertise for ID tokens"
+    };
+    Err(OidcError::InvalidIdToken(format!(
+        "it is signed with {alg:?}, {why}; set the IdP client's ID token signature algorithm to \
+         one of {} (e.g. RS256 or ES256)",
+        accepted.join(", ")
+    )))
 }
 
 /// The claims of a compact JWS whose signature was already verified.

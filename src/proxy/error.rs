@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::csrf::CsrfError;
-use crate::session::{RefreshError, StoreError};
+use crate::session::{RefreshError, StoreError, StreamRefused};
 
 /// Any error, boxed, as the cause of a [`ProxyError::Unreachable`] (hyper's or tungstenite's).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -26,6 +26,17 @@ pub enum ProxyError {
     Unreachable(#[source] BoxError),
     #[error("upstream did not answer within {0:?}")]
     Timeout(Duration),
+    /// The path is spelled in a way that servers read differently (see `path`).
+    #[error(transparent)]
+    Path(#[from] super::path::PathError),
+    /// The route does not forward this method; the value is its `Allow` header.
+    #[error("this route does not forward this method; it allows {0}")]
+    MethodNotAllowed(String),
+    /// No route was chosen for the request (cannot happen: the API scope's guard chose one).
+    #[error("no route for this path")]
+    NoRoute,
+    #[error(transparent)]
+    Streams(#[from] StreamRefused),
     #[error("bad upstream request: {0}")]
     BadRequest(String),
     #[error("request body larger than this route's limit of {0} bytes")]

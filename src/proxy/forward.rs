@@ -14,6 +14,7 @@ use http_body_util::BodyExt;
 use tracing::Instrument;
 
 use super::client::{self, UpstreamBody};
+use super::router::Routed;
 use super::token::{self, Bearer, bearer_for};
 use super::{ProxyError, Route, UpstreamClient, headers, websocket};
 use crate::telemetry::{RouteLabel, traces};
@@ -25,9 +26,25 @@ const BODY_CHANNEL_CHUNKS: usize = 4;
 /// typical small JSON answer); larger or unknown-length bodies stream.
 const SMALL_BODY: u64 = 64 * 1024;
 
-/// Every request under a route's prefix: CSRF rules, token, then the call upstream (or a
-/// WebSocket upgrade).
+/// Every API path (the route chosen by the scope's guard, see `Router`): the path's and the
+/// method's checks, CSRF rules, token, then the call upstream (or a WebSocket upgrade).
 pub async fn forward(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    client: web::Data<UpstreamClient>,
+) -> Result<HttpResponse, ProxyError> {
+    let Some(routed) = req.extensions_mut().remove::<Routed>() else {
+        return Err(ProxyError::NoRoute);
+    };
+    req.extensions_mut()
+        .insert(RouteLabel(routed.route.metrics.clone()));
+    let prefix_end = routed.verdict?;
+    relay(req, payload, state, &routed.route, prefix_end, client).await
+}
+
+/// Everything else, when the SPA is a dev server: no route to choose, its own checks only.
+pub async fn forward_spa(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
@@ -36,9 +53,22 @@ pub async fn forward(
 ) -> Result<HttpResponse, ProxyError> {
     req.extensions_mut()
         .insert(RouteLabel(route.metrics.clone()));
+    relay(req, payload, state, &route, 0, client).await
+}
+
+/// One call on `route`, whose prefix ends at `prefix_end` in the request's path.
+async fn relay(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    route: &Route,
+    prefix_end: usize,
+    client: web::Data<UpstreamClient>,
+) -> Result<HttpResponse, ProxyError> {
+    route.check_method(req.method())?;
     if websocket::is_upgrade(&req) {
         // Boxed, as the rare paths below: an inline future makes every request's larger.
-        return Box::pin(websocket::proxy(req, payload, state, route)).await;
+        return Box::pin(websocket::proxy(req, payload, state, route, prefix_end)).await;
     }
     if route.csrf {
         csrf::check_call(&state.config, &req)?;
@@ -48,9 +78,9 @@ pub async fn forward(
     {
         return Err(ProxyError::BodyTooLarge(limit));
     }
-    let token = bearer_for(&state, &req, &route).await?;
+    let token = bearer_for(&state, &req, route).await?;
     let bearer = token.as_ref().and_then(Bearer::value);
-    let (mut upstream, span) = upstream_request(&req, &state, &route, bearer)?;
+    let (mut upstream, span) = upstream_request(&req, &state, route, prefix_end, bearer)?;
     // Told by the body bridge when the browser's body breaks the route's limit or the framing.
     let mut fault = None;
     let with_body = has_body(&req);
@@ -71,7 +101,7 @@ pub async fn forward(
         }
     };
     let response = tokio::select! {
-        r = send(&client, upstream, &route, sent, &span) => r?,
+        r = send(&client, upstream, route, sent, &span) => r?,
         f = body_fault => {
             return Err(match f {
                 BodyFault::TooLarge => ProxyError::BodyTooLarge(route.max_body.unwrap_or_default()),
@@ -85,10 +115,11 @@ pub async fn forward(
                 && !with_body
                 && token::rejects_token(response.headers()) =>
         {
-            match Box::pin(token::refreshed(&state, &route, &old)).await? {
+            match Box::pin(token::refreshed(&state, route, &old)).await? {
                 Some(fresh) => {
-                    let (again, span) = upstream_request(&req, &state, &route, fresh.value())?;
-                    send(&client, again, &route, Instant::now(), &span).await?
+                    let (again, span) =
+                        upstream_request(&req, &state, route, prefix_end, fresh.value())?;
+                    send(&client, again, route, Instant::now(), &span).await?
                 }
                 None => response,
             }
@@ -124,9 +155,10 @@ fn upstream_request(
     req: &HttpRequest,
     state: &AppState,
     route: &Route,
+    prefix_end: usize,
     bearer: Option<&str>,
 ) -> Result<(http::Request<UpstreamBody>, tracing::Span), ProxyError> {
-    let url = route.upstream_url(req.uri().path(), req.uri().query())?;
+    let url = route.upstream_url(req.uri().path(), prefix_end, req.uri().query())?;
     let uri = http::Uri::try_from(url).map_err(|e| ProxyError::BadRequest(e.to_string()))?;
     let mut headers = headers::upstream_request(req.headers());
     headers::add_forwarding(

@@ -47,8 +47,31 @@ fn is_reserved_request_header(name: &str) -> bool {
             | "x-forwarded-proto"
             | "x-forwarded-host"
             | "forwarded"
-    )
+    ) || REWRITE_HEADERS.contains(&name)
 }
+
+/// Headers with which servers and frameworks let a request name another path, method, host or
+/// client than its own (IIS URL Rewrite's `X-Original-URL`, Symfony's `X-Forwarded-Prefix`,
+/// Rails' and ASP.NET's method overrides, …): routes are chosen on the request line, so these
+/// would let a call reach what its route does not allow (RFC 10017 §6.1.3.6).
+pub const REWRITE_HEADERS: [&str; 16] = [
+    "x-original-url",
+    "x-rewrite-url",
+    "x-original-uri",
+    "x-original-path",
+    "x-forwarded-prefix",
+    "x-forwarded-path",
+    "x-forwarded-uri",
+    "x-forwarded-url",
+    "x-forwarded-server",
+    "x-forwarded-port",
+    "x-envoy-original-path",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+    "x-host",
+    "x-real-ip",
+];
 
 /// What goes upstream: the browser's headers minus hop-by-hop ones, `Host`, `Cookie`,
 /// `Authorization`, and the forwarding headers that Vestibule sets itself.

@@ -2,6 +2,8 @@
 //! policy, then the call is forwarded with `Authorization: Bearer <access token>`, streaming both
 //! ways.
 //!
+//! - `path`: the canonical reading of a path, and the spellings an API path may not have;
+//! - `router`: [`Router`], choosing a request's route on that reading;
 //! - `route`: [`Route`], a `[[routes]]` entry and how its upstream URL is made;
 //! - `forward`: forwarding one HTTP call (streaming, limits, timeouts);
 //! - `token`: the access token a route sends (its kind; refreshed first when needed);
@@ -14,7 +16,9 @@ mod client;
 mod error;
 mod forward;
 pub mod headers;
+pub mod path;
 mod route;
+mod router;
 mod step_up;
 mod token;
 mod websocket;
@@ -25,24 +29,24 @@ use actix_web::web;
 
 pub use client::UpstreamClient;
 pub use error::ProxyError;
+pub use path::PathError;
 pub use route::{Route, routes, spa_upstream};
+pub use router::Router;
 pub use step_up::Challenge;
 
-/// Registers each route as a scope (actix matches scopes on whole path segments), most specific
-/// first so the longest prefix wins.
-pub fn configure(cfg: &mut web::ServiceConfig, routes: &[Arc<Route>]) {
-    for route in routes {
-        cfg.service(
-            web::scope(&route.prefix)
-                .app_data(web::Data::from(route.clone()))
-                .default_service(web::to(forward::forward)),
-        );
-    }
+/// Registers the API: one scope whose guard chooses the route of every path (see `Router`);
+/// paths under no route fall through to the SPA.
+pub fn configure(cfg: &mut web::ServiceConfig, router: &Arc<Router>) {
+    cfg.service(
+        web::scope("")
+            .guard(router::ApiPath(router.clone()))
+            .default_service(web::to(forward::forward)),
+    );
 }
 
 /// The catch-all service for the SPA dev server (registered last).
 pub fn spa_service(route: Arc<Route>) -> actix_web::Scope {
     web::scope("")
         .app_data(web::Data::from(route))
-        .default_service(web::to(forward::forward))
+        .default_service(web::to(forward::forward_spa))
 }

@@ -13,6 +13,14 @@ use super::step_up::StepUp;
 /// One forwarding target, ready to use.
 pub struct Route {
     pub prefix: String,
+    /// The prefix as paths are matched (see `path`: case-folded).
+    pub folded_prefix: String,
+    /// Segments in the prefix (where `strip_prefix` cuts the raw path).
+    pub prefix_segments: usize,
+    /// `%2F`/`%5C` may be forwarded (else 400).
+    pub allow_encoded_slash: bool,
+    /// The methods forwarded, and the `Allow` value for the others' 405; `None`: all.
+    pub methods: Option<(Vec<http::Method>, String)>,
     /// Upstream origin plus base path, without a trailing slash (`http://api:9200/v1`).
     upstream_base: String,
     pub token: TokenPolicy,
@@ -44,8 +52,20 @@ impl Route {
                 extra_headers.insert(k, v);
             }
         }
+        let methods = r.methods.as_ref().map(|ms| {
+            // Validated at config load: each is a method token.
+            let parsed = ms
+                .iter()
+                .filter_map(|m| http::Method::from_bytes(m.as_bytes()).ok())
+                .collect();
+            (parsed, ms.join(", "))
+        });
         Route {
             prefix: r.prefix.clone(),
+            folded_prefix: super::path::fold_prefix(&r.prefix),
+            prefix_segments: r.prefix.split('/').filter(|s| !s.is_empty()).count(),
+            allow_encoded_slash: r.allow_encoded_slash,
+            methods,
             upstream_base: r.upstream.as_str().trim_end_matches('/').to_owned(),
             token: r.token,
             user_grant: RouteGrant::for_route(r),
@@ -60,24 +80,41 @@ impl Route {
         }
     }
 
-    /// The upstream URL for a request path and query, percent-encoding kept byte for byte.
-    /// Paths with dot segments (`..`, `.`, `%2e%2e`) or backslashes are refused: URL parsing
-    /// would resolve them and climb out of the route's upstream base path.
-    pub fn upstream_url(&self, path: &str, query: Option<&str>) -> Result<String, ProxyError> {
-        let rest = self.rest_of(path)?;
+    /// The upstream URL for a request path and query, percent-encoding kept byte for byte;
+    /// `prefix_end`: where the route's prefix ends in `path` (see `Router`). Paths with dot
+    /// segments (`..`, `.`, `%2e%2e`) or backslashes are refused here too (API paths already
+    /// were, by `path`; the SPA dev server's are only here): URL parsing would resolve them and
+    /// climb out of the route's upstream base path.
+    pub fn upstream_url(
+        &self,
+        path: &str,
+        prefix_end: usize,
+        query: Option<&str>,
+    ) -> Result<String, ProxyError> {
+        let rest = self.rest_of(path, prefix_end)?;
         Ok(match query {
             Some(q) => format!("{}{rest}?{q}", self.upstream_base),
             None => format!("{}{rest}", self.upstream_base),
         })
     }
 
+    /// 405 for a method this route does not forward.
+    pub fn check_method(&self, method: &actix_web::http::Method) -> Result<(), ProxyError> {
+        match &self.methods {
+            Some((allowed, allow)) if !allowed.iter().any(|m| m.as_str() == method.as_str()) => {
+                Err(ProxyError::MethodNotAllowed(allow.clone()))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The part of `path` appended to the upstream's base path.
-    fn rest_of<'a>(&self, path: &'a str) -> Result<&'a str, ProxyError> {
+    fn rest_of<'a>(&self, path: &'a str, prefix_end: usize) -> Result<&'a str, ProxyError> {
         if escapes_base(path) {
             return Err(ProxyError::BadRequest("dot segments in the path".into()));
         }
-        let rest = if self.strip_prefix && self.prefix != "/" {
-            path.strip_prefix(self.prefix.as_str()).unwrap_or(path)
+        let rest = if self.strip_prefix {
+            path.get(prefix_end..).unwrap_or(path)
         } else {
             path
         };
@@ -85,15 +122,13 @@ impl Route {
     }
 }
 
-/// All routes, most specific first.
+/// The configured API routes.
 pub fn routes(config: &Config) -> Vec<Arc<Route>> {
-    let mut routes: Vec<Arc<Route>> = config
+    config
         .routes
         .iter()
         .map(|r| Arc::new(Route::new(r, true)))
-        .collect();
-    routes.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
-    routes
+        .collect()
 }
 
 /// The SPA dev server as a route: everything not matched elsewhere, no token, no CSRF header.

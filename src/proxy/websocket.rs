@@ -13,8 +13,13 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
+use std::time::Duration;
+
 use super::token::{Bearer, bearer_for};
 use super::{ProxyError, Route, headers};
+use crate::session::events::Subscription;
+use crate::session::{EndReason, Owner, SessionEvent};
+use crate::support::now_unix;
 use crate::{AppState, csrf};
 
 /// Largest message relayed (continuation frames are aggregated up to this size).
@@ -37,13 +42,36 @@ pub async fn proxy(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
-    route: web::Data<Route>,
+    route: &Route,
+    prefix_end: usize,
 ) -> Result<HttpResponse, ProxyError> {
     if route.csrf {
         csrf::check_websocket(&state.config, &req)?;
     }
-    let token = bearer_for(&state, &req, &route).await?;
-    let http_url = route.upstream_url(req.uri().path(), req.uri().query())?;
+    let token = bearer_for(&state, &req, route).await?;
+    // The relay holds a stream budget, and hears its session end (logout, revocation, a
+    // back-channel logout, on any replica) or reach its absolute timeout.
+    let (subscription, deadline) = match &token {
+        Some(Bearer::User {
+            session_id,
+            session,
+            ..
+        }) => {
+            let key = state.sessions.session_key(session_id);
+            let owner = Owner {
+                session_key: &key,
+                sub: &session.sub,
+            };
+            let end = state.sessions.absolute_end(session);
+            let left = u64::try_from(end.saturating_sub(now_unix())).unwrap_or(0);
+            (
+                state.sessions.events().subscribe(Some(owner))?,
+                Some(tokio::time::Instant::now() + Duration::from_secs(left)),
+            )
+        }
+        _ => (state.sessions.events().subscribe(None)?, None),
+    };
+    let http_url = route.upstream_url(req.uri().path(), prefix_end, req.uri().query())?;
     let ws_url = match http_url.split_once("://") {
         Some(("https", rest)) => format!("wss://{rest}"),
         Some((_, rest)) => format!("ws://{rest}"),
@@ -84,26 +112,43 @@ pub async fn proxy(
     let protocols: Vec<&str> = protocol.iter().map(String::as_str).collect();
     let (response, session, browser) = actix_ws::handle_with_protocols(&req, payload, &protocols)
         .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
-    actix_web::rt::spawn(pump(session, browser, upstream));
+    actix_web::rt::spawn(pump(session, browser, upstream, subscription, deadline));
     Ok(response)
 }
 
 type Upstream =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Relays messages both ways until one side closes or fails, then closes the other.
+/// Relays messages both ways until one side closes or fails, then closes the other; or until
+/// the session ends or reaches `deadline` (its absolute end), or a newer stream of the session
+/// takes its place: then both sides are closed with 1008 (policy).
 async fn pump(
     mut session: actix_ws::Session,
     browser: actix_ws::MessageStream,
     upstream: Upstream,
+    mut subscription: Subscription,
+    deadline: Option<tokio::time::Instant>,
 ) {
+    let expired = async {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(expired);
     let mut browser = browser
         .max_frame_size(MAX_MESSAGE)
         .aggregate_continuations()
         .max_continuation_size(MAX_MESSAGE);
     let (mut up_tx, mut up_rx) = upstream.split();
-    loop {
+    let why = loop {
         tokio::select! {
+            event = subscription.next() => match event {
+                Some(SessionEvent::ClaimsChanged) => continue,
+                Some(SessionEvent::Ended(reason)) => break reason.as_str(),
+                None => break "stream closed",
+            },
+            () = &mut expired => break EndReason::Expired.as_str(),
             msg = browser.next() => {
                 let out = match msg {
                     Some(Ok(AggregatedMessage::Text(t))) => Message::Text(t.to_string().into()),
@@ -116,11 +161,13 @@ async fn pump(
                             reason: r.description.unwrap_or_default().into(),
                         });
                         let _ = up_tx.send(Message::Close(frame)).await;
-                        break;
+                        let _ = session.close(None).await;
+                        return;
                     }
                     Some(Err(_)) | None => {
                         let _ = up_tx.send(Message::Close(None)).await;
-                        break;
+                        let _ = session.close(None).await;
+                        return;
                     }
                 };
                 if up_tx.send(out).await.is_err() {
@@ -154,6 +201,18 @@ async fn pump(
                 }
             }
         }
-    }
-    let _ = session.close(None).await;
+    };
+    tracing::info!(why, "websocket closed: its session ended");
+    let _ = up_tx
+        .send(Message::Close(Some(CloseFrame {
+            code: CloseCode::Policy,
+            reason: why.into(),
+        })))
+        .await;
+    let _ = session
+        .close(Some(actix_ws::CloseReason {
+            code: actix_ws::CloseCode::Policy,
+            description: Some(why.to_owned()),
+        }))
+        .await;
 }

@@ -3,11 +3,16 @@
 //! open on this replica, and the store's channel carries them to the other replicas (see
 //! `redis::invalidation`). A stream costs a map entry and a channel receiver here, and nothing in
 //! the store: no stream polls.
+//!
+//! The hub also keeps the budgets of every long-lived response (event streams and proxied
+//! WebSockets, which hear their session's end here too): per session (a new stream closes the
+//! oldest), per user and per process ([`StreamLimits`]). They never take `max_in_flight` slots,
+//! so no number of open streams can refuse other requests.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, oneshot, watch};
 
 use crate::support::lock;
 use crate::telemetry::metrics::METRICS;
@@ -65,42 +70,139 @@ pub enum SessionEvent {
 /// Events a stream may have unread before it misses some (it then reads the latest).
 const BACKLOG: usize = 8;
 
-/// The open event streams of this replica, by session store key.
+/// How many long-lived responses (`/auth/events` streams, proxied WebSockets) may be open on
+/// this replica: in all, per user, per session.
+#[derive(Clone, Copy, Debug)]
+pub struct StreamLimits {
+    pub process: usize,
+    pub per_user: usize,
+    pub per_session: usize,
+}
+
+impl StreamLimits {
+    pub fn from_config(server: &crate::config::ServerConfig) -> Self {
+        StreamLimits {
+            process: server.max_streams,
+            per_user: server.max_streams_per_user,
+            per_session: server.max_streams_per_session,
+        }
+    }
+}
+
+/// Why a stream was not opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StreamRefused {
+    #[error("this user has {0} streams open here, the most allowed")]
+    User(usize),
+    #[error("this replica has {0} streams open, the most allowed")]
+    Process(usize),
+}
+
+/// Whose a stream is: its session's store key and its user. Streams without a session (a
+/// WebSocket on a route without the user's token) count only against the process.
+#[derive(Clone, Copy, Debug)]
+pub struct Owner<'a> {
+    pub session_key: &'a str,
+    pub sub: &'a str,
+}
+
+/// The open streams of one session.
+struct Open {
+    tx: broadcast::Sender<SessionEvent>,
+    /// Oldest first: each stream's id and the sender that closes it.
+    streams: VecDeque<(u64, oneshot::Sender<()>)>,
+}
+
+#[derive(Default)]
+struct Streams {
+    sessions: HashMap<String, Open>,
+    users: HashMap<String, usize>,
+    total: usize,
+    next_id: u64,
+}
+
+/// The open streams of this replica, by session store key, and their budgets.
 pub struct EventHub {
-    streams: Mutex<HashMap<String, broadcast::Sender<SessionEvent>>>,
+    limits: StreamLimits,
+    streams: Mutex<Streams>,
     /// Set at shutdown: every stream ends, so that none holds the drain up (clients reconnect,
     /// to another replica).
     closing: watch::Sender<bool>,
 }
 
-impl Default for EventHub {
-    fn default() -> Self {
+impl EventHub {
+    pub fn new(limits: StreamLimits) -> Self {
         Self {
-            streams: Mutex::new(HashMap::new()),
+            limits,
+            streams: Mutex::new(Streams::default()),
             closing: watch::channel(false).0,
         }
     }
-}
 
-impl EventHub {
-    /// Hears the events of the session stored under `key` until the subscription is dropped.
-    pub fn subscribe(self: &Arc<Self>, key: &str) -> Subscription {
-        let mut streams = lock(&self.streams);
-        let rx = match streams.get(key) {
-            Some(tx) => tx.subscribe(),
-            None => {
-                let (tx, rx) = broadcast::channel(BACKLOG);
-                streams.insert(key.to_owned(), tx);
-                rx
+    /// Opens a stream: it hears the events of its owner's session until it is dropped, or until
+    /// a newer stream of the same session closes it (past `per_session`). Refused past
+    /// `per_user` or `process`.
+    pub fn subscribe(
+        self: &Arc<Self>,
+        owner: Option<Owner<'_>>,
+    ) -> Result<Subscription, StreamRefused> {
+        let mut guard = lock(&self.streams);
+        let s = &mut *guard;
+        let of_session = owner
+            .and_then(|o| s.sessions.get(o.session_key))
+            .map_or(0, |open| open.streams.len());
+        // Past its session's budget, a stream takes the place of the session's oldest: that
+        // never counts against the user or the process.
+        let replaces = owner.is_some() && of_session >= self.limits.per_session;
+        if !replaces {
+            if let Some(o) = owner {
+                let user = s.users.get(o.sub).copied().unwrap_or(0);
+                if user >= self.limits.per_user {
+                    METRICS.streams_refused.with_label_values(&["user"]).inc();
+                    return Err(StreamRefused::User(user));
+                }
             }
-        };
-        METRICS.event_streams.inc();
-        Subscription {
-            hub: self.clone(),
-            key: key.to_owned(),
-            rx,
-            closing: self.closing.subscribe(),
+            if s.total >= self.limits.process {
+                METRICS
+                    .streams_refused
+                    .with_label_values(&["process"])
+                    .inc();
+                return Err(StreamRefused::Process(s.total));
+            }
+            s.total += 1;
+            if let Some(o) = owner {
+                *s.users.entry(o.sub.to_owned()).or_insert(0) += 1;
+            }
+            METRICS.event_streams.inc();
         }
+        let id = s.next_id;
+        s.next_id += 1;
+        let (evict_tx, evicted) = oneshot::channel();
+        let evicted = owner.is_some().then_some(evicted);
+        let rx = owner.map(|o| {
+            let open = s
+                .sessions
+                .entry(o.session_key.to_owned())
+                .or_insert_with(|| Open {
+                    tx: broadcast::channel(BACKLOG).0,
+                    streams: VecDeque::new(),
+                });
+            if replaces && let Some((_, oldest)) = open.streams.pop_front() {
+                // Its counts pass to the new stream; its drop finds itself gone.
+                let _ = oldest.send(());
+                METRICS.streams_superseded.inc();
+            }
+            open.streams.push_back((id, evict_tx));
+            open.tx.subscribe()
+        });
+        Ok(Subscription {
+            hub: self.clone(),
+            id,
+            owner: owner.map(|o| (o.session_key.to_owned(), o.sub.to_owned())),
+            rx,
+            evicted,
+            closing: self.closing.subscribe(),
+        })
     }
 
     /// Ends every stream (at shutdown).
@@ -110,40 +212,68 @@ impl EventHub {
 
     /// Tells the streams of `key` on this replica (if any).
     pub fn send(&self, key: &str, event: SessionEvent) {
-        if let Some(tx) = lock(&self.streams).get(key) {
-            let _ = tx.send(event);
+        if let Some(open) = lock(&self.streams).sessions.get(key) {
+            let _ = open.tx.send(event);
         }
     }
 
     /// Open streams on this replica.
     pub fn open_streams(&self) -> usize {
-        lock(&self.streams)
-            .values()
-            .map(broadcast::Sender::receiver_count)
-            .sum()
+        lock(&self.streams).total
     }
 }
 
-/// One stream's hold on its session's events.
+/// One stream's hold on its session's events and on its budgets.
 pub struct Subscription {
     hub: Arc<EventHub>,
-    key: String,
-    rx: broadcast::Receiver<SessionEvent>,
+    id: u64,
+    /// Session store key and user.
+    owner: Option<(String, String)>,
+    rx: Option<broadcast::Receiver<SessionEvent>>,
+    /// Told when a newer stream of the session takes this one's place (none without a session).
+    evicted: Option<oneshot::Receiver<()>>,
     closing: watch::Receiver<bool>,
 }
 
 impl Subscription {
-    /// The next event; `None` at shutdown.
+    /// The next event; `None` when the stream must end: at shutdown, or when a newer stream of
+    /// its session took its place.
     pub async fn next(&mut self) -> Option<SessionEvent> {
+        let Subscription {
+            rx,
+            evicted,
+            closing,
+            ..
+        } = self;
         loop {
+            let event = async {
+                match rx {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let superseded = async {
+                match evicted {
+                    Some(e) => match e.await {
+                        Ok(()) => {}
+                        // No sender (an ownerless stream has none): nothing can close it.
+                        Err(_) => {
+                            *evicted = None;
+                            std::future::pending::<()>().await;
+                        }
+                    },
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
-                r = self.rx.recv() => match r {
+                r = event => match r {
                     Ok(e) => return Some(e),
                     // Fell behind: the newer events are what matter.
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(broadcast::error::RecvError::Closed) => return None,
                 },
-                _ = self.closing.wait_for(|closing| *closing) => return None,
+                () = superseded => return None,
+                _ = closing.wait_for(|closing| *closing) => return None,
             }
         }
     }
@@ -151,14 +281,34 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        METRICS.event_streams.dec();
-        let mut streams = lock(&self.hub.streams);
-        // The last stream of this session (our receiver still counts): forget the session.
-        if streams
-            .get(&self.key)
-            .is_some_and(|tx| tx.receiver_count() <= 1)
-        {
-            streams.remove(&self.key);
+        let mut guard = lock(&self.hub.streams);
+        let s = &mut *guard;
+        let counted = match &self.owner {
+            None => true,
+            Some((key, sub)) => {
+                let mut found = false;
+                if let Some(open) = s.sessions.get_mut(key) {
+                    let before = open.streams.len();
+                    open.streams.retain(|(id, _)| *id != self.id);
+                    found = open.streams.len() < before;
+                    // The last stream of this session: forget the session.
+                    if open.streams.is_empty() {
+                        s.sessions.remove(key);
+                    }
+                }
+                if found && let Some(n) = s.users.get_mut(sub) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        s.users.remove(sub);
+                    }
+                }
+                found
+            }
+        };
+        // A superseded stream's counts went to the stream that replaced it.
+        if counted {
+            s.total = s.total.saturating_sub(1);
+            METRICS.event_streams.dec();
         }
     }
 }

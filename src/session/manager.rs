@@ -13,7 +13,7 @@ use actix_web::HttpRequest;
 use super::cache::SessionCache;
 use super::crypto::{self, Namespace};
 use super::device::Device;
-use super::events::{EndReason, EventHub, SessionEvent};
+use super::events::{EndReason, EventHub, SessionEvent, StreamLimits};
 use super::refresh::{Gates, Unsaved};
 use super::store::{News, SessionStore, StoreError};
 use super::{CookieCodec, PendingLogins, Session, memory, redis};
@@ -74,7 +74,7 @@ impl SessionManager {
             namespace,
             idle: s.idle_timeout,
             absolute: s.absolute_timeout,
-            events: Arc::new(EventHub::default()),
+            events: Arc::new(EventHub::new(StreamLimits::from_config(&config.server))),
             registry_secret,
         }
     }

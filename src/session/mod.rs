@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 pub use client_token::{ClientToken, ClientTokens};
 pub use cookie::CookieCodec;
 pub use device::Device;
-pub use events::{EndReason, EventHub, SessionEvent};
+pub use events::{EndReason, EventHub, Owner, SessionEvent, StreamLimits, StreamRefused};
 pub use manager::{SessionManager, Slide};
 pub use pending::{PendingError, PendingLogin, PendingLogins};
 pub use refresh::RefreshError;

@@ -34,8 +34,12 @@ pub struct Metrics {
     /// Sessions ended, by reason (`logout`, `backchannel_logout`, `revoked`, `refresh_refused`,
     /// `replaced`).
     pub sessions_ended: IntCounterVec,
-    /// `/auth/events` streams open on this replica.
+    /// Long-lived responses (`/auth/events` streams, proxied WebSockets) open on this replica.
     pub event_streams: IntGauge,
+    /// Streams refused, by the budget they would break (`user`, `process`).
+    pub streams_refused: IntCounterVec,
+    /// Streams closed because a newer one of the same session went past its budget.
+    pub streams_superseded: IntCounter,
     /// Sessions created (logins completed) here.
     pub sessions_created: IntCounter,
     /// 1 when the last `/readyz` answered ready, else 0.
@@ -71,7 +75,7 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let _ = registry.register(Box::new(in_flight.clone()));
     let event_streams = IntGauge::new(
         "vestibule_event_streams",
-        "/auth/events streams open on this replica.",
+        "Long-lived responses (/auth/events streams, proxied WebSockets) open on this replica.",
     )
     .unwrap_or_else(|e| unreachable_metric("event_streams", e));
     let _ = registry.register(Box::new(event_streams.clone()));
@@ -87,6 +91,12 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     )
     .unwrap_or_else(|e| unreachable_metric("ready", e));
     let _ = registry.register(Box::new(ready.clone()));
+    let streams_superseded = IntCounter::new(
+        "vestibule_streams_superseded_total",
+        "Streams closed because a newer one of the same session went past max_streams_per_session.",
+    )
+    .unwrap_or_else(|e| unreachable_metric("streams_superseded", e));
+    let _ = registry.register(Box::new(streams_superseded.clone()));
     let store_errors = IntCounter::new(
         "vestibule_session_store_errors_total",
         "Session store operations that failed.",
@@ -145,6 +155,13 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             &["reason"],
         ),
         event_streams,
+        streams_refused: counter_vec(
+            &registry,
+            "vestibule_streams_refused_total",
+            "Streams (event streams, WebSockets) refused, by the budget they would break.",
+            &["limit"],
+        ),
+        streams_superseded,
         sessions_created,
         ready,
         registry,

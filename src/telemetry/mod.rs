@@ -3,7 +3,8 @@
 //! - `logs`: the global `tracing` subscriber (text or JSON on stderr, `RUST_LOG`);
 //! - `request_log`: the middleware that gives each request an id and logs one line when it ends;
 //! - [`metrics`]: Prometheus metrics and `GET /metrics`;
-//! - [`traces`]: OpenTelemetry spans over OTLP (`[telemetry.otlp]`), trace context in and out.
+//! - [`traces`]: OpenTelemetry spans over OTLP (`[telemetry.otlp]`), trace context in and out;
+//!   `sampler`: which traces are recorded (`sample_ratio`, decided here, not by the caller).
 //!
 //! Only the path is logged, never the query (it carries `code` and `state` on the callback),
 //! never a header value (cookies, tokens).
@@ -11,6 +12,7 @@
 mod logs;
 pub mod metrics;
 mod request_log;
+mod sampler;
 pub mod traces;
 
 pub use logs::init;

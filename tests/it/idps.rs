@@ -639,3 +639,61 @@ async fn userinfo_claims_join_the_session_when_its_sub_matches() {
     assert!(res.text().await.expect("page").contains("invalid_userinfo"));
     assert!(!b.cookies.contains_key("vestibule"));
 }
+
+#[actix_web::test]
+async fn under_par_one_client_cannot_make_vestibule_flood_the_idp_with_logins() {
+    let idp = TestIdp::start_quirky(Quirks {
+        par: true,
+        ..Quirks::default()
+    })
+    .await;
+    let proxy = TestConfig::for_idp(&idp)
+        .set("server.logins_per_minute", 3)
+        .set("server.forwarded_hops", 1)
+        .start()
+        .await;
+    let pushed = || {
+        idp.state
+            .authenticated_at
+            .lock()
+            .expect("authenticated_at")
+            .iter()
+            .filter(|p| p.contains("par"))
+            .count()
+    };
+    // One load balancer in front: clients are told apart by the address it appended.
+    let login = |client: &'static str, spoof: Option<&'static str>| {
+        let proxy_url = proxy.url("/auth/login?return_to=/");
+        async move {
+            let xff = match spoof {
+                Some(s) => format!("{s}, {client}"),
+                None => client.to_owned(),
+            };
+            let res = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client")
+                .get(proxy_url)
+                .header("x-forwarded-for", xff)
+                .send()
+                .await
+                .expect("login");
+            let status = res.status().as_u16();
+            (status, res.text().await.unwrap_or_default())
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(login("192.0.2.1", None).await.0, 302);
+    }
+    assert_eq!(pushed(), 3);
+    // A fourth from the same client, also when it writes another address in front.
+    for spoof in [None, Some("192.0.2.99")] {
+        let (status, body) = login("192.0.2.1", spoof).await;
+        assert_eq!(status, 429, "{body}");
+        assert!(body.contains("too_many_logins"), "{body}");
+    }
+    assert_eq!(pushed(), 3, "no IdP call for a refused login");
+    // Another client still logs in.
+    assert_eq!(login("192.0.2.2", None).await.0, 302);
+    assert_eq!(pushed(), 4);
+}

@@ -1,5 +1,7 @@
 //! Request limits: each breach is a clear 4xx/503, never a crash, and the proxy keeps serving.
 
+use std::time::Duration;
+
 use crate::common::*;
 use serde_json::Value;
 
@@ -123,4 +125,108 @@ async fn over_max_in_flight_a_request_gets_503_overloaded() {
     assert_eq!(ok + overloaded, 6);
     limited.assert_still_serving().await;
     proxy.assert_still_serving().await;
+}
+
+/// `GET /auth/events` for `b`, as the SPA's fetch reader sends it: the status, and the stream
+/// when it opened.
+async fn try_events(proxy: &Proxy, b: &mut Browser) -> (u16, Option<EventStream>) {
+    let res = b
+        .get_with(&proxy.url("/auth/events"), &[("x-csrf", "1")])
+        .await;
+    match res.status().as_u16() {
+        200 => (200, Some(EventStream::new(res))),
+        other => {
+            let body = res.text().await.unwrap_or_default();
+            assert!(body.contains("too_many_streams"), "{other}: {body}");
+            (other, None)
+        }
+    }
+}
+
+#[actix_web::test]
+async fn event_streams_have_their_own_budgets_and_never_starve_other_requests() {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let proxy = TestConfig::for_idp(&idp)
+        .route(api.api_route("required"))
+        .set("server.max_in_flight", 4)
+        .set("server.max_streams_per_session", 4)
+        .set("server.max_streams_per_user", 6)
+        .set("server.max_streams", 10)
+        .start()
+        .await;
+    // One session opens 32 streams (8 times max_in_flight): every one opens, and each past the
+    // fourth closes that session's oldest.
+    let mut attacker = Browser::signed_in(&proxy, &idp).await;
+    let mut streams = Vec::new();
+    for _ in 0..32 {
+        let (status, stream) = try_events(&proxy, &mut attacker).await;
+        assert_eq!(status, 200);
+        streams.extend(stream);
+    }
+    for (i, s) in streams[..28].iter_mut().enumerate() {
+        assert!(s.closed(Duration::from_secs(5)).await, "stream {i} closed");
+    }
+    let mut kept: Vec<EventStream> = streams.split_off(28);
+
+    // Nobody else is refused meanwhile: probes, other users' calls, the attacker's own calls.
+    assert_eq!(proxy.healthz().await, 200);
+    assert_eq!(proxy.readyz().await.0, 200);
+    let mut bystander = Browser::signed_in(&proxy, &idp).await;
+    for _ in 0..8 {
+        assert_eq!(bystander.api_get(&proxy, "/api/x", &[]).await.status(), 200);
+    }
+
+    // The same user's other sessions share the user's budget (6 here): 2 more, then 429.
+    let mut second = Browser::new();
+    assert_eq!(
+        second.log_in(&proxy, &idp, Tweak::None, "/").await.status(),
+        302
+    );
+    for _ in 0..2 {
+        let (status, s) = try_events(&proxy, &mut second).await;
+        assert_eq!(status, 200);
+        kept.extend(s);
+    }
+    assert_eq!(try_events(&proxy, &mut second).await.0, 429);
+
+    // Other users have their own, up to the replica's 10: then 503 for anyone.
+    let mut others = Vec::new();
+    for sub in ["u1", "u2", "u3", "u4"] {
+        let mut b = Browser::new();
+        assert_eq!(
+            b.log_in(&proxy, &idp, Tweak::Sub(sub), "/").await.status(),
+            302
+        );
+        let (status, s) = try_events(&proxy, &mut b).await;
+        assert_eq!(status, 200, "{sub}");
+        others.push((b, s));
+    }
+    let mut late = Browser::new();
+    assert_eq!(
+        late.log_in(&proxy, &idp, Tweak::Sub("late"), "/")
+            .await
+            .status(),
+        302
+    );
+    assert_eq!(try_events(&proxy, &mut late).await.0, 503);
+    assert_eq!(proxy.healthz().await, 200, "probes pass a full replica");
+    assert_eq!(proxy.readyz().await.0, 200);
+
+    // A client that goes away frees its place within seconds (its socket closes; no keep-alive
+    // write has to fail first): the user at its budget gets a stream again.
+    drop(kept.pop());
+    let freed = std::time::Instant::now();
+    loop {
+        let (status, s) = try_events(&proxy, &mut second).await;
+        if status == 200 {
+            kept.extend(s);
+            break;
+        }
+        assert!(
+            freed.elapsed() < Duration::from_secs(5),
+            "a closed client's stream was still counted after 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

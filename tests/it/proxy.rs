@@ -23,6 +23,10 @@ fn with_routes(config: TestConfig, api: &Upstream) -> TestConfig {
         .route(api.route("/public", "none"))
         .route(api.route("/maybe", "optional"))
         .route(api.route("/slowapi", "none").set("timeout", "300ms"))
+        .route(
+            api.route("/enc", "required")
+                .set("allow_encoded_slash", true),
+        )
 }
 
 /// IdP, upstream, proxy (memory store) and a signed-in browser.
@@ -140,16 +144,20 @@ async fn paths_and_queries_pass_byte_for_byte_and_the_longest_prefix_wins() {
     let res = b
         .api_get(
             &proxy,
-            &format!("/api/a%2Fb/caf%C3%A9/%E2%9C%93/x;y?{long_query}"),
+            &format!("/api/a%40b/caf%C3%A9/%E2%9C%93/x,y%3D?{long_query}"),
             &[],
         )
         .await;
     let seen: Value = res.json().await.expect("json");
     assert_eq!(
-        seen["path"], "/api/a%2Fb/caf%C3%A9/%E2%9C%93/x;y",
+        seen["path"], "/api/a%40b/caf%C3%A9/%E2%9C%93/x,y%3D",
         "percent-encoding preserved byte for byte"
     );
     assert_eq!(seen["query"], long_query);
+    // With `allow_encoded_slash`, `%2F` passes byte for byte too (else 400: see hostile::paths).
+    let seen = b.api_seen(&proxy, "/enc/a%2Fb/c", &[]).await;
+    assert_eq!(seen["path"], "/enc/a%2Fb/c");
+    assert_eq!(b.api_get(&proxy, "/api/a%2Fb", &[]).await.status(), 400);
 
     // Longest prefix wins, and strip_prefix maps /api/v2/x to {upstream}/v2base/x.
     let seen = b.api_seen(&proxy, "/api/v2/items?a=1", &[]).await;
@@ -379,4 +387,108 @@ async fn a_websocket_is_proxied_with_the_bearer_token() {
             other.map(|_| ())
         ),
     }
+}
+
+/// A WebSocket through the proxy with `b`'s session, opened from our own origin.
+async fn open_ws(
+    proxy: &Proxy,
+    b: &Browser,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = proxy
+        .url("/api/ws")
+        .replace("http://", "ws://")
+        .into_client_request()
+        .expect("request");
+    req.headers_mut()
+        .insert("cookie", b.session_cookie().parse().expect("header"));
+    req.headers_mut()
+        .insert("origin", proxy.base.parse().expect("header"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("upgrade through the proxy");
+    // The echo's greeting: the relay is up.
+    assert!(ws.next().await.is_some_and(|m| m.is_ok()));
+    ws
+}
+
+/// Reads until the proxy closes the socket (within 10 s); the close frame's code and reason.
+async fn closed_by_proxy(
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> Option<(u16, String)> {
+    use tokio_tungstenite::tungstenite::Message;
+    let read = async {
+        while let Some(Ok(m)) = ws.next().await {
+            if let Message::Close(frame) = m {
+                return frame.map(|f| (u16::from(f.code), f.reason.to_string()));
+            }
+        }
+        None
+    };
+    tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("the proxy closed the WebSocket within 10 s")
+}
+
+#[actix_web::test]
+async fn a_websocket_closes_when_its_session_ends_however_it_ends() {
+    let (idp, _api, proxy, mut b) = setup().await;
+    // Signed out on this device.
+    let mut ws = open_ws(&proxy, &b).await;
+    let logout = b.logout_url(&proxy).await;
+    assert_eq!(b.get(&proxy.url(&logout)).await.status(), 302);
+    assert_eq!(
+        closed_by_proxy(&mut ws).await,
+        Some((1008, "logout".to_owned()))
+    );
+
+    // "Sign out that device", from another session of the same user.
+    let victim = Browser::signed_in(&proxy, &idp).await;
+    let mut other = Browser::signed_in(&proxy, &idp).await;
+    let mut ws = open_ws(&proxy, &victim).await;
+    let handle = other
+        .sessions(&proxy)
+        .await
+        .into_iter()
+        .find(|s| s["current"] == false)
+        .and_then(|s| s["handle"].as_str().map(str::to_owned))
+        .expect("the victim's handle");
+    assert_eq!(
+        other
+            .end_session(&proxy, &handle, &[("x-csrf", "1")])
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(
+        closed_by_proxy(&mut ws).await,
+        Some((1008, "revoked".to_owned()))
+    );
+    // The socket is gone, and its cookie gets nothing more.
+    let mut victim = victim;
+    assert_eq!(victim.session(&proxy).await.status(), 401);
+}
+
+#[actix_web::test]
+async fn a_websocket_closes_at_its_sessions_absolute_timeout() {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let proxy = with_routes(TestConfig::for_idp(&idp), &api)
+        .set("session.absolute_timeout", "3s")
+        .start()
+        .await;
+    let b = Browser::signed_in(&proxy, &idp).await;
+    let mut ws = open_ws(&proxy, &b).await;
+    let opened = std::time::Instant::now();
+    assert_eq!(
+        closed_by_proxy(&mut ws).await,
+        Some((1008, "expired".to_owned()))
+    );
+    assert!(
+        opened.elapsed() <= Duration::from_secs(5),
+        "closed at the absolute end, not later: {:?}",
+        opened.elapsed()
+    );
 }

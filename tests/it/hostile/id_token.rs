@@ -30,3 +30,26 @@ async fn id_token_attacks_are_refused() {
             .await;
     }
 }
+
+#[actix_web::test]
+async fn an_id_token_in_a_refused_algorithm_gets_a_page_that_names_it_and_the_fix() {
+    let mut w = World::new(false, &[]).await;
+    for (tweak, alg) in [(Tweak::HsWithPublicKey, "HS256"), (Tweak::AlgNone, "none")] {
+        let mut b = Browser::new();
+        let s = b.start_login(&w.proxy, "/").await;
+        let code = s.code(&w.idp, tweak);
+        let before = w.before();
+        let res = b.call_back(&w.proxy, &code, &s.state).await;
+        assert_eq!(res.status(), 400);
+        let page = res.text().await.expect("page");
+        assert!(page.contains("invalid_id_token"), "{page}");
+        // (JSON or HTML, the algorithm's name is quoted either way.)
+        let named = [format!("\\\"{alg}\\\""), format!("&quot;{alg}&quot;")];
+        assert!(
+            named.iter().any(|n| page.contains(n.as_str())),
+            "names {alg}: {page}"
+        );
+        assert!(page.contains("RS256"), "names what to use instead: {page}");
+        w.unchanged(&format!("{tweak:?}"), before).await;
+    }
+}

@@ -10,7 +10,8 @@
 //! Sessions live in a real redis-server so that the count is the store's, not a guess.
 //!
 //! One file per category: `callback`, `id_token`, `cookies`, `return_to`, `csrf`, `raw_http`,
-//! `backchannel`, `route_tokens` (per-route tokens and step-up), `sessions` (session lists,
+//! `backchannel`, `paths` (one path, one route), `route_tokens` (per-route tokens and step-up),
+//! `sessions` (session lists,
 //! events, the admin API). This file holds the [`World`]
 //! they attack and the invariant checks.
 
@@ -19,6 +20,7 @@ mod callback;
 mod cookies;
 mod csrf;
 mod id_token;
+mod paths;
 mod raw_http;
 mod return_to;
 mod route_tokens;

@@ -25,6 +25,21 @@ pub(super) fn raw(proxy: &Proxy, request: &[u8]) -> Vec<u16> {
         .collect()
 }
 
+/// Sends one raw request (which should close its connection); its status and body.
+pub(super) fn raw_response(proxy: &Proxy, request: &[u8]) -> (u16, String) {
+    let addr = proxy.base.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let _ = s.write_all(request);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (status, format!("{head}\n\n{body}"))
+}
+
 #[actix_web::test]
 async fn malformed_and_smuggling_requests_are_refused() {
     let mut w = World::new(false, &[]).await;
