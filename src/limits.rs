@@ -91,15 +91,7 @@ fn is_stream(req: &ServiceRequest, state: &AppState) -> bool {
         .path()
         .strip_prefix(state.config.server.auth_prefix.as_str())
         .is_some_and(|rest| rest == "/events");
-    events
-        || req
-            .headers()
-            .get_all(header::UPGRADE)
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| {
-                v.split(',')
-                    .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
-            })
+    events || crate::proxy::is_websocket_upgrade(req.headers())
 }
 
 impl<B: MessageBody> MessageBody for SlotBody<B> {

@@ -66,7 +66,7 @@ async fn relay(
     client: web::Data<UpstreamClient>,
 ) -> Result<HttpResponse, ProxyError> {
     route.check_method(req.method())?;
-    if websocket::is_upgrade(&req) {
+    if websocket::is_upgrade(req.headers()) {
         // Boxed, as the rare paths below: an inline future makes every request's larger.
         return Box::pin(websocket::proxy(req, payload, state, route, prefix_end)).await;
     }

@@ -33,6 +33,7 @@ pub use path::PathError;
 pub use route::{Route, routes, spa_upstream};
 pub use router::Router;
 pub use step_up::Challenge;
+pub use websocket::is_upgrade as is_websocket_upgrade;
 
 /// Registers the API: one scope whose guard chooses the route of every path (see `Router`);
 /// paths under no route fall through to the SPA.

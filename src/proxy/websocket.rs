@@ -25,8 +25,8 @@ use crate::{AppState, csrf};
 /// Largest message relayed (continuation frames are aggregated up to this size).
 const MAX_MESSAGE: usize = 16 * 1024 * 1024;
 
-pub fn is_upgrade(req: &HttpRequest) -> bool {
-    let h = req.headers();
+/// A WebSocket upgrade request (RFC 6455 4.1: `Upgrade: websocket` and `Connection: upgrade`).
+pub fn is_upgrade(h: &actix_web::http::header::HeaderMap) -> bool {
     let has = |name: actix_web::http::header::HeaderName, token: &str| {
         h.get_all(name)
             .filter_map(|v| v.to_str().ok())
