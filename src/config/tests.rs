@@ -11,7 +11,7 @@ public_url = "http://127.0.0.1:8080"
 [oidc]
 issuer = "http://127.0.0.2:9100"
 client_id = "vestibule"
-client_secret = "s3cret"
+client_secret = "test-client-secret-0123"
 "#;
 
 /// A config file on disk, removed when dropped.
@@ -263,4 +263,41 @@ fn step_up_routes_need_their_login_parameters_allowed() {
     ));
     assert!(msg.contains("oidc.login_params"), "{msg}");
     assert!(msg.contains("max_age"), "{msg}");
+}
+
+#[test]
+fn an_empty_or_short_client_secret_is_refused_without_echoing_it() {
+    for secret in ["", "s3cret", "fifteen-chars!!"] {
+        let msg = err_of(&MINIMAL.replace("test-client-secret-0123", secret));
+        assert!(msg.contains("oidc.client_secret"), "{secret:?}: {msg}");
+        assert!(msg.contains("at least 16"), "{msg}");
+        assert!(secret.is_empty() || !msg.contains(secret), "{msg}");
+    }
+    let sixteen = MINIMAL.replace("test-client-secret-0123", "sixteen-chars!!!");
+    assert!(Config::from_toml_str(&sixteen, "t").is_ok());
+}
+
+#[test]
+fn step_up_is_refused_with_the_oauth2_protocol() {
+    let oauth2 = |rule: &str| {
+        format!(
+            "{MINIMAL}protocol = \"oauth2\"\nscopes = [\"read:user\"]\n[oidc.endpoints]\n\
+             authorization = \"http://127.0.0.2:9100/authorize\"\n\
+             token = \"http://127.0.0.2:9100/token\"\n\
+             userinfo = \"http://127.0.0.2:9100/user\"\n\
+             [[routes]]\nprefix = \"/api\"\nupstream = \"http://127.0.0.1:9\"\n{rule}"
+        )
+    };
+    for (rule, key) in [
+        ("require_acr = [\"mfa\"]\n", "routes.require_acr"),
+        ("max_auth_age = \"5m\"\n", "routes.max_auth_age"),
+    ] {
+        let msg = err_of(&oauth2(rule));
+        assert!(msg.contains(key), "{rule}: {msg}");
+        assert!(msg.contains("oauth2") && msg.contains("signed"), "{msg}");
+    }
+    assert!(
+        Config::from_toml_str(&oauth2(""), "t").is_ok(),
+        "no step-up: fine"
+    );
 }

@@ -6,7 +6,7 @@ use crate::support::now_unix;
 fn manager() -> SessionManager {
     let config = Config::from_toml_str(
         "[server]\nlisten = \"127.0.0.1:8080\"\npublic_url = \"http://127.0.0.1:8080\"\n\
-         [oidc]\nissuer = \"http://127.0.0.1:9100\"\nclient_id = \"c\"\nclient_secret = \"s\"\n",
+         [oidc]\nissuer = \"http://127.0.0.1:9100\"\nclient_id = \"c\"\nclient_secret = \"test-client-secret-0123\"\n",
         "test",
     )
     .expect("valid config");
