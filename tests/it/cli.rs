@@ -38,6 +38,7 @@ fn the_example_configs_are_valid() {
         // directory (/srv/spa) exists only in the container, so point it at the demo SPA.
         let env = [
             ("VESTIBULE_OIDC__CLIENT_SECRET", "from-env-0123456789"),
+            ("VESTIBULE_SESSION__ENCRYPTION_KEY", config::ENCRYPTION_KEY),
             ("VESTIBULE_SPA__DIR", "demo/spa"),
         ];
         let (code, out) = check_config(&example(name), &env);
@@ -63,7 +64,10 @@ fn the_kubernetes_configmap_config_is_valid() {
     assert!(toml.contains("[server]"), "{toml}");
     let (code, out) = check_config(
         &toml,
-        &[("VESTIBULE_OIDC__CLIENT_SECRET", "from-secret-0123456789")],
+        &[
+            ("VESTIBULE_OIDC__CLIENT_SECRET", "from-secret-0123456789"),
+            ("VESTIBULE_SESSION__ENCRYPTION_KEY", config::ENCRYPTION_KEY),
+        ],
     );
     assert_eq!(code, 0, "{out}");
 }
@@ -342,6 +346,7 @@ fn the_audit_of_a_hardened_config_exits_0() {
 fn the_production_example_audits_as_the_readme_shows() {
     let env = [
         ("VESTIBULE_OIDC__CLIENT_SECRET", "from-env-0123456789"),
+        ("VESTIBULE_SESSION__ENCRYPTION_KEY", config::ENCRYPTION_KEY),
         ("VESTIBULE_SPA__DIR", "demo/spa"),
     ];
     let (code, out) = binary::command(

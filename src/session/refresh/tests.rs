@@ -59,3 +59,28 @@ fn a_token_is_refreshed_at_most_half_its_lifetime_ahead() {
     no_refresh_token.refresh_token = None;
     assert!(!m.needs_refresh(&no_refresh_token));
 }
+
+#[tokio::test]
+async fn an_ended_session_is_not_served_from_tokens_waiting_to_be_written() {
+    let m = manager();
+    let id = m
+        .create(session(300, Some(600)), Default::default())
+        .await
+        .expect("created")
+        .id;
+    let key = m.session_key(&id);
+    // A refresh got new tokens the store did not take yet.
+    let mut refreshed = session(600, Some(600));
+    refreshed.access_token = "at-2".into();
+    m.unsaved.put(&key, Arc::new(refreshed));
+    let served = m.load_by_id(&id, &key).await.expect("store").expect("live");
+    assert_eq!(
+        served.access_token, "at-2",
+        "served from the unsaved tokens"
+    );
+    m.end(&id, EndReason::Revoked).await.expect("ended");
+    assert!(m.load_by_id(&id, &key).await.expect("store").is_none());
+    // Even if they were put back after the end (a refresh that raced it).
+    m.unsaved.put(&key, Arc::new(session(600, Some(600))));
+    assert!(m.load_by_id(&id, &key).await.expect("store").is_none());
+}
