@@ -12,6 +12,8 @@ use super::tls::TestTls;
 
 /// `session.encryption_key` of the tests' Redis stores (32 bytes, base64).
 pub const ENCRYPTION_KEY: &str = "dGVzdC1lbmNyeXB0aW9uLWtleS0wMTIzNDU2Nzg5YWI=";
+/// Another one (a rotation's new key, a replica with the wrong key).
+pub const OTHER_ENCRYPTION_KEY: &str = "b3RoZXItZW5jcnlwdGlvbi1rZXktMDEyMzQ1Njc4OWE=";
 
 /// A TOML value: strings are quoted, numbers and booleans are not; [`Raw`] is written as given
 /// (arrays, inline tables, or deliberately broken values).
