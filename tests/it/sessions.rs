@@ -478,3 +478,23 @@ async fn a_session_list_reads_every_entry_in_one_batch() {
         "{SESSIONS} sessions listed in {took:?}: not one batch"
     );
 }
+
+#[actix_web::test]
+async fn end_others_revokes_a_few_refresh_tokens_at_a_time() {
+    let idp = TestIdp::start().await;
+    let proxy = TestConfig::for_idp(&idp).start().await;
+    let (mut keep, _) = device(&proxy, &idp).await;
+    for _ in 0..8 {
+        device(&proxy, &idp).await;
+    }
+    // Slow enough answers that revocations sent together overlap.
+    idp.state.revocation_delay_ms.store(200, Ordering::SeqCst);
+    let res = keep.end_other_sessions(&proxy).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["ended"], 8);
+    assert_eq!(revoked(&idp).len(), 8, "every one revoked");
+    assert_eq!(
+        idp.state.most_revocations_at_once.load(Ordering::SeqCst),
+        4,
+        "four at a time, not eight"
+    );
+}
