@@ -9,14 +9,20 @@ export interface Session {
   logout_url: string;
 }
 
+/**
+ * One of the user's sessions. `device: "unknown"`: a live session whose details cannot be read
+ * (it can still be ended); then `created_at`, `absolute_expires_at`, `user_agent` and `ip` are
+ * `null`.
+ */
 export interface ListedSession {
   handle: string;
-  created_at: number;
+  device: 'known' | 'unknown';
+  created_at: number | null;
   last_seen: number;
   idle_expires_at: number;
-  absolute_expires_at: number;
-  user_agent: string;
-  ip: string;
+  absolute_expires_at: number | null;
+  user_agent: string | null;
+  ip: string | null;
   current: boolean;
 }
 

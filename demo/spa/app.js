@@ -27,8 +27,10 @@ async function listDevices() {
   list.replaceChildren(...sessions.map((s) => {
     const li = document.createElement('li');
     li.dataset.handle = s.handle;
-    const since = new Date(s.created_at * 1000).toLocaleString();
-    li.textContent = `${s.user_agent} · ${s.ip} · since ${since}${s.current ? ' (this device)' : ''} `;
+    const label = s.device === 'unknown'
+      ? 'an unknown device'
+      : `${s.user_agent} · ${s.ip} · since ${new Date(s.created_at * 1000).toLocaleString()}`;
+    li.textContent = `${label}${s.current ? ' (this device)' : ''} `;
     if (!s.current) {
       const button = document.createElement('button');
       button.type = 'button';

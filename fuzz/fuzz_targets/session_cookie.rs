@@ -15,7 +15,7 @@ use vestibule::session::crypto::{is_token_shaped, open, seal};
 static COOKIES: LazyLock<CookieCodec> = LazyLock::new(|| {
     let config = Config::from_toml_str(
         "[server]\nlisten = \"127.0.0.1:8080\"\npublic_url = \"http://127.0.0.1:8080\"\n\
-         [oidc]\nissuer = \"http://127.0.0.1:9100\"\nclient_id = \"c\"\nclient_secret = \"s\"\n",
+         [oidc]\nissuer = \"http://127.0.0.1:9100\"\nclient_id = \"c\"\nclient_secret = \"fuzz-client-secret-0123\"\n",
         "fuzz.toml",
     )
     .expect("static fuzz config");

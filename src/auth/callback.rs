@@ -17,7 +17,7 @@ use super::query::{query_param, single};
 use crate::AppState;
 use crate::error::PageError;
 use crate::oidc::LoginCheck;
-use crate::session::{Device, EndReason, Session, crypto};
+use crate::session::{Device, Session, crypto};
 use crate::support::{Chain, now_unix, secs, unix_after};
 
 /// `GET /auth/callback`: 302 to the login's `return_to` with a new session cookie.
@@ -158,15 +158,22 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<Finished, AuthErr
         replaced.push(state.sessions.session_key(&old));
     }
     replaced.dedup();
+    let sid = session.sid.clone();
+    let mut revoke = Vec::new();
     if !replaced.is_empty() {
-        state
+        revoke = state
             .sessions
-            .end_keys(&replaced, EndReason::Replaced)
+            .end_replaced(&replaced, sid.as_deref())
             .await?;
     }
-    let id = state.sessions.create(session, Device::of(req)).await?;
+    let created = state.sessions.create(session, Device::of(req)).await?;
+    // A replaced session ends like a logout: its refresh token is revoked too.
+    revoke.extend(created.replaced);
+    state.oidc.revoke_all(&revoke).await;
     Ok(Finished::SignedIn(
-        redirect(&back).cookie(cookies.session(&id)).finish(),
+        redirect(&back)
+            .cookie(cookies.session(&created.id))
+            .finish(),
     ))
 }
 

@@ -8,6 +8,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+use super::oidc::Protocol;
 use super::session::CookiePrefix;
 use super::{OidcConfig, RouteConfig, ServerConfig, SessionConfig, SpaConfig, TelemetryConfig};
 
@@ -116,6 +117,24 @@ impl Config {
     fn validate_step_up(&self) -> Result<(), Broken> {
         let allowed = |p: &str| self.oidc.login_params.iter().any(|a| a == p);
         for r in &self.routes {
+            // Without an ID token, `acr` and `auth_time` would come from the userinfo answer: no
+            // signature, nothing binds it to this login, and a plain OAuth 2.0 provider does not
+            // define these claims at all. A step-up decided on them decides nothing.
+            if r.step_up() && self.oidc.protocol == Protocol::Oauth2 {
+                return Err(broken(
+                    if r.require_acr.is_empty() {
+                        "routes.max_auth_age"
+                    } else {
+                        "routes.require_acr"
+                    },
+                    format!(
+                        "route {:?} asks for step-up, which needs a signed ID token: not with \
+                         oidc.protocol = \"oauth2\" (acr and auth_time would come from unsigned \
+                         userinfo); use protocol = \"oidc\" or drop the rule",
+                        r.prefix
+                    ),
+                ));
+            }
             for (needs, param) in [
                 (!r.require_acr.is_empty(), "acr_values"),
                 (r.max_auth_age.is_some(), "max_age"),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
@@ -70,6 +70,13 @@ pub struct EndpointsConfig {
     pub jwks: Option<Url>,
     pub par: Option<Url>,
 }
+
+/// The shortest client secret accepted. IdPs generate 32 characters or more (Keycloak 32,
+/// Entra ID 40, Auth0 64); a secret shorter than 16 is a placeholder ("secret", "changeme") or
+/// one a person chose, which an attacker can guess offline from any client assertion or Basic
+/// header they see. 16 base64 characters are 96 bits: out of reach, and no real IdP's secret is
+/// refused.
+pub const MIN_CLIENT_SECRET: usize = 16;
 
 /// The login parameters a request to `/auth/login` may pass on to the IdP.
 pub const LOGIN_PARAMS: [&str; 5] = [
@@ -210,11 +217,21 @@ impl OidcConfig {
 
     fn validate_client_auth(&self) -> Result<(), Broken> {
         if self.client_auth != ClientAuth::PrivateKeyJwt {
-            if self.client_secret.is_none() {
+            let Some(secret) = &self.client_secret else {
                 return Err(broken(
                     "oidc.client_secret",
                     "expected the client secret (better: VESTIBULE_OIDC__CLIENT_SECRET), or \
                      client_auth = \"private_key_jwt\" with a private key",
+                ));
+            };
+            let chars = secret.expose_secret().chars().count();
+            if chars < MIN_CLIENT_SECRET {
+                return Err(broken(
+                    "oidc.client_secret",
+                    format!(
+                        "expected the secret the IdP generated, at least {MIN_CLIENT_SECRET} \
+                         characters; got {chars}"
+                    ),
                 ));
             }
             return Ok(());

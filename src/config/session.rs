@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
 use super::file::{Broken, broken};
+use crate::session::keyring::{KEY_LEN, Keyring, decode_key};
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -157,6 +158,19 @@ pub struct SessionConfig {
     #[serde(default = "default_expiry_notice", with = "humantime_serde")]
     #[schemars(with = "String")]
     pub expiry_notice: Duration,
+    /// Seals what the store keeps beside sessions (the session registry: devices, refresh
+    /// tokens to revoke): 32 random bytes, base64 (`openssl rand -base64 32`). Required with the
+    /// Redis store, the same on every replica; better `VESTIBULE_SESSION__ENCRYPTION_KEY`.
+    #[schemars(with = "Option<String>")]
+    pub encryption_key: Option<SecretString>,
+    /// Keys that sealed entries before the current one (rotation): they still open them.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub previous_encryption_keys: Vec<SecretString>,
+    /// Sessions one user may hold at once; a login past it ends the oldest (reason
+    /// `replaced`). 0: no limit.
+    #[serde(default = "default_max_per_user")]
+    pub max_per_user: usize,
 }
 
 impl Default for SessionConfig {
@@ -174,6 +188,9 @@ impl Default for SessionConfig {
             cache_ttl: default_cache_ttl(),
             refresh_skew: default_refresh_skew(),
             expiry_notice: default_expiry_notice(),
+            encryption_key: None,
+            previous_encryption_keys: Vec::new(),
+            max_per_user: default_max_per_user(),
         }
     }
 }
@@ -195,6 +212,9 @@ fn default_expiry_notice() -> Duration {
 }
 fn default_cache_ttl() -> Duration {
     Duration::from_secs(1)
+}
+fn default_max_per_user() -> usize {
+    10
 }
 fn default_cookie_name() -> String {
     "vestibule".into()
@@ -228,10 +248,50 @@ impl SessionConfig {
         }
     }
 
+    /// The registry's keys: the configured ones, or (the memory store without a key) a key of
+    /// this process. Validation refused every key that does not decode, so a loaded config
+    /// never falls back for that reason.
+    pub fn keyring(&self) -> Keyring {
+        self.configured_keyring()
+            .ok()
+            .flatten()
+            .unwrap_or_else(Keyring::random)
+    }
+
+    fn configured_keyring(&self) -> Result<Option<Keyring>, Broken> {
+        let Some(current) = &self.encryption_key else {
+            if !self.previous_encryption_keys.is_empty() {
+                return Err(broken(
+                    "session.previous_encryption_keys",
+                    "expected session.encryption_key too: old keys only open entries, the \
+                     current one seals them",
+                ));
+            }
+            return Ok(None);
+        };
+        let current = key_of("session.encryption_key", current)?;
+        let previous = self
+            .previous_encryption_keys
+            .iter()
+            .map(|k| key_of("session.previous_encryption_keys", k))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(Keyring::new(current, previous)))
+    }
+
     pub(super) fn validate(&self) -> Result<(), Broken> {
         if self.store == StoreKind::Redis {
             self.redis_config()?.validate()?;
+            if self.encryption_key.is_none() {
+                return Err(broken(
+                    "session.encryption_key",
+                    format!(
+                        "expected a key when store = \"redis\" (the same on every replica): \
+                         {MAKE_KEY}"
+                    ),
+                ));
+            }
         }
+        self.configured_keyring()?;
         for (key, d) in [
             ("session.idle_timeout", self.idle_timeout),
             ("session.absolute_timeout", self.absolute_timeout),
@@ -254,6 +314,16 @@ impl SessionConfig {
         }
         Ok(())
     }
+}
+
+/// How to make an encryption key, as error messages say it.
+const MAKE_KEY: &str = "32 random bytes in base64, made with `openssl rand -base64 32`, \
+                        better set with VESTIBULE_SESSION__ENCRYPTION_KEY";
+
+/// A key's bytes; the error names the key and what is wrong, never the value.
+fn key_of(key: &'static str, text: &SecretString) -> Result<[u8; KEY_LEN], Broken> {
+    decode_key(text.expose_secret())
+        .map_err(|wrong| broken(key, format!("expected {MAKE_KEY}; got {wrong}")))
 }
 
 impl RedisConfig {

@@ -11,7 +11,7 @@ public_url = "http://127.0.0.1:8080"
 [oidc]
 issuer = "http://127.0.0.2:9100"
 client_id = "vestibule"
-client_secret = "s3cret"
+client_secret = "test-client-secret-0123"
 "#;
 
 /// A config file on disk, removed when dropped.
@@ -75,6 +75,9 @@ fn a_missing_required_key_is_named() {
     assert!(msg.contains("client_id"), "{msg}");
     assert!(msg.contains("missing"), "{msg}");
 }
+
+/// A valid `session.encryption_key` (32 bytes, base64).
+const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 #[test]
 fn the_redis_store_needs_a_url() {
@@ -153,7 +156,9 @@ fn a_missing_file_is_an_error_naming_it() {
 
 #[test]
 fn a_redis_deployment_is_checked_by_its_mode() {
-    let with = |session: &str| format!("{MINIMAL}[session]\nstore = \"redis\"\n{session}");
+    let with = |session: &str| {
+        format!("{MINIMAL}[session]\nstore = \"redis\"\nencryption_key = \"{KEY}\"\n{session}")
+    };
     for (session, key) in [
         (
             "redis_url = \"redis://r:6379\"\n[session.redis]\nurl = \"redis://r:6379\"\n",
@@ -263,4 +268,86 @@ fn step_up_routes_need_their_login_parameters_allowed() {
     ));
     assert!(msg.contains("oidc.login_params"), "{msg}");
     assert!(msg.contains("max_age"), "{msg}");
+}
+
+#[test]
+fn an_empty_or_short_client_secret_is_refused_without_echoing_it() {
+    for secret in ["", "s3cret", "fifteen-chars!!"] {
+        let msg = err_of(&MINIMAL.replace("test-client-secret-0123", secret));
+        assert!(msg.contains("oidc.client_secret"), "{secret:?}: {msg}");
+        assert!(msg.contains("at least 16"), "{msg}");
+        assert!(secret.is_empty() || !msg.contains(secret), "{msg}");
+    }
+    let sixteen = MINIMAL.replace("test-client-secret-0123", "sixteen-chars!!!");
+    assert!(Config::from_toml_str(&sixteen, "t").is_ok());
+}
+
+#[test]
+fn the_redis_store_needs_a_32_byte_encryption_key_and_says_how_to_make_one() {
+    let redis = |keys: &str| {
+        format!("{MINIMAL}[session]\nstore = \"redis\"\nredis_url = \"redis://r:6379\"\n{keys}")
+    };
+    let short = "MDEyMzQ1Njc4OWFiY2RlZg=="; // 16 bytes
+    for (keys, key, says) in [
+        ("", "session.encryption_key", "openssl rand -base64 32"),
+        (
+            &format!("encryption_key = \"{short}\"\n") as &str,
+            "session.encryption_key",
+            "16 bytes",
+        ),
+        (
+            "encryption_key = \"not base64 at all!\"\n",
+            "session.encryption_key",
+            "not base64",
+        ),
+        (
+            &format!("encryption_key = \"{KEY}\"\nprevious_encryption_keys = [\"{short}\"]\n"),
+            "session.previous_encryption_keys",
+            "16 bytes",
+        ),
+    ] {
+        let msg = err_of(&redis(keys));
+        assert!(msg.contains(key), "{keys}: {msg}");
+        assert!(msg.contains(says), "{keys}: {msg}");
+        assert!(!msg.contains(short), "the key is not echoed: {msg}");
+    }
+    let both = format!(
+        "encryption_key = \"{KEY}\"\nprevious_encryption_keys = [\"{}\"]\n",
+        KEY.replace('M', "N")
+    );
+    let c = Config::from_toml_str(&redis(&both), "t").expect("valid");
+    assert_eq!(c.session.previous_encryption_keys.len(), 1);
+    assert_eq!(c.session.max_per_user, 10);
+    // Old keys alone seal nothing: refused, with the memory store too.
+    let msg = err_of(&format!(
+        "{MINIMAL}[session]\nprevious_encryption_keys = [\"{KEY}\"]\n"
+    ));
+    assert!(msg.contains("session.previous_encryption_keys"), "{msg}");
+    // The memory store needs none.
+    assert!(Config::from_toml_str(MINIMAL, "t").is_ok());
+}
+
+#[test]
+fn step_up_is_refused_with_the_oauth2_protocol() {
+    let oauth2 = |rule: &str| {
+        format!(
+            "{MINIMAL}protocol = \"oauth2\"\nscopes = [\"read:user\"]\n[oidc.endpoints]\n\
+             authorization = \"http://127.0.0.2:9100/authorize\"\n\
+             token = \"http://127.0.0.2:9100/token\"\n\
+             userinfo = \"http://127.0.0.2:9100/user\"\n\
+             [[routes]]\nprefix = \"/api\"\nupstream = \"http://127.0.0.1:9\"\n{rule}"
+        )
+    };
+    for (rule, key) in [
+        ("require_acr = [\"mfa\"]\n", "routes.require_acr"),
+        ("max_auth_age = \"5m\"\n", "routes.max_auth_age"),
+    ] {
+        let msg = err_of(&oauth2(rule));
+        assert!(msg.contains(key), "{rule}: {msg}");
+        assert!(msg.contains("oauth2") && msg.contains("signed"), "{msg}");
+    }
+    assert!(
+        Config::from_toml_str(&oauth2(""), "t").is_ok(),
+        "no step-up: fine"
+    );
 }

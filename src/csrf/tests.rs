@@ -5,7 +5,7 @@ use super::*;
 fn config() -> Config {
     Config::from_toml_str(
         "[server]\nlisten = \"127.0.0.1:8080\"\npublic_url = \"https://app.example.com\"\n\
-         [oidc]\nissuer = \"https://login.example.com\"\nclient_id = \"c\"\nclient_secret = \"s\"\n",
+         [oidc]\nissuer = \"https://login.example.com\"\nclient_id = \"c\"\nclient_secret = \"test-client-secret-0123\"\n",
         "test",
     )
     .expect("valid config")

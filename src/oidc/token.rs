@@ -273,16 +273,21 @@ impl Provider {
     }
 }
 
+/// Revocations `revoke_all` runs at once.
+const REVOCATIONS_AT_ONCE: usize = 4;
+
 impl Provider {
     /// Revokes the refresh tokens of sessions ended from elsewhere (another device, an
-    /// operator), all at once. A failure is logged, not returned: the sessions are over here
+    /// operator, a login that replaced them), a few at a time. A failure is logged, not returned: the sessions are over here
     /// either way.
     pub async fn revoke_all(&self, refresh_tokens: &[String]) {
-        let results = futures_util::future::join_all(
-            refresh_tokens.iter().map(|t| self.revoke_refresh_token(t)),
-        )
-        .await;
-        for r in results {
+        use futures_util::StreamExt;
+        // Bounded: ending many sessions must not open as many connections to the IdP at once
+        // (per-user work is bounded; an IdP rate-limits bursts).
+        let mut results = futures_util::stream::iter(refresh_tokens)
+            .map(|t| self.revoke_refresh_token(t))
+            .buffer_unordered(REVOCATIONS_AT_ONCE);
+        while let Some(r) = results.next().await {
             if let Err(e) = r {
                 tracing::warn!(error = %crate::support::Chain(&e), "refresh token revocation failed");
             }

@@ -5,6 +5,10 @@
 //! dropped from the cache at once; one ended on another replica too, when its news arrives over
 //! Redis pub/sub (before the ending request returns, see `redis::invalidation`). While that news
 //! cannot be heard (the subscription is down), the cache is not trusted at all.
+//!
+//! An ended session is remembered for a while (a tombstone): a request that read it from the
+//! store just before it ended must not put it back into the cache after the invalidation, and
+//! refreshed tokens still waiting to be written (`refresh::Unsaved`) must not serve it either.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,7 +24,13 @@ pub struct SessionCache {
     /// Off while the news of sessions ended on other replicas cannot be heard.
     trusted: AtomicBool,
     map: Mutex<HashMap<String, (Instant, Arc<Session>)>>,
+    /// Sessions ended lately, and when.
+    ended: Mutex<HashMap<String, Instant>>,
 }
+
+/// How long an ended session's tombstone is kept: far longer than any read in flight when it
+/// ended (a store call times out well before).
+const TOMBSTONE: Duration = Duration::from_secs(60);
 
 impl SessionCache {
     /// `ttl` zero disables the cache.
@@ -30,6 +40,7 @@ impl SessionCache {
             max_entries,
             trusted: AtomicBool::new(true),
             map: Mutex::new(HashMap::new()),
+            ended: Mutex::new(HashMap::new()),
         }
     }
 
@@ -47,7 +58,12 @@ impl SessionCache {
         if self.ttl.is_zero() {
             return;
         }
+        // Checked and inserted under the map's lock, which `ended` takes too: either the entry
+        // goes in first and `ended` removes it, or the tombstone is there first and it stays out.
         let mut map = lock(&self.map);
+        if self.was_ended(&key) {
+            return;
+        }
         if map.len() >= self.max_entries {
             let ttl = self.ttl;
             map.retain(|_, (at, _)| at.elapsed() < ttl);
@@ -70,7 +86,30 @@ impl SessionCache {
         }
     }
 
+    /// Forgets an entry (it changed: the next load reads the store).
     pub fn remove(&self, key: &str) {
         lock(&self.map).remove(key);
     }
+
+    /// Forgets an entry for good: its session ended, and no later `put` brings it back.
+    pub fn ended(&self, key: &str) {
+        let mut map = lock(&self.map);
+        let mut ended = lock(&self.ended);
+        let now = Instant::now();
+        if ended.len() >= self.max_entries {
+            ended.retain(|_, at| now.duration_since(*at) < TOMBSTONE);
+        }
+        ended.insert(key.to_owned(), now);
+        map.remove(key);
+    }
+
+    /// True when the session `key` ended lately on this replica or was heard to.
+    pub fn was_ended(&self, key: &str) -> bool {
+        lock(&self.ended)
+            .get(key)
+            .is_some_and(|at| at.elapsed() < TOMBSTONE)
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -30,7 +30,8 @@ pub enum EndReason {
     RefreshRefused,
     /// Idle or absolute timeout.
     Expired,
-    /// A new login in this browser replaced it (a step-up, a second sign-in).
+    /// A new login replaced it: in this browser (a step-up, a second sign-in), or the user's
+    /// login past `session.max_per_user`.
     Replaced,
 }
 

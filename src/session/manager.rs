@@ -14,6 +14,7 @@ use super::cache::SessionCache;
 use super::crypto::{self, Namespace};
 use super::device::Device;
 use super::events::{EndReason, EventHub, SessionEvent, StreamLimits};
+use super::keyring::Keyring;
 use super::refresh::{Gates, Unsaved};
 use super::store::{News, SessionStore, StoreError};
 use super::{CookieCodec, PendingLogins, Session, memory, redis};
@@ -50,14 +51,23 @@ pub struct SessionManager {
     pub(super) absolute: Duration,
     /// The SPA's event streams open on this replica.
     pub(super) events: Arc<EventHub>,
-    /// Seals what the session registry keeps (see `registry`): material only this deployment
-    /// holds.
-    pub(super) registry_secret: Vec<u8>,
+    /// Seals what the session registry keeps (see `registry`): `session.encryption_key`.
+    pub(super) keyring: Keyring,
+    /// `session.max_per_user` (0: no limit).
+    pub(super) max_per_user: usize,
+}
+
+/// A new session: its id, and the refresh tokens of the sessions it replaced (past
+/// `session.max_per_user`), to revoke.
+pub struct Created {
+    pub id: String,
+    pub replaced: Vec<String>,
 }
 
 impl SessionManager {
-    /// `registry_secret`: see `Provider::sealing_secret`.
-    pub fn new(config: &Config, store: Arc<dyn SessionStore>, registry_secret: Vec<u8>) -> Self {
+    /// `legacy_secret`: what sealed the registry before `session.encryption_key` (see
+    /// `Provider::sealing_secret`); it only opens old entries.
+    pub fn new(config: &Config, store: Arc<dyn SessionStore>, legacy_secret: Vec<u8>) -> Self {
         let s = &config.session;
         let namespace = Namespace::new(&config.oidc.issuer, &config.oidc.client_id);
         // Cached entries must expire well inside the idle timeout, so that sliding keeps working.
@@ -75,7 +85,8 @@ impl SessionManager {
             idle: s.idle_timeout,
             absolute: s.absolute_timeout,
             events: Arc::new(EventHub::new(StreamLimits::from_config(&config.server))),
-            registry_secret,
+            keyring: s.keyring().with_legacy(legacy_secret),
+            max_per_user: s.max_per_user,
         }
     }
 
@@ -91,12 +102,17 @@ impl SessionManager {
     /// the store says it hears them, the cache is not trusted. Call once, inside the runtime.
     /// Their event streams here hear it too (news this replica sent, it told them itself).
     pub fn listen_for_ended_sessions(&self) {
-        let (cache, events) = (self.cache.clone(), self.events.clone());
+        let (cache, events, unsaved) = (
+            self.cache.clone(),
+            self.events.clone(),
+            self.unsaved.clone(),
+        );
         cache.trust(false);
         let on = move |news: News| match news {
             News::Ended { keys, reason, ours } => {
                 for k in &keys {
-                    cache.remove(k);
+                    cache.ended(k);
+                    unsaved.remove(k);
                     if let (false, Some(r)) = (ours, reason) {
                         events.send(k, SessionEvent::Ended(r));
                     }
@@ -166,7 +182,7 @@ impl SessionManager {
             return Ok(None);
         };
         let key = self.key(SESSION_KIND, &id);
-        let held = (self.unsaved.get(&key)).or_else(|| self.cache.get(&key));
+        let held = self.unsaved_of(&key).or_else(|| self.cache.get(&key));
         let session = match held.filter(|s| self.within_deadline(s)) {
             Some(s) => Some(s),
             None => self.read(&id, &key, slide).await?,
@@ -198,12 +214,12 @@ impl SessionManager {
         slide: Slide,
     ) -> Result<Option<Arc<Session>>, StoreError> {
         // Newer than the store's copy: tokens a refresh got that still wait to be written.
-        if let Some(s) = self.unsaved.get(key) {
+        if let Some(s) = self.unsaved_of(key) {
             return Ok(Some(s));
         }
         let slide = (slide == Slide::Yes).then_some(self.idle);
         let Some(stored) = self.store.get(key, slide).await? else {
-            self.cache.remove(key);
+            self.cache.ended(key);
             return Ok(None);
         };
         match decode(id, key, &stored) {
@@ -214,11 +230,17 @@ impl SessionManager {
             }
             _ => {
                 // Past the absolute timeout, or unreadable: remove it for good.
-                self.cache.remove(key);
+                self.cache.ended(key);
                 self.store.delete(key).await?;
                 Ok(None)
             }
         }
+    }
+
+    /// Tokens a refresh got for session `key` that still wait to be written, unless it ended
+    /// meanwhile (an ended session is never served from them).
+    fn unsaved_of(&self, key: &str) -> Option<Arc<Session>> {
+        self.unsaved.get(key).filter(|_| !self.cache.was_ended(key))
     }
 
     /// Writes a new session under its id (sealed), and caches it.
@@ -255,14 +277,14 @@ impl SessionManager {
     }
 
     /// Stores a new session under a freshly minted id, indexes it by `sid` and `sub` (for
-    /// back-channel logout and the session lists), registers it (see `registry`), and returns
-    /// the id.
-    pub async fn create(&self, session: Session, device: Device) -> Result<String, StoreError> {
+    /// back-channel logout and the session lists), registers it (see `registry`), ends the
+    /// user's oldest sessions past `session.max_per_user`, and returns the id.
+    pub async fn create(&self, session: Session, device: Device) -> Result<Created, StoreError> {
         let id = crypto::random_token();
         let key = self.key(SESSION_KIND, &id);
         let session = Arc::new(session);
         self.save_new(&id, &key, &session).await?;
-        self.register(&key, &session, device).await?;
+        self.register(&key, &session, Some(device)).await?;
         crate::telemetry::metrics::METRICS.sessions_created.inc();
         if let Some(sid) = &session.sid {
             self.store
@@ -272,7 +294,11 @@ impl SessionManager {
         self.store
             .set_add(&self.key("sub", &session.sub), &key, self.absolute)
             .await?;
-        Ok(id)
+        let replaced = self
+            .cap_sessions_of(&session.sub, &key, session.sid.as_deref())
+            .await?;
+        self.prune_all_index().await?;
+        Ok(Created { id, replaced })
     }
 
     /// Ends a session by id, on every replica; its streams hear `reason`. Returns its refresh
@@ -311,13 +337,38 @@ impl SessionManager {
         keys: &[String],
         reason: EndReason,
     ) -> Result<Vec<String>, StoreError> {
-        let refresh_tokens = self.unregister(keys).await?;
+        self.end_keys_sparing(keys, reason, None).await
+    }
+
+    /// Ends sessions (by store key) that a new login in IdP session `sid` replaces (this
+    /// browser's older session, a step-up's, the oldest past `max_per_user`), reason
+    /// `replaced`. Returns their refresh tokens to revoke, but for those of the same IdP
+    /// session: an IdP may keep one grant per IdP session and client (oidc-provider does), and
+    /// revoking the old token would revoke the new login's with it.
+    pub async fn end_replaced(
+        &self,
+        keys: &[String],
+        sid: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.end_keys_sparing(keys, EndReason::Replaced, sid).await
+    }
+
+    async fn end_keys_sparing(
+        &self,
+        keys: &[String],
+        reason: EndReason,
+        spare_sid: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        let refresh_tokens = self.unregister(keys, spare_sid).await?;
         crate::telemetry::metrics::METRICS
             .sessions_ended
             .with_label_values(&[reason.as_str()])
             .inc_by(keys.len() as u64);
         for key in keys {
-            self.cache.remove(key);
+            // First, so that no request of this replica serves it again: not from the cache
+            // (nor a cache entry a racing read puts back), not from unwritten refreshed tokens.
+            self.cache.ended(key);
+            self.unsaved.remove(key);
             self.store.delete(key).await?;
             self.events.send(key, SessionEvent::Ended(reason));
         }

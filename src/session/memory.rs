@@ -52,6 +52,19 @@ impl SessionStore for MemoryStore {
         }
     }
 
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let now = Instant::now();
+        let map = lock(&self.entries);
+        Ok(keys
+            .iter()
+            .map(|k| {
+                map.get(k)
+                    .filter(|(_, exp)| *exp > now)
+                    .map(|(v, _)| v.clone())
+            })
+            .collect())
+    }
+
     async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), StoreError> {
         let now = Instant::now();
         let mut map = lock(&self.entries);
@@ -160,6 +173,16 @@ impl SessionStore for MemoryStore {
             .get(key)
             .filter(|(_, exp)| *exp > now)
             .map(|(m, _)| m.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn set_sample(&self, key: &str, count: usize) -> Result<Vec<String>, StoreError> {
+        // A HashSet's order is already arbitrary (randomly seeded per set).
+        let now = Instant::now();
+        Ok(lock(&self.sets)
+            .get(key)
+            .filter(|(_, exp)| *exp > now)
+            .map(|(m, _)| m.iter().take(count).cloned().collect())
             .unwrap_or_default())
     }
 

@@ -14,7 +14,8 @@
 //! - `registry`: the sessions of a user (handles, devices) for the session lists and the admin
 //!   API; [`device`]: what a session shows of its browser;
 //! - [`events`]: what the SPA's event streams hear (ended and why, claims changed);
-//! - [`crypto`]: hashing and sealing.
+//! - [`crypto`]: hashing and sealing; [`keyring`]: the deployment's keys (`encryption_key`) for
+//!   what the registry seals.
 
 mod cache;
 pub mod client_token;
@@ -22,6 +23,7 @@ pub mod cookie;
 pub mod crypto;
 pub mod device;
 pub mod events;
+pub mod keyring;
 mod manager;
 pub mod memory;
 pub mod pending;
@@ -38,7 +40,7 @@ pub use client_token::{ClientToken, ClientTokens};
 pub use cookie::CookieCodec;
 pub use device::Device;
 pub use events::{EndReason, EventHub, Owner, SessionEvent, StreamLimits, StreamRefused};
-pub use manager::{SessionManager, Slide};
+pub use manager::{Created, SessionManager, Slide};
 pub use pending::{PendingError, PendingLogin, PendingLogins};
 pub use refresh::RefreshError;
 pub use registry::Listed;

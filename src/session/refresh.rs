@@ -94,7 +94,7 @@ impl Unsaved {
         self.count.store(map.len(), Ordering::Release);
     }
 
-    fn remove(&self, key: &str) {
+    pub(super) fn remove(&self, key: &str) {
         let mut map = lock(&self.map);
         map.remove(key);
         self.count.store(map.len(), Ordering::Release);

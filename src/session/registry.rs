@@ -1,15 +1,20 @@
 //! The session registry: what a user's list of sessions and the admin API show, and what ending
 //! someone else's session needs. A session opens only with its cookie's id, which the server
 //! does not keep; so beside each session the registry keeps a small entry sealed under the
-//! deployment's own key (derived from its client credentials, see `Provider::sealing_secret`):
-//! the session's opaque handle, its user, when and from where it was made, and its refresh token
-//! (to revoke it when the session is ended from elsewhere). A dump of the store alone opens none
-//! of them. Two indexes find entries: the user's (`sub`, which back-channel logout also uses)
-//! and the deployment's (`all`, for counting).
+//! deployment's `session.encryption_key` (see `keyring`): the session's opaque handle, its user,
+//! when and from where it was made, its IdP session, and its refresh token (to revoke it when the
+//! session is ended from elsewhere). A dump of the store alone opens none of them. Two indexes
+//! find entries: the user's (`sub`, which back-channel logout also uses) and the deployment's
+//! (`all`, for counting).
 //!
-//! Liveness is the session entry's: an index member whose session expired is skipped (and
-//! pruned) when read. "Last seen" comes from the session's remaining idle time.
+//! Liveness is the session entry's, and only the session entry's: an index member whose session
+//! expired is pruned when read; one whose session lives is never pruned, whether or not its
+//! registry entry opens. An entry that does not open (sealed under a key this replica lacks,
+//! overwritten, or missing: a session from before the registry) is listed as an unknown device
+//! with a handle derived from its store key, and can be ended like any other: a session cannot
+//! hide from revocation. "Last seen" comes from the session's remaining idle time.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -24,6 +29,10 @@ use crate::support::{now_unix, secs};
 const ENTRY_KIND: &str = "m";
 /// Characters of a handle: 22 base64url characters, 132 random bits.
 const HANDLE_LEN: usize = 22;
+/// Members of the deployment's index checked at each login, the dead ones removed: with one
+/// member added per login, dead members stay a small fraction of it (about 1/16) without a
+/// full scan.
+const PRUNE_SAMPLE: usize = 16;
 
 /// A session's registry entry.
 #[derive(Serialize, Deserialize)]
@@ -31,23 +40,35 @@ struct Entry {
     handle: String,
     sub: String,
     created_at: i64,
-    device: Device,
+    /// `None`: written for a session found without an entry (its device is not known).
+    device: Option<Device>,
     refresh_token: Option<String>,
+    /// The IdP session it was made in.
+    #[serde(default)]
+    sid: Option<String>,
+    /// When it was registered, in Unix milliseconds: orders sessions made within one second
+    /// (which is oldest, for `max_per_user`).
+    #[serde(default)]
+    registered_ms: i64,
 }
 
 /// A live session, as listed.
 pub struct Listed {
     pub handle: String,
-    pub created_at: i64,
+    /// `None` when its registry entry cannot be opened.
+    pub created_at: Option<i64>,
     /// When it was last used (to within `cache_ttl`; its creation time when the idle timer is
     /// capped by the absolute timeout).
     pub last_seen: i64,
     pub idle_expires_at: i64,
-    pub absolute_expires_at: i64,
-    pub device: Device,
+    pub absolute_expires_at: Option<i64>,
+    /// `None`: an unknown device (an entry that does not open, or a session without one).
+    pub device: Option<Device>,
     /// The session of the request that asked.
     pub current: bool,
     key: String,
+    /// Newest last: creation time, then registration time; `None` (an unknown device) first.
+    age: Option<(i64, i64)>,
 }
 
 impl SessionManager {
@@ -59,12 +80,18 @@ impl SessionManager {
         self.key(ENTRY_KIND, session_key)
     }
 
+    /// The handle of a session whose entry does not open: a keyed hash of its store key, so
+    /// every replica with the key names it alike and nobody without it can guess it.
+    fn unknown_handle(&self, key: &str) -> String {
+        self.keyring.name_of("vestibule/v1/handle", key, HANDLE_LEN)
+    }
+
     /// Registers a new session.
     pub(super) async fn register(
         &self,
         key: &str,
         session: &Session,
-        device: Device,
+        device: Option<Device>,
     ) -> Result<(), StoreError> {
         let entry = Entry {
             handle: crypto::random_token()[..HANDLE_LEN].to_owned(),
@@ -72,6 +99,8 @@ impl SessionManager {
             created_at: session.created_at,
             device,
             refresh_token: session.refresh_token.clone(),
+            sid: session.sid.clone(),
+            registered_ms: now_millis(),
         };
         self.put_entry(key, &entry).await?;
         self.store
@@ -79,36 +108,58 @@ impl SessionManager {
             .await
     }
 
+    /// Seals `entry` under the current key.
     async fn put_entry(&self, key: &str, entry: &Entry) -> Result<(), StoreError> {
         let entry_key = self.entry_key(key);
         let plain = serde_json::to_vec(entry).map_err(StoreError::Encode)?;
-        let sealed = crypto::seal(&self.registry_secret, ENTRY_KIND, &entry_key, &plain);
+        let sealed = self.keyring.seal(ENTRY_KIND, &entry_key, &plain);
         let ttl = self.until_absolute_end(entry.created_at);
         self.store.put(&entry_key, sealed, ttl).await
     }
 
-    async fn entry(&self, key: &str) -> Result<Option<Entry>, StoreError> {
-        let entry_key = self.entry_key(key);
-        let Some(sealed) = self.store.get(&entry_key, None).await? else {
-            return Ok(None);
-        };
-        Ok(
-            crypto::open(&self.registry_secret, ENTRY_KIND, &entry_key, &sealed)
-                .and_then(|plain| serde_json::from_slice(&plain).ok()),
-        )
+    /// The entry sealed as `sealed` for session `key`, and whether an older key opened it.
+    fn open_entry(&self, key: &str, sealed: &[u8]) -> Option<(Entry, bool)> {
+        let opened = self
+            .keyring
+            .open(ENTRY_KIND, &self.entry_key(key), sealed)?;
+        let entry = serde_json::from_slice(&opened.plain).ok()?;
+        Some((entry, opened.stale))
     }
 
-    /// Removes the registry entries of ended sessions; returns their refresh tokens.
-    pub(super) async fn unregister(&self, keys: &[String]) -> Result<Vec<String>, StoreError> {
+    async fn entry(&self, key: &str) -> Result<Option<Entry>, StoreError> {
+        let Some(sealed) = self.store.get(&self.entry_key(key), None).await? else {
+            return Ok(None);
+        };
+        Ok(self.open_entry(key, &sealed).map(|(e, _)| e))
+    }
+
+    /// Removes the registry entries of ended sessions; returns their refresh tokens, but for
+    /// those made in IdP session `spare_sid` (see `SessionManager::end_replaced`).
+    pub(super) async fn unregister(
+        &self,
+        keys: &[String],
+        spare_sid: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        let entry_keys: Vec<String> = keys.iter().map(|k| self.entry_key(k)).collect();
+        let sealed = self.store.get_many(&entry_keys).await?;
         let mut refresh_tokens = Vec::new();
-        for key in keys {
-            if let Some(entry) = self.entry(key).await? {
-                refresh_tokens.extend(entry.refresh_token);
-                self.store
-                    .set_remove(&self.key("sub", &entry.sub), std::slice::from_ref(key))
-                    .await?;
-                self.store.delete(&self.entry_key(key)).await?;
+        let mut by_sub: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for ((key, entry_key), sealed) in keys.iter().zip(&entry_keys).zip(sealed) {
+            if let Some((entry, _)) = sealed.and_then(|s| self.open_entry(key, &s)) {
+                let spared = spare_sid.is_some() && entry.sid.as_deref() == spare_sid;
+                if !spared {
+                    refresh_tokens.extend(entry.refresh_token);
+                }
+                by_sub.entry(entry.sub).or_default().push(key.clone());
             }
+            // Opened or not: an ended session's entry goes. (Index members of an entry that did
+            // not open go when their session is next seen dead.)
+            self.store.delete(entry_key).await?;
+        }
+        for (sub, members) in by_sub {
+            self.store
+                .set_remove(&self.key("sub", &sub), &members)
+                .await?;
         }
         self.store.set_remove(&self.all_index(), keys).await?;
         Ok(refresh_tokens)
@@ -125,7 +176,9 @@ impl SessionManager {
             .collect())
     }
 
-    /// The live sessions of user `sub`, newest first; `current_id` marks the caller's own.
+    /// The live sessions of user `sub`, newest first (unknown devices last); `current_id` marks
+    /// the caller's own. One batch of reads for all of them; entries an older key opened are
+    /// sealed again under the current one.
     pub async fn sessions_of(
         &self,
         sub: &str,
@@ -133,33 +186,64 @@ impl SessionManager {
     ) -> Result<Vec<Listed>, StoreError> {
         let index = self.key("sub", sub);
         let keys = self.store.set_members(&index).await?;
-        let ttls = self.store.ttls(&keys).await?;
+        let entry_keys: Vec<String> = keys.iter().map(|k| self.entry_key(k)).collect();
+        let (ttls, sealed) =
+            futures_util::try_join!(self.store.ttls(&keys), self.store.get_many(&entry_keys))?;
         let current = current_id.map(|id| self.key(SESSION_KIND, id));
         let now = now_unix();
-        let (mut listed, mut dead) = (Vec::new(), Vec::new());
-        for (key, ttl) in keys.into_iter().zip(ttls) {
-            let entry = match ttl {
-                Some(_) => self.entry(&key).await?,
-                None => None,
-            };
-            let (Some(ttl), Some(entry)) = (ttl, entry.filter(|e| e.sub == sub)) else {
-                dead.push(key);
+        let (mut listed, mut gone, mut stale) = (Vec::new(), Vec::new(), Vec::new());
+        for ((key, ttl), sealed) in keys.into_iter().zip(ttls).zip(sealed) {
+            // Only a session that is gone leaves the index.
+            let Some(ttl) = ttl else {
+                gone.push(key);
                 continue;
             };
             let idle_left = secs(self.idle) - secs(ttl);
-            listed.push(Listed {
-                handle: entry.handle,
-                created_at: entry.created_at,
-                last_seen: (now - idle_left.max(0)).max(entry.created_at),
-                idle_expires_at: now + secs(ttl),
-                absolute_expires_at: self.absolute_end_of(entry.created_at),
-                device: entry.device,
-                current: current.as_deref() == Some(key.as_str()),
-                key,
-            });
+            let last_seen = now - idle_left.max(0);
+            let is_current = current.as_deref() == Some(key.as_str());
+            let opened = sealed.and_then(|s| self.open_entry(&key, &s));
+            let l = match opened {
+                // Sealed by us for another user: a member of the wrong index, not this user's.
+                Some((entry, _)) if entry.sub != sub => {
+                    gone.push(key);
+                    continue;
+                }
+                Some((entry, was_stale)) => {
+                    let l = Listed {
+                        handle: entry.handle.clone(),
+                        created_at: Some(entry.created_at),
+                        last_seen: last_seen.max(entry.created_at),
+                        idle_expires_at: now + secs(ttl),
+                        absolute_expires_at: Some(self.absolute_end_of(entry.created_at)),
+                        device: entry.device.clone(),
+                        current: is_current,
+                        key: key.clone(),
+                        age: Some((entry.created_at, entry.registered_ms)),
+                    };
+                    if was_stale {
+                        stale.push((key, entry));
+                    }
+                    l
+                }
+                None => Listed {
+                    handle: self.unknown_handle(&key),
+                    created_at: None,
+                    last_seen,
+                    idle_expires_at: now + secs(ttl),
+                    absolute_expires_at: None,
+                    device: None,
+                    current: is_current,
+                    key,
+                    age: None,
+                },
+            };
+            listed.push(l);
         }
-        self.store.set_remove(&index, &dead).await?;
-        listed.sort_by_key(|l| std::cmp::Reverse(l.created_at));
+        self.store.set_remove(&index, &gone).await?;
+        for (key, entry) in &stale {
+            self.put_entry(key, entry).await?;
+        }
+        listed.sort_by_key(|l| std::cmp::Reverse(l.age));
         Ok(listed)
     }
 
@@ -198,28 +282,83 @@ impl SessionManager {
         Ok((others.len(), tokens))
     }
 
+    /// With `session.max_per_user`: after user `sub` got session `key` (in IdP session `sid`),
+    /// ends their oldest sessions past the limit (unknown devices count as the oldest), reason
+    /// `replaced`; returns their refresh tokens, to revoke.
+    pub(super) async fn cap_sessions_of(
+        &self,
+        sub: &str,
+        key: &str,
+        sid: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        if self.max_per_user == 0 {
+            return Ok(Vec::new());
+        }
+        let listed = self.sessions_of(sub, None).await?;
+        let excess = listed.len().saturating_sub(self.max_per_user);
+        let oldest: Vec<String> = listed
+            .into_iter()
+            .rev()
+            .filter(|l| l.key != key)
+            .take(excess)
+            .map(|l| l.key)
+            .collect();
+        if oldest.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.end_replaced(&oldest, sid).await
+    }
+
     /// Live sessions of this deployment (prunes the index of expired ones as it counts).
     pub async fn count_live(&self) -> Result<usize, StoreError> {
         let index = self.all_index();
         let keys = self.store.set_members(&index).await?;
+        self.prune_dead(&index, keys).await
+    }
+
+    /// Checks a few random members of the deployment's index and removes the dead ones, so the
+    /// index does not grow with every session ever made between two admin counts.
+    pub(super) async fn prune_all_index(&self) -> Result<(), StoreError> {
+        let index = self.all_index();
+        let sample = self.store.set_sample(&index, PRUNE_SAMPLE).await?;
+        self.prune_dead(&index, sample).await.map(|_| ())
+    }
+
+    /// Removes the members of `keys` whose sessions are gone from `index`; how many live.
+    async fn prune_dead(&self, index: &str, keys: Vec<String>) -> Result<usize, StoreError> {
         let live = self.live(&keys).await?;
         if live.len() < keys.len() {
             let dead: Vec<String> = keys.into_iter().filter(|k| !live.contains(k)).collect();
-            self.store.set_remove(&index, &dead).await?;
+            self.store.set_remove(index, &dead).await?;
         }
         Ok(live.len())
     }
 
-    /// After a refresh rotated the refresh token: the registry keeps the new one (to revoke).
+    /// After a refresh rotated the refresh token: the registry keeps the new one (to revoke),
+    /// sealed under the current key. A session whose entry did not open gets a new one (its
+    /// device unknown), so from now on it can be revoked at the IdP too.
     pub(super) async fn registry_rotated(
         &self,
         key: &str,
         session: &Arc<Session>,
     ) -> Result<(), StoreError> {
-        if let Some(mut entry) = self.entry(key).await? {
-            entry.refresh_token = session.refresh_token.clone();
-            self.put_entry(key, &entry).await?;
+        match self.entry(key).await? {
+            Some(mut entry) => {
+                entry.refresh_token = session.refresh_token.clone();
+                self.put_entry(key, &entry).await
+            }
+            None => self.register(key, session, None).await,
         }
-        Ok(())
     }
 }
+
+/// Unix milliseconds now.
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

@@ -20,6 +20,9 @@ pub enum StoreError {
 pub trait SessionStore: Send + Sync {
     /// Reads an entry; when `slide` is set, its expiry is pushed to now + `slide` in the same step.
     async fn get(&self, key: &str, slide: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Reads many entries at once (never sliding): one round trip however many, so that a list
+    /// of N sessions costs what a list of one does.
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
     /// Writes an entry that expires after `ttl`.
     async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), StoreError>;
     /// Writes `value` only if the entry exists and still begins with `expected` (a fencing
@@ -52,6 +55,9 @@ pub trait SessionStore: Send + Sync {
     async fn set_take(&self, key: &str) -> Result<Vec<String>, StoreError>;
     /// The members of the set at `key` (empty when there is none).
     async fn set_members(&self, key: &str) -> Result<Vec<String>, StoreError>;
+    /// Up to `count` members of the set at `key`, picked at random (pruning a large index a
+    /// little at a time).
+    async fn set_sample(&self, key: &str, count: usize) -> Result<Vec<String>, StoreError>;
     /// Removes `members` from the set at `key`.
     async fn set_remove(&self, key: &str, members: &[String]) -> Result<(), StoreError>;
     /// How long each entry of `keys` has left, `None` for an entry that is gone. Never slides.

@@ -50,6 +50,9 @@ export async function startRedis() {
   return { url: `redis://127.0.0.1:${port}`, port, stop: proc.stop };
 }
 
+/** `session.encryption_key` of every proxy of the suite (replicas, restarts): 32 bytes, base64. */
+export const ENCRYPTION_KEY = 'ZTJlLXN1aXRlLWVuY3J5cHRpb24ta2V5LTAxMjM0NTY=';
+
 /**
  * Starts the Vestibule binary; `port` lets a restart come back on the same origin. `redis` is a
  * `[session.redis]` table (instead of `redisUrl`); `publicUrl`, the origin of a load balancer in
@@ -71,7 +74,7 @@ export async function startProxy({ issuer, store = 'memory', redisUrl, redis = '
     + `[spa]\ndir = "${join(ROOT, 'demo/spa')}"\n`);
   // The secret comes from the environment, as operators are told to do.
   const proc = spawnLogged(BIN, ['--config', config], {
-    env: { ...process.env, VESTIBULE_OIDC__CLIENT_SECRET: CLIENT_SECRET, RUST_LOG: 'info' },
+    env: { ...process.env, VESTIBULE_OIDC__CLIENT_SECRET: CLIENT_SECRET, VESTIBULE_SESSION__ENCRYPTION_KEY: ENCRYPTION_KEY, RUST_LOG: 'info' },
   });
   const origin = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${origin}/readyz`)).status === 200, `vestibule ready\n${proc.log()}`);

@@ -37,7 +37,8 @@ fn the_example_configs_are_valid() {
         // The production example takes its secret from the environment, as documented; its SPA
         // directory (/srv/spa) exists only in the container, so point it at the demo SPA.
         let env = [
-            ("VESTIBULE_OIDC__CLIENT_SECRET", "from-env"),
+            ("VESTIBULE_OIDC__CLIENT_SECRET", "from-env-0123456789"),
+            ("VESTIBULE_SESSION__ENCRYPTION_KEY", config::ENCRYPTION_KEY),
             ("VESTIBULE_SPA__DIR", "demo/spa"),
         ];
         let (code, out) = check_config(&example(name), &env);
@@ -61,7 +62,13 @@ fn the_kubernetes_configmap_config_is_valid() {
         .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
         .collect();
     assert!(toml.contains("[server]"), "{toml}");
-    let (code, out) = check_config(&toml, &[("VESTIBULE_OIDC__CLIENT_SECRET", "from-secret")]);
+    let (code, out) = check_config(
+        &toml,
+        &[
+            ("VESTIBULE_OIDC__CLIENT_SECRET", "from-secret-0123456789"),
+            ("VESTIBULE_SESSION__ENCRYPTION_KEY", config::ENCRYPTION_KEY),
+        ],
+    );
     assert_eq!(code, 0, "{out}");
 }
 
@@ -107,7 +114,7 @@ fn environment_overrides_the_file() {
     assert!(out.contains("client_secret"), "{out}");
     let (code, out) = check_config(
         &without_secret,
-        &[("VESTIBULE_OIDC__CLIENT_SECRET", "s3cret")],
+        &[("VESTIBULE_OIDC__CLIENT_SECRET", "from-env-0123456789")],
     );
     assert_eq!(code, 0, "{out}");
     let (code, out) = check_config(&cfg, &[("VESTIBULE_SESSION__IDLE_TIMEOUT", "soon")]);
@@ -338,7 +345,8 @@ fn the_audit_of_a_hardened_config_exits_0() {
 #[test]
 fn the_production_example_audits_as_the_readme_shows() {
     let env = [
-        ("VESTIBULE_OIDC__CLIENT_SECRET", "from-env"),
+        ("VESTIBULE_OIDC__CLIENT_SECRET", "from-env-0123456789"),
+        ("VESTIBULE_SESSION__ENCRYPTION_KEY", config::ENCRYPTION_KEY),
         ("VESTIBULE_SPA__DIR", "demo/spa"),
     ];
     let (code, out) = binary::command(

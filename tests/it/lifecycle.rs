@@ -234,3 +234,21 @@ async fn ten_second_tokens_are_refreshed_once_and_then_left_alone() {
         "a token just obtained is not refreshed again"
     );
 }
+
+#[actix_web::test]
+async fn a_login_that_replaces_a_session_revokes_its_refresh_token() {
+    let idp = TestIdp::start().await;
+    let proxy = TestConfig::for_idp(&idp).start().await;
+    let mut b = Browser::signed_in(&proxy, &idp).await;
+    let replaced = idp.last_refresh_token();
+    // The same browser signs in again (a re-login; a step-up takes the same path).
+    assert_eq!(b.log_in(&proxy, &idp, Tweak::None, "/").await.status(), 302);
+    let current = idp.last_refresh_token();
+    assert_ne!(current, replaced);
+    assert_eq!(
+        *idp.state.revoked.lock().expect("revoked"),
+        vec![replaced],
+        "the replaced session's token, and only it"
+    );
+    assert_eq!(b.session(&proxy).await.status(), 200);
+}

@@ -19,6 +19,7 @@ mod lifecycle;
 mod limits;
 mod ops;
 mod proxy;
+mod rotation;
 mod route_tokens;
 mod scale_out;
 mod sessions;

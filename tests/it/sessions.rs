@@ -322,3 +322,179 @@ async fn operators_list_count_and_end_sessions_through_the_admin_api_and_the_cli
         .await;
     assert_eq!(res.json::<Value>().await.unwrap()["live"], 0);
 }
+
+/// The store key of a browser's session, and of its registry entry.
+fn keys_of(idp: &TestIdp, b: &Browser) -> (String, String) {
+    let namespace = format!("{}|{}", idp.state.issuer, idp::CLIENT_ID);
+    let session = vestibule::session::crypto::storage_key("s", &namespace, &b.cookies["vestibule"]);
+    let entry = vestibule::session::crypto::storage_key("m", &namespace, &session);
+    (session, entry)
+}
+
+#[actix_web::test]
+async fn a_session_whose_registry_entry_does_not_open_is_listed_as_unknown_and_can_still_be_ended()
+{
+    let redis = RedisServer::start();
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let a = TestConfig::for_idp(&idp)
+        .redis(&redis)
+        .route(api.api_route("user"))
+        .start_with_admin(ADMIN_TOKEN)
+        .await;
+    // A second proxy on the same Redis that holds another key (a botched rotation).
+    let b = TestConfig::for_idp(&idp)
+        .redis(&redis)
+        .route(api.api_route("user"))
+        .set("session.encryption_key", config::OTHER_ENCRYPTION_KEY)
+        .start_with_admin(ADMIN_TOKEN)
+        .await;
+    let (mut laptop, _) = device(&a, &idp).await;
+    let (mut phone, _) = device(&a, &idp).await;
+    let (mut tablet, _) = device(&a, &idp).await;
+
+    // Listing through B opens none of the entries: all listed, as unknown devices, and pruned
+    // from nothing (listed again through B, and with their devices through A).
+    for _ in 0..2 {
+        let list = laptop.sessions(&b).await;
+        assert_eq!(list.len(), 3, "{list:?}");
+        for s in &list {
+            assert_eq!(s["device"], "unknown", "{s}");
+            assert!(
+                s["user_agent"].is_null() && s["created_at"].is_null(),
+                "{s}"
+            );
+            assert_eq!(s["handle"].as_str().unwrap().len(), 22);
+        }
+        assert_eq!(list.iter().filter(|s| s["current"] == true).count(), 1);
+    }
+    let list = laptop.sessions(&a).await;
+    assert_eq!(list.len(), 3, "still in the user's index");
+    assert!(list.iter().all(|s| s["device"] == "known"), "{list:?}");
+    let res = b
+        .admin(
+            Method::GET,
+            &format!("/admin/sessions?sub={}", idp::SUB),
+            Some(ADMIN_TOKEN),
+        )
+        .await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["sessions"].as_array().unwrap().len(), 3, "{body}");
+
+    // An entry overwritten with junk: listed through A as unknown, and ended by its handle.
+    let (_, tablet_entry) = keys_of(&idp, &tablet);
+    redis.set_raw(&tablet_entry, b"junk");
+    let list = laptop.sessions(&a).await;
+    let unknown: Vec<&Value> = list.iter().filter(|s| s["device"] == "unknown").collect();
+    assert_eq!(unknown.len(), 1, "{list:?}");
+    let handle = unknown[0]["handle"].as_str().unwrap().to_owned();
+    let res = laptop.end_session(&a, &handle, &[("x-csrf", "1")]).await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(tablet.session(&a).await.status(), 401);
+
+    // end-others and the admin API through B end what B cannot open.
+    let res = laptop.end_other_sessions(&b).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["ended"], 1);
+    assert_eq!(
+        phone.api_get(&a, "/api/x", &[]).await.status(),
+        401,
+        "the phone is signed out"
+    );
+    assert_eq!(laptop.api_get(&a, "/api/x", &[]).await.status(), 200);
+    let res = b
+        .admin(
+            Method::DELETE,
+            &format!("/admin/sessions?sub={}", idp::SUB),
+            Some(ADMIN_TOKEN),
+        )
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["ended"], 1);
+    assert_eq!(
+        laptop.api_get(&b, "/api/x", &[]).await.status(),
+        401,
+        "the last one is signed out too"
+    );
+}
+
+#[actix_web::test]
+async fn a_login_past_max_per_user_ends_the_oldest_session_as_replaced_and_revokes_it() {
+    let idp = TestIdp::start().await;
+    let proxy = TestConfig::for_idp(&idp)
+        .set("session.max_per_user", 2u64)
+        .start()
+        .await;
+    let (mut oldest, oldest_refresh) = device(&proxy, &idp).await;
+    let mut events = oldest.events(&proxy).await;
+    let (mut second, second_refresh) = device(&proxy, &idp).await;
+    assert_eq!(
+        oldest.session(&proxy).await.status(),
+        200,
+        "two are allowed"
+    );
+    let (mut third, _) = device(&proxy, &idp).await;
+    let (name, data) = events.next(SOON).await.expect("an event");
+    assert_eq!(
+        (name.as_str(), data["reason"].as_str()),
+        ("session_ended", Some("replaced"))
+    );
+    assert_eq!(oldest.session(&proxy).await.status(), 401);
+    assert_eq!(second.session(&proxy).await.status(), 200);
+    assert_eq!(third.session(&proxy).await.status(), 200);
+    assert!(
+        revoked(&idp).contains(&oldest_refresh),
+        "revoked like a logout"
+    );
+    assert!(!revoked(&idp).contains(&second_refresh));
+    assert_eq!(third.sessions(&proxy).await.len(), 2);
+}
+
+#[actix_web::test]
+async fn a_session_list_reads_every_entry_in_one_batch() {
+    const SESSIONS: usize = 12;
+    const LATENCY: Duration = Duration::from_millis(100);
+    let redis = RedisServer::start();
+    let far = Relay::start_with_latency(redis.port, LATENCY).await;
+    let idp = TestIdp::start().await;
+    let config = TestConfig::for_idp(&idp)
+        .set("session.max_per_user", 0u64)
+        .set("session.cache_ttl", "0s");
+    let near = config.clone().redis(&redis).start().await;
+    let mut browsers = Vec::new();
+    for _ in 0..SESSIONS {
+        browsers.push(device(&near, &idp).await.0);
+    }
+    // Through a Redis 100 ms away: the caller's session, the index, then every entry at once.
+    // One round trip per entry would take 1.2 s at least.
+    let listing = config.redis_at(&far.url()).start().await;
+    let b = &mut browsers[0];
+    assert_eq!(b.sessions(&listing).await.len(), SESSIONS, "warm");
+    let started = std::time::Instant::now();
+    let list = b.sessions(&listing).await;
+    let took = started.elapsed();
+    assert_eq!(list.len(), SESSIONS);
+    assert!(list.iter().all(|s| s["user_agent"] == "Firefox on Linux"));
+    assert!(
+        took < LATENCY * 8,
+        "{SESSIONS} sessions listed in {took:?}: not one batch"
+    );
+}
+
+#[actix_web::test]
+async fn end_others_revokes_a_few_refresh_tokens_at_a_time() {
+    let idp = TestIdp::start().await;
+    let proxy = TestConfig::for_idp(&idp).start().await;
+    let (mut keep, _) = device(&proxy, &idp).await;
+    for _ in 0..8 {
+        device(&proxy, &idp).await;
+    }
+    // Slow enough answers that revocations sent together overlap.
+    idp.state.revocation_delay_ms.store(200, Ordering::SeqCst);
+    let res = keep.end_other_sessions(&proxy).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["ended"], 8);
+    assert_eq!(revoked(&idp).len(), 8, "every one revoked");
+    assert_eq!(
+        idp.state.most_revocations_at_once.load(Ordering::SeqCst),
+        4,
+        "four at a time, not eight"
+    );
+}

@@ -24,7 +24,7 @@ fn outcome(report: &Report, check: &str) -> (Outcome, &'static str) {
 
 #[test]
 fn a_default_https_config_is_flagged_for_lax_cookies_and_a_shared_secret_only() {
-    let report = audit(&config("client_secret = \"s\"\n"));
+    let report = audit(&config("client_secret = \"test-client-secret-0123\"\n"));
     let found: Vec<_> = report
         .findings()
         .map(|c| (c.check, c.outcome.clone()))
@@ -75,7 +75,7 @@ fn a_hardened_config_is_clean() {
 fn plain_http_off_loopback_anywhere_is_a_high_finding_citing_its_rfc() {
     let toml = "[server]\nlisten = \"127.0.0.1:8080\"\npublic_url = \"http://app.example.com\"\n\
          allow_insecure_http = true\ncsrf_header = \"Content-Type\"\n\
-         [oidc]\nissuer = \"http://login.example.com\"\nclient_id = \"c\"\nclient_secret = \"s\"\n\
+         [oidc]\nissuer = \"http://login.example.com\"\nclient_id = \"c\"\nclient_secret = \"test-client-secret-0123\"\n\
          [oidc.endpoints]\ntoken = \"http://login.example.com/token\"\n\
          [[routes]]\nprefix = \"/api\"\nupstream = \"http://api.internal\"\n\
          [[routes]]\nprefix = \"/any\"\nupstream = \"http://0.0.0.0:9000\"\n";
@@ -108,7 +108,7 @@ fn plain_http_off_loopback_anywhere_is_a_high_finding_citing_its_rfc() {
 fn loopback_http_is_only_a_low_finding() {
     let report = audit(&config_at(
         "http://127.0.0.1:8080",
-        "client_secret = \"s\"\n",
+        "client_secret = \"test-client-secret-0123\"\n",
     ));
     assert_eq!(
         outcome(&report, "cookie-prefix").0,
@@ -120,7 +120,7 @@ fn loopback_http_is_only_a_low_finding() {
 #[test]
 fn a_session_outliving_the_refresh_token_is_a_finding() {
     let report = audit(&config(
-        "client_secret = \"s\"\nrefresh_token_lifetime = \"8h\"\n\
+        "client_secret = \"test-client-secret-0123\"\nrefresh_token_lifetime = \"8h\"\n\
          [session]\nabsolute_timeout = \"12h\"\n",
     ));
     assert_eq!(

@@ -9,7 +9,7 @@ fn codec(public_url: &str) -> CookieCodec {
 fn codec_with(public_url: &str, session: &str) -> CookieCodec {
     let toml = format!(
         "[server]\nlisten = \"127.0.0.1:8080\"\npublic_url = \"{public_url}\"\n\
-         [oidc]\nissuer = \"https://login.example.com\"\nclient_id = \"c\"\nclient_secret = \"s\"\n\
+         [oidc]\nissuer = \"https://login.example.com\"\nclient_id = \"c\"\nclient_secret = \"test-client-secret-0123\"\n\
          [session]\n{session}"
     );
     CookieCodec::new(&Config::from_toml_str(&toml, "test").expect("valid config"))
@@ -63,7 +63,7 @@ fn the_host_http_prefix_names_both_cookies() {
 #[test]
 fn the_host_http_prefix_is_refused_without_https() {
     let toml = "[server]\nlisten = \"127.0.0.1:8080\"\npublic_url = \"http://127.0.0.1:8080\"\n\
-         [oidc]\nissuer = \"https://login.example.com\"\nclient_id = \"c\"\nclient_secret = \"s\"\n\
+         [oidc]\nissuer = \"https://login.example.com\"\nclient_id = \"c\"\nclient_secret = \"test-client-secret-0123\"\n\
          [session]\ncookie_prefix = \"__Host-Http-\"\n";
     let err = Config::from_toml_str(toml, "test").expect_err("needs https");
     assert!(err.to_string().contains("session.cookie_prefix"), "{err}");

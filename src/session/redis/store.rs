@@ -137,7 +137,7 @@ static DELETE_IF: LazyLock<redis::Script> = LazyLock::new(|| {
     )
 });
 
-/// PTTLs sent at once by `ttls`.
+/// Commands sent at once by `ttls` and `get_many`.
 const TTL_CHUNK: usize = 512;
 
 fn millis(d: Duration) -> u64 {
@@ -166,6 +166,26 @@ impl SessionStore for RedisStore {
             })
             .await
             .map_err(unavailable)
+    }
+
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        // As `ttls`: one GET per key (no MGET: in a Cluster the keys live in different slots),
+        // sent together, so a chunk costs about one round trip.
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(TTL_CHUNK) {
+            let gets = chunk.iter().map(|key| {
+                self.conns.run(Retry::Always, move |mut c| async move {
+                    redis::cmd("GET")
+                        .arg(key)
+                        .query_async::<Option<Vec<u8>>>(&mut c)
+                        .await
+                })
+            });
+            for value in futures_util::future::join_all(gets).await {
+                out.push(value.map_err(unavailable)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn put(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), StoreError> {
@@ -309,6 +329,20 @@ impl SessionStore for RedisStore {
             .run(Retry::Always, |mut c| async move {
                 redis::cmd("SMEMBERS")
                     .arg(key)
+                    .query_async::<Vec<String>>(&mut c)
+                    .await
+            })
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn set_sample(&self, key: &str, count: usize) -> Result<Vec<String>, StoreError> {
+        let count = i64::try_from(count).unwrap_or(i64::MAX);
+        self.conns
+            .run(Retry::Always, |mut c| async move {
+                redis::cmd("SRANDMEMBER")
+                    .arg(key)
+                    .arg(count)
                     .query_async::<Vec<String>>(&mut c)
                     .await
             })

@@ -6,7 +6,7 @@ use crate::support::now_unix;
 fn manager() -> SessionManager {
     let config = Config::from_toml_str(
         "[server]\nlisten = \"127.0.0.1:8080\"\npublic_url = \"http://127.0.0.1:8080\"\n\
-         [oidc]\nissuer = \"http://127.0.0.1:9100\"\nclient_id = \"c\"\nclient_secret = \"s\"\n",
+         [oidc]\nissuer = \"http://127.0.0.1:9100\"\nclient_id = \"c\"\nclient_secret = \"test-client-secret-0123\"\n",
         "test",
     )
     .expect("valid config");
@@ -58,4 +58,29 @@ fn a_token_is_refreshed_at_most_half_its_lifetime_ahead() {
     let mut no_refresh_token = session(-10, Some(10));
     no_refresh_token.refresh_token = None;
     assert!(!m.needs_refresh(&no_refresh_token));
+}
+
+#[tokio::test]
+async fn an_ended_session_is_not_served_from_tokens_waiting_to_be_written() {
+    let m = manager();
+    let id = m
+        .create(session(300, Some(600)), Default::default())
+        .await
+        .expect("created")
+        .id;
+    let key = m.session_key(&id);
+    // A refresh got new tokens the store did not take yet.
+    let mut refreshed = session(600, Some(600));
+    refreshed.access_token = "at-2".into();
+    m.unsaved.put(&key, Arc::new(refreshed));
+    let served = m.load_by_id(&id, &key).await.expect("store").expect("live");
+    assert_eq!(
+        served.access_token, "at-2",
+        "served from the unsaved tokens"
+    );
+    m.end(&id, EndReason::Revoked).await.expect("ended");
+    assert!(m.load_by_id(&id, &key).await.expect("store").is_none());
+    // Even if they were put back after the end (a refresh that raced it).
+    m.unsaved.put(&key, Arc::new(session(600, Some(600))));
+    assert!(m.load_by_id(&id, &key).await.expect("store").is_none());
 }

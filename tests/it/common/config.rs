@@ -10,6 +10,11 @@ use super::redis::{ACL_PASSWORD, ACL_USER, RedisServer};
 use super::redis_ha::{MASTER_NAME, RedisCluster, RedisSentinels};
 use super::tls::TestTls;
 
+/// `session.encryption_key` of the tests' Redis stores (32 bytes, base64).
+pub const ENCRYPTION_KEY: &str = "dGVzdC1lbmNyeXB0aW9uLWtleS0wMTIzNDU2Nzg5YWI=";
+/// Another one (a rotation's new key, a replica with the wrong key).
+pub const OTHER_ENCRYPTION_KEY: &str = "b3RoZXItZW5jcnlwdGlvbi1rZXktMDEyMzQ1Njc4OWE=";
+
 /// A TOML value: strings are quoted, numbers and booleans are not; [`Raw`] is written as given
 /// (arrays, inline tables, or deliberately broken values).
 pub trait IntoToml {
@@ -118,13 +123,19 @@ impl TestConfig {
 
     /// Sessions in the Redis at `url` (a relay in front of one, say).
     pub fn redis_at(self, url: &str) -> Self {
+        self.redis_store().set("session.redis_url", url)
+    }
+
+    /// The Redis store, with the encryption key it needs (the same for every proxy of a test,
+    /// as for the replicas of a deployment; a test of other keys sets its own after this).
+    fn redis_store(self) -> Self {
         self.set("session.store", "redis")
-            .set("session.redis_url", url)
+            .set("session.encryption_key", ENCRYPTION_KEY)
     }
 
     /// Sessions in this TLS-only server, as its ACL user, trusting the test CA.
     pub fn redis_tls(self, redis: &RedisServer, tls: &TestTls) -> Self {
-        self.set("session.store", "redis")
+        self.redis_store()
             .set("session.redis.url", redis.url())
             .set("session.redis.ca_file", tls.ca_file())
             .set("session.redis.username", ACL_USER)
@@ -133,14 +144,14 @@ impl TestConfig {
 
     /// Sessions in this Redis Cluster.
     pub fn redis_cluster(self, cluster: &RedisCluster) -> Self {
-        self.set("session.store", "redis")
+        self.redis_store()
             .set("session.redis.mode", "cluster")
             .set("session.redis.nodes", Raw(&cluster.nodes_toml()))
     }
 
     /// Sessions in the primary these sentinels watch.
     pub fn redis_sentinels(self, set: &RedisSentinels) -> Self {
-        self.set("session.store", "redis")
+        self.redis_store()
             .set("session.redis.mode", "sentinel")
             .set("session.redis.sentinels", Raw(&set.sentinels_toml()))
             .set("session.redis.master_name", MASTER_NAME)

@@ -206,3 +206,38 @@ async fn the_admin_api_needs_its_token_and_its_own_listener() {
     w.refused("admin API off", res, 404, "admin_api_disabled", before)
         .await;
 }
+
+#[actix_web::test]
+async fn an_unknown_devices_handle_ends_nothing_for_another_user() {
+    let mut w = World::new(false, &[]).await;
+    // The victim's registry entry does not open (overwritten): listed as an unknown device,
+    // with a handle derived from its store key.
+    let namespace = format!("{}|{}", w.idp.state.issuer, idp::CLIENT_ID);
+    let session_key = vestibule::session::crypto::storage_key("s", &namespace, &w.victim_id());
+    let entry_key = vestibule::session::crypto::storage_key("m", &namespace, &session_key);
+    w.redis.set_raw(&entry_key, b"junk");
+    let list = w.victim.sessions(&w.proxy).await;
+    assert_eq!(list[0]["device"], "unknown");
+    let handle = list[0]["handle"].as_str().unwrap().to_owned();
+    let mut mallory = Browser::new();
+    let res = mallory
+        .log_in(&w.proxy, &w.idp, Tweak::Sub("mallory"), "/")
+        .await;
+    assert_eq!(res.status(), 302);
+    let csrf = [("x-csrf", "1")];
+    let table: [(&str, String); 3] = [
+        ("another user's unknown-device handle", handle),
+        ("the unknown session's store key", session_key.clone()),
+        ("its entry's store key", entry_key),
+    ];
+    for (case, handle) in table {
+        let before = w.before();
+        let res = mallory.end_session(&w.proxy, &handle, &csrf).await;
+        w.refused(case, res, 404, "session_not_found", before).await;
+    }
+    let before = w.before();
+    let res = mallory.end_other_sessions(&w.proxy).await;
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["ended"], 0);
+    w.unchanged("end-others beside an unknown device", before)
+        .await;
+}

@@ -400,6 +400,13 @@ async fn revoke(s: web::Data<IdpState>, req: HttpRequest, form: Form) -> HttpRes
     if !authenticated(&s, &req, &form) {
         return invalid_client();
     }
+    let now = s.revocations_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    s.most_revocations_at_once.fetch_max(now, Ordering::SeqCst);
+    let delay = s.revocation_delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
+    s.revocations_in_flight.fetch_sub(1, Ordering::SeqCst);
     if let Some(t) = form.get("token") {
         s.revoked.lock().expect("revoked").push(t.clone());
         s.live_refresh_tokens

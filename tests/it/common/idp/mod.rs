@@ -124,6 +124,11 @@ pub struct IdpState {
     pub refuse_refresh: AtomicBool,
     /// Tokens posted to the revocation endpoint.
     pub revoked: Mutex<Vec<String>>,
+    /// Delay of revocation answers, in milliseconds.
+    pub revocation_delay_ms: AtomicU64,
+    /// Revocations being answered now, and the most there ever were at once.
+    pub revocations_in_flight: AtomicUsize,
+    pub most_revocations_at_once: AtomicUsize,
     /// Pushed authorization requests, by `request_uri`.
     pushed: Mutex<HashMap<String, HashMap<String, String>>>,
     /// Every client assertion accepted: its `kid` header and `jti`.
@@ -219,6 +224,9 @@ impl TestIdp {
             refresh_delay_ms: AtomicU64::new(0),
             refuse_refresh: AtomicBool::new(false),
             revoked: Mutex::new(Vec::new()),
+            revocation_delay_ms: AtomicU64::new(0),
+            revocations_in_flight: AtomicUsize::new(0),
+            most_revocations_at_once: AtomicUsize::new(0),
             pushed: Mutex::new(HashMap::new()),
             assertions: Mutex::new(Vec::new()),
             authenticated_at: Mutex::new(Vec::new()),

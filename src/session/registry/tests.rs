@@ -1,0 +1,176 @@
+use super::*;
+use crate::config::Config;
+use crate::session::keyring::KEY_LEN;
+use crate::session::memory::MemoryStore;
+use crate::session::store::SessionStore;
+
+fn config(session: &str) -> Config {
+    Config::from_toml_str(
+        &format!(
+            "[server]\nlisten = \"127.0.0.1:8080\"\npublic_url = \"http://127.0.0.1:8080\"\n\
+             [oidc]\nissuer = \"http://127.0.0.1:9100\"\nclient_id = \"c\"\n\
+             client_secret = \"test-client-secret-0123\"\n[session]\n{session}"
+        ),
+        "test",
+    )
+    .expect("valid config")
+}
+
+fn key_text(b: u8) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode([b; KEY_LEN])
+}
+
+fn manager(store: &Arc<MemoryStore>, session: &str) -> SessionManager {
+    SessionManager::new(&config(session), store.clone(), Vec::new())
+}
+
+fn session(sub: &str, n: i64) -> Session {
+    Session {
+        sub: sub.into(),
+        sid: Some(format!("sid-{n}")),
+        claims: Default::default(),
+        id_token: String::new(),
+        access_token: "at".into(),
+        refresh_token: Some(format!("rt-{n}")),
+        access_expires_at: None,
+        access_lifetime: None,
+        created_at: now_unix() - 100 + n,
+        logout_token: String::new(),
+        route_tokens: Default::default(),
+        generation: 0,
+    }
+}
+
+fn device(n: i64) -> Device {
+    Device {
+        user_agent: format!("Browser {n}"),
+        ip: "127.0.0.0/24".into(),
+    }
+}
+
+#[tokio::test]
+async fn n_sessions_are_listed_newest_first_with_their_devices() {
+    let store = Arc::new(MemoryStore::new());
+    let m = manager(&store, "max_per_user = 0\n");
+    let mut ids = Vec::new();
+    for n in 0..12 {
+        ids.push(m.create(session("ada", n), device(n)).await.unwrap().id);
+    }
+    m.create(session("bob", 0), device(0)).await.unwrap();
+    let listed = m.sessions_of("ada", Some(&ids[3])).await.unwrap();
+    assert_eq!(listed.len(), 12);
+    for (l, n) in listed.iter().zip((0..12).rev()) {
+        assert_eq!(l.device, Some(device(n)));
+        assert_eq!(l.current, n == 3);
+    }
+}
+
+#[tokio::test]
+async fn a_live_session_whose_entry_does_not_open_is_listed_unknown_and_can_be_ended() {
+    let store = Arc::new(MemoryStore::new());
+    let a = manager(&store, &format!("encryption_key = \"{}\"\n", key_text(1)));
+    let b = manager(&store, &format!("encryption_key = \"{}\"\n", key_text(2)));
+    let id = a.create(session("ada", 1), device(1)).await.unwrap().id;
+    let key = a.session_key(&id);
+    for _ in 0..2 {
+        let listed = b.sessions_of("ada", None).await.unwrap();
+        assert_eq!(listed.len(), 1, "listed, and still listed: not pruned");
+        assert_eq!(listed[0].device, None);
+        assert_eq!(listed[0].created_at, None);
+        assert_eq!(listed[0].handle.len(), HANDLE_LEN);
+    }
+    // Junk in place of the entry: the same.
+    store
+        .put(
+            &a.entry_key(&key),
+            b"junk".to_vec(),
+            std::time::Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    let listed = a.sessions_of("ada", None).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].device, None);
+    let handle = listed[0].handle.clone();
+    let ended = a
+        .end_by_handle("ada", &handle, EndReason::Revoked)
+        .await
+        .unwrap();
+    assert!(ended.is_some(), "ended by its handle");
+    assert!(
+        store.ttls(&[key]).await.unwrap()[0].is_none(),
+        "the session is gone"
+    );
+    assert!(a.sessions_of("ada", None).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn entries_an_old_key_sealed_open_and_are_sealed_again_under_the_new_one() {
+    let store = Arc::new(MemoryStore::new());
+    let old = manager(&store, &format!("encryption_key = \"{}\"\n", key_text(1)));
+    old.create(session("ada", 1), device(1)).await.unwrap();
+    let rotated = manager(
+        &store,
+        &format!(
+            "encryption_key = \"{}\"\nprevious_encryption_keys = [\"{}\"]\n",
+            key_text(2),
+            key_text(1)
+        ),
+    );
+    let listed = rotated.sessions_of("ada", None).await.unwrap();
+    assert_eq!(listed[0].device, Some(device(1)));
+    let only_new = manager(&store, &format!("encryption_key = \"{}\"\n", key_text(2)));
+    let listed = only_new.sessions_of("ada", None).await.unwrap();
+    assert_eq!(
+        listed[0].device,
+        Some(device(1)),
+        "re-sealed at the listing"
+    );
+}
+
+#[tokio::test]
+async fn a_login_past_max_per_user_replaces_the_oldest_and_returns_its_refresh_token() {
+    let store = Arc::new(MemoryStore::new());
+    let m = manager(&store, "max_per_user = 2\n");
+    let first = m.create(session("ada", 1), device(1)).await.unwrap();
+    assert!(first.replaced.is_empty());
+    m.create(session("ada", 2), device(2)).await.unwrap();
+    let third = m.create(session("ada", 3), device(3)).await.unwrap();
+    assert_eq!(third.replaced, vec!["rt-1".to_owned()]);
+    let listed = m.sessions_of("ada", None).await.unwrap();
+    let devices: Vec<_> = listed.iter().map(|l| l.device.clone()).collect();
+    assert_eq!(devices, vec![Some(device(3)), Some(device(2))]);
+}
+
+#[tokio::test]
+async fn a_replaced_session_of_the_same_idp_session_keeps_its_grant() {
+    let store = Arc::new(MemoryStore::new());
+    let m = manager(&store, "");
+    let old = m.create(session("ada", 1), device(1)).await.unwrap();
+    let other = m.create(session("ada", 2), device(2)).await.unwrap();
+    let keys = [m.session_key(&old.id), m.session_key(&other.id)];
+    let revoke = m.end_replaced(&keys, Some("sid-1")).await.unwrap();
+    assert_eq!(revoke, vec!["rt-2".to_owned()], "not sid-1's own token");
+}
+
+#[tokio::test]
+async fn logins_prune_dead_members_of_the_deployment_index() {
+    let store = Arc::new(MemoryStore::new());
+    let m = manager(&store, "max_per_user = 0\n");
+    let mut ids = Vec::new();
+    for n in 0..8 {
+        ids.push(m.create(session("ada", n), device(n)).await.unwrap().id);
+    }
+    // Gone from the store without an end (expired): still members of the index.
+    for id in &ids {
+        store.delete(&m.session_key(id)).await.unwrap();
+    }
+    assert_eq!(store.set_members(&m.all_index()).await.unwrap().len(), 8);
+    m.create(session("bob", 0), device(0)).await.unwrap();
+    assert_eq!(
+        store.set_members(&m.all_index()).await.unwrap().len(),
+        1,
+        "a login pruned them"
+    );
+}
