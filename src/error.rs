@@ -185,7 +185,9 @@ impl StreamRefused {
     /// A user over budget waits for their own streams; a full replica is everyone's 503.
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
-            StreamRefused::User(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_streams"),
+            StreamRefused::User(_) | StreamRefused::Superseded => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_streams")
+            }
             StreamRefused::Process(_) => (StatusCode::SERVICE_UNAVAILABLE, "too_many_streams"),
         }
     }

@@ -179,7 +179,9 @@ impl RouteConfig {
         // A prefix is matched on the folded form of paths (see `proxy::path`): it must be one
         // already, plain segments that every server reads alike.
         let plain_segment = |seg: &str| {
-            !seg.is_empty()
+            // ASCII: a non-ASCII prefix would need every server's Unicode case rules.
+            seg.is_ascii()
+                && !seg.is_empty()
                 && seg != "."
                 && seg != ".."
                 && !seg.ends_with(['.', ' '])
@@ -190,7 +192,7 @@ impl RouteConfig {
             return Err(broken(
                 "routes.prefix",
                 format!(
-                    "expected plain path segments (no empty, dot, encoded or `;` segments), got {p:?}"
+                    "expected plain ASCII path segments (no empty, dot, encoded or `;` segments), got {p:?}"
                 ),
             ));
         }
@@ -221,7 +223,8 @@ impl RouteConfig {
         }
         if let Some(methods) = &self.methods {
             let valid = |m: &String| {
-                !m.is_empty()
+                !crate::proxy::NEVER_FORWARDED.contains(&m.as_str())
+                    && !m.is_empty()
                     && m.bytes()
                         .all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_')
             };
@@ -229,7 +232,7 @@ impl RouteConfig {
                 return Err(broken(
                     "routes.methods",
                     format!(
-                        "expected HTTP methods in capitals, such as [\"GET\", \"POST\"], got {methods:?}"
+                        "expected HTTP methods in capitals, such as [\"GET\", \"POST\"] (never CONNECT, TRACE or TRACK), got {methods:?}"
                     ),
                 ));
             }

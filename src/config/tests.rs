@@ -147,6 +147,65 @@ fn route_prefixes_may_not_hide_the_auth_endpoints() {
 }
 
 #[test]
+fn route_prefixes_are_plain_ascii_segments_and_unique_whatever_their_case() {
+    let routes = |rs: &[&str]| {
+        let mut t = MINIMAL.to_owned();
+        for r in rs {
+            t.push_str(&format!(
+                "[[routes]]\n{r}\nupstream = \"http://127.0.0.1:9\"\n"
+            ));
+        }
+        t
+    };
+    let refused = |toml: String, key: &str| {
+        let e = Config::from_toml_str(&toml, "t")
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            e.as_deref().is_some_and(|m| m.contains(key)),
+            "{toml}: {e:?}"
+        );
+    };
+    for bad in [
+        "/api//admin",
+        "/api/./x",
+        "/api/../x",
+        "/api/a%2Fb",
+        "/api/a;b",
+        "/api/admin.",
+        "/api/adm\u{131}n",
+        "/AUTH",
+        "/Healthz",
+    ] {
+        refused(routes(&[&format!("prefix = \"{bad}\"")]), "routes.prefix");
+    }
+    refused(
+        routes(&["prefix = \"/api/admin\"", "prefix = \"/api/Admin\""]),
+        "routes.prefix",
+    );
+    refused(
+        routes(&["prefix = \"/api\"\nmethods = [\"get\"]"]),
+        "routes.methods",
+    );
+    refused(
+        routes(&["prefix = \"/api\"\nmethods = []"]),
+        "routes.methods",
+    );
+    assert!(
+        Config::from_toml_str(
+            &routes(&[
+                "prefix = \"/api\"\nmethods = [\"GET\", \"POST\"]",
+                "prefix = \"/api/admin\"\nallow_encoded_slash = true",
+            ]),
+            "t"
+        )
+        .is_ok()
+    );
+    let streams = MINIMAL.replace("[server]", "[server]\nmax_streams_per_session = 0");
+    refused(streams, "server.max_streams");
+}
+
+#[test]
 fn a_missing_file_is_an_error_naming_it() {
     let e = Config::load(Path::new("/nonexistent/vestibule.toml"))
         .err()

@@ -36,7 +36,9 @@ fn is_hop_by_hop(name: &str, listed: &[String]) -> bool {
     HOP_BY_HOP.contains(&name) || listed.iter().any(|l| l == name)
 }
 
-/// Headers the browser may not pass upstream: Vestibule sets or strips them.
+/// Headers the browser may not pass upstream: Vestibule sets or strips them. A name with `_` is
+/// never passed (nginx's default too): CGI, WSGI and Rack read `X_Original_URL` as
+/// `X-Original-URL`, so no list of names could be complete otherwise.
 fn is_reserved_request_header(name: &str) -> bool {
     matches!(
         name,
@@ -47,30 +49,51 @@ fn is_reserved_request_header(name: &str) -> bool {
             | "x-forwarded-proto"
             | "x-forwarded-host"
             | "forwarded"
-    ) || REWRITE_HEADERS.contains(&name)
+    ) || name.contains('_')
+        || REWRITE_HEADERS.contains(&name)
 }
 
-/// Headers with which servers and frameworks let a request name another path, method, host or
-/// client than its own (IIS URL Rewrite's `X-Original-URL`, Symfony's `X-Forwarded-Prefix`,
-/// Rails' and ASP.NET's method overrides, …): routes are chosen on the request line, so these
-/// would let a call reach what its route does not allow (RFC 10017 §6.1.3.6).
-pub const REWRITE_HEADERS: [&str; 16] = [
+/// Headers with which servers and frameworks let a request name another path, method, host,
+/// scheme or client than its own (IIS URL Rewrite's `X-Original-URL`, Symfony's
+/// `X-Forwarded-Prefix`, Rails' and ASP.NET's method overrides, Next.js's internal
+/// `X-Middleware-Subrequest`, CDNs' client-address headers, …): routes are chosen on the
+/// request line, so these would let a call reach what its route does not allow (RFC 10017
+/// §6.1.3.6).
+pub const REWRITE_HEADERS: [&str; 34] = [
     "x-original-url",
-    "x-rewrite-url",
     "x-original-uri",
     "x-original-path",
+    "x-original-method",
+    "x-original-host",
+    "x-rewrite-url",
+    "x-rewrite-path",
+    "x-request-uri",
+    "x-proxy-url",
+    "x-envoy-original-path",
+    "x-envoy-original-url",
     "x-forwarded-prefix",
     "x-forwarded-path",
     "x-forwarded-uri",
     "x-forwarded-url",
     "x-forwarded-server",
     "x-forwarded-port",
-    "x-envoy-original-path",
+    "x-forwarded-scheme",
+    "x-forwarded-protocol",
+    "x-forwarded-ssl",
+    "x-forwarded",
+    "front-end-https",
+    "x-url-scheme",
     "x-http-method-override",
     "x-http-method",
     "x-method-override",
+    "x-middleware-subrequest",
     "x-host",
     "x-real-ip",
+    "x-client-ip",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "x-cluster-client-ip",
+    "fastly-client-ip",
 ];
 
 /// What goes upstream: the browser's headers minus hop-by-hop ones, `Host`, `Cookie`,

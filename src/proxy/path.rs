@@ -32,8 +32,10 @@ pub enum PathError {
     DotSegment,
     #[error("a path segment ends in a dot or a space")]
     TrailingDotOrSpace,
-    #[error("the path has a malformed or double percent-encoding")]
+    #[error("the path has a malformed or double percent-encoding, or bytes that are not UTF-8")]
     BadEncoding,
+    #[error("the path has an encoded `?` or `#`")]
+    EncodedDelimiter,
 }
 
 /// A request path as routes see it.
@@ -156,12 +158,21 @@ impl Canonical {
             out.push(b);
             i += 1;
         }
-        // A server that decodes twice would read these as their special characters.
-        if out.windows(3).any(|w| {
-            w[0] == b'%'
-                && matches!((hex(&w[1]), hex(&w[2])), (Some(h), Some(l)) if is_special(h << 4 | l))
-        }) {
+        // A server that decodes twice would read `%2561` as `a`: any double encoding is one
+        // path read two ways.
+        if out
+            .windows(3)
+            .any(|w| w[0] == b'%' && hex(&w[1]).is_some() && hex(&w[2]).is_some())
+        {
             self.flag(PathError::BadEncoding);
+        }
+        // Overlong or broken UTF-8 (`%C0%AE` for `.`): lenient decoders read it as ASCII.
+        if std::str::from_utf8(&out).is_err() {
+            self.flag(PathError::BadEncoding);
+        }
+        // Decoded before the query is split off, these would end the path early.
+        if out.iter().any(|b| matches!(b, b'?' | b'#')) {
+            self.flag(PathError::EncodedDelimiter);
         }
         out
     }
@@ -199,13 +210,25 @@ impl Canonical {
         if text.is_ascii() {
             self.folded.push_str(&text.to_ascii_lowercase());
         } else {
-            // Upper then lower: `ı` and `ſ` reach `i` and `s` as servers that compare
-            // upper-cased strings see them.
             for c in text.chars() {
-                self.folded
-                    .extend(c.to_uppercase().flat_map(char::to_lowercase));
+                fold_char(c, &mut self.folded);
             }
         }
+    }
+}
+
+/// Upper then lower case, so that `ı` and `ſ` reach `i` and `s` as servers comparing upper-cased
+/// strings see them; and a letter whose lower case is an ASCII letter plus combining marks
+/// (`İ` → `i̇`) is that ASCII letter, as Java's per-character `toLowerCase` reads it.
+fn fold_char(c: char, out: &mut String) {
+    let mut folded = c.to_uppercase().flat_map(char::to_lowercase);
+    let Some(first) = folded.next() else {
+        return;
+    };
+    let rest: Vec<char> = folded.collect();
+    out.push(first);
+    if !(first.is_ascii_alphabetic() && rest.iter().all(|r| ('\u{300}'..='\u{36f}').contains(r))) {
+        out.extend(rest);
     }
 }
 
@@ -218,11 +241,6 @@ fn trim_end(mut s: &[u8]) -> &[u8] {
 
 fn hex(b: &u8) -> Option<u8> {
     (*b as char).to_digit(16).map(|d| d as u8)
-}
-
-/// Bytes whose double-encoded spelling is refused.
-fn is_special(b: u8) -> bool {
-    matches!(b, b'/' | b'\\' | b'.' | b';' | b'%') || b.is_ascii_control()
 }
 
 /// The folded form of a configured route prefix (validated: plain segments).

@@ -98,12 +98,18 @@ impl Route {
         })
     }
 
-    /// 405 for a method this route does not forward.
+    /// 405 for a method this route does not forward. `CONNECT` (an upstream proxy would open a
+    /// tunnel with the user's token), `TRACE` and `TRACK` (an upstream would echo the
+    /// `Authorization` header, the token, back to the browser) are never forwarded.
     pub fn check_method(&self, method: &actix_web::http::Method) -> Result<(), ProxyError> {
+        let never = NEVER_FORWARDED.contains(&method.as_str());
         match &self.methods {
-            Some((allowed, allow)) if !allowed.iter().any(|m| m.as_str() == method.as_str()) => {
+            Some((allowed, allow))
+                if never || !allowed.iter().any(|m| m.as_str() == method.as_str()) =>
+            {
                 Err(ProxyError::MethodNotAllowed(allow.clone()))
             }
+            None if never => Err(ProxyError::MethodNotAllowed(ANY_METHOD.to_owned())),
             _ => Ok(()),
         }
     }
@@ -121,6 +127,12 @@ impl Route {
         Ok(if rest.is_empty() { "/" } else { rest })
     }
 }
+
+/// Methods no route forwards, whatever its `methods`.
+pub const NEVER_FORWARDED: [&str; 3] = ["CONNECT", "TRACE", "TRACK"];
+
+/// `Allow` of a route without `methods`, for the methods never forwarded.
+const ANY_METHOD: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
 /// The configured API routes.
 pub fn routes(config: &Config) -> Vec<Arc<Route>> {

@@ -18,7 +18,7 @@ use std::time::Duration;
 use super::token::{Bearer, bearer_for};
 use super::{ProxyError, Route, headers};
 use crate::session::events::Subscription;
-use crate::session::{EndReason, Owner, SessionEvent};
+use crate::session::{EndReason, Owner, SessionEvent, StreamRefused};
 use crate::support::now_unix;
 use crate::{AppState, csrf};
 
@@ -51,7 +51,7 @@ pub async fn proxy(
     let token = bearer_for(&state, &req, route).await?;
     // The relay holds a stream budget, and hears its session end (logout, revocation, a
     // back-channel logout, on any replica) or reach its absolute timeout.
-    let (subscription, deadline) = match &token {
+    let (mut subscription, deadline) = match &token {
         Some(Bearer::User {
             session_id,
             session,
@@ -98,11 +98,22 @@ pub async fn proxy(
     );
     upstream_req.headers_mut().extend(hdrs);
 
-    let connect = tokio_tungstenite::connect_async(upstream_req);
-    let (upstream, upstream_resp) = match tokio::time::timeout(route.timeout, connect).await {
-        Err(_) => return Err(ProxyError::Timeout(route.timeout)),
-        Ok(Err(e)) => return Err(ProxyError::unreachable(e)),
-        Ok(Ok(pair)) => pair,
+    let connect = tokio::time::timeout(
+        route.timeout,
+        tokio_tungstenite::connect_async(upstream_req),
+    );
+    // While the upstream is slow to answer, the upgrade already holds its stream's place: a
+    // newer stream of the session, or the session's end, stops it too.
+    let (upstream, upstream_resp) = tokio::select! {
+        r = connect => match r {
+            Err(_) => return Err(ProxyError::Timeout(route.timeout)),
+            Ok(Err(e)) => return Err(ProxyError::unreachable(e)),
+            Ok(Ok(pair)) => pair,
+        },
+        ended = closed(&mut subscription) => return Err(match ended {
+            Some(_) => ProxyError::Unauthenticated,
+            None => ProxyError::Streams(StreamRefused::Superseded),
+        }),
     };
     let protocol = upstream_resp
         .headers()
@@ -114,6 +125,18 @@ pub async fn proxy(
         .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
     actix_web::rt::spawn(pump(session, browser, upstream, subscription, deadline));
     Ok(response)
+}
+
+/// Waits until the stream must end: its session's end (`Some`), or shutdown or a newer stream
+/// of the session (`None`).
+async fn closed(subscription: &mut Subscription) -> Option<EndReason> {
+    loop {
+        match subscription.next().await {
+            Some(SessionEvent::ClaimsChanged) => continue,
+            Some(SessionEvent::Ended(reason)) => return Some(reason),
+            None => return None,
+        }
+    }
 }
 
 type Upstream =
@@ -143,11 +166,7 @@ async fn pump(
     let (mut up_tx, mut up_rx) = upstream.split();
     let why = loop {
         tokio::select! {
-            event = subscription.next() => match event {
-                Some(SessionEvent::ClaimsChanged) => continue,
-                Some(SessionEvent::Ended(reason)) => break reason.as_str(),
-                None => break "stream closed",
-            },
+            ended = closed(&mut subscription) => break ended.map_or("stream closed", EndReason::as_str),
             () = &mut expired => break EndReason::Expired.as_str(),
             msg = browser.next() => {
                 let out = match msg {

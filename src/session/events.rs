@@ -97,6 +97,9 @@ pub enum StreamRefused {
     User(usize),
     #[error("this replica has {0} streams open, the most allowed")]
     Process(usize),
+    /// A newer stream of the same session took this one's place before it was under way.
+    #[error("a newer stream of this session took this one's place")]
+    Superseded,
 }
 
 /// Whose a stream is: its session's store key and its user. Streams without a session (a

@@ -212,6 +212,10 @@ async fn event_streams_have_their_own_budgets_and_never_starve_other_requests() 
     assert_eq!(try_events(&proxy, &mut late).await.0, 503);
     assert_eq!(proxy.healthz().await, 200, "probes pass a full replica");
     assert_eq!(proxy.readyz().await.0, 200);
+    // 10 streams open, more than twice max_in_flight: other calls are still served.
+    for _ in 0..8 {
+        assert_eq!(bystander.api_get(&proxy, "/api/x", &[]).await.status(), 200);
+    }
 
     // A client that goes away frees its place within seconds (its socket closes; no keep-alive
     // write has to fail first): the user at its budget gets a stream again.

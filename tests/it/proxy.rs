@@ -492,3 +492,50 @@ async fn a_websocket_closes_at_its_sessions_absolute_timeout() {
         opened.elapsed()
     );
 }
+
+#[actix_web::test]
+async fn a_websocket_upgrade_waiting_for_a_slow_upstream_holds_its_place_in_the_budget() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let proxy = with_routes(TestConfig::for_idp(&idp), &api)
+        .set("server.max_streams_per_session", 1)
+        .start()
+        .await;
+    let b = Browser::signed_in(&proxy, &idp).await;
+    let upgrade = || {
+        let mut req = proxy
+            .url("/api/slow")
+            .replace("http://", "ws://")
+            .into_client_request()
+            .expect("request");
+        req.headers_mut()
+            .insert("cookie", b.session_cookie().parse().expect("header"));
+        req.headers_mut()
+            .insert("origin", proxy.base.parse().expect("header"));
+        tokio_tungstenite::connect_async(req)
+    };
+    // The first waits on an upstream that answers after 5 s; a second of the same session takes
+    // its place, and the first is answered at once.
+    let first = tokio::spawn(upgrade());
+    let hits = api.hit_count();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while api.hit_count() == hits {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first upgrade reached the upstream"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let started = std::time::Instant::now();
+    let _second = tokio::spawn(upgrade());
+    match first.await.expect("join") {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => assert_eq!(res.status(), 429),
+        other => panic!("expected 429, got {:?}", other.map(|_| ())),
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "answered when superseded, not when the upstream was: {:?}",
+        started.elapsed()
+    );
+}

@@ -16,6 +16,7 @@ fn plain_paths_pass_and_fold_to_lower_case() {
         ("/api/caf%C3%A9", "/api/caf\u{e9}"),
         ("/api/a%20b", "/api/a b"),
         ("/api/100%25", "/api/100%"),
+        ("/api/stra%C3%9Fe", "/api/strasse"),
     ] {
         let c = Canonical::new(raw);
         assert_eq!(c.folded(), folded, "{raw}");
@@ -57,6 +58,19 @@ fn every_ambiguous_spelling_is_refused() {
         ("/api/admin%252Fx", BadEncoding),
         ("/api/%252e%252e/admin", BadEncoding),
         ("/api/a%253Bb", BadEncoding),
+        ("/api/%2561dmin/x", BadEncoding),
+        ("/api/adm%2569n/x", BadEncoding),
+        ("/api/%25%36%31dmin/x", BadEncoding),
+        ("/api/%2525", BadEncoding),
+        ("/api/x/%C0%AE%C0%AE/admin/x", BadEncoding),
+        ("/api/admin%C0%AF/x", BadEncoding),
+        ("/api/admin%C1%9C/x", BadEncoding),
+        ("/api/%E0%80%AE", BadEncoding),
+        ("/api/%ED%A0%80", BadEncoding),
+        ("/api/%F4%90%80%80", BadEncoding),
+        ("/api/caf%E9", BadEncoding),
+        ("/api/admin%3F/x", EncodedDelimiter),
+        ("/api/admin%23/x", EncodedDelimiter),
     ] {
         // (An encoded slash in a dot segment is reported as the dot segment.)
         let got = verdict(raw);
@@ -85,6 +99,8 @@ fn the_folded_form_is_the_most_lenient_reading() {
         "/%41PI/admin/x",
         "/api/adm\u{131}n/x",
         "/api/adm%C4%B1n/x",
+        "/api/adm%C4%B0n/x",
+        "/api/ADM\u{130}N/x",
     ] {
         assert_eq!(Canonical::new(raw).folded(), "/api/admin/x", "{raw}");
     }

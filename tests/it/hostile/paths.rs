@@ -66,6 +66,7 @@ async fn no_spelling_of_a_path_reaches_a_looser_routes_policy() {
         ("/api/PAYMENTS/x", STEP_UP),
         ("/api/%61dmin/x", STEP_UP),
         ("/api/adm%C4%B1n/x", STEP_UP),
+        ("/api/adm%C4%B0n/x", STEP_UP),
         ("/api/payment%C5%BF/x", STEP_UP),
         // Spellings servers read differently: refused before anything is forwarded.
         ("/api//admin/x", BAD),
@@ -86,10 +87,21 @@ async fn no_spelling_of_a_path_reaches_a_looser_routes_policy() {
         ("/api/admin%252Fx", BAD),
         ("/api/a%00b", BAD),
         ("/api/%zz", BAD),
+        // Found by the fresh-eyes attack: double-encoded letters, overlong UTF-8, encoded
+        // query and fragment delimiters.
+        ("/api/%2561dmin/x", BAD),
+        ("/api/adm%2569n/x", BAD),
+        ("/api/%25%36%31dmin/x", BAD),
+        ("/api/x/%C0%AE%C0%AE/admin/x", BAD),
+        ("/api/admin%C0%AF/x", BAD),
+        ("/api/admin%C1%9C/x", BAD),
+        ("/api/admin%3F/x", BAD),
+        ("/api/admin%23/x", BAD),
         // Out of a route's upstream base path (`/public-api`), for a decoding upstream.
         ("/pub/..%2Fsecret", BAD),
         ("/pub/%2e%2e/secret", BAD),
         ("/PUB/..%2fsecret", BAD),
+        ("/pub/%C0%AE%C0%AE/secret", BAD),
     ];
     for (path, (status, code)) in table {
         let before = w.before();
@@ -118,6 +130,17 @@ async fn rewrite_and_method_override_headers_never_pass_upstream() {
         ("x-forwarded-port", "1"),
         ("x-real-ip", "10.0.0.1"),
         ("x-host", "admin.internal"),
+        // Other spellings and names (found by the fresh-eyes attack): CGI reads `_` as `-`.
+        ("x_original_url", "/api/admin/x"),
+        ("x-original_url", "/api/admin/x"),
+        ("x_http_method_override", "DELETE"),
+        ("x-original-method", "DELETE"),
+        ("x-original-host", "admin.internal"),
+        ("x-rewrite-path", "/api/admin/x"),
+        ("x-middleware-subrequest", "middleware"),
+        ("x-forwarded-scheme", "https"),
+        ("true-client-ip", "10.0.0.1"),
+        ("cf-connecting-ip", "10.0.0.1"),
     ];
     let seen = attacker.api_seen(&w.proxy, "/api/other", &headers).await;
     for (name, _) in headers {
@@ -142,7 +165,9 @@ async fn a_route_forwards_only_its_methods() {
     let hits = w.api.hit_count();
     let (status, _) = raw_response(&w.proxy, &request("GET", "/readonly/x", &cookie, ""));
     assert_eq!((status, w.api.hit_count()), (200, hits + 1), "control: GET");
-    for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "get"] {
+    for method in [
+        "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "get", "TRACE", "CONNECT",
+    ] {
         let before = w.before();
         let (status, body) = raw_response(&w.proxy, &request(method, "/readonly/x", &cookie, ""));
         assert_eq!(status, 405, "{method}: {body}");
@@ -168,4 +193,18 @@ async fn a_route_forwards_only_its_methods() {
     assert!(body.contains("\"method\":\"GET\""), "{body}");
     assert!(!body.contains("x-http-method-override"), "{body}");
     assert_eq!(w.api.hit_count(), before.hits + 1);
+}
+
+#[actix_web::test]
+async fn connect_trace_and_track_are_never_forwarded_even_where_every_method_is() {
+    let mut w = world().await;
+    let attacker = w.sign_in().await;
+    let cookie = attacker.session_cookie();
+    for method in ["CONNECT", "TRACE", "TRACK"] {
+        let before = w.before();
+        let (status, body) = raw_response(&w.proxy, &request(method, "/api/x", &cookie, ""));
+        assert_eq!(status, 405, "{method}: {body}");
+        assert!(body.contains("method_not_allowed"), "{method}: {body}");
+        w.unchanged(method, before).await;
+    }
 }
