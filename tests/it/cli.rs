@@ -361,6 +361,15 @@ fn the_production_example_audits_as_the_readme_shows() {
         .collect();
     assert_eq!(findings.len(), 1, "{out}");
     assert!(findings[0].starts_with("LOW      client-auth"), "{out}");
+    // Every check's line, passed or not, stands in the README's sample as the binary prints it.
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    for line in out
+        .lines()
+        .filter(|l| l.starts_with("ok ") || findings.contains(l))
+    {
+        assert!(readme.contains(line), "README's audit sample lacks: {line}");
+    }
 }
 
 /// The JSON Schema `vestibule config-schema` prints.
