@@ -389,14 +389,15 @@ async fn a_websocket_is_proxied_with_the_bearer_token() {
     }
 }
 
-/// A WebSocket through the proxy with `b`'s session, opened from our own origin.
-async fn open_ws(
+/// A WebSocket upgrade request for `path` with `b`'s session, from our own origin.
+fn ws_request(
     proxy: &Proxy,
     b: &Browser,
-) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    path: &str,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut req = proxy
-        .url("/api/ws")
+        .url(path)
         .replace("http://", "ws://")
         .into_client_request()
         .expect("request");
@@ -404,7 +405,15 @@ async fn open_ws(
         .insert("cookie", b.session_cookie().parse().expect("header"));
     req.headers_mut()
         .insert("origin", proxy.base.parse().expect("header"));
-    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+    req
+}
+
+/// A WebSocket through the proxy with `b`'s session, the relay up.
+async fn open_ws(
+    proxy: &Proxy,
+    b: &Browser,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_request(proxy, b, "/api/ws"))
         .await
         .expect("upgrade through the proxy");
     // The echo's greeting: the relay is up.
@@ -495,7 +504,6 @@ async fn a_websocket_closes_at_its_sessions_absolute_timeout() {
 
 #[actix_web::test]
 async fn a_websocket_upgrade_waiting_for_a_slow_upstream_holds_its_place_in_the_budget() {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
     let proxy = with_routes(TestConfig::for_idp(&idp), &api)
@@ -503,18 +511,7 @@ async fn a_websocket_upgrade_waiting_for_a_slow_upstream_holds_its_place_in_the_
         .start()
         .await;
     let b = Browser::signed_in(&proxy, &idp).await;
-    let upgrade = || {
-        let mut req = proxy
-            .url("/api/slow")
-            .replace("http://", "ws://")
-            .into_client_request()
-            .expect("request");
-        req.headers_mut()
-            .insert("cookie", b.session_cookie().parse().expect("header"));
-        req.headers_mut()
-            .insert("origin", proxy.base.parse().expect("header"));
-        tokio_tungstenite::connect_async(req)
-    };
+    let upgrade = || tokio_tungstenite::connect_async(ws_request(&proxy, &b, "/api/slow"));
     // The first waits on an upstream that answers after 5 s; a second of the same session takes
     // its place, and the first is answered at once.
     let first = tokio::spawn(upgrade());

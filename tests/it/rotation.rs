@@ -3,27 +3,13 @@
 //! secret (which no longer seals anything the store keeps). Each proxy restart is a new proxy on
 //! the same Redis, as a rolling deploy makes one.
 
-use reqwest::Method;
 use serde_json::Value;
 
 use crate::common::*;
 
 /// A browser signed in with a user agent (as a real one sends).
 async fn device(proxy: &Proxy, idp: &TestIdp) -> Browser {
-    let mut b = Browser::new();
-    let start = b.start_login(proxy, "/").await;
-    let code = start.code(idp, Tweak::None);
-    let req = b
-        .request(
-            Method::GET,
-            &proxy.callback_url(&[("code", &code), ("state", &start.state)]),
-        )
-        .header(
-            "user-agent",
-            "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
-        );
-    assert_eq!(b.send(req).await.status(), 302);
-    b
+    Browser::signed_in_as_device(proxy, idp).await
 }
 
 /// Every session of the list, with its device.

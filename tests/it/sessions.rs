@@ -17,23 +17,10 @@ fn revoked(idp: &TestIdp) -> Vec<String> {
     idp.state.revoked.lock().expect("revoked").clone()
 }
 
-/// A browser signed in with a user agent (as a real one sends).
+/// A browser signed in with a user agent (as a real one sends), and its refresh token.
 async fn device(proxy: &Proxy, idp: &TestIdp) -> (Browser, String) {
-    let mut b = Browser::new();
-    let start = b.start_login(proxy, "/").await;
-    let code = start.code(idp, Tweak::None);
-    let req = b
-        .request(
-            Method::GET,
-            &proxy.callback_url(&[("code", &code), ("state", &start.state)]),
-        )
-        .header(
-            "user-agent",
-            "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
-        );
-    assert_eq!(b.send(req).await.status(), 302);
-    let refresh_token = idp.last_refresh_token();
-    (b, refresh_token)
+    let b = Browser::signed_in_as_device(proxy, idp).await;
+    (b, idp.last_refresh_token())
 }
 
 #[actix_web::test]

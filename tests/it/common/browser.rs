@@ -76,6 +76,25 @@ impl Browser {
         b
     }
 
+    /// A new browser signed in through the whole flow, sending a real browser's user agent (so
+    /// the session list names its device).
+    pub async fn signed_in_as_device(proxy: &Proxy, idp: &TestIdp) -> Browser {
+        let mut b = Browser::new();
+        let start = b.start_login(proxy, "/").await;
+        let code = start.code(idp, Tweak::None);
+        let req = b
+            .request(
+                reqwest::Method::GET,
+                &proxy.callback_url(&[("code", &code), ("state", &start.state)]),
+            )
+            .header(
+                "user-agent",
+                "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+            );
+        assert_eq!(b.send(req).await.status(), 302, "login completes");
+        b
+    }
+
     pub async fn get(&mut self, url: &str) -> reqwest::Response {
         self.get_with(url, &[]).await
     }
