@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vestibule::proxy::path::Canonical;
+use vestibule::proxy::path::{Canonical, is_plain};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(raw) = std::str::from_utf8(data) else {
@@ -20,6 +20,11 @@ fuzz_target!(|data: &[u8]| {
     }
     let path = Canonical::new(raw);
     let _ = path.resolved();
+    // The router's shortcut for plain paths must decide as the full reading does.
+    if is_plain(raw) {
+        assert_eq!(path.check(false), Ok(()), "a plain path has no flaw: {raw:?}");
+        assert_eq!(path.folded(), raw.to_ascii_lowercase(), "{raw:?}");
+    }
     if path.check(false).is_err() {
         return;
     }

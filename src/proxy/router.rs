@@ -8,7 +8,7 @@ use std::sync::Arc;
 use actix_web::guard::{Guard, GuardContext};
 
 use super::Route;
-use super::path::{Canonical, PathError, under};
+use super::path::{Canonical, PathError, is_plain, plain_under, under};
 
 /// The configured routes, most specific first.
 pub struct Router {
@@ -32,6 +32,16 @@ impl Router {
     pub fn route(&self, raw: &str) -> Option<Routed> {
         if self.routes.is_empty() {
             return None;
+        }
+        if is_plain(raw) {
+            let route = self
+                .routes
+                .iter()
+                .find(|r| plain_under(raw, &r.folded_prefix))?;
+            return Some(Routed {
+                route: route.clone(),
+                verdict: Ok(raw_prefix_end(raw, route.prefix_segments)),
+            });
         }
         let path = Canonical::new(raw);
         let find = |folded: &str| self.routes.iter().find(|r| under(folded, &r.folded_prefix));
@@ -58,10 +68,14 @@ fn prefix_end(raw: &str, path: &Canonical, segments: usize) -> Result<usize, Pat
     if path.encoded_slash_within(segments) {
         return Err(PathError::EncodedSlash);
     }
-    Ok(raw
-        .match_indices('/')
+    Ok(raw_prefix_end(raw, segments))
+}
+
+/// The end of the first `segments` segments of `raw`.
+fn raw_prefix_end(raw: &str, segments: usize) -> usize {
+    raw.match_indices('/')
         .nth(segments)
-        .map_or(raw.len(), |(i, _)| i))
+        .map_or(raw.len(), |(i, _)| i)
 }
 
 /// The guard of the API scope: true for an API path, whose [`Routed`] it leaves for the handler.

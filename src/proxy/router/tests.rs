@@ -101,3 +101,50 @@ fn strip_prefix_cuts_the_raw_path_after_the_prefix_segments() {
         Some(Err(PathError::EncodedSlash))
     );
 }
+
+#[test]
+fn the_plain_path_shortcut_decides_as_the_full_reading_does() {
+    let r = router();
+    for raw in [
+        "/",
+        "/api",
+        "/api/",
+        "/api/x",
+        "/API/Admin/x/",
+        "/api/admin",
+        "/api/adminx",
+        "/api/payments/x.json",
+        "/files/a-b_c~d/e(1)",
+        "/other/x",
+        "/apix",
+    ] {
+        assert!(is_plain(raw), "{raw}");
+        let full = |raw: &str| {
+            let path = Canonical::new(raw);
+            r.routes
+                .iter()
+                .find(|route| under(path.folded(), &route.folded_prefix))
+                .map(|route| {
+                    (
+                        route.prefix.clone(),
+                        prefix_end(raw, &path, route.prefix_segments),
+                    )
+                })
+        };
+        assert_eq!(chosen(&r, raw), full(raw), "{raw}");
+    }
+    for raw in [
+        "/api//x",
+        "/api/./x",
+        "/api/../x",
+        "/api/x.",
+        "/api/%61",
+        "/api/a;b",
+        "/api/a\\b",
+        "/api/a b",
+        "/api/\u{e9}",
+        "api",
+    ] {
+        assert!(!is_plain(raw), "{raw}");
+    }
+}
