@@ -176,19 +176,10 @@ impl RouteConfig {
                 format!("expected a path like \"/api\", got {p:?}"),
             ));
         }
-        // A prefix is matched on the folded form of paths (see `proxy::path`): it must be one
-        // already, plain segments that every server reads alike.
-        let plain_segment = |seg: &str| {
-            // ASCII: a non-ASCII prefix would need every server's Unicode case rules.
-            seg.is_ascii()
-                && !seg.is_empty()
-                && seg != "."
-                && seg != ".."
-                && !seg.ends_with(['.', ' '])
-                && !seg.contains(['%', ';', '\\', ' '])
-                && !seg.chars().any(char::is_control)
-        };
-        if p != "/" && !p[1..].split('/').all(plain_segment) {
+        // A prefix is matched on the folded form of paths (see `proxy::path`): it must be a plain
+        // path already, which every server reads alike but for case (and ASCII, so that no
+        // server's Unicode case rules matter).
+        if !crate::proxy::path::is_plain(p) {
             return Err(broken(
                 "routes.prefix",
                 format!(
