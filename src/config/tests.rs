@@ -342,6 +342,20 @@ fn an_empty_or_short_client_secret_is_refused_without_echoing_it() {
 }
 
 #[test]
+fn an_admin_token_under_32_characters_is_refused_without_echoing_it() {
+    let with_token = |t: &str| MINIMAL.replace("[oidc]", &format!("admin_token = \"{t}\"\n[oidc]"));
+    let short = "0123456789abcdef0123456789abcde"; // 31
+    for token in ["", "s3cret", short] {
+        let msg = err_of(&with_token(token));
+        assert!(msg.contains("server.admin_token"), "{token:?}: {msg}");
+        assert!(msg.contains("at least 32"), "{msg}");
+        assert!(token.is_empty() || !msg.contains(token), "{msg}");
+    }
+    let f = TempFile::new(&with_token(&format!("{short}f")));
+    assert!(Config::load(&f.0).is_ok(), "32 characters");
+}
+
+#[test]
 fn the_redis_store_needs_a_32_byte_encryption_key_and_says_how_to_make_one() {
     let redis = |keys: &str| {
         format!("{MINIMAL}[session]\nstore = \"redis\"\nredis_url = \"redis://r:6379\"\n{keys}")

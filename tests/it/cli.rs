@@ -106,6 +106,18 @@ fn bad_values_are_named() {
 }
 
 #[test]
+fn a_short_admin_token_from_the_environment_stops_start_up() {
+    let short = "admin-token-from-env-0123456789"; // 31 characters
+    let (code, out) = check_config(&valid().toml(), &[("VESTIBULE_SERVER__ADMIN_TOKEN", short)]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("admin_token") && out.contains("32"), "{out}");
+    assert!(!out.contains(short), "the token is not echoed: {out}");
+    let long = format!("{short}x");
+    let (code, out) = check_config(&valid().toml(), &[("VESTIBULE_SERVER__ADMIN_TOKEN", &long)]);
+    assert_eq!(code, 0, "32 characters: {out}");
+}
+
+#[test]
 fn environment_overrides_the_file() {
     let cfg = valid().toml();
     let without_secret = valid().unset("oidc.client_secret").toml();
