@@ -21,7 +21,7 @@ mod cookies;
 mod csrf;
 mod id_token;
 mod paths;
-mod raw_http;
+pub(crate) mod raw_http;
 mod return_to;
 mod route_tokens;
 mod sessions;

@@ -10,7 +10,7 @@ use crate::common::*;
 const CLOSED: u16 = 0;
 
 /// Sends raw bytes on a fresh connection; returns every status line the proxy answered with.
-pub(super) fn raw(proxy: &Proxy, request: &[u8]) -> Vec<u16> {
+pub(crate) fn raw(proxy: &Proxy, request: &[u8]) -> Vec<u16> {
     let addr = proxy.base.trim_start_matches("http://");
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(5)))
@@ -26,7 +26,7 @@ pub(super) fn raw(proxy: &Proxy, request: &[u8]) -> Vec<u16> {
 }
 
 /// Sends one raw request (which should close its connection); its status and body.
-pub(super) fn raw_response(proxy: &Proxy, request: &[u8]) -> (u16, String) {
+pub(crate) fn raw_response(proxy: &Proxy, request: &[u8]) -> (u16, String) {
     let addr = proxy.base.trim_start_matches("http://");
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10)))
