@@ -202,3 +202,57 @@ async fn while_the_idp_is_down_signed_in_users_keep_calling_apis() {
     assert_eq!(res.status(), 502);
     assert!(res.text().await.expect("page").contains("idp_unreachable"));
 }
+
+#[actix_web::test]
+async fn readyz_reasons_and_logs_never_hold_the_redis_url_or_password() {
+    const PASSWORD: &str = "redis-password-6b2f9d";
+    // No such user and no password configured: every AUTH is refused.
+    let redis = RedisServer::start();
+    let nobody = binary::free_port();
+    let idp = TestIdp::start().await;
+    for (case, url) in [
+        (
+            "user and password refused",
+            format!("redis://vestibule:{PASSWORD}@127.0.0.1:{}", redis.port),
+        ),
+        (
+            "password refused",
+            format!("redis://:{PASSWORD}@127.0.0.1:{}/0", redis.port),
+        ),
+        (
+            "nobody listening",
+            format!("redis://vestibule:{PASSWORD}@127.0.0.1:{nobody}"),
+        ),
+    ] {
+        let config = TestConfig::for_idp(&idp).redis_at(&url);
+        let mut bin = Binary::spawn(config, &[("RUST_LOG", "trace")]);
+        let proxy = Proxy::external(bin.base());
+        assert!(
+            wait_for(&proxy.url("/readyz"), 503, Duration::from_secs(15)).await,
+            "{case}: not ready"
+        );
+        let (status, body) = proxy.readyz().await;
+        assert_eq!(status, 503, "{case}");
+        let reasons = body["reasons"].to_string();
+        assert!(reasons.contains("redis"), "{case}: names the store: {body}");
+        // A call that needs the store, so its failure is logged too.
+        let res = Browser::new().get(&proxy.url("/auth/login")).await;
+        assert_eq!(res.status(), 503, "{case}");
+        let page = res.text().await.expect("body");
+        bin.kill();
+        let logs = bin.logs();
+        assert!(
+            logs.contains("redis"),
+            "{case}: the logs name the store: {logs}"
+        );
+        for (what, text) in [
+            ("/readyz", &reasons),
+            ("the login page", &page),
+            ("the logs", &logs),
+        ] {
+            for secret in [PASSWORD, url.as_str()] {
+                assert!(!text.contains(secret), "{case}: {secret} in {what}: {text}");
+            }
+        }
+    }
+}
