@@ -213,11 +213,25 @@ impl TestConfig {
         proxy
     }
 
+    /// Starts as behind a TLS-terminating proxy: `public_url` is https, so the cookies are
+    /// `Secure` and `__Host-` prefixed, while the test speaks plain HTTP to the listener.
+    pub async fn start_behind_tls(self) -> Proxy {
+        let proxy = self.launch_as(false, "https");
+        proxy.wait_ready().await;
+        proxy
+    }
+
     fn launch(self, with_admin: bool) -> Proxy {
+        self.launch_as(with_admin, "http")
+    }
+
+    fn launch_as(self, with_admin: bool, scheme: &str) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let port = listener.local_addr().expect("addr").port();
         let admin = with_admin.then(|| TcpListener::bind("127.0.0.1:0").expect("bind admin"));
-        let mut config = self.port(port);
+        let mut config = self
+            .port(port)
+            .set("server.public_url", format!("{scheme}://127.0.0.1:{port}"));
         let admin_base = admin.as_ref().map(|l| {
             let addr = l.local_addr().expect("admin addr");
             config = config.clone().set("server.admin_listen", addr.to_string());

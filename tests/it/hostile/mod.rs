@@ -35,6 +35,8 @@ struct World {
     redis: RedisServer,
     proxy: Proxy,
     victim: Browser,
+    /// The session cookie's name: `__Host-vestibule` behind TLS, else `vestibule`.
+    cookie: &'static str,
 }
 
 /// What must not change while an attack is refused.
@@ -56,6 +58,21 @@ impl World {
         session: &[(&str, &str)],
         routes: impl Fn(&Upstream) -> Vec<TestRoute>,
     ) -> World {
+        Self::build(iss_param_supported, session, routes, false).await
+    }
+
+    /// [`World::new`] behind a TLS-terminating proxy: an https `public_url`, so the cookies are
+    /// `Secure` and `__Host-` prefixed.
+    async fn behind_tls() -> World {
+        Self::build(false, &[], |_| Vec::new(), true).await
+    }
+
+    async fn build(
+        iss_param_supported: bool,
+        session: &[(&str, &str)],
+        routes: impl Fn(&Upstream) -> Vec<TestRoute>,
+        behind_tls: bool,
+    ) -> World {
         let idp = TestIdp::start_with(iss_param_supported).await;
         let api = Upstream::start().await;
         let redis = RedisServer::start();
@@ -68,13 +85,22 @@ impl World {
         for (key, value) in session {
             config = config.set(&format!("session.{key}"), *value);
         }
-        let proxy = config.start().await;
+        let proxy = if behind_tls {
+            config.start_behind_tls().await
+        } else {
+            config.start().await
+        };
         let mut w = World {
             idp,
             api,
             redis,
             proxy,
             victim: Browser::new(),
+            cookie: if behind_tls {
+                "__Host-vestibule"
+            } else {
+                "vestibule"
+            },
         };
         w.victim = w.sign_in().await;
         w
@@ -104,7 +130,7 @@ impl World {
 
     /// The bystander's session id (its cookie's value).
     fn victim_id(&self) -> String {
-        self.victim.cookies["vestibule"].clone()
+        self.victim.cookies[self.cookie].clone()
     }
 
     /// The invariants of a refused attack (see the module comment).
@@ -130,10 +156,11 @@ impl World {
             .iter()
             .filter_map(|v| v.to_str().ok().map(str::to_owned))
             .collect();
+        let (set, cleared) = (format!("{}=", self.cookie), format!("{}=;", self.cookie));
         assert!(
             !set_cookies
                 .iter()
-                .any(|c| c.starts_with("vestibule=") && !c.starts_with("vestibule=;")),
+                .any(|c| c.starts_with(&set) && !c.starts_with(&cleared)),
             "{case}: no session cookie is set: {set_cookies:?}"
         );
         let body = res.text().await.unwrap_or_default();

@@ -241,3 +241,79 @@ async fn an_unknown_devices_handle_ends_nothing_for_another_user() {
     w.unchanged("end-others beside an unknown device", before)
         .await;
 }
+
+#[actix_web::test]
+async fn the_admin_api_reveals_nothing_without_its_exact_token() {
+    let mut w = World::new(false, &[]).await;
+    let admin = TestConfig::for_idp(&w.idp)
+        .redis(&w.redis)
+        .start_with_admin(ADMIN_TOKEN)
+        .await;
+    let base = admin.admin_base.clone().expect("admin listener");
+    let by_sub = format!("/admin/sessions?sub={}", idp::SUB);
+    let endpoints = [
+        (Method::GET, by_sub.as_str()),
+        (Method::GET, "/admin/sessions/count"),
+        (Method::DELETE, by_sub.as_str()),
+    ];
+    let t = ADMIN_TOKEN;
+    let n = t.len();
+    let credentials: Vec<(&str, Option<String>)> = vec![
+        ("no Authorization", None),
+        (
+            "another token",
+            Some("Bearer admin-token-fedcba9876543210fedcba9876".into()),
+        ),
+        ("Basic scheme", Some(format!("Basic {t}"))),
+        ("Token scheme", Some(format!("Token {t}"))),
+        ("no scheme", Some(t.into())),
+        ("the scheme alone", Some("Bearer".into())),
+        ("two spaces", Some(format!("Bearer  {t}"))),
+        (
+            "a prefix of the token",
+            Some(format!("Bearer {}", &t[..n - 1])),
+        ),
+        ("a suffix of the token", Some(format!("Bearer {}", &t[1..]))),
+        ("the token and more", Some(format!("Bearer {t}0"))),
+        ("more and the token", Some(format!("Bearer 0{t}"))),
+        (
+            "the token in upper case",
+            Some(format!("Bearer {}", t.to_uppercase())),
+        ),
+    ];
+    for (method, path) in &endpoints {
+        for (credential, header) in &credentials {
+            let case = format!("{method} {path}: {credential}");
+            let before = w.before();
+            let mut req = reqwest::Client::new().request(method.clone(), format!("{base}{path}"));
+            if let Some(h) = header {
+                req = req.header("authorization", h);
+            }
+            let res = req.send().await.expect("admin request");
+            assert_eq!(res.status(), 401, "{case}");
+            assert_eq!(res.headers()["www-authenticate"], "Bearer", "{case}");
+            assert_eq!(res.headers()["cache-control"], "no-store", "{case}");
+            let body = res.text().await.expect("body");
+            let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+            let keys: Vec<&String> = json.as_object().expect("object").keys().collect();
+            assert_eq!(keys, ["error", "error_description"], "{case}: {body}");
+            assert_eq!(json["error"], "unauthorized", "{case}");
+            for revealing in [&t[..12], idp::SUB, "live", "ended"] {
+                assert!(!body.contains(revealing), "{case}: {revealing} in {body}");
+            }
+            w.unchanged(&case, before).await;
+        }
+    }
+    // Controls: with the token, the same calls answer what the refused ones must not reveal
+    // (the last one ends the bystander's session on purpose).
+    for (method, path) in endpoints {
+        let res = admin.admin(method.clone(), path, Some(ADMIN_TOKEN)).await;
+        assert_eq!(res.status(), 200, "{method} {path}");
+        let body = res.text().await.expect("body");
+        assert!(
+            body.contains(idp::SUB) || body.contains("live") || body.contains("ended"),
+            "{method} {path}: {body}"
+        );
+    }
+    assert_eq!(w.victim.session(&w.proxy).await.status(), 401);
+}
