@@ -42,7 +42,7 @@ fn authorize(state: &AppState, req: &HttpRequest) -> Result<String, AdminError> 
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(bearer)
         .ok_or(AdminError::Unauthorized)?;
     if !ct_eq(given, expected) {
         tracing::warn!(peer = ?req.peer_addr(), "admin API: refused token");
@@ -54,6 +54,13 @@ fn authorize(state: &AppState, req: &HttpRequest) -> Result<String, AdminError> 
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
     Ok(format!("{peer} (token {fingerprint})"))
+}
+
+/// The token of a `Bearer` credential. The scheme is case-insensitive (RFC 9110 §11.1), so
+/// `bearer` from a script is not a confusing 401; the token itself is compared exactly.
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token)
 }
 
 async fn list(

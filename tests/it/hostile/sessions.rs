@@ -315,5 +315,13 @@ async fn the_admin_api_reveals_nothing_without_its_exact_token() {
             "{method} {path}: {body}"
         );
     }
+    // The scheme is case-insensitive (RFC 9110 §11.1); the token is not (a row above).
+    let res = reqwest::Client::new()
+        .get(format!("{base}/admin/sessions/count"))
+        .header("authorization", format!("bearer {t}"))
+        .send()
+        .await
+        .expect("admin request");
+    assert_eq!(res.status(), 200, "a lower-case scheme");
     assert_eq!(w.victim.session(&w.proxy).await.status(), 401);
 }
