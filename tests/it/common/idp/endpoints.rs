@@ -97,10 +97,12 @@ fn metadata_if(s: &IdpState, form: RevocationIn) -> HttpResponse {
     }))
 }
 
+/// A public key as published: without `alg`, as many IdPs publish theirs (it is optional), so
+/// that which algorithms are accepted is the client's choice, not the key's.
 pub(super) fn jwk(key: &RsaPrivateKey, kid: &str) -> Value {
     let public = key.to_public_key();
     json!({
-        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
+        "kty": "RSA", "use": "sig", "kid": kid,
         "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
         "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
     })
