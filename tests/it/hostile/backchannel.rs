@@ -53,6 +53,7 @@ async fn bad_logout_tokens_are_refused_and_sessions_stay() {
         ("iat in the future", with(&|c| c["iat"] = json!(now + 3600))),
         ("no iat", with(&remove("iat"))),
         ("expired", with(&|c| c["exp"] = json!(now - 10))),
+        ("not valid yet", with(&|c| c["nbf"] = json!(now + 3600))),
         ("missing events", with(&remove("events"))),
         (
             "wrong event",
