@@ -1,8 +1,8 @@
 //! Step (E): ID token validation with `openidconnect`'s verifier (signature by the IdP's JWKS,
 //! `iss`, `aud`, `exp`), restricted to the IdP's asymmetric algorithms, plus what the crate leaves
-//! to clients: `azp`, `iat` not in the future, and, at login, `nonce` and `auth_time` within
-//! `max_age` when one was requested. ID tokens from a refresh are held to the same rules but the
-//! nonce (OpenID Connect Core 12.2); their `sub` is compared by the caller.
+//! to clients: `azp`, `iat` not in the future, `nbf` not in the future, and, at login, `nonce`
+//! and `auth_time` within `max_age` when one was requested. ID tokens from a refresh are held to
+//! the same rules but the nonce (OpenID Connect Core 12.2); their `sub` is compared by the caller.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -99,7 +99,17 @@ impl Provider {
         if azp.is_some_and(|a| a != self.client_id) {
             return Err(OidcError::InvalidIdToken("`azp` is not this client".into()));
         }
-        payload_claims(raw).ok_or_else(|| OidcError::InvalidIdToken("unreadable payload".into()))
+        let claims = payload_claims(raw)
+            .ok_or_else(|| OidcError::InvalidIdToken("unreadable payload".into()))?;
+        // RFC 7519 4.1.5, which openidconnect does not check: a token is not accepted before
+        // its `nbf` (with the skew allowed for `iat`).
+        if claims.get("nbf").is_some_and(|n| {
+            n.as_f64()
+                .is_none_or(|n| n > (now_unix() + IAT_FUTURE_SKEW_SECS) as f64)
+        }) {
+            return Err(OidcError::InvalidIdToken("not valid yet (`nbf`)".into()));
+        }
+        Ok(claims)
     }
 }
 

@@ -66,8 +66,8 @@ impl Provider {
 
 /// Validates a logout token: compact JWS with an allowed algorithm, signature by a key of `jwks`
 /// (matching `kid` when given; the check is `openidconnect`'s), `iss`, `aud`, `iat` fresh, `exp`
-/// when present, `jti`, the back-channel `events` member, `sid` and/or `sub`, and no `nonce`.
-/// Replay of `jti` is the caller's to check (it needs the shared store).
+/// and `nbf` when present, `jti`, the back-channel `events` member, `sid` and/or `sub`, and no
+/// `nonce`. Replay of `jti` is the caller's to check (it needs the shared store).
 pub fn check(
     jwt: &str,
     expected: &Expected<'_>,
@@ -136,6 +136,13 @@ pub fn check_claims(
         .is_some_and(|e| e.as_i64().is_none_or(|e| e <= now))
     {
         return Err(Invalid("expired"));
+    }
+    // RFC 7519 4.1.5: not accepted before `nbf` (with the skew allowed for `iat`).
+    if claims.get("nbf").is_some_and(|n| {
+        n.as_f64()
+            .is_none_or(|n| n > now.saturating_add(IAT_FUTURE_SKEW_SECS) as f64)
+    }) {
+        return Err(Invalid("not valid yet (nbf)"));
     }
     let jti = claims
         .get("jti")

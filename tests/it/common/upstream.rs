@@ -222,7 +222,13 @@ async fn set_cookies() -> HttpResponse {
 }
 
 /// WebSocket echo; its first message reports the `Authorization` header of the upgrade request.
-async fn ws_echo(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, actix_web::Error> {
+/// Each upgrade request that reaches it is a hit.
+async fn ws_echo(
+    req: HttpRequest,
+    body: web::Payload,
+    hits: web::Data<Hits>,
+) -> Result<HttpResponse, actix_web::Error> {
+    hits.0.fetch_add(1, Ordering::SeqCst);
     let auth = req
         .headers()
         .get("authorization")

@@ -186,27 +186,48 @@ async fn cross_site_requests_are_refused() {
         w.refused(case, res, status, code, before).await;
     }
     // A WebSocket upgrade from another origin.
-    let before = w.before();
     let ws = format!("{}/api/ws", w.proxy.base.replace("http://", "ws://"));
-    let mut req =
-        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(ws)
+    let cookie = format!("vestibule={}", w.victim_id());
+    let own_origin = w.proxy.base.clone();
+    let upgrade = |origin: &str| {
+        let mut req =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+                ws.as_str(),
+            )
             .expect("ws request");
-    req.headers_mut()
-        .insert("origin", "https://evil.example".parse().expect("hv"));
-    req.headers_mut().insert(
-        "cookie",
-        format!("vestibule={}", w.victim_id()).parse().expect("hv"),
-    );
-    match tokio_tungstenite::connect_async(req).await {
+        req.headers_mut()
+            .insert("origin", origin.parse().expect("hv"));
+        req.headers_mut()
+            .insert("cookie", cookie.parse().expect("hv"));
+        tokio_tungstenite::connect_async(req)
+    };
+    let before = w.before();
+    let result = upgrade("https://evil.example").await;
+    // Checked before the answer: an upgrade that got through would reach the upstream first.
+    w.unchanged("cross-site WebSocket", before).await;
+    match result {
         Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
-            assert_eq!(res.status(), 403, "cross-site WebSocket")
+            assert_eq!(res.status(), 403, "cross-site WebSocket");
+            let body = String::from_utf8_lossy(res.body().as_deref().unwrap_or_default());
+            assert!(
+                body.contains("cross_site_websocket"),
+                "cross-site WebSocket: the answer names its code: {body}"
+            );
         }
         other => panic!(
             "cross-site WebSocket must be refused: {:?}",
             other.map(|_| ())
         ),
     }
-    w.unchanged("cross-site WebSocket", before).await;
+    // Control: the same upgrade from our own origin reaches the upstream, and is counted.
+    let before = w.before();
+    let (ws_stream, _) = upgrade(&own_origin).await.expect("same-origin WebSocket");
+    drop(ws_stream);
+    assert_eq!(
+        w.api.hit_count(),
+        before.hits + 1,
+        "a same-origin WebSocket is forwarded and counted"
+    );
 
     // Controls: the SPA's own calls pass (and the last one ends the session on purpose).
     let res = w

@@ -20,6 +20,14 @@ async fn id_token_attacks_are_refused() {
         Tweak::AlgNone,
         Tweak::HsWithPublicKey,
         Tweak::TamperedSignature,
+        Tweak::MissingExp,
+        Tweak::MissingIat,
+        Tweak::NbfInFuture,
+        Tweak::UnadvertisedAlg,
+        Tweak::EmbeddedJwk,
+        Tweak::Jku,
+        Tweak::X5u,
+        Tweak::LogoutToken,
     ] {
         let mut b = Browser::new();
         let s = b.start_login(&w.proxy, "/").await;
@@ -28,6 +36,12 @@ async fn id_token_attacks_are_refused() {
         let res = b.call_back(&w.proxy, &code, &s.state).await;
         w.refused(&format!("{tweak:?}"), res, 400, "invalid_id_token", before)
             .await;
+        // A key named by the token itself is the attacker's: only the IdP's JWKS is trusted.
+        assert_eq!(
+            w.idp.calls(&w.idp.state.attacker_key_fetches),
+            0,
+            "{tweak:?}: the key the header points to is never fetched"
+        );
     }
 }
 

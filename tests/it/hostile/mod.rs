@@ -10,22 +10,23 @@
 //! Sessions live in a real redis-server so that the count is the store's, not a guess.
 //!
 //! One file per category: `callback`, `id_token`, `cookies`, `return_to`, `csrf`, `raw_http`,
-//! `backchannel`, `paths` (one path, one route), `route_tokens` (per-route tokens and step-up),
-//! `sessions` (session lists,
-//! events, the admin API). This file holds the [`World`]
-//! they attack and the invariant checks.
+//! `backchannel`, `login_params` (what `/auth/login` passes on to the IdP), `paths` (one path, one
+//! route), `route_tokens` (per-route tokens and step-up), `sessions` (session lists, events, the
+//! admin API). This file holds the [`World`] they attack and the invariant checks.
 
 mod backchannel;
 mod callback;
 mod cookies;
 mod csrf;
 mod id_token;
+mod login_params;
 mod paths;
 pub(crate) mod raw_http;
 mod return_to;
 mod route_tokens;
 mod sessions;
 
+use crate::common::idp::Quirks;
 use crate::common::*;
 
 /// A proxy on Redis with an API route, its IdP and upstream, and a signed-in bystander.
@@ -106,6 +107,38 @@ impl World {
         w
     }
 
+    /// [`World::new`] against a plain OAuth 2.0 provider (`protocol = "oauth2"`, like GitHub: no
+    /// ID token, the user from userinfo).
+    async fn oauth2() -> World {
+        let idp = TestIdp::start_quirky(Quirks {
+            oauth2_only: true,
+            ..Quirks::default()
+        })
+        .await;
+        let api = Upstream::start().await;
+        let redis = RedisServer::start();
+        let proxy = TestConfig::for_idp(&idp)
+            .redis(&redis)
+            .set("oidc.protocol", "oauth2")
+            .set("oidc.scopes", Raw(r#"["read:user"]"#))
+            .set("oidc.subject_claim", "id")
+            .set("oidc.endpoints.authorization", idp.endpoint("/authorize"))
+            .set("oidc.endpoints.token", idp.endpoint("/token"))
+            .set("oidc.endpoints.userinfo", idp.endpoint("/userinfo"))
+            .route(api.api_route("required"))
+            .start()
+            .await;
+        let mut w = World {
+            idp,
+            api,
+            redis,
+            proxy,
+            victim: Browser::new(),
+        };
+        w.victim = w.sign_in().await;
+        w
+    }
+
     /// A new browser signed in through the whole flow (with RFC 9207 `iss`).
     async fn sign_in(&self) -> Browser {
         let mut b = Browser::new();
@@ -128,12 +161,40 @@ impl World {
         }
     }
 
+    /// How many logins are pending in the store (started, not yet called back).
+    fn pending_logins(&self) -> usize {
+        let mut c = self
+            .redis
+            .client()
+            .get_connection()
+            .expect("redis connection");
+        let keys: Vec<String> = ::redis::cmd("KEYS")
+            .arg("vestibule:l:*")
+            .query(&mut c)
+            .expect("KEYS");
+        keys.len()
+    }
+
+    /// Whether the store holds `key`.
+    fn stored(&self, key: &str) -> bool {
+        let mut c = self
+            .redis
+            .client()
+            .get_connection()
+            .expect("redis connection");
+        let n: i64 = ::redis::cmd("EXISTS")
+            .arg(key)
+            .query(&mut c)
+            .expect("EXISTS");
+        n == 1
+    }
+
     /// The bystander's session id (its cookie's value).
     fn victim_id(&self) -> String {
         self.victim.cookies[self.cookie].clone()
     }
 
-    /// The invariants of a refused attack (see the module comment).
+    /// The invariants of a refused attack (see the module comment); returns the answer's body.
     async fn refused(
         &mut self,
         case: &str,
@@ -141,7 +202,9 @@ impl World {
         status: u16,
         code: &str,
         before: Before,
-    ) {
+    ) -> String {
+        // Every body contains "": a row without its code would pass on any refusal.
+        assert!(!code.is_empty(), "{case}: the row names no error code");
         assert_eq!(res.status().as_u16(), status, "{case}: status");
         // (A 431 is answered before routing, by the head-size limit.)
         let is_auth = res.url().path().starts_with("/auth/") && status != 431;
@@ -166,6 +229,7 @@ impl World {
         let body = res.text().await.unwrap_or_default();
         assert!(body.contains(code), "{case}: answer names `{code}`: {body}");
         self.unchanged(case, before).await;
+        body
     }
 
     /// No session created or ended, nothing forwarded, the bystander signed in, still serving.

@@ -37,6 +37,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig, path: &str) {
                 web::get().to(discovery),
             )
             .route("/jwks", web::get().to(jwks))
+            .route("/attacker/{what}", web::get().to(attacker_keys))
             .route("/token", web::post().to(token))
             .route("/revoke", web::post().to(revoke))
             .route("/par", web::post().to(par))
@@ -96,10 +97,12 @@ fn metadata_if(s: &IdpState, form: RevocationIn) -> HttpResponse {
     }))
 }
 
-fn jwk(key: &RsaPrivateKey, kid: &str) -> Value {
+/// A public key as published: without `alg`, as many IdPs publish theirs (it is optional), so
+/// that which algorithms are accepted is the client's choice, not the key's.
+pub(super) fn jwk(key: &RsaPrivateKey, kid: &str) -> Value {
     let public = key.to_public_key();
     json!({
-        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
+        "kty": "RSA", "use": "sig", "kid": kid,
         "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
         "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
     })
@@ -112,6 +115,13 @@ async fn jwks(s: web::Data<IdpState>) -> HttpResponse {
         keys.push(jwk(&s.other_key, "k2"));
     }
     HttpResponse::Ok().json(json!({ "keys": keys }))
+}
+
+/// What an ID token's `jku` or `x5u` header points to: the attacker's key as a JWKS. Fetching
+/// it at all is the fault the hostile ID-token rows look for.
+async fn attacker_keys(s: web::Data<IdpState>) -> HttpResponse {
+    s.attacker_key_fetches.fetch_add(1, Ordering::SeqCst);
+    HttpResponse::Ok().json(json!({ "keys": [jwk(&s.other_key, super::ATTACKER_KID)] }))
 }
 
 fn oauth_error(error: &str) -> HttpResponse {

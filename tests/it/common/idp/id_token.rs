@@ -8,7 +8,7 @@ use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::EncodePublicKey;
 use rsa::signature::{SignatureEncoding, Signer};
 use serde_json::json;
-use sha2::Sha256;
+use sha2::{Sha256, Sha384};
 
 use super::{CLIENT_ID, Grant, IdpState, SUB, now};
 
@@ -44,7 +44,29 @@ pub enum Tweak {
     AuthTimeAgo(i64),
     /// Another user.
     Sub(&'static str),
+    /// No `exp`.
+    MissingExp,
+    /// No `iat`.
+    MissingIat,
+    /// `nbf` an hour in the future.
+    NbfInFuture,
+    /// Signed by the IdP's own key, but with RS384, which the IdP does not advertise.
+    UnadvertisedAlg,
+    /// Signed by a key the IdP never published, which the header carries as `jwk`.
+    EmbeddedJwk,
+    /// Signed by a key the IdP never published, which the header's `jku` points to (a JWKS
+    /// the test IdP serves at `/attacker/jwks`, counting fetches).
+    Jku,
+    /// The same with `x5u` (`/attacker/x5u`).
+    X5u,
+    /// A valid back-channel logout token of this login (`typ: logout+jwt`, `events`, `jti`, no
+    /// nonce), with an `exp`.
+    LogoutToken,
 }
+
+/// The `kid` of the key only an attacker holds ([`Tweak::EmbeddedJwk`], [`Tweak::Jku`],
+/// [`Tweak::X5u`]).
+pub const ATTACKER_KID: &str = "attacker-key";
 
 /// The ID token of a login.
 pub(super) fn id_token(s: &IdpState, g: &Grant) -> String {
@@ -80,6 +102,20 @@ pub(super) fn id_token(s: &IdpState, g: &Grant) -> String {
         Tweak::Acr(acr) => claims["acr"] = json!(acr),
         Tweak::AuthTimeAgo(ago) => claims["auth_time"] = json!(t - ago),
         Tweak::Sub(sub) => claims["sub"] = json!(sub),
+        Tweak::MissingExp => {
+            claims.as_object_mut().map(|c| c.remove("exp"));
+        }
+        Tweak::MissingIat => {
+            claims.as_object_mut().map(|c| c.remove("iat"));
+        }
+        Tweak::NbfInFuture => claims["nbf"] = json!(t + 3600),
+        Tweak::LogoutToken => {
+            claims = json!({
+                "iss": s.issuer, "sub": SUB, "aud": CLIENT_ID, "iat": t, "exp": t + 300,
+                "jti": super::random("jti"), "sid": g.sid,
+                "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+            });
+        }
         _ => {}
     }
     let header = match g.tweak {
@@ -88,6 +124,20 @@ pub(super) fn id_token(s: &IdpState, g: &Grant) -> String {
         Tweak::UnknownKid | Tweak::RotatedKey => {
             json!({ "alg": "RS256", "typ": "JWT", "kid": "k2" })
         }
+        Tweak::UnadvertisedAlg => json!({ "alg": "RS384", "typ": "JWT", "kid": "k1" }),
+        Tweak::EmbeddedJwk => json!({
+            "alg": "RS256", "typ": "JWT", "kid": ATTACKER_KID,
+            "jwk": super::endpoints::jwk(&s.other_key, ATTACKER_KID),
+        }),
+        Tweak::Jku => json!({
+            "alg": "RS256", "typ": "JWT", "kid": ATTACKER_KID,
+            "jku": format!("{}/attacker/jwks", s.issuer),
+        }),
+        Tweak::X5u => json!({
+            "alg": "RS256", "typ": "JWT", "kid": ATTACKER_KID,
+            "x5u": format!("{}/attacker/x5u", s.issuer),
+        }),
+        Tweak::LogoutToken => json!({ "alg": "RS256", "typ": "logout+jwt", "kid": "k1" }),
         _ => json!({ "alg": "RS256", "typ": "JWT", "kid": "k1" }),
     };
     let signing_input = format!(
@@ -108,7 +158,12 @@ pub(super) fn id_token(s: &IdpState, g: &Grant) -> String {
             mac.update(signing_input.as_bytes());
             mac.finalize().into_bytes().to_vec()
         }
-        Tweak::UnknownKid | Tweak::RotatedKey => sign(&s.other_key, &signing_input),
+        Tweak::UnknownKid | Tweak::RotatedKey | Tweak::EmbeddedJwk | Tweak::Jku | Tweak::X5u => {
+            sign(&s.other_key, &signing_input)
+        }
+        Tweak::UnadvertisedAlg => SigningKey::<Sha384>::new(s.key.clone())
+            .sign(signing_input.as_bytes())
+            .to_vec(),
         Tweak::TamperedSignature => {
             let mut sig = sign(&s.key, &signing_input);
             sig[10] ^= 0xff;

@@ -22,8 +22,8 @@ use rsa::RsaPrivateKey;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use serde_json::{Value, json};
 
-pub use id_token::Tweak;
 use id_token::sign;
+pub use id_token::{ATTACKER_KID, Tweak};
 
 pub const CLIENT_ID: &str = "vestibule-test";
 pub const CLIENT_SECRET: &str = "test-client-secret-9f8e7d";
@@ -94,6 +94,8 @@ pub struct IdpState {
     grants: Mutex<HashMap<String, Grant>>,
     pub token_calls: AtomicUsize,
     pub jwks_calls: AtomicUsize,
+    /// Fetches of `/attacker/jwks` or `/attacker/x5u` (see [`Tweak::Jku`]).
+    pub attacker_key_fetches: AtomicUsize,
     /// After the first JWKS fetch, also publish `other_key` (as "k2"): key rotation.
     pub rotate_after_first_jwks: AtomicBool,
     /// Every token value handed out (for "never in a log" checks).
@@ -209,6 +211,7 @@ impl TestIdp {
             grants: Mutex::new(HashMap::new()),
             token_calls: AtomicUsize::new(0),
             jwks_calls: AtomicUsize::new(0),
+            attacker_key_fetches: AtomicUsize::new(0),
             rotate_after_first_jwks: AtomicBool::new(false),
             issued: Mutex::new(Vec::new()),
             login_expires_in: AtomicI64::new(300),
@@ -283,7 +286,12 @@ impl TestIdp {
     /// A back-channel logout token with these claims, signed by the IdP's key (`k1`), or by a key
     /// the IdP never published when `forged`.
     pub fn logout_token(&self, claims: Value, forged: bool) -> String {
-        let header = json!({ "alg": "RS256", "typ": "logout+jwt", "kid": "k1" });
+        self.logout_token_with_kid(claims, "k1", forged)
+    }
+
+    /// [`TestIdp::logout_token`] with this `kid` in its header.
+    pub fn logout_token_with_kid(&self, claims: Value, kid: &str, forged: bool) -> String {
+        let header = json!({ "alg": "RS256", "typ": "logout+jwt", "kid": kid });
         let input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),
