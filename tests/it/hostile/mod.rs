@@ -134,6 +134,7 @@ impl World {
             redis,
             proxy,
             victim: Browser::new(),
+            cookie: "vestibule",
         };
         w.victim = w.sign_in().await;
         w
