@@ -152,8 +152,9 @@ struct Leftovers {
 
 /// A run of the binary with every secret-bearing feature on: Redis with a password (TLS, ACL
 /// user), OTLP export with an `Authorization` header, PAR, a session store encryption key, the
-/// admin API; the client authenticates with `client_secret_basic` or, when `private_key_jwt`,
-/// with a signed assertion (key inline, as from `VESTIBULE_OIDC__PRIVATE_KEY`). It logs in, calls
+/// admin API; the client authenticates with `client_secret_basic` (text log lines) or, when
+/// `private_key_jwt`, with a signed assertion (key inline, as from `VESTIBULE_OIDC__PRIVATE_KEY`;
+/// JSON log lines, whose escaping a secret must not slip through either). It logs in, calls
 /// an API (a refresh), lists sessions, reads the event stream, uses the admin API, takes a
 /// back-channel logout for a second session, and logs out (a revocation).
 async fn a_run_with_every_secret(private_key_jwt: bool) -> Leftovers {
@@ -207,7 +208,8 @@ async fn a_run_with_every_secret(private_key_jwt: bool) -> Leftovers {
             .unset("oidc.client_secret")
             .set("oidc.client_auth", "private_key_jwt")
             .set("oidc.private_key_alg", "RS256")
-            .set("oidc.private_key_id", "vestibule-1");
+            .set("oidc.private_key_id", "vestibule-1")
+            .set("telemetry.format", "json");
         env.push(("VESTIBULE_OIDC__PRIVATE_KEY", private_key.as_str()));
     }
     let mut bin = Binary::spawn(config, &env);
