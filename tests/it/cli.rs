@@ -151,7 +151,7 @@ struct Leftovers {
 }
 
 /// A run of the binary with every secret-bearing feature on: Redis with a password (TLS, ACL
-/// user), OTLP export with an `Authorization` header, PAR, a session store encryption key, the
+/// user; the password in the URL or, with `private_key_jwt`, in its own key), OTLP export with an `Authorization` header, PAR, a session store encryption key, the
 /// admin API; the client authenticates with `client_secret_basic` (text log lines) or, when
 /// `private_key_jwt`, with a signed assertion (key inline, as from `VESTIBULE_OIDC__PRIVATE_KEY`;
 /// JSON log lines, whose escaping a secret must not slip through either). It logs in, calls
@@ -203,6 +203,19 @@ async fn a_run_with_every_secret(private_key_jwt: bool) -> Leftovers {
         ("RUST_LOG", "trace"),
         ("VESTIBULE_SERVER__ADMIN_TOKEN", ADMIN_TOKEN),
     ];
+    if !private_key_jwt {
+        // The other way to give Redis its credentials: inside the URL.
+        let url = format!(
+            "rediss://{}:{}@localhost:{}",
+            redis::ACL_USER,
+            redis::ACL_PASSWORD,
+            redis.port
+        );
+        config = config
+            .set("session.redis.url", url)
+            .unset("session.redis.username")
+            .unset("session.redis.password");
+    }
     if private_key_jwt {
         config = config
             .unset("oidc.client_secret")
