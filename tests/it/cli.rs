@@ -395,6 +395,122 @@ async fn trace_logs_and_spans_hold_no_secret_in_any_form_with_private_key_jwt() 
     secrets::assert_none_in("the spans", &run.spans, &run.secrets);
 }
 
+#[actix_web::test]
+async fn refused_logins_refreshes_and_logouts_log_no_secret_in_any_form() {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let config = TestConfig::for_idp(&idp).route(api.api_route("required"));
+    let mut bin = Binary::spawn(config, &[("RUST_LOG", "trace")]);
+    let proxy = bin.ready().await;
+    let named = |name: &str, v: &str| (name.to_owned(), v.to_owned());
+    let mut secrets = vec![
+        named("the client secret", idp::CLIENT_SECRET),
+        named(
+            "the client credentials",
+            &format!("{}:{}", idp::CLIENT_ID, idp::CLIENT_SECRET),
+        ),
+    ];
+
+    // ID tokens refused for each reason an error message might quote a value from.
+    for tweak in [
+        Tweak::WrongNonce,
+        Tweak::WrongAud,
+        Tweak::Expired,
+        Tweak::TamperedSignature,
+        Tweak::AlgNone,
+        Tweak::UnknownKid,
+    ] {
+        let mut b = Browser::new();
+        let start = b.start_login(&proxy, "/").await;
+        let code = start.code(&idp, tweak);
+        let res = b.call_back(&proxy, &code, &start.state).await;
+        assert!(res.status().is_client_error(), "{}", res.status());
+        secrets.extend([
+            named("a refused login's code", &code),
+            named("a refused login's state", &start.state),
+            named("a refused login's nonce", &start.nonce),
+        ]);
+        secrets.extend(
+            b.cookies
+                .values()
+                .map(|v| named("a refused login's cookie", v)),
+        );
+    }
+    // A code used twice: the second exchange is refused by the IdP.
+    let mut b = Browser::new();
+    let start = b.start_login(&proxy, "/").await;
+    let code = start.code(&idp, Tweak::None);
+    assert_eq!(b.call_back(&proxy, &code, &start.state).await.status(), 302);
+    let again = b.start_login(&proxy, "/").await;
+    assert!(
+        b.call_back(&proxy, &code, &again.state)
+            .await
+            .status()
+            .is_client_error()
+    );
+    secrets.extend([
+        named("the reused code", &code),
+        named("the state", &again.state),
+    ]);
+    // A refresh the IdP refuses (the session ends), after a login whose token is expired.
+    idp.state
+        .login_expires_in
+        .store(0, std::sync::atomic::Ordering::SeqCst);
+    let mut refused = Browser::new();
+    assert_eq!(
+        refused
+            .log_in(&proxy, &idp, Tweak::None, "/")
+            .await
+            .status(),
+        302
+    );
+    idp.state
+        .refuse_refresh
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(refused.api_get(&proxy, "/api/x", &[]).await.status(), 401);
+    // Logouts refused: a wrong logout-URL token, a forged and a replayed back-channel token.
+    let logout_url = b.logout_url(&proxy).await;
+    let wrong = format!("{}x", logout_url.split("token=").nth(1).unwrap_or_default());
+    assert_eq!(
+        b.get(&proxy.url(&format!("/auth/logout?token={wrong}")))
+            .await
+            .status(),
+        403
+    );
+    let forged = idp.logout_token(idp.logout_claims(None, Some(idp::SUB)), true);
+    let res = proxy.backchannel_logout(logout_form(&forged), FORM).await;
+    assert_eq!(res.status(), 400);
+    let good = idp.logout_token(idp.logout_claims(None, Some(idp::SUB)), false);
+    for expected in [200, 400] {
+        let res = proxy.backchannel_logout(logout_form(&good), FORM).await;
+        assert_eq!(res.status(), expected);
+    }
+    secrets.extend([
+        named("the wrong logout-URL token", &wrong),
+        named("the forged logout token", &forged),
+        named("the replayed logout token", &good),
+    ]);
+    for (name, v) in b.cookies.iter().chain(refused.cookies.iter()) {
+        secrets.push(named(&format!("the {name} cookie"), v));
+    }
+    for t in idp.state.issued.lock().expect("issued").iter() {
+        secrets.push(named("a token the IdP issued", t));
+    }
+    for v in idp.state.received_secrets.lock().expect("received").iter() {
+        secrets.push(named("a PKCE verifier", v));
+    }
+
+    bin.kill();
+    let logs = bin.logs();
+    assert!(
+        logs.contains("login callback")
+            && logs.contains("token refresh")
+            && logs.contains("back-channel logout refused"),
+        "the refusals are logged: {logs}"
+    );
+    secrets::assert_none_in("the log", &logs, &secrets);
+}
+
 /// What Kubernetes injects into every pod of a namespace that has a Service named `vestibule`.
 const SERVICE_LINKS: &[(&str, &str)] = &[
     ("VESTIBULE_PORT", "tcp://10.96.0.12:8080"),
