@@ -112,7 +112,7 @@ async fn a_login_round_trip_on_redis_leaves_nothing_usable_in_a_dump() {
     for v in idp.state.received_secrets.lock().expect("received").iter() {
         secrets.push(("a PKCE verifier".to_owned(), v.clone()));
     }
-    // Who the user is: claims are sealed, and index keys are keyed hashes, not names.
+    // Who the user is: claims are sealed, and index keys are hashes, not names.
     secrets.push(("the sub".to_owned(), idp::SUB.to_owned()));
     secrets.push(("the email".to_owned(), "ada@example.test".to_owned()));
     secrets.push((
