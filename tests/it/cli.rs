@@ -2,6 +2,7 @@
 //! a token, a code, a cookie value or the client secret (even at `trace`).
 
 use std::process::Command;
+use std::time::Duration;
 
 use crate::common::binary::{self, BIN};
 use crate::common::*;
@@ -153,27 +154,102 @@ fn a_missing_config_is_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.toml"));
 }
 
-#[actix_web::test]
-async fn trace_logs_hold_no_secrets() {
-    let idp = TestIdp::start().await;
-    let api = Upstream::start().await;
+/// What one run of the binary left behind: its log (at `trace`), every span it exported, and
+/// every secret it was given or handled, named.
+struct Leftovers {
+    logs: String,
+    spans: String,
+    secrets: Vec<(String, String)>,
+}
+
+/// A run of the binary with every secret-bearing feature on: Redis with a password (TLS, ACL
+/// user; the password in the URL or, with `private_key_jwt`, in its own key), OTLP export with an `Authorization` header, PAR, a session store encryption key, the
+/// admin API; the client authenticates with `client_secret_basic` (text log lines) or, when
+/// `private_key_jwt`, with a signed assertion (key inline, as from `VESTIBULE_OIDC__PRIVATE_KEY`;
+/// JSON log lines, whose escaping a secret must not slip through either). It logs in, calls
+/// an API (a refresh), lists sessions, reads the event stream, uses the admin API, takes a
+/// back-channel logout for a second session, and logs out (a revocation).
+async fn a_run_with_every_secret(private_key_jwt: bool) -> Leftovers {
+    const ADMIN_TOKEN: &str = "admin-token-for-the-log-test-0123456789";
+    const OTLP_TOKEN: &str = "otlp-api-key-for-the-log-test-7f3a9c";
+    let client_auth = if private_key_jwt {
+        idp::ClientAuthCheck::PrivateKeyJwt {
+            public_key: "client-rsa.pub.pem",
+            alg: jsonwebtoken::Algorithm::RS256,
+        }
+    } else {
+        idp::ClientAuthCheck::Secret
+    };
+    let idp = TestIdp::start_quirky(idp::Quirks {
+        par: true,
+        client_auth,
+        ..idp::Quirks::default()
+    })
+    .await;
     // The login's access token is expired at once, so the API call below refreshes it too.
     idp.state
         .login_expires_in
         .store(0, std::sync::atomic::Ordering::SeqCst);
+    let api = Upstream::start().await;
+    let tls = TestTls::new();
+    let redis = RedisServer::start_tls(&tls);
+    let collector = Collector::start().await;
     let admin_port = binary::free_port();
-    let config = TestConfig::for_idp(&idp)
+    let private_key = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/client-rsa.pem",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture");
+    let mut config = TestConfig::for_idp(&idp)
         .route(api.api_route("required"))
-        .set("server.admin_listen", format!("127.0.0.1:{admin_port}"));
-    const ADMIN_TOKEN: &str = "admin-token-for-the-log-test-0123456789";
-    let env = [
+        .redis_tls(&redis, &tls)
+        .set("oidc.par", "required")
+        .set("server.admin_listen", format!("127.0.0.1:{admin_port}"))
+        .set("telemetry.otlp.endpoint", collector.url())
+        .set("telemetry.otlp.export_interval", "100ms")
+        .set(
+            "telemetry.otlp.headers",
+            Raw(&format!(r#"{{ authorization = "Bearer {OTLP_TOKEN}" }}"#)),
+        );
+    let mut env = vec![
         ("RUST_LOG", "trace"),
         ("VESTIBULE_SERVER__ADMIN_TOKEN", ADMIN_TOKEN),
     ];
+    if !private_key_jwt {
+        // The other way to give Redis its credentials: inside the URL.
+        let url = format!(
+            "rediss://{}:{}@localhost:{}",
+            redis::ACL_USER,
+            redis::ACL_PASSWORD,
+            redis.port
+        );
+        config = config
+            .set("session.redis.url", url)
+            .unset("session.redis.username")
+            .unset("session.redis.password");
+    }
+    if private_key_jwt {
+        config = config
+            .unset("oidc.client_secret")
+            .set("oidc.client_auth", "private_key_jwt")
+            .set("oidc.private_key_alg", "RS256")
+            .set("oidc.private_key_id", "vestibule-1")
+            .set("telemetry.format", "json");
+        env.push(("VESTIBULE_OIDC__PRIVATE_KEY", private_key.as_str()));
+    }
     let mut bin = Binary::spawn(config, &env);
     let proxy = bin.ready().await;
+
     let mut b = Browser::new();
     let start = b.start_login(&proxy, "/").await;
+    assert!(
+        start
+            .location
+            .query()
+            .unwrap_or_default()
+            .contains("request_uri="),
+        "the login was pushed (PAR)"
+    );
     let code = start.code(&idp, Tweak::None);
     let res = b.call_back(&proxy, &code, &start.state).await;
     assert_eq!(res.status(), 302);
@@ -192,7 +268,6 @@ async fn trace_logs_hold_no_secrets() {
         .nth(1)
         .unwrap_or_default()
         .to_owned();
-    let cookies: Vec<String> = b.cookies.values().cloned().collect();
     // The session list, the event stream and the admin API are logged without secrets too.
     assert_eq!(b.sessions(&proxy).await.len(), 1);
     drop(b.events(&proxy).await);
@@ -206,37 +281,246 @@ async fn trace_logs_hold_no_secrets() {
         .await
         .expect("admin API");
     assert_eq!(admin.status(), 200);
+    // A second session, ended by the IdP over the back channel.
+    let mut other = Browser::new();
+    assert_eq!(
+        other.log_in(&proxy, &idp, Tweak::None, "/").await.status(),
+        302
+    );
+    let sid = other.session_info(&proxy).await["claims"]["sid"]
+        .as_str()
+        .expect("sid claim")
+        .to_owned();
+    let backchannel_token = idp.logout_token(idp.logout_claims(Some(&sid), Some(idp::SUB)), false);
+    let res = proxy
+        .backchannel_logout(logout_form(&backchannel_token), FORM)
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(other.session(&proxy).await.status(), 401);
     assert_eq!(b.get(&proxy.url(&logout_url)).await.status(), 302);
+    assert_eq!(idp.state.revoked.lock().expect("revoked").len(), 1);
 
+    let path_seen = |spans: &[collector::ReceivedSpan], p: &str| {
+        spans.iter().any(|s| s.attr("url.path") == Some(p))
+    };
+    let spans = collector
+        .wait_until(
+            |s| {
+                path_seen(s, "/auth/logout")
+                    && path_seen(s, "/auth/backchannel-logout")
+                    && s.iter().filter(|s| s.name == "idp.token").count() >= 3
+            },
+            Duration::from_secs(20),
+        )
+        .await;
+    assert!(
+        collector
+            .headers()
+            .iter()
+            .any(|h| h == &format!("authorization: Bearer {OTLP_TOKEN}")),
+        "the exports carried the configured header"
+    );
+    let spans: String = spans.iter().map(|s| s.all_text()).collect();
     bin.kill();
     let logs = bin.logs();
     assert!(
         logs.contains("login callback")
             && logs.contains("token refresh")
             && logs.contains("admin action")
-            && logs.contains("list_sessions"),
-        "the logs are there: {logs}"
+            && logs.contains("list_sessions")
+            && logs.contains("back-channel logout")
+            && logs.contains("TRACE"),
+        "the logs are there, at trace: {logs}"
     );
-    assert!(logs.lines().count() > 5);
-    let mut secrets = idp.state.issued.lock().expect("issued").clone();
-    secrets.extend([
-        code,
-        start.state,
-        start.challenge,
-        start.nonce,
-        logout_token,
-        idp::CLIENT_SECRET.to_owned(),
-        ADMIN_TOKEN.to_owned(),
-    ]);
-    secrets.extend(cookies);
-    for s in &secrets {
-        assert!(s.len() > 8);
+
+    let named = |name: &str, v: &str| (name.to_owned(), v.to_owned());
+    let mut secrets = vec![
+        named("the authorization code", &code),
+        named("the state", &start.state),
+        named("the PKCE challenge", &start.challenge),
+        named("the nonce", &start.nonce),
+        named("the logout URL's token", &logout_token),
+        named("the back-channel logout token", &backchannel_token),
+        named("the admin token", ADMIN_TOKEN),
+        named("the OTLP header's token", OTLP_TOKEN),
+        named("the Redis password", redis::ACL_PASSWORD),
+        named("the encryption key", config::ENCRYPTION_KEY),
+    ];
+    let key_bytes = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        config::ENCRYPTION_KEY,
+    )
+    .expect("base64 key");
+    secrets.push(named(
+        "the encryption key's bytes",
+        &String::from_utf8(key_bytes).expect("the test key is text"),
+    ));
+    if private_key_jwt {
+        secrets.push(named("the private key", &private_key));
+        // A log could hold one line of it.
+        for line in private_key.lines().filter(|l| !l.starts_with("-----")) {
+            secrets.push(named("a line of the private key", line));
+        }
         assert!(
-            !logs.contains(s.as_str()),
-            "a secret ({}…) is in the logs",
-            &s[..6]
+            !idp.state.assertions.lock().expect("assertions").is_empty(),
+            "the client authenticated with assertions"
+        );
+    } else {
+        secrets.push(named("the client secret", idp::CLIENT_SECRET));
+        // client_secret_basic's credentials, base64'd whole into the header by forms().
+        secrets.push(named(
+            "the client credentials",
+            &format!("{}:{}", idp::CLIENT_ID, idp::CLIENT_SECRET),
+        ));
+    }
+    for t in idp.state.issued.lock().expect("issued").iter() {
+        secrets.push(named("a token the IdP issued", t));
+    }
+    for v in idp.state.received_secrets.lock().expect("received").iter() {
+        secrets.push(named("a PKCE verifier or client assertion", v));
+    }
+    for (name, value) in b.cookies.iter().chain(other.cookies.iter()) {
+        secrets.push(named(&format!("the {name} cookie"), value));
+    }
+    assert!(
+        idp.state.received_secrets.lock().expect("received").len() >= 2,
+        "the verifiers (and assertions) are among the secrets"
+    );
+    Leftovers {
+        logs,
+        spans,
+        secrets,
+    }
+}
+
+#[actix_web::test]
+async fn trace_logs_and_spans_hold_no_secret_in_any_form_with_client_secret_basic() {
+    let run = a_run_with_every_secret(false).await;
+    secrets::assert_none_in("the log", &run.logs, &run.secrets);
+    secrets::assert_none_in("the spans", &run.spans, &run.secrets);
+}
+
+#[actix_web::test]
+async fn trace_logs_and_spans_hold_no_secret_in_any_form_with_private_key_jwt() {
+    let run = a_run_with_every_secret(true).await;
+    secrets::assert_none_in("the log", &run.logs, &run.secrets);
+    secrets::assert_none_in("the spans", &run.spans, &run.secrets);
+}
+
+#[actix_web::test]
+async fn refused_logins_refreshes_and_logouts_log_no_secret_in_any_form() {
+    let idp = TestIdp::start().await;
+    let api = Upstream::start().await;
+    let config = TestConfig::for_idp(&idp).route(api.api_route("required"));
+    let mut bin = Binary::spawn(config, &[("RUST_LOG", "trace")]);
+    let proxy = bin.ready().await;
+    let named = |name: &str, v: &str| (name.to_owned(), v.to_owned());
+    let mut secrets = vec![
+        named("the client secret", idp::CLIENT_SECRET),
+        named(
+            "the client credentials",
+            &format!("{}:{}", idp::CLIENT_ID, idp::CLIENT_SECRET),
+        ),
+    ];
+
+    // ID tokens refused for each reason an error message might quote a value from.
+    for tweak in [
+        Tweak::WrongNonce,
+        Tweak::WrongAud,
+        Tweak::Expired,
+        Tweak::TamperedSignature,
+        Tweak::AlgNone,
+        Tweak::UnknownKid,
+    ] {
+        let mut b = Browser::new();
+        let start = b.start_login(&proxy, "/").await;
+        let code = start.code(&idp, tweak);
+        let res = b.call_back(&proxy, &code, &start.state).await;
+        assert!(res.status().is_client_error(), "{}", res.status());
+        secrets.extend([
+            named("a refused login's code", &code),
+            named("a refused login's state", &start.state),
+            named("a refused login's nonce", &start.nonce),
+        ]);
+        secrets.extend(
+            b.cookies
+                .values()
+                .map(|v| named("a refused login's cookie", v)),
         );
     }
+    // A code used twice: the second exchange is refused by the IdP.
+    let mut b = Browser::new();
+    let start = b.start_login(&proxy, "/").await;
+    let code = start.code(&idp, Tweak::None);
+    assert_eq!(b.call_back(&proxy, &code, &start.state).await.status(), 302);
+    let again = b.start_login(&proxy, "/").await;
+    assert!(
+        b.call_back(&proxy, &code, &again.state)
+            .await
+            .status()
+            .is_client_error()
+    );
+    secrets.extend([
+        named("the reused code", &code),
+        named("the state", &again.state),
+    ]);
+    // A refresh the IdP refuses (the session ends), after a login whose token is expired.
+    idp.state
+        .login_expires_in
+        .store(0, std::sync::atomic::Ordering::SeqCst);
+    let mut refused = Browser::new();
+    assert_eq!(
+        refused
+            .log_in(&proxy, &idp, Tweak::None, "/")
+            .await
+            .status(),
+        302
+    );
+    idp.state
+        .refuse_refresh
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(refused.api_get(&proxy, "/api/x", &[]).await.status(), 401);
+    // Logouts refused: a wrong logout-URL token, a forged and a replayed back-channel token.
+    let logout_url = b.logout_url(&proxy).await;
+    let wrong = format!("{}x", logout_url.split("token=").nth(1).unwrap_or_default());
+    assert_eq!(
+        b.get(&proxy.url(&format!("/auth/logout?token={wrong}")))
+            .await
+            .status(),
+        403
+    );
+    let forged = idp.logout_token(idp.logout_claims(None, Some(idp::SUB)), true);
+    let res = proxy.backchannel_logout(logout_form(&forged), FORM).await;
+    assert_eq!(res.status(), 400);
+    let good = idp.logout_token(idp.logout_claims(None, Some(idp::SUB)), false);
+    for expected in [200, 400] {
+        let res = proxy.backchannel_logout(logout_form(&good), FORM).await;
+        assert_eq!(res.status(), expected);
+    }
+    secrets.extend([
+        named("the wrong logout-URL token", &wrong),
+        named("the forged logout token", &forged),
+        named("the replayed logout token", &good),
+    ]);
+    for (name, v) in b.cookies.iter().chain(refused.cookies.iter()) {
+        secrets.push(named(&format!("the {name} cookie"), v));
+    }
+    for t in idp.state.issued.lock().expect("issued").iter() {
+        secrets.push(named("a token the IdP issued", t));
+    }
+    for v in idp.state.received_secrets.lock().expect("received").iter() {
+        secrets.push(named("a PKCE verifier", v));
+    }
+
+    bin.kill();
+    let logs = bin.logs();
+    assert!(
+        logs.contains("login callback")
+            && logs.contains("token refresh")
+            && logs.contains("back-channel logout refused"),
+        "the refusals are logged: {logs}"
+    );
+    secrets::assert_none_in("the log", &logs, &secrets);
 }
 
 /// What Kubernetes injects into every pod of a namespace that has a Service named `vestibule`.

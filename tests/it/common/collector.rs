@@ -1,12 +1,13 @@
 //! An OpenTelemetry collector's OTLP/HTTP trace receiver on loopback (`POST /v1/traces`,
-//! protobuf), keeping every span it is sent. (`otelcol-contrib` is not packaged in Debian; the
+//! protobuf), keeping every span it is sent, with everything a collector would store of it
+//! (events, status, links, resource and scope attributes), and the export requests' headers. (`otelcol-contrib` is not packaged in Debian; the
 //! wire format is the real one, decoded with the OTLP protobuf definitions.)
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use prost::Message;
@@ -23,6 +24,13 @@ pub struct ReceivedSpan {
     pub kind: i32,
     pub attributes: Vec<(String, String)>,
     pub service_name: String,
+    /// Span events (a `tracing` event inside a span becomes one): name and attributes.
+    pub events: Vec<(String, Vec<(String, String)>)>,
+    pub status_message: String,
+    /// Each link: its trace and span ids, trace state and attributes, as text.
+    pub links: Vec<String>,
+    /// The resource's and the instrumentation scope's attributes, the span's trace state.
+    pub context: Vec<(String, String)>,
 }
 
 impl ReceivedSpan {
@@ -32,11 +40,43 @@ impl ReceivedSpan {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
+
+    /// Everything the span carries, as one text (for "holds no secret" checks).
+    pub fn all_text(&self) -> String {
+        let kv = |pairs: &[(String, String)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut out = format!(
+            "{} [{}] status={:?} context=[{}]\n",
+            self.name,
+            kv(&self.attributes),
+            self.status_message,
+            kv(&self.context)
+        );
+        for (name, attrs) in &self.events {
+            out.push_str(&format!("  event {name} [{}]\n", kv(attrs)));
+        }
+        for link in &self.links {
+            out.push_str(&format!("  link {link}\n"));
+        }
+        out
+    }
+}
+
+#[derive(Default)]
+struct Received {
+    spans: Vec<ReceivedSpan>,
+    /// Every export request's headers, `name: value`.
+    headers: Vec<String>,
 }
 
 pub struct Collector {
     pub port: u16,
-    spans: Arc<Mutex<Vec<ReceivedSpan>>>,
+    received: Arc<Mutex<Received>>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -44,8 +84,8 @@ impl Collector {
     pub async fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind collector");
         let port = listener.local_addr().expect("addr").port();
-        let spans = Arc::new(Mutex::new(Vec::new()));
-        let data = web::Data::from(spans.clone());
+        let received = Arc::new(Mutex::new(Received::default()));
+        let data = web::Data::from(received.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
@@ -60,7 +100,7 @@ impl Collector {
         actix_web::rt::spawn(server);
         Collector {
             port,
-            spans,
+            received,
             handle,
         }
     }
@@ -71,7 +111,12 @@ impl Collector {
     }
 
     pub fn spans(&self) -> Vec<ReceivedSpan> {
-        self.spans.lock().expect("spans").clone()
+        self.received.lock().expect("received").spans.clone()
+    }
+
+    /// The headers of every export request received so far, `name: value`.
+    pub fn headers(&self) -> Vec<String> {
+        self.received.lock().expect("received").headers.clone()
     }
 
     /// Polls (bounded) until `done` holds for the spans received so far; returns them.
@@ -102,20 +147,42 @@ impl Drop for Collector {
     }
 }
 
-async fn receive(body: web::Bytes, spans: web::Data<Mutex<Vec<ReceivedSpan>>>) -> HttpResponse {
+async fn receive(
+    req: HttpRequest,
+    body: web::Bytes,
+    received: web::Data<Mutex<Received>>,
+) -> HttpResponse {
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(k, v)| format!("{k}: {}", String::from_utf8_lossy(v.as_bytes())))
+        .collect::<Vec<_>>();
     let Ok(request) = ExportTraceServiceRequest::decode(body) else {
         return HttpResponse::BadRequest().finish();
     };
     let mut got = Vec::new();
     for resource in request.resource_spans {
-        let service_name = resource
+        let resource_attrs: Vec<(String, String)> = resource
             .resource
             .as_ref()
-            .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
-            .map(|kv| text(&kv.value))
+            .map(|r| r.attributes.iter().map(pair).collect())
+            .unwrap_or_default();
+        let service_name = resource_attrs
+            .iter()
+            .find(|(k, _)| k == "service.name")
+            .map(|(_, v)| v.clone())
             .unwrap_or_default();
         for scope in resource.scope_spans {
+            let mut context = resource_attrs.clone();
+            if let Some(sc) = &scope.scope {
+                context.push(("scope.name".into(), sc.name.clone()));
+                context.push(("scope.version".into(), sc.version.clone()));
+                context.extend(sc.attributes.iter().map(pair));
+            }
+            context.push(("schema_url".into(), scope.schema_url.clone()));
             for s in scope.spans {
+                let mut context = context.clone();
+                context.push(("trace_state".into(), s.trace_state.clone()));
                 got.push(ReceivedSpan {
                     name: s.name,
                     trace_id: hex(&s.trace_id),
@@ -124,11 +191,38 @@ async fn receive(body: web::Bytes, spans: web::Data<Mutex<Vec<ReceivedSpan>>>) -
                     kind: s.kind,
                     attributes: s.attributes.iter().map(pair).collect(),
                     service_name: service_name.clone(),
+                    events: s
+                        .events
+                        .iter()
+                        .map(|e| (e.name.clone(), e.attributes.iter().map(pair).collect()))
+                        .collect(),
+                    status_message: s.status.map(|st| st.message).unwrap_or_default(),
+                    links: s
+                        .links
+                        .iter()
+                        .map(|l| {
+                            let attrs: Vec<String> = l
+                                .attributes
+                                .iter()
+                                .map(|kv| format!("{}={}", kv.key, text(&kv.value)))
+                                .collect();
+                            format!(
+                                "{}-{} {} [{}]",
+                                hex(&l.trace_id),
+                                hex(&l.span_id),
+                                l.trace_state,
+                                attrs.join(" ")
+                            )
+                        })
+                        .collect(),
+                    context,
                 });
             }
         }
     }
-    spans.lock().expect("spans").extend(got);
+    let mut received = received.lock().expect("received");
+    received.spans.extend(got);
+    received.headers.extend(headers);
     HttpResponse::Ok()
         .content_type("application/x-protobuf")
         .body(Vec::new())

@@ -15,6 +15,7 @@ pub mod proxy;
 pub mod redis;
 pub mod redis_ha;
 pub mod relay;
+pub mod secrets;
 pub mod sse;
 pub mod tls;
 pub mod upstream;

@@ -267,6 +267,70 @@ impl RedisServer {
     }
 }
 
+/// One key of a full dump: its name, its type, and every part of its value (a string's bytes;
+/// a set's or list's members; a sorted set's members and scores; a hash's fields and values).
+pub struct DumpedKey {
+    pub key: String,
+    pub kind: String,
+    pub parts: Vec<Vec<u8>>,
+}
+
+impl RedisServer {
+    /// Every key of every type (SCAN, then TYPE and the read that type needs): what an attacker
+    /// with a copy of the store has.
+    pub fn dump_every_type(&self) -> Vec<DumpedKey> {
+        let mut c = self.client().get_connection().expect("redis connection");
+        let mut keys: Vec<String> = Vec::new();
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("COUNT")
+                .arg(1000)
+                .query(&mut c)
+                .expect("SCAN");
+            keys.extend(batch);
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        keys.sort();
+        keys.dedup();
+        keys.into_iter()
+            .map(|key| {
+                let kind: String = redis::cmd("TYPE").arg(&key).query(&mut c).expect("TYPE");
+                let read = |cmd: &mut redis::Cmd, c: &mut redis::Connection| -> Vec<Vec<u8>> {
+                    cmd.query(c).expect("read a key")
+                };
+                let parts = match kind.as_str() {
+                    "string" => vec![
+                        redis::cmd("GET")
+                            .arg(&key)
+                            .query::<Vec<u8>>(&mut c)
+                            .expect("GET"),
+                    ],
+                    "set" => read(redis::cmd("SMEMBERS").arg(&key), &mut c),
+                    "zset" => read(
+                        redis::cmd("ZRANGE")
+                            .arg(&key)
+                            .arg(0)
+                            .arg(-1)
+                            .arg("WITHSCORES"),
+                        &mut c,
+                    ),
+                    "hash" => read(redis::cmd("HGETALL").arg(&key), &mut c),
+                    "list" => read(redis::cmd("LRANGE").arg(&key).arg(0).arg(-1), &mut c),
+                    // Deleted between SCAN and TYPE.
+                    "none" => Vec::new(),
+                    other => panic!("{key}: a {other} key, which the dump does not read"),
+                };
+                DumpedKey { key, kind, parts }
+            })
+            .collect()
+    }
+}
+
 impl Drop for RedisServer {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {

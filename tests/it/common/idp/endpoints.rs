@@ -158,6 +158,10 @@ fn authenticated(s: &IdpState, req: &HttpRequest, form: &HashMap<String, String>
             ) else {
                 return false;
             };
+            s.received_secrets
+                .lock()
+                .expect("received")
+                .push(assertion.clone());
             let pem = fixture(public_key);
             let key = match alg {
                 jsonwebtoken::Algorithm::ES256 => {
@@ -236,6 +240,12 @@ async fn token(s: web::Data<IdpState>, req: HttpRequest, form: Form) -> HttpResp
         return oauth_error("invalid_grant");
     }
     let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+    if !verifier.is_empty() {
+        s.received_secrets
+            .lock()
+            .expect("received")
+            .push(verifier.clone());
+    }
     if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != grant.challenge {
         return oauth_error("invalid_grant");
     }

@@ -135,6 +135,9 @@ pub struct IdpState {
     pushed: Mutex<HashMap<String, HashMap<String, String>>>,
     /// Every client assertion accepted: its `kid` header and `jti`.
     pub assertions: Mutex<Vec<(Option<String>, String)>>,
+    /// Every PKCE verifier and client assertion the IdP was sent, whole (for "never in a log"
+    /// checks: `issued` has what it handed out).
+    pub received_secrets: Mutex<Vec<String>>,
     /// Every endpoint path a request was authenticated at.
     pub authenticated_at: Mutex<Vec<String>>,
     /// What each access token was minted for: `login`, `refresh`, `resource=…`, `scope=…`,
@@ -232,6 +235,7 @@ impl TestIdp {
             most_revocations_at_once: AtomicUsize::new(0),
             pushed: Mutex::new(HashMap::new()),
             assertions: Mutex::new(Vec::new()),
+            received_secrets: Mutex::new(Vec::new()),
             authenticated_at: Mutex::new(Vec::new()),
             minted: Mutex::new(HashMap::new()),
             narrowed_calls: AtomicUsize::new(0),
