@@ -33,9 +33,15 @@ pub fn unix_after(d: Duration) -> i64 {
 /// token that lives no longer than the skew (10 s tokens are common) would need renewing the
 /// moment it arrives, and every call would renew it. No expiry known: never due.
 pub fn due(expires_at: Option<i64>, lifetime: Option<i64>, skew: Duration) -> bool {
+    due_at(expires_at, lifetime, skew, now_unix())
+}
+
+/// [`due`] as seen at `now` (unix seconds): the clock is a parameter so that a test's row cannot
+/// land on the other side of a second tick between building it and checking it.
+pub fn due_at(expires_at: Option<i64>, lifetime: Option<i64>, skew: Duration, now: i64) -> bool {
     let skew = secs(skew);
     let ahead = lifetime.map_or(skew, |l| skew.min(l / 2));
-    expires_at.is_some_and(|t| t.saturating_sub(ahead) <= now_unix())
+    expires_at.is_some_and(|t| t.saturating_sub(ahead) <= now)
 }
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

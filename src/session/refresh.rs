@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use super::manager::SESSION_KIND;
 use super::{EndReason, RouteToken, Session, SessionManager, StoreError, crypto};
 use crate::oidc::{OidcError, Provider, RouteGrant};
-use crate::support::{Chain, due, lock, secs, unix_after};
+use crate::support::{Chain, due, due_at, lock, now_unix, secs, unix_after};
 use crate::telemetry::metrics::METRICS;
 
 #[derive(Debug, thiserror::Error)]
@@ -105,11 +105,17 @@ impl SessionManager {
     /// True when the access token can be refreshed and is expired or about to (`support::due`:
     /// within `refresh_skew`, never more than half its lifetime ahead).
     pub fn needs_refresh(&self, session: &Session) -> bool {
+        self.needs_refresh_at(session, now_unix())
+    }
+
+    /// [`SessionManager::needs_refresh`] as seen at `now` (unix seconds).
+    pub(crate) fn needs_refresh_at(&self, session: &Session, now: i64) -> bool {
         session.refresh_token.is_some()
-            && due(
+            && due_at(
                 session.access_expires_at,
                 session.access_lifetime,
                 self.refresh_skew,
+                now,
             )
     }
 

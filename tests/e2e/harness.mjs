@@ -114,6 +114,19 @@ export async function signInAgainAtIdp(page, origin, login = 'alice') {
 }
 
 /** `/auth/session` from inside the page, with the anti-CSRF header. */
+/**
+ * Waits until Vestibule holds an access token `skew` seconds or less from expiry, at the latest.
+ * Vestibule dates the expiry itself, in whole seconds, when the token answer arrives: no later
+ * than `expiresAt` (the IdP's `exp`) plus the seconds between `sentAt` (before the IdP issued the
+ * token) and `receivedAt` (after the sign-in that received it completed). A slow machine only
+ * makes the wait end later, never early.
+ */
+export async function untilTokenDue({ expiresAt, skew, sentAt, receivedAt }) {
+  const lag = Math.floor(receivedAt / 1000) - Math.floor(sentAt / 1000);
+  const due = (expiresAt + lag - skew) * 1000;
+  await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
+}
+
 export function sessionStatus(page) {
   return page.evaluate(async () => (await fetch('/auth/session', { headers: { 'X-CSRF': '1' } })).status);
 }

@@ -76,6 +76,12 @@ export async function startIdp({
   });
   provider.on('grant.success', (ctx) => { if (ctx.oidc.params?.grant_type === 'refresh_token') counts.refresh += 1; });
   provider.on('grant.error', (ctx) => { if (ctx.oidc.params?.grant_type === 'refresh_token') counts.refreshErrors += 1; });
+  // The expiry (`exp`, unix seconds) of the access token issued last: tests that need a token to
+  // come due wait for that instant instead of a guessed figure. (Opaque tokens keep `exp` in
+  // their stored payload only, computed as here just before: this is never earlier.)
+  provider.on('access_token.saved', (token) => {
+    counts.accessTokenExp = token.exp ?? Math.floor(Date.now() / 1000) + token.expiration;
+  });
   provider.on('backchannel.success', () => { counts.backchannelSent += 1; });
   provider.on('backchannel.error', (_ctx, err) => { counts.backchannelErrors += 1; counts.lastBackchannelError = String(err?.message ?? err); });
   provider.proxy = false;

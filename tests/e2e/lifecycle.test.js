@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startIdp } from './idp.mjs';
 import { startApi } from '../../demo/api.mjs';
-import { freePort, startProxy, launchBrowser, signInAtIdp, sessionStatus, waitFor } from './harness.mjs';
+import { freePort, startProxy, launchBrowser, signInAtIdp, sessionStatus, untilTokenDue, waitFor } from './harness.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -34,12 +34,14 @@ test('after the access token expires, 20 concurrent API calls cause exactly one 
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
+    const sentAt = Date.now();
     await signIn(page, proxy);
+    const receivedAt = Date.now();
     const first = await page.evaluate(async () => (await fetch('/api/me', { headers: { 'X-CSRF': '1' } })).status);
     assert.equal(first, 200);
     assert.equal(idp.counts.refresh, 0);
-    // Let the 10-second access token come within the 2-second skew (time passing is the point).
-    await new Promise((r) => setTimeout(r, 8500));
+    // Until the 10-second access token comes within the 2-second skew (time passing is the point).
+    await untilTokenDue({ expiresAt: idp.counts.accessTokenExp, skew: 2, sentAt, receivedAt });
     const statuses = await page.evaluate(async () => {
       const calls = Array.from({ length: 20 }, () => fetch('/api/me', { headers: { 'X-CSRF': '1' } }));
       return Promise.all(calls.map(async (c) => (await c).status));

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startIdp } from './idp.mjs';
 import { startApi } from '../../demo/api.mjs';
-import { freePort, startProxy, launchBrowser, signInAtIdp, waitFor } from './harness.mjs';
+import { freePort, startProxy, launchBrowser, signInAtIdp, untilTokenDue, waitFor } from './harness.mjs';
 import { startBalancer } from './balancer.mjs';
 import { startCluster, startSentinels } from './redis_ha.mjs';
 
@@ -75,13 +75,16 @@ for (const [topology, startRedis] of [['a Redis Cluster', startCluster], ['Senti
     const bob = await browser.newContext();
     try {
       const page = await alice.newPage();
+      const sentAt = Date.now();
       const served = await signIn(page, lb, 'alice');
+      const receivedAt = Date.now();
+      const expiresAt = idp.counts.accessTokenExp;
       assert.ok(served['/auth/login'] && served['/auth/callback'], `both steps seen: ${JSON.stringify(served)}`);
       assert.notEqual(served['/auth/login'], served['/auth/callback'], 'the login completed on another replica');
       assert.deepEqual(await atEveryReplica(alice, lb, '/auth/session'), [200, 200, 200]);
 
-      // Let the 10-second access token come within the 2-second skew (time passing is the point).
-      await new Promise((r) => setTimeout(r, 8500));
+      // Until the 10-second access token comes within the 2-second skew (time passing is the point).
+      await untilTokenDue({ expiresAt, skew: 2, sentAt, receivedAt });
       const calls = await page.evaluate(async () => Promise.all(Array.from({ length: 20 }, async () => {
         const r = await fetch('/api/me', { headers: { 'X-CSRF': '1' } });
         return [r.status, r.headers.get('x-replica')];

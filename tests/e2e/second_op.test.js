@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { ROOT, freePort, startProxy, launchBrowser, sessionStatus, waitFor } from './harness.mjs';
+import { ROOT, freePort, startProxy, launchBrowser, sessionStatus, untilTokenDue, waitFor } from './harness.mjs';
 
 const MOCK = join(ROOT, 'tests/e2e/.venv/bin/oidc-provider-mock');
 
@@ -54,20 +54,24 @@ test('a second OpenID Provider: login, a 10-second token refreshed once, logout'
   try {
     const page = await context.newPage();
     await page.goto(`${proxy.origin}/`);
+    const sentAt = Date.now();
     await page.click('#login');
     // The mock's authorization form: the subject to sign in as.
     await page.waitForSelector('input[name="sub"]');
     await page.fill('input[name="sub"]', 'grace');
     await page.click('button[type="submit"]:not([name])');
     await page.waitForSelector('#signed-in:not([hidden])');
+    const receivedAt = Date.now();
     assert.equal(await page.textContent('#sub'), 'grace');
     assert.ok(!new URL(page.url()).searchParams.has('code'), 'no code in the SPA URL');
 
     const [[status, first]] = await callApi(page, 1);
     assert.equal(status, 200);
     assert.match(first, /^Bearer \S+$/);
-    // The 10-second token is refreshed with 5 s left, not on every call (time passing is the point).
-    await new Promise((r) => setTimeout(r, 5500));
+    // The 10-second token is refreshed with 5 s left (the default 30 s skew, capped at half its
+    // lifetime), not on every call: until then (time passing is the point). The mock's token
+    // answers are not seen from here; it issues the token after `sentAt`, for its 10 s max age.
+    await untilTokenDue({ expiresAt: Math.floor(sentAt / 1000) + 10, skew: 5, sentAt, receivedAt });
     const calls = await callApi(page, 5);
     assert.deepEqual(calls.map(([s]) => s), Array(5).fill(200));
     const second = calls[0][1];

@@ -71,27 +71,34 @@ async fn sigterm_turns_readyz_off_first_completes_streams_then_exits_0() {
     let api = Upstream::start().await;
     let config = TestConfig::for_idp(&idp)
         .route(api.api_route("none"))
-        .set("server.shutdown_delay", "1s")
+        .set("server.shutdown_delay", "2s")
         .set("server.shutdown_grace", "10s");
     let mut bin = Binary::spawn(config, &[]);
     let proxy = bin.ready().await;
 
-    // A slow 1 MiB stream (2 s) is in flight when SIGTERM arrives.
+    // A slow 1 MiB stream (4.5 s) is in flight when SIGTERM arrives, and still when the listener
+    // closes 2 s later.
     let client = reqwest::Client::new();
     let stream = client
-        .get(proxy.url("/api/slowstream"))
+        .get(proxy.url("/api/slowerstream"))
         .header("x-csrf", "1")
         .send()
         .await
         .expect("stream starts");
     assert_eq!(stream.status(), 200);
     let download = tokio::spawn(async move { stream.bytes().await.map(|b| b.len()) });
-    bin.signal("TERM");
+    // (Read before sending: the proxy can only have received the signal after this instant.)
     let signalled = Instant::now();
+    bin.signal("TERM");
 
     // /readyz turns 503 at once; /healthz and new requests are still served during the delay.
-    let draining = wait_for(&proxy.url("/readyz"), 503, Duration::from_millis(800)).await;
-    assert!(draining, "readyz turns 503 right after SIGTERM");
+    // A 503 can only come from the open listener (after it closes, connections are refused), so
+    // seeing one proves the order however slowly this machine runs; the bound is the delay.
+    let draining = wait_for(&proxy.url("/readyz"), 503, Duration::from_secs(2)).await;
+    assert!(
+        draining,
+        "readyz turns 503 after SIGTERM, before the listener closes"
+    );
     let (_, body) = proxy.readyz().await;
     assert!(body["reasons"].to_string().contains("shutting down"));
     let during = client
@@ -101,6 +108,22 @@ async fn sigterm_turns_readyz_off_first_completes_streams_then_exits_0() {
         .await
         .expect("served during delay");
     assert_eq!(during.status(), 200);
+    // The listener closes (connections refused) once the delay is over, not before: a lower
+    // bound, which a slow machine can only make later.
+    let fresh = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
+    let healthz = proxy.url("/healthz");
+    eventually("the listener closed", Duration::from_secs(10), async || {
+        fresh.get(&healthz).send().await.is_err()
+    })
+    .await;
+    assert!(
+        signalled.elapsed() >= Duration::from_secs(2),
+        "the listener stayed open for shutdown_delay (closed after {:?})",
+        signalled.elapsed()
+    );
 
     // The in-flight stream completes, whole.
     let got = download
@@ -110,10 +133,6 @@ async fn sigterm_turns_readyz_off_first_completes_streams_then_exits_0() {
     assert_eq!(got, 1_048_586);
     let status = bin.wait_exit(Duration::from_secs(15));
     assert!(status.success(), "exit 0 after draining, got {status:?}");
-    assert!(
-        signalled.elapsed() >= Duration::from_secs(1),
-        "the listener stayed open for shutdown_delay"
-    );
     // After exit: refused, never reset mid-response.
     assert!(client.get(proxy.url("/healthz")).send().await.is_err());
     let logs = bin.logs();

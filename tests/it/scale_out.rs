@@ -320,7 +320,6 @@ async fn a_stalled_refresher_cannot_overwrite_what_another_replica_stored() {
         (status, on_stalled, stalled)
     });
     refreshes_reach(&idp, 1).await;
-    let locked_at = Instant::now();
     relay.pause();
     let (status, mut on_stalled, stalled) = call.await.expect("join");
     assert_eq!(status, 200);
@@ -328,8 +327,19 @@ async fn a_stalled_refresher_cannot_overwrite_what_another_replica_stored() {
 
     // Its lock expires; the other replica refreshes and stores newer tokens.
     idp.set_refresh_delay(0);
-    tokio::time::sleep(
-        (locked_at + Duration::from_millis(6_500)).saturating_duration_since(Instant::now()),
+    let namespace = format!("{}|{}", idp.state.issuer, idp::CLIENT_ID);
+    let lock = format!(
+        "{}:refresh-lock",
+        vestibule::session::crypto::storage_key("s", &namespace, &b.cookies["vestibule"])
+    );
+    assert!(
+        redis.pttl(&lock) > 0,
+        "the stalled replica still holds the lock, with a TTL"
+    );
+    eventually(
+        "the stalled replica's lock expired",
+        Duration::from_secs(15),
+        async || redis.pttl(&lock) == -2,
     )
     .await;
     let seen = b.api_seen(&other, "/api/x", &[]).await;
@@ -438,10 +448,25 @@ async fn failover(
     let writes = keys
         .iter()
         .map(|k| store.put(k, b"a session".to_vec(), ttl));
+    let primary = &set.primary;
     let read = async {
-        // Not a synchronisation: by then the writes are sent and (when lagging) waiting for the
-        // replica; the assertion holds whenever the read is made.
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // The read must be made while writes are blocked in WAIT (a client with `cmd=wait` and
+        // the blocked flag `b`): before that, it would prove nothing. Only the lagging
+        // "replicated" run waits; the others' reads are not judged.
+        if lagging && durability == vestibule::config::Durability::Replicated {
+            eventually(
+                "writes blocked in WAIT",
+                Duration::from_secs(10),
+                async || {
+                    primary.clients().iter().any(|c| {
+                        c.contains("cmd=wait")
+                            && c.split(' ')
+                                .any(|f| f.strip_prefix("flags=").is_some_and(|f| f.contains('b')))
+                    })
+                },
+            )
+            .await;
+        }
         let started = Instant::now();
         store
             .get("vestibule:s:{probe}", None)

@@ -15,6 +15,11 @@ fn manager() -> SessionManager {
 
 /// A session whose token expires `left` seconds from now, issued for `lifetime` seconds.
 fn session(left: i64, lifetime: Option<i64>) -> Session {
+    session_at(now_unix(), left, lifetime)
+}
+
+/// [`session`] with `now` (unix seconds) given.
+fn session_at(now: i64, left: i64, lifetime: Option<i64>) -> Session {
     Session {
         sub: "u".into(),
         sid: None,
@@ -22,9 +27,9 @@ fn session(left: i64, lifetime: Option<i64>) -> Session {
         id_token: String::new(),
         access_token: "at".into(),
         refresh_token: Some("rt".into()),
-        access_expires_at: Some(now_unix() + left),
+        access_expires_at: Some(now + left),
         access_lifetime: lifetime,
-        created_at: now_unix(),
+        created_at: now,
         logout_token: String::new(),
         route_tokens: Default::default(),
         generation: 0,
@@ -34,6 +39,9 @@ fn session(left: i64, lifetime: Option<i64>) -> Session {
 #[test]
 fn a_token_is_refreshed_at_most_half_its_lifetime_ahead() {
     let m = manager();
+    // One reading of the clock for building and judging each row: with two, a second ticking
+    // between them turned the `false` rows one second from due into `true`.
+    let now = now_unix();
     // (seconds left, lifetime, needs a refresh) with the default 30 s skew.
     for (left, lifetime, refresh) in [
         (10, Some(10), false),
@@ -50,14 +58,14 @@ fn a_token_is_refreshed_at_most_half_its_lifetime_ahead() {
         (31, None, false),
     ] {
         assert_eq!(
-            m.needs_refresh(&session(left, lifetime)),
+            m.needs_refresh_at(&session_at(now, left, lifetime), now),
             refresh,
             "{left} s left of {lifetime:?}"
         );
     }
-    let mut no_refresh_token = session(-10, Some(10));
+    let mut no_refresh_token = session_at(now, -10, Some(10));
     no_refresh_token.refresh_token = None;
-    assert!(!m.needs_refresh(&no_refresh_token));
+    assert!(!m.needs_refresh_at(&no_refresh_token, now));
 }
 
 #[tokio::test]

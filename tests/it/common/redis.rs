@@ -237,6 +237,27 @@ impl RedisServer {
         let _: redis::Value = cmd.query(&mut c).expect("redis command");
     }
 
+    /// `PTTL key`: milliseconds left, -1 without expiry, -2 when there is no such key.
+    pub fn pttl(&self, key: &str) -> i64 {
+        let mut c = self.client().get_connection().expect("redis connection");
+        redis::cmd("PTTL").arg(key).query(&mut c).expect("PTTL")
+    }
+
+    /// `EXISTS key`.
+    pub fn exists(&self, key: &str) -> bool {
+        let mut c = self.client().get_connection().expect("redis connection");
+        redis::cmd("EXISTS").arg(key).query(&mut c).expect("EXISTS")
+    }
+
+    /// `CLIENT LIST`, one line per connection, without the one asking.
+    pub fn clients(&self) -> Vec<String> {
+        self.query(&["CLIENT", "LIST"])
+            .lines()
+            .filter(|l| !l.contains("cmd=client|list"))
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Every key in the server with its raw value (for "a dump yields nothing" checks).
     /// The raw value at `key` (empty when none).
     pub fn get_raw(&self, key: &str) -> Vec<u8> {

@@ -39,6 +39,7 @@ impl Upstream {
                 .route("/{any:.*}/slow", web::to(slow))
                 .route("/{any:.*}/big", web::get().to(big))
                 .route("/{any:.*}/slowstream", web::get().to(slow_stream))
+                .route("/{any:.*}/slowerstream", web::get().to(slower_stream))
                 .route("/{any:.*}/ws", web::get().to(ws_echo))
                 .route("/{any:.*}/set-cookies", web::get().to(set_cookies))
                 .route("/{any:.*}/guarded", web::to(guarded))
@@ -194,12 +195,22 @@ async fn big(req: HttpRequest) -> HttpResponse {
 
 /// 1 MiB in 10 chunks, 200 ms apart (2 s in all).
 async fn slow_stream() -> HttpResponse {
-    let stream = futures_util::stream::unfold(0u32, |i| async move {
+    paced_stream(Duration::from_millis(200))
+}
+
+/// [`slow_stream`] over 4.5 s (a chunk every 500 ms).
+async fn slower_stream() -> HttpResponse {
+    paced_stream(Duration::from_millis(500))
+}
+
+/// 1 MiB (and 10 bytes) in 10 chunks, `pace` apart.
+fn paced_stream(pace: Duration) -> HttpResponse {
+    let stream = futures_util::stream::unfold(0u32, move |i| async move {
         if i == 10 {
             return None;
         }
         if i > 0 {
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(pace).await;
         }
         Some((
             Ok::<_, std::io::Error>(bytes::Bytes::from(vec![

@@ -158,14 +158,23 @@ async fn behind_tls_only_the_host_prefixed_cookie_opens_a_session() {
 
 #[actix_web::test]
 async fn expired_session_cookie_gets_no_session() {
-    let mut w = World::new(false, &[("idle_timeout", "1s"), ("cache_ttl", "0s")]).await;
+    let mut w = World::new(false, &[("idle_timeout", "2s"), ("cache_ttl", "0s")]).await;
     let b = w.sign_in().await;
     let expired = b.cookies["vestibule"].clone();
-    // The bystander (same idle timeout) would expire too: keep it alive while the other idles.
-    for _ in 0..5 {
-        assert_eq!(w.victim.session(&w.proxy).await.status(), 200);
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    let namespace = format!("{}|{}", w.idp.state.issuer, idp::CLIENT_ID);
+    let key = vestibule::session::crypto::storage_key("s", &namespace, &expired);
+    // The bystander (same idle timeout) would expire too: it is used at every check, some 20 ms
+    // apart (100 times within its 2 s idle timeout), while the other idles until Redis drops it.
+    let (victim, proxy, redis) = (&mut w.victim, &w.proxy, &w.redis);
+    eventually(
+        "the idle session's key expired",
+        Duration::from_secs(15),
+        async || {
+            assert_eq!(victim.session(proxy).await.status(), 200, "the bystander");
+            !redis.exists(&key)
+        },
+    )
+    .await;
     let before = w.before();
     let res = with_cookie(
         &w,
