@@ -1,7 +1,7 @@
 // Shared pieces of the browser suite: free ports, redis-server, the Vestibule binary, chromium.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,24 @@ import { chromium } from 'playwright-core';
 import { CLIENT_ID, CLIENT_SECRET } from './idp.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const BIN = process.env.VESTIBULE_BIN || join(ROOT, 'target/debug/vestibule');
+
+/**
+ * The Vestibule binary under test: `VESTIBULE_BIN` (scripts/test sets it to what its build
+ * produced), else the executable cargo names when asked to build it now, never a guessed path
+ * such as target/debug/vestibule (stale, or not this build at all under $CARGO_TARGET_DIR).
+ */
+export const BIN = process.env.VESTIBULE_BIN || cargoBuiltBinary();
+
+function cargoBuiltBinary() {
+  const out = execFileSync('cargo', ['build', '--quiet', '--bin', 'vestibule', '--message-format=json'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 }).toString();
+  const exe = out.split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    .filter((m) => m.reason === 'compiler-artifact' && m.target?.name === 'vestibule' && m.target.kind.includes('bin'))
+    .map((m) => m.executable).at(-1);
+  if (!exe) throw new Error('cargo build --bin vestibule named no executable');
+  return exe;
+}
+accessSync(BIN, constants.X_OK);
 
 export function freePort(host = '127.0.0.1') {
   return new Promise((res, rej) => {
