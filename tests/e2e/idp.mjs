@@ -9,7 +9,7 @@ import Provider from 'oidc-provider';
 export const CLIENT_ID = 'vestibule';
 export const CLIENT_SECRET = 'dev-secret-change-me';
 
-/** Starts the IdP; resolves to { issuer, provider, close() }. */
+/** Starts the IdP; resolves to { issuer, provider, counts, issued, close() }. */
 export async function startIdp({
   host = '127.0.0.2', port = 9100, proxyOrigins = ['http://127.0.0.1:8080'], accessTokenTtl = 3600,
 } = {}) {
@@ -78,6 +78,17 @@ export async function startIdp({
   provider.on('grant.error', (ctx) => { if (ctx.oidc.params?.grant_type === 'refresh_token') counts.refreshErrors += 1; });
   provider.on('backchannel.success', () => { counts.backchannelSent += 1; });
   provider.on('backchannel.error', (_ctx, err) => { counts.backchannelErrors += 1; counts.lastBackchannelError = String(err?.message ?? err); });
+  // Every token it hands out, as the token endpoint's answers carried them (oidc-provider's are
+  // opaque here, so no pattern finds them: the tests look for these exact values).
+  const issued = [];
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path === '/token' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+      for (const kind of ['access_token', 'refresh_token', 'id_token']) {
+        if (typeof ctx.body[kind] === 'string') issued.push({ kind, value: ctx.body[kind] });
+      }
+    }
+  });
   provider.proxy = false;
   const server = provider.listen(port, host);
   await new Promise((resolve, reject) => {
@@ -88,6 +99,7 @@ export async function startIdp({
     issuer,
     provider,
     counts,
+    issued,
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
   };
 }
