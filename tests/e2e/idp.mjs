@@ -4,6 +4,7 @@
 //   node tests/e2e/idp.mjs [--host 127.0.0.2] [--port 9100] [--redirect http://127.0.0.1:8080[,…]] [--access-token-ttl 3600]
 //
 // The client is `vestibule` / `dev-secret-change-me` (as in config/development.toml).
+import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
 
 export const CLIENT_ID = 'vestibule';
@@ -11,9 +12,17 @@ export const CLIENT_SECRET = 'dev-secret-change-me';
 
 /** Starts the IdP; resolves to { issuer, provider, counts, issued, close() }. */
 export async function startIdp({
-  host = '127.0.0.2', port = 9100, proxyOrigins = ['http://127.0.0.1:8080'], accessTokenTtl = 3600,
+  host = '127.0.0.2', port = 9100, proxyOrigins = ['http://127.0.0.1:8080'], accessTokenTtl = 3600, strictPort = false,
 } = {}) {
-  const issuer = `http://${host}:${port}`;
+  // The socket is bound first and the issuer named after it: port 0 takes any free port, and a
+  // port taken since a test picked it falls back to another one (tests read `issuer`).
+  const server = createServer();
+  const listen = (p) => new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(p, host, () => { server.off('error', reject); resolve(); });
+  });
+  await listen(port).catch((e) => { if (e.code !== 'EADDRINUSE' || !port || strictPort) throw e; return listen(0); });
+  const issuer = `http://${host}:${server.address().port}`;
   // What the tests check: refreshes granted, and refresh errors (a reused rotated token is one).
   const counts = { refresh: 0, refreshErrors: 0, backchannelSent: 0, backchannelErrors: 0 };
   const provider = new Provider(issuer, {
@@ -90,11 +99,7 @@ export async function startIdp({
     }
   });
   provider.proxy = false;
-  const server = provider.listen(port, host);
-  await new Promise((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  server.on('request', provider.callback());
   return {
     issuer,
     provider,
@@ -114,6 +119,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     port: Number(arg('port', '9100')),
     proxyOrigins: arg('redirect', 'http://127.0.0.1:8080').split(','),
     accessTokenTtl: Number(arg('access-token-ttl', '3600')),
+    // The demo's config names this port: never another one.
+    strictPort: true,
   });
   console.log(`oidc-provider listening, issuer ${idp.issuer}`);
 }
