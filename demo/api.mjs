@@ -8,7 +8,7 @@ export const API_CLIENT_ID = 'demo-api';
 export const API_CLIENT_SECRET = 'demo-api-secret';
 
 /** Starts the API; resolves to { port, close(), calls } where calls counts introspections. */
-export async function startApi({ port = 9200, host = '127.0.0.1', issuer }) {
+export async function startApi({ port = 9200, host = '127.0.0.1', issuer, strictPort = false }) {
   const discovery = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
   const basic = Buffer.from(`${API_CLIENT_ID}:${API_CLIENT_SECRET}`).toString('base64');
   const state = { introspections: 0 };
@@ -45,7 +45,12 @@ export async function startApi({ port = 9200, host = '127.0.0.1', issuer }) {
     }
     return send(404, { error: 'not found' });
   });
-  await new Promise((resolve, reject) => { server.once('error', reject); server.listen(port, host, resolve); });
+  const listen = (p) => new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(p, host, () => { server.off('error', reject); resolve(); });
+  });
+  // A port taken since the caller picked it: another one (callers read `port`).
+  await listen(port).catch((e) => { if (e.code !== 'EADDRINUSE' || !port || strictPort) throw e; return listen(0); });
   return {
     port: server.address().port,
     state,
@@ -55,6 +60,6 @@ export async function startApi({ port = 9200, host = '127.0.0.1', issuer }) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
-  const api = await startApi({ port: Number(arg('port', '9200')), issuer: arg('issuer', 'http://127.0.0.2:9100') });
+  const api = await startApi({ port: Number(arg('port', '9200')), issuer: arg('issuer', 'http://127.0.0.2:9100'), strictPort: true });
   console.log(`demo API listening on 127.0.0.1:${api.port}`);
 }

@@ -157,13 +157,16 @@ export function createClient(options = {}) {
           if (done) return;
           buffer += value;
           let end;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
+          // Once stopped, nothing more is heard, not even the rest of a chunk already read
+          // (onSessionEnd stops at the first session_ended of a chunk holding two).
+          while (!abort.signal.aborted && (end = buffer.indexOf('\n\n')) >= 0) {
             const block = buffer.slice(0, end);
             buffer = buffer.slice(end + 2);
             const name = /^event: (.*)$/m.exec(block)?.[1];
             const data = /^data: (.*)$/m.exec(block)?.[1];
             if (name) onEvent(name, data ? JSON.parse(data) : {});
           }
+          if (abort.signal.aborted) { reader.cancel().catch(() => {}); return; }
         }
       })().catch(() => { /* aborted, or the connection dropped */ });
       return () => abort.abort();

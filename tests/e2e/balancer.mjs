@@ -6,7 +6,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from './harness.mjs';
+import { startListening, waitFor } from './harness.mjs';
 
 const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
 
@@ -20,6 +20,12 @@ http {
   access_log off;
   client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
 `;
+
+function nginx(dir) {
+  const child = spawn(NGINX, ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+  const exited = new Promise((r) => child.once('exit', r));
+  return { child, stop: async () => { if (child.exitCode === null) { child.kill('SIGQUIT'); await exited; } } };
+}
 
 export async function startBalancer({ port, replicas }) {
   const dir = mkdtempSync(join(tmpdir(), 'vestibule-e2e-nginx-'));
@@ -38,8 +44,10 @@ export async function startBalancer({ port, replicas }) {
 }
 `);
   execFileSync(NGINX, ['-t', '-q', '-c', join(dir, 'nginx.conf'), '-p', dir]);
-  const child = spawn(NGINX, ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
-  const exited = new Promise((r) => child.once('exit', r));
+  // The port is in the IdP's redirect URIs already: if it was taken meanwhile, this fails
+  // plainly instead of the test talking to whoever took it.
+  const { child } = await startListening(() => nginx(dir), 'nginx', port);
+  const exited = new Promise((r) => { if (child.exitCode !== null) r(); else child.once('exit', r); });
   const origin = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${origin}/healthz`)).status === 200, 'nginx');
   return {
@@ -70,8 +78,8 @@ export async function startTlsFront({ port, upstreamPort }) {
 }
 `);
   execFileSync(NGINX, ['-t', '-q', '-c', join(dir, 'nginx.conf'), '-p', dir]);
-  const child = spawn(NGINX, ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
-  const exited = new Promise((r) => child.once('exit', r));
+  const { child } = await startListening(() => nginx(dir), 'nginx (tls)', port);
+  const exited = new Promise((r) => { if (child.exitCode !== null) r(); else child.once('exit', r); });
   const origin = `https://127.0.0.1:${port}`;
   // Node's fetch would refuse the self-signed certificate: the port answering is the probe.
   const { connect } = await import('node:net');

@@ -1,7 +1,7 @@
 // Shared pieces of the browser suite: free ports, redis-server, the Vestibule binary, chromium.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,24 @@ import { chromium } from 'playwright-core';
 import { CLIENT_ID, CLIENT_SECRET } from './idp.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const BIN = process.env.VESTIBULE_BIN || join(ROOT, 'target/debug/vestibule');
+
+/**
+ * The Vestibule binary under test: `VESTIBULE_BIN` (scripts/test sets it to what its build
+ * produced), else the executable cargo names when asked to build it now, never a guessed path
+ * such as target/debug/vestibule (stale, or not this build at all under $CARGO_TARGET_DIR).
+ */
+export const BIN = process.env.VESTIBULE_BIN || cargoBuiltBinary();
+
+function cargoBuiltBinary() {
+  const out = execFileSync('cargo', ['build', '--quiet', '--bin', 'vestibule', '--message-format=json'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 }).toString();
+  const exe = out.split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    .filter((m) => m.reason === 'compiler-artifact' && m.target?.name === 'vestibule' && m.target.kind.includes('bin'))
+    .map((m) => m.executable).at(-1);
+  if (!exe) throw new Error('cargo build --bin vestibule named no executable');
+  return exe;
+}
+accessSync(BIN, constants.X_OK);
 
 export function freePort(host = '127.0.0.1') {
   return new Promise((res, rej) => {
@@ -42,10 +59,46 @@ function spawnLogged(cmd, args, opts = {}) {
   };
 }
 
+/**
+ * Whether process `pid` listens on 127.0.0.1:`port`: the LISTEN sockets on that port in
+ * /proc/net/tcp, by inode, among the process's open files. "Something answers on the port"
+ * is not enough: another test's server may have taken it after it was picked.
+ */
+export function listensOn(pid, port) {
+  const inodes = readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length > 9 && parseInt(f[1].split(':')[1], 16) === port && f[3] === '0A')
+    .map((f) => `socket:[${f[9]}]`);
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try { return inodes.includes(readlinkSync(`/proc/${pid}/fd/${fd}`)); } catch { return false; }
+    });
+  } catch { return false; }
+}
+
+/**
+ * Starts `start(port)` (a child process that binds `port`, which cannot be told to bind port 0
+ * and report it: redis-server, nginx, Vestibule) until it is the one listening on the port: a
+ * port free when picked may be taken before the child binds it, and then the child exits and
+ * it is tried again on a fresh port, unless `port` was given (the caller built URLs on it).
+ */
+export async function startListening(start, what, port) {
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    const p = port ?? await freePort();
+    const proc = start(p);
+    await waitFor(() => proc.child.exitCode !== null || proc.child.signalCode !== null || listensOn(proc.child.pid, p),
+      `${what} listening on ${p}`);
+    if (listensOn(proc.child.pid, p)) return { ...proc, port: p };
+    await proc.stop();
+    if (port !== undefined) throw new Error(`${what} could not listen on ${p} (taken?)\n${proc.log?.() ?? ''}`);
+  }
+  throw new Error(`${what} found no free port in 5 tries`);
+}
+
 export async function startRedis() {
-  const port = await freePort();
-  const proc = spawnLogged('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-  const { execFileSync } = await import('node:child_process');
+  const proc = await startListening((port) => spawnLogged('redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']), 'redis-server');
+  const { port } = proc;
   await waitFor(() => execFileSync('redis-cli', ['-p', String(port), 'ping']).toString().includes('PONG'), 'redis-server');
   return { url: `redis://127.0.0.1:${port}`, port, stop: proc.stop };
 }
@@ -59,26 +112,27 @@ export const ENCRYPTION_KEY = 'ZTJlLXN1aXRlLWVuY3J5cHRpb24ta2V5LTAxMjM0NTY=';
  * front of several of them; `routesExtra`, more `[[routes]]` tables.
  */
 export async function startProxy({ issuer, store = 'memory', redisUrl, redis = '', port, apiPort, sessionExtra = '', publicUrl, routesExtra = '' }) {
-  port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'vestibule-e2e-'));
   const config = join(dir, 'vestibule.toml');
   let session = '[session]\nstore = "memory"\n';
   if (redis) session = '[session]\nstore = "redis"\n';
   else if (store === 'redis') session = `[session]\nstore = "redis"\nredis_url = "${redisUrl}"\n`;
   session += sessionExtra + redis;
-  writeFileSync(config, `[server]\nlisten = "127.0.0.1:${port}"\npublic_url = "${publicUrl ?? `http://127.0.0.1:${port}`}"\n`
-    + `[oidc]\nissuer = "${issuer}"\nclient_id = "${CLIENT_ID}"\nscopes = ["openid", "profile", "email"]\n`
-    + session
-    + (apiPort ? `[[routes]]\nprefix = "/api"\nupstream = "http://127.0.0.1:${apiPort}"\ntoken = "required"\n` : '')
-    + routesExtra
-    + `[spa]\ndir = "${join(ROOT, 'demo/spa')}"\n`);
-  // The secret comes from the environment, as operators are told to do.
-  const proc = spawnLogged(BIN, ['--config', config], {
-    env: { ...process.env, VESTIBULE_OIDC__CLIENT_SECRET: CLIENT_SECRET, VESTIBULE_SESSION__ENCRYPTION_KEY: ENCRYPTION_KEY, RUST_LOG: 'info' },
-  });
-  const origin = `http://127.0.0.1:${port}`;
+  const proc = await startListening((p) => {
+    writeFileSync(config, `[server]\nlisten = "127.0.0.1:${p}"\npublic_url = "${publicUrl ?? `http://127.0.0.1:${p}`}"\n`
+      + `[oidc]\nissuer = "${issuer}"\nclient_id = "${CLIENT_ID}"\nscopes = ["openid", "profile", "email"]\n`
+      + session
+      + (apiPort ? `[[routes]]\nprefix = "/api"\nupstream = "http://127.0.0.1:${apiPort}"\ntoken = "required"\n` : '')
+      + routesExtra
+      + `[spa]\ndir = "${join(ROOT, 'demo/spa')}"\n`);
+    // The secret comes from the environment, as operators are told to do.
+    return spawnLogged(BIN, ['--config', config], {
+      env: { ...process.env, VESTIBULE_OIDC__CLIENT_SECRET: CLIENT_SECRET, VESTIBULE_SESSION__ENCRYPTION_KEY: ENCRYPTION_KEY, RUST_LOG: 'info' },
+    });
+  }, 'vestibule', port);
+  const origin = `http://127.0.0.1:${proc.port}`;
   await waitFor(async () => (await fetch(`${origin}/readyz`)).status === 200, `vestibule ready\n${proc.log()}`);
-  return { origin, port, stop: proc.stop, log: proc.log };
+  return { origin, port: proc.port, stop: proc.stop, log: proc.log };
 }
 
 export async function launchBrowser() {

@@ -4,16 +4,25 @@
 //   node tests/e2e/idp.mjs [--host 127.0.0.2] [--port 9100] [--redirect http://127.0.0.1:8080[,…]] [--access-token-ttl 3600]
 //
 // The client is `vestibule` / `dev-secret-change-me` (as in config/development.toml).
+import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
 
 export const CLIENT_ID = 'vestibule';
 export const CLIENT_SECRET = 'dev-secret-change-me';
 
-/** Starts the IdP; resolves to { issuer, provider, close() }. */
+/** Starts the IdP; resolves to { issuer, provider, counts, issued, close() }. */
 export async function startIdp({
-  host = '127.0.0.2', port = 9100, proxyOrigins = ['http://127.0.0.1:8080'], accessTokenTtl = 3600,
+  host = '127.0.0.2', port = 9100, proxyOrigins = ['http://127.0.0.1:8080'], accessTokenTtl = 3600, strictPort = false,
 } = {}) {
-  const issuer = `http://${host}:${port}`;
+  // The socket is bound first and the issuer named after it: port 0 takes any free port, and a
+  // port taken since a test picked it falls back to another one (tests read `issuer`).
+  const server = createServer();
+  const listen = (p) => new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(p, host, () => { server.off('error', reject); resolve(); });
+  });
+  await listen(port).catch((e) => { if (e.code !== 'EADDRINUSE' || !port || strictPort) throw e; return listen(0); });
+  const issuer = `http://${host}:${server.address().port}`;
   // What the tests check: refreshes granted, and refresh errors (a reused rotated token is one).
   const counts = { refresh: 0, refreshErrors: 0, backchannelSent: 0, backchannelErrors: 0 };
   const provider = new Provider(issuer, {
@@ -84,16 +93,24 @@ export async function startIdp({
   });
   provider.on('backchannel.success', () => { counts.backchannelSent += 1; });
   provider.on('backchannel.error', (_ctx, err) => { counts.backchannelErrors += 1; counts.lastBackchannelError = String(err?.message ?? err); });
-  provider.proxy = false;
-  const server = provider.listen(port, host);
-  await new Promise((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
+  // Every token it hands out, as the token endpoint's answers carried them (oidc-provider's are
+  // opaque here, so no pattern finds them: the tests look for these exact values).
+  const issued = [];
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path === '/token' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+      for (const kind of ['access_token', 'refresh_token', 'id_token']) {
+        if (typeof ctx.body[kind] === 'string') issued.push({ kind, value: ctx.body[kind] });
+      }
+    }
   });
+  provider.proxy = false;
+  server.on('request', provider.callback());
   return {
     issuer,
     provider,
     counts,
+    issued,
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
   };
 }
@@ -108,6 +125,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     port: Number(arg('port', '9100')),
     proxyOrigins: arg('redirect', 'http://127.0.0.1:8080').split(','),
     accessTokenTtl: Number(arg('access-token-ttl', '3600')),
+    // The demo's config names this port: never another one.
+    strictPort: true,
   });
   console.log(`oidc-provider listening, issuer ${idp.issuer}`);
 }

@@ -15,6 +15,23 @@ async function idpFor(proxyPort) {
   return startIdp({ host: '127.0.0.2', port: await freePort('127.0.0.2'), proxyOrigins: [`http://127.0.0.1:${proxyPort}`] });
 }
 
+/**
+ * Records every response the browser receives in `context` (headers, and the body when there is
+ * one); the returned function gives all of it as one text.
+ */
+function recordResponses(context) {
+  const received = [];
+  // Responses read to their end (an event stream, never ending, is not waited for).
+  context.on('requestfinished', (req) => {
+    received.push((async () => {
+      const r = await req.response();
+      if (!r) return '';
+      return JSON.stringify(await r.allHeaders().catch(() => ({}))) + await r.text().catch(() => '');
+    })());
+  });
+  return async () => (await Promise.all(received)).join('\n');
+}
+
 /** Signs in from a deep link; returns every URL a document of the proxy's origin was shown at. */
 async function deepLinkLogin(page, proxy) {
   const seen = [];
@@ -28,7 +45,7 @@ async function deepLinkLogin(page, proxy) {
   return seen;
 }
 
-async function checkSignedIn(page, proxy, context, seen) {
+async function checkSignedIn(page, proxy, context, seen, idp, received) {
   assert.equal(page.url(), `${proxy.origin}/orders/42?view=full`, 'lands back on the deep link');
   assert.equal(await page.textContent('#path'), '/orders/42?view=full');
   for (const u of seen.filter((x) => x.startsWith(proxy.origin))) {
@@ -48,7 +65,21 @@ async function checkSignedIn(page, proxy, context, seen) {
     assert.ok(!c.value.includes('.'), `${c.name} is not a JWT`);
   }
   const body = await page.evaluate(async () => (await fetch('/auth/session', { headers: { 'X-CSRF': '1' } })).text());
-  assert.ok(!/eyJ[A-Za-z0-9_-]{10,}\./.test(body), '/auth/session holds no token');
+  assert.ok(!/eyJ[A-Za-z0-9_-]{10,}\./.test(body), '/auth/session holds no JWT');
+
+  // The very tokens the IdP issued (its access and refresh tokens are opaque: no pattern would
+  // find them) are nowhere the page or the browser can read.
+  const kinds = idp.issued.map((t) => t.kind);
+  for (const kind of ['access_token', 'refresh_token', 'id_token']) assert.ok(kinds.includes(kind), `the IdP issued an ${kind}: ${kinds}`);
+  const storage = await page.evaluate(() => JSON.stringify({ cookie: document.cookie, local: { ...localStorage }, session: { ...sessionStorage } }));
+  const cookieJar = JSON.stringify(await context.cookies());
+  const responses = await received();
+  for (const { kind, value } of idp.issued) {
+    assert.ok(!body.includes(value), `/auth/session holds no ${kind}`);
+    assert.ok(!storage.includes(value), `document.cookie, localStorage and sessionStorage hold no ${kind}`);
+    assert.ok(!cookieJar.includes(value), `no cookie holds the ${kind}`);
+    assert.ok(!responses.includes(value), `no response to the browser carried the ${kind}`);
+  }
 }
 
 test('memory store: deep-link login, cookies, session endpoint, API call with the token, logout', async () => {
@@ -57,10 +88,11 @@ test('memory store: deep-link login, cookies, session endpoint, API call with th
   const api = await startApi({ port: await freePort(), issuer: idp.issuer });
   const proxy = await startProxy({ issuer: idp.issuer, port, apiPort: api.port });
   const context = await browser.newContext();
+  const received = recordResponses(context);
   try {
     const page = await context.newPage();
     const seen = await deepLinkLogin(page, proxy);
-    await checkSignedIn(page, proxy, context, seen);
+    await checkSignedIn(page, proxy, context, seen, idp, received);
 
     // The SPA calls the API; the API verified Vestibule's bearer token at the IdP (introspection).
     await page.click('#call-api');
@@ -106,10 +138,11 @@ test('redis store: login works and the session survives a proxy restart', async 
   const idp = await idpFor(port);
   let proxy = await startProxy({ issuer: idp.issuer, store: 'redis', redisUrl: redis.url, port });
   const context = await browser.newContext();
+  const received = recordResponses(context);
   try {
     const page = await context.newPage();
     const seen = await deepLinkLogin(page, proxy);
-    await checkSignedIn(page, proxy, context, seen);
+    await checkSignedIn(page, proxy, context, seen, idp, received);
 
     await proxy.stop();
     proxy = await startProxy({ issuer: idp.issuer, store: 'redis', redisUrl: redis.url, port });

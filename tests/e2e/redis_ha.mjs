@@ -5,7 +5,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from './harness.mjs';
+import { startListening, waitFor } from './harness.mjs';
 
 const cli = (port, ...args) => execFileSync('redis-cli', ['-p', String(port), ...args], { stdio: ['ignore', 'pipe', 'ignore'] })
   .toString();
@@ -19,8 +19,8 @@ function server(args) {
 }
 
 async function node(extra = []) {
-  const port = await freePort();
-  const proc = server(['--port', String(port), ...extra]);
+  const proc = await startListening((p) => server(['--port', String(p), ...extra]), 'redis-server');
+  const { port } = proc;
   await waitFor(() => cli(port, 'PING').includes('PONG'), `redis-server on ${port}`);
   return { port, stop: proc.stop };
 }
@@ -45,13 +45,15 @@ export async function startSentinels() {
   await waitFor(() => cli(replica.port, 'INFO', 'replication').includes('master_link_status:up'), 'replica in sync');
   const sentinels = [];
   for (let i = 0; i < 3; i += 1) {
-    const port = await freePort();
-    const conf = join(mkdtempSync(join(tmpdir(), 'vestibule-e2e-sentinel-')), 'sentinel.conf');
-    writeFileSync(conf, `port ${port}\nbind 127.0.0.1\nsentinel monitor ${MASTER_NAME} 127.0.0.1 ${primary.port} 2\n`
-      + `sentinel down-after-milliseconds ${MASTER_NAME} 1000\nsentinel failover-timeout ${MASTER_NAME} 5000\n`);
-    const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
-    const exited = new Promise((r) => child.once('exit', r));
-    sentinels.push({ port, stop: async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await exited; } } });
+    const sentinel = await startListening((port) => {
+      const conf = join(mkdtempSync(join(tmpdir(), 'vestibule-e2e-sentinel-')), 'sentinel.conf');
+      writeFileSync(conf, `port ${port}\nbind 127.0.0.1\nsentinel monitor ${MASTER_NAME} 127.0.0.1 ${primary.port} 2\n`
+        + `sentinel down-after-milliseconds ${MASTER_NAME} 1000\nsentinel failover-timeout ${MASTER_NAME} 5000\n`);
+      const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+      const exited = new Promise((r) => child.once('exit', r));
+      return { child, stop: async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await exited; } } };
+    }, 'redis sentinel');
+    sentinels.push({ port: sentinel.port, stop: sentinel.stop });
   }
   // A failover needs each sentinel to know the replica and the two other sentinels.
   for (const s of sentinels) {

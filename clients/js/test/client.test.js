@@ -120,3 +120,27 @@ test('onSessionEnd() hears session_ended from the event stream, once', async () 
   assert.deepEqual(ended, { reason: 'revoked' });
   assert.equal(calls[0].headers.get('x-csrf'), '1');
 });
+
+test('onSessionEnd() calls back exactly once however many session_ended events arrive', async () => {
+  const ended = (reason) => `event: session_ended\ndata: {"reason":"${reason}"}\n\n`;
+  // Two ends in one chunk (one read), then a third in a later chunk: the stream is pulled chunk by
+  // chunk, and the last pull, which closes it, comes only once the client has read all before it.
+  const chunks = [ended('revoked') + ended('again'), ended('later')];
+  let drained;
+  const allRead = new Promise((resolve) => { drained = resolve; });
+  const encoder = new TextEncoder();
+  const body = new ReadableStream({
+    pull(controller) {
+      if (chunks.length) controller.enqueue(encoder.encode(chunks.shift()));
+      else { controller.close(); drained('read to the end'); }
+    },
+    cancel() { drained('cancelled'); },
+  }, { highWaterMark: 0 });
+  // The fake ignores the abort signal, so `once` is the client's doing and not the transport's.
+  const { fetch } = fakeFetch({ 'GET /auth/events': () => new Response(body, { headers: { 'content-type': 'text/event-stream' } }) });
+  const c = createClient({ fetch, location: fakeLocation() });
+  const calls = [];
+  c.onSessionEnd((data) => calls.push(data));
+  await allRead;
+  assert.deepEqual(calls, [{ reason: 'revoked' }]);
+});

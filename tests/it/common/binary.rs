@@ -64,9 +64,39 @@ fn run(args: &[&str], config: &Path, env: &[(&str, &str)]) -> (Option<i32>, Stri
 
 impl Binary {
     /// Starts the binary with `config` on a free port and the given environment; stderr goes to
-    /// a log file.
+    /// a log file. The port was free when picked; if another test takes it before the binary
+    /// binds it (whose port must be known up front: it is in `public_url`), the binary exits
+    /// unable to listen and is started again on a fresh port. Returns once it listens, exits, or
+    /// after 10 s.
     pub fn spawn(config: TestConfig, env: &[(&str, &str)]) -> Binary {
-        let port = free_port();
+        for _ in 0..5 {
+            let mut binary = Self::spawn_on(free_port(), config.clone(), env);
+            if !binary.lost_its_port() {
+                return binary;
+            }
+        }
+        panic!("vestibule found no free port in 5 tries");
+    }
+
+    /// True when the binary exited because its port was taken.
+    fn lost_its_port(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let child = self.child.as_mut().expect("running");
+        while Instant::now() < deadline {
+            if child.try_wait().ok().flatten().is_some() {
+                return self
+                    .logs()
+                    .contains(&format!("cannot listen on 127.0.0.1:{}", self.port));
+            }
+            if listens(child.id(), self.port) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    fn spawn_on(port: u16, config: TestConfig, env: &[(&str, &str)]) -> Binary {
         let config_path = temp_file("toml", &config.port(port).toml());
         let log_path = std::env::temp_dir().join(format!(
             "vestibule-log-{}.txt",
@@ -156,4 +186,30 @@ impl Drop for Binary {
         let _ = std::fs::remove_file(&self.log_path);
         let _ = std::fs::remove_file(&self.config_path);
     }
+}
+
+/// Whether process `pid` holds a socket listening on port `port` of 127.0.0.1: the LISTEN
+/// sockets on that port in /proc/net/tcp, by inode, among the process's open files.
+fn listens(pid: u32, port: u16) -> bool {
+    let Ok(tcp) = std::fs::read_to_string("/proc/net/tcp") else {
+        return false;
+    };
+    // `sl local_address rem_address st ... inode`: "0100007F:1F90", st "0A" is LISTEN.
+    let sockets: Vec<String> = tcp
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let local = u16::from_str_radix(f.get(1)?.rsplit_once(':')?.1, 16).ok()?;
+            (local == port && *f.get(3)? == "0A")
+                .then(|| format!("socket:[{}]", f.get(9).unwrap_or(&"")))
+        })
+        .collect();
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.flatten().any(|fd| {
+        std::fs::read_link(fd.path())
+            .is_ok_and(|target| sockets.iter().any(|s| target.as_os_str() == s.as_str()))
+    })
 }

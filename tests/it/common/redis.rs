@@ -1,4 +1,5 @@
-//! A real `redis-server` per test, on a free loopback port, stopped when dropped: plain,
+//! A real `redis-server` per test, on a free loopback port (another one if that was taken before
+//! it could bind it), stopped when dropped: plain,
 //! persistent, with extra arguments (a replica, a cluster node), or TLS-only with an ACL user.
 
 use std::path::PathBuf;
@@ -26,12 +27,12 @@ pub struct RedisServer {
 impl RedisServer {
     /// An in-memory server (no data on disk).
     pub fn start() -> Self {
-        Self::launch(free_port(), None)
+        Self::launch(free_port(), None, true)
     }
 
     /// Starts on a given port (to bring a stopped server back where clients expect it).
     pub fn start_on(port: u16) -> Self {
-        Self::launch(port, None)
+        Self::launch(port, None, false)
     }
 
     /// A server whose data survives [`RedisServer::stop`] and [`RedisServer::restart`].
@@ -39,7 +40,7 @@ impl RedisServer {
         let dir =
             std::env::temp_dir().join(format!("vestibule-redis-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("redis dir");
-        Self::launch(free_port(), Some(dir))
+        Self::launch(free_port(), Some(dir), true)
     }
 
     /// A server with these extra arguments, its files in a fresh directory.
@@ -54,7 +55,7 @@ impl RedisServer {
             extra: extra.iter().map(|a| (*a).to_owned()).collect(),
             tls: None,
         };
-        s.spawn();
+        s.spawn(true);
         s
     }
 
@@ -67,11 +68,11 @@ impl RedisServer {
             extra: Vec::new(),
             tls: Some(tls.dir.clone()),
         };
-        s.spawn();
+        s.spawn(true);
         s
     }
 
-    fn launch(port: u16, dir: Option<PathBuf>) -> Self {
+    fn launch(port: u16, dir: Option<PathBuf>, may_move: bool) -> Self {
         let mut s = RedisServer {
             port,
             child: None,
@@ -79,7 +80,7 @@ impl RedisServer {
             extra: Vec::new(),
             tls: None,
         };
-        s.spawn();
+        s.spawn(may_move);
         s
     }
 
@@ -108,7 +109,27 @@ impl RedisServer {
         redis::Client::build_with_tls(info.set_redis_settings(settings), certs).expect("tls client")
     }
 
-    fn spawn(&mut self) {
+    /// Starts redis-server on `self.port`. The port was free when picked, but a parallel test
+    /// can take it before redis-server binds it (which cannot be told to bind port 0 and say
+    /// which: `--port 0` turns TCP off): then this one exits, and unless `may_move` is false (a
+    /// restart where clients expect it) it is started again on a fresh port.
+    fn spawn(&mut self, may_move: bool) {
+        for _ in 0..5 {
+            self.spawn_once();
+            if self.wait_ready() {
+                return;
+            }
+            assert!(
+                may_move,
+                "redis-server could not listen on port {}",
+                self.port
+            );
+            self.port = free_port();
+        }
+        panic!("redis-server exited at start 5 times (each port taken, or bad arguments)");
+    }
+
+    fn spawn_once(&mut self) {
         let mut args: Vec<String> = vec![
             "--bind".into(),
             "127.0.0.1".into(),
@@ -163,18 +184,26 @@ impl RedisServer {
             .spawn()
             .expect("redis-server must be installed (bash .ci/run installs it)");
         self.child = Some(child);
-        self.wait_ready();
     }
 
-    /// Readiness probe: PING until PONG (bounded).
-    fn wait_ready(&self) {
+    /// Readiness probe (bounded): true once the server on the port answers and is this child
+    /// (`INFO server` names its pid: another test's server that took the port answers too);
+    /// false when the child exited (its port was taken).
+    fn wait_ready(&mut self) -> bool {
         let deadline = Instant::now() + Duration::from_secs(10);
         let client = self.client();
+        let child = self.child.as_mut().expect("spawned");
+        let pid = format!("process_id:{}", child.id());
         while Instant::now() < deadline {
+            if child.try_wait().ok().flatten().is_some() {
+                self.child = None;
+                return false;
+            }
             if let Ok(mut c) = client.get_connection()
-                && redis::cmd("PING").query::<String>(&mut c).is_ok()
+                && let Ok(info) = redis::cmd("INFO").arg("server").query::<String>(&mut c)
+                && info.lines().any(|l| l.trim_end() == pid)
             {
-                return;
+                return true;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -201,7 +230,7 @@ impl RedisServer {
 
     /// Starts again on the same port (and data directory).
     pub fn restart(&mut self) {
-        self.spawn();
+        self.spawn(false);
     }
 
     /// How many sessions the store holds.

@@ -113,32 +113,45 @@ impl RedisSentinels {
         });
         let sentinels: Vec<(u16, Child, std::path::PathBuf)> = (0..3)
             .map(|_| {
-                let sport = free_port();
-                let conf = std::env::temp_dir().join(format!(
-                    "vestibule-sentinel-{}.conf",
-                    uuid::Uuid::new_v4().simple()
-                ));
-                std::fs::write(
-                    &conf,
-                    format!(
-                        "port {sport}\nbind 127.0.0.1\n\
+                // A port free when picked can be taken before the sentinel binds it: then it
+                // exits (or another test's sentinel answers there), and it starts on another.
+                for _ in 0..5 {
+                    let (sport, mut child, conf) = sentinel(&port);
+                    if answers_as(sport, &mut child) {
+                        return (sport, child, conf);
+                    }
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                panic!("no sentinel started in 5 tries");
+            })
+            .collect();
+        fn sentinel(port: &str) -> (u16, Child, std::path::PathBuf) {
+            let sport = free_port();
+            let conf = std::env::temp_dir().join(format!(
+                "vestibule-sentinel-{}.conf",
+                uuid::Uuid::new_v4().simple()
+            ));
+            std::fs::write(
+                &conf,
+                format!(
+                    "port {sport}\nbind 127.0.0.1\n\
                          sentinel monitor {MASTER_NAME} 127.0.0.1 {port} 2\n\
                          sentinel down-after-milliseconds {MASTER_NAME} 1000\n\
                          sentinel failover-timeout {MASTER_NAME} 5000\n\
                          sentinel parallel-syncs {MASTER_NAME} 1\n"
-                    ),
-                )
-                .expect("sentinel config");
-                let child = Command::new("redis-server")
-                    .arg(&conf)
-                    .arg("--sentinel")
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .expect("redis-server --sentinel");
-                (sport, child, conf)
-            })
-            .collect();
+                ),
+            )
+            .expect("sentinel config");
+            let child = Command::new("redis-server")
+                .arg(&conf)
+                .arg("--sentinel")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server --sentinel");
+            (sport, child, conf)
+        }
         let set = RedisSentinels {
             primary,
             replica,
@@ -208,4 +221,25 @@ impl Drop for RedisSentinels {
             let _ = std::fs::remove_file(conf);
         }
     }
+}
+
+/// True once the Redis (or sentinel) on `port` answers as `child` (`INFO server` names its pid);
+/// false if `child` exits first or nothing answers as it within 10 s.
+fn answers_as(port: u16, child: &mut Child) -> bool {
+    let pid = format!("process_id:{}", child.id());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if child.try_wait().ok().flatten().is_some() {
+            return false;
+        }
+        if let Ok(client) = redis::Client::open(format!("redis://127.0.0.1:{port}"))
+            && let Ok(mut c) = client.get_connection()
+            && let Ok(info) = redis::cmd("INFO").arg("server").query::<String>(&mut c)
+            && info.lines().any(|l| l.trim_end() == pid)
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
 }
