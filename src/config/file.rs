@@ -215,8 +215,27 @@ fn describe(file: &str, err: figment::Error) -> ConfigError {
             } else {
                 key
             };
-            format!("{source}: key `{key}`: {}", e.kind)
+            format!(
+                "{source}: key `{key}`: {}",
+                without_quoted_source(&e.kind.to_string())
+            )
         })
         .collect();
     ConfigError::Invalid(lines.join("\n"))
+}
+
+/// A TOML syntax error quotes the offending line under a gutter (`8 | client_secret = "…`), and
+/// that line may be a secret's. Keep the position and the reason, drop the quote and its caret.
+fn without_quoted_source(message: &str) -> String {
+    let is_quote = |line: &str| {
+        let rest = line
+            .trim_start()
+            .trim_start_matches(|c: char| c.is_ascii_digit());
+        rest.trim_start().starts_with('|')
+    };
+    message
+        .lines()
+        .filter(|l| !is_quote(l))
+        .collect::<Vec<_>>()
+        .join(": ")
 }

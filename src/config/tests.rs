@@ -424,3 +424,20 @@ fn step_up_is_refused_with_the_oauth2_protocol() {
         "no step-up: fine"
     );
 }
+
+#[test]
+fn a_syntax_error_names_the_line_but_never_echoes_it() {
+    // The toml parser quotes the offending line, which may be the secret's own: an unterminated
+    // string, a stray quote. The operator needs the place, not the text.
+    let secret = "s3cr3t-VALUE-abcdefgh";
+    for broken in [
+        format!("client_secret = \"{secret}\n"),
+        format!("client_secret = \"{secret}\"\"\n"),
+        format!("client_secret = {secret}\n"),
+    ] {
+        let toml = MINIMAL.replace("client_secret = \"test-client-secret-0123\"\n", &broken);
+        let msg = err_of(&toml);
+        assert!(!msg.contains("VALUE"), "{broken:?}: {msg}");
+        assert!(msg.contains("line 8"), "{broken:?}: {msg}");
+    }
+}
