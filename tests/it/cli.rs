@@ -333,19 +333,16 @@ async fn a_run_with_every_secret(private_key_jwt: bool) -> Leftovers {
         "the logs are there, at trace: {logs}"
     );
 
-    let named = |name: &str, v: &str| (name.to_owned(), v.to_owned());
-    let mut secrets = vec![
-        named("the authorization code", &code),
-        named("the state", &start.state),
-        named("the PKCE challenge", &start.challenge),
-        named("the nonce", &start.nonce),
+    let named = secrets::named;
+    let mut secrets = secrets::of_login(&code, &start);
+    secrets.extend([
         named("the logout URL's token", &logout_token),
         named("the back-channel logout token", &backchannel_token),
         named("the admin token", ADMIN_TOKEN),
         named("the OTLP header's token", OTLP_TOKEN),
         named("the Redis password", redis::ACL_PASSWORD),
         named("the encryption key", config::ENCRYPTION_KEY),
-    ];
+    ]);
     let key_bytes = base64::Engine::decode(
         &base64::engine::general_purpose::STANDARD,
         config::ENCRYPTION_KEY,

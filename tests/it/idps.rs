@@ -448,14 +448,7 @@ async fn a_plain_oauth2_provider_signs_users_in_through_userinfo() {
     *idp.state.token_type.lock().expect("token_type") = "bearer".into();
     idp.set_expires_in(-1, -1);
     let api = Upstream::start().await;
-    let config = TestConfig::for_idp(&idp)
-        .set("oidc.protocol", "oauth2")
-        .set("oidc.scopes", Raw(r#"["read:user"]"#))
-        .set("oidc.subject_claim", "id")
-        .set("oidc.endpoints.authorization", idp.endpoint("/authorize"))
-        .set("oidc.endpoints.token", idp.endpoint("/token"))
-        .set("oidc.endpoints.userinfo", idp.endpoint("/userinfo"))
-        .route(api.api_route("required"));
+    let config = TestConfig::for_oauth2_idp(&idp).route(api.api_route("required"));
     let proxy = config.clone().start().await;
     let mut b = Browser::new();
     let start = b.start_login(&proxy, "/").await;

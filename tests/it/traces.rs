@@ -134,18 +134,15 @@ async fn a_request_continues_the_callers_trace_with_child_spans_and_no_secret() 
 
     // Nothing a span carries (name, attributes, events, status, links, resource) holds the
     // query, a token, the code, the verifier, the state, a cookie or the secret, in any form.
-    let named = |name: &str, v: &str| (name.to_owned(), v.to_owned());
-    let mut secrets = vec![
-        named("the authorization code", &code),
-        named("the state", &start.state),
-        named("the PKCE challenge", &start.challenge),
-        named("the nonce", &start.nonce),
+    let named = secrets::named;
+    let mut secrets = secrets::of_login(&code, &start);
+    secrets.extend([
         named("the client secret", idp::CLIENT_SECRET),
         named(
             "the client credentials",
             &format!("{}:{}", idp::CLIENT_ID, idp::CLIENT_SECRET),
         ),
-    ];
+    ]);
     for t in idp.state.issued.lock().expect("issued").iter() {
         secrets.push(named("a token the IdP issued", t));
     }

@@ -91,6 +91,18 @@ impl TestConfig {
         Self::new(&idp.state.issuer)
     }
 
+    /// For a test IdP started with `Quirks { oauth2_only: true, .. }`: a plain OAuth 2.0 provider
+    /// like GitHub (no discovery, no ID token, the user from userinfo's `id`).
+    pub fn for_oauth2_idp(idp: &TestIdp) -> Self {
+        Self::for_idp(idp)
+            .set("oidc.protocol", "oauth2")
+            .set("oidc.scopes", Raw(r#"["read:user"]"#))
+            .set("oidc.subject_claim", "id")
+            .set("oidc.endpoints.authorization", idp.endpoint("/authorize"))
+            .set("oidc.endpoints.token", idp.endpoint("/token"))
+            .set("oidc.endpoints.userinfo", idp.endpoint("/userinfo"))
+    }
+
     /// Sets `section.key` (e.g. `"session.idle_timeout"`).
     pub fn set(mut self, key: &str, value: impl IntoToml) -> Self {
         let (section, key) = split(key);

@@ -5,6 +5,22 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
+/// A secret with the words that name it in a failure.
+pub fn named(name: &str, value: &str) -> (String, String) {
+    (name.to_owned(), value.to_owned())
+}
+
+/// What one login puts on the wire besides tokens: the code and the authorization request's
+/// `state`, PKCE challenge and `nonce`.
+pub fn of_login(code: &str, start: &super::browser::LoginStart) -> Vec<(String, String)> {
+    vec![
+        named("the authorization code", code),
+        named("the state", &start.state),
+        named("the PKCE challenge", &start.challenge),
+        named("the nonce", &start.nonce),
+    ]
+}
+
 /// `secret` as it could appear in text: verbatim; URL-encoded (form and percent encoding);
 /// JSON-escaped; base64 in both alphabets at each of the three alignments it can have inside a
 /// longer encoded value (an `Authorization: Basic` header is `base64(id:secret)`); and, for a

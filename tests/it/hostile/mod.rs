@@ -91,20 +91,12 @@ impl World {
         } else {
             config.start().await
         };
-        let mut w = World {
-            idp,
-            api,
-            redis,
-            proxy,
-            victim: Browser::new(),
-            cookie: if behind_tls {
-                "__Host-vestibule"
-            } else {
-                "vestibule"
-            },
+        let cookie = if behind_tls {
+            "__Host-vestibule"
+        } else {
+            "vestibule"
         };
-        w.victim = w.sign_in().await;
-        w
+        Self::signed_in(idp, api, redis, proxy, cookie).await
     }
 
     /// [`World::new`] against a plain OAuth 2.0 provider (`protocol = "oauth2"`, like GitHub: no
@@ -117,24 +109,29 @@ impl World {
         .await;
         let api = Upstream::start().await;
         let redis = RedisServer::start();
-        let proxy = TestConfig::for_idp(&idp)
+        let proxy = TestConfig::for_oauth2_idp(&idp)
             .redis(&redis)
-            .set("oidc.protocol", "oauth2")
-            .set("oidc.scopes", Raw(r#"["read:user"]"#))
-            .set("oidc.subject_claim", "id")
-            .set("oidc.endpoints.authorization", idp.endpoint("/authorize"))
-            .set("oidc.endpoints.token", idp.endpoint("/token"))
-            .set("oidc.endpoints.userinfo", idp.endpoint("/userinfo"))
             .route(api.api_route("required"))
             .start()
             .await;
+        Self::signed_in(idp, api, redis, proxy, "vestibule").await
+    }
+
+    /// The world with its victim signed in.
+    async fn signed_in(
+        idp: TestIdp,
+        api: Upstream,
+        redis: RedisServer,
+        proxy: Proxy,
+        cookie: &'static str,
+    ) -> World {
         let mut w = World {
             idp,
             api,
             redis,
             proxy,
             victim: Browser::new(),
-            cookie: "vestibule",
+            cookie,
         };
         w.victim = w.sign_in().await;
         w
