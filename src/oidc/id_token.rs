@@ -18,6 +18,15 @@ use crate::support::{now_unix, read};
 /// Allowed clock skew for `iat` in the future and for `auth_time` (ID and logout tokens).
 pub(super) const IAT_FUTURE_SKEW_SECS: i64 = 300;
 
+/// RFC 7519 4.1.5, which openidconnect does not check: a token is not accepted before its `nbf`
+/// (with the skew allowed for `iat`). A non-numeric `nbf` is never valid. ID and logout tokens.
+pub(super) fn not_valid_yet(claims: &serde_json::Map<String, serde_json::Value>, now: i64) -> bool {
+    claims.get("nbf").is_some_and(|n| {
+        n.as_f64()
+            .is_none_or(|n| n > now.saturating_add(IAT_FUTURE_SKEW_SECS) as f64)
+    })
+}
+
 /// What an ID token is checked against besides the IdP and this client.
 pub(super) enum IdTokenCheck<'a> {
     /// From a login: its `nonce`, and `auth_time` no older than `max_age` when it was sent.
@@ -101,12 +110,7 @@ impl Provider {
         }
         let claims = payload_claims(raw)
             .ok_or_else(|| OidcError::InvalidIdToken("unreadable payload".into()))?;
-        // RFC 7519 4.1.5, which openidconnect does not check: a token is not accepted before
-        // its `nbf` (with the skew allowed for `iat`).
-        if claims.get("nbf").is_some_and(|n| {
-            n.as_f64()
-                .is_none_or(|n| n > (now_unix() + IAT_FUTURE_SKEW_SECS) as f64)
-        }) {
+        if not_valid_yet(&claims, now_unix()) {
             return Err(OidcError::InvalidIdToken("not valid yet (`nbf`)".into()));
         }
         Ok(claims)

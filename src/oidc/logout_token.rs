@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openidconnect::JsonWebKey;
 use openidconnect::core::{CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
 
-use super::id_token::{IAT_FUTURE_SKEW_SECS, decode_json};
+use super::id_token::{IAT_FUTURE_SKEW_SECS, decode_json, not_valid_yet};
 use super::{OidcError, Provider};
 use crate::support::{now_unix, read};
 
@@ -137,11 +137,7 @@ pub fn check_claims(
     {
         return Err(Invalid("expired"));
     }
-    // RFC 7519 4.1.5: not accepted before `nbf` (with the skew allowed for `iat`).
-    if claims.get("nbf").is_some_and(|n| {
-        n.as_f64()
-            .is_none_or(|n| n > now.saturating_add(IAT_FUTURE_SKEW_SECS) as f64)
-    }) {
+    if not_valid_yet(claims, now) {
         return Err(Invalid("not valid yet (nbf)"));
     }
     let jti = claims
