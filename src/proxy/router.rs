@@ -43,6 +43,12 @@ impl Router {
                 verdict: Ok(raw_prefix_end(raw, route.prefix_segments)),
             });
         }
+        self.route_by_reading(raw)
+    }
+
+    /// [`Router::route`] the long way, on the path's full reading (which the plain-path
+    /// shortcut must agree with).
+    fn route_by_reading(&self, raw: &str) -> Option<Routed> {
         let path = Canonical::new(raw);
         let find = |folded: &str| self.routes.iter().find(|r| under(folded, &r.folded_prefix));
         // With dot segments, the strictest route either reading reaches.

@@ -119,19 +119,10 @@ fn the_plain_path_shortcut_decides_as_the_full_reading_does() {
         "/apix",
     ] {
         assert!(is_plain(raw), "{raw}");
-        let full = |raw: &str| {
-            let path = Canonical::new(raw);
-            r.routes
-                .iter()
-                .find(|route| under(path.folded(), &route.folded_prefix))
-                .map(|route| {
-                    (
-                        route.prefix.clone(),
-                        prefix_end(raw, &path, route.prefix_segments),
-                    )
-                })
-        };
-        assert_eq!(chosen(&r, raw), full(raw), "{raw}");
+        let full = r
+            .route_by_reading(raw)
+            .map(|d| (d.route.prefix.clone(), d.verdict));
+        assert_eq!(chosen(&r, raw), full, "{raw}");
     }
     for raw in [
         "/api//x",
