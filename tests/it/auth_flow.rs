@@ -80,12 +80,7 @@ async fn happy_path(
             .as_str()
             .is_some_and(|u| u.starts_with("/auth/logout?token="))
     );
-    let login = vec![
-        ("the authorization code".to_owned(), code),
-        ("the state".to_owned(), start.state),
-        ("the nonce".to_owned(), start.nonce),
-        ("the PKCE challenge".to_owned(), start.challenge),
-    ];
+    let login = secrets::of_login(&code, &start);
     (b, proxy, idp, login)
 }
 
@@ -103,15 +98,8 @@ async fn a_login_round_trip_on_redis_leaves_nothing_usable_in_a_dump() {
     assert_eq!(b.sessions(&proxy).await.len(), 2);
 
     let mut secrets = login;
-    for (name, value) in &b.cookies {
-        secrets.push((format!("the {name} cookie"), value.clone()));
-    }
-    for t in idp.state.issued.lock().expect("issued").iter() {
-        secrets.push(("a token".to_owned(), t.clone()));
-    }
-    for v in idp.state.received_secrets.lock().expect("received").iter() {
-        secrets.push(("a PKCE verifier".to_owned(), v.clone()));
-    }
+    secrets.extend(secrets::cookies_of(&b));
+    secrets.extend(secrets::handled_by(&idp));
     // Who the user is: claims are sealed, and index keys are hashes, not names.
     secrets.push(("the sub".to_owned(), idp::SUB.to_owned()));
     secrets.push(("the email".to_owned(), "ada@example.test".to_owned()));
@@ -120,7 +108,7 @@ async fn a_login_round_trip_on_redis_leaves_nothing_usable_in_a_dump() {
         config::ENCRYPTION_KEY.to_owned(),
     ));
 
-    let dump = redis.dump_every_type();
+    let dump = redis.dump();
     let kinds: Vec<&str> = dump.iter().map(|k| k.kind.as_str()).collect();
     assert!(
         kinds.contains(&"string") && kinds.contains(&"set"),
@@ -129,7 +117,7 @@ async fn a_login_round_trip_on_redis_leaves_nothing_usable_in_a_dump() {
     assert!(
         secrets
             .iter()
-            .filter(|(n, _)| n == "a PKCE verifier")
+            .filter(|(n, _)| n == "a PKCE verifier or client assertion")
             .count()
             == 2,
         "both logins' verifiers are checked"

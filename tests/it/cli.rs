@@ -363,22 +363,11 @@ async fn a_run_with_every_secret(private_key_jwt: bool) -> Leftovers {
             "the client authenticated with assertions"
         );
     } else {
-        secrets.push(named("the client secret", idp::CLIENT_SECRET));
-        // client_secret_basic's credentials, base64'd whole into the header by forms().
-        secrets.push(named(
-            "the client credentials",
-            &format!("{}:{}", idp::CLIENT_ID, idp::CLIENT_SECRET),
-        ));
+        secrets.extend(secrets::of_client_secret());
     }
-    for t in idp.state.issued.lock().expect("issued").iter() {
-        secrets.push(named("a token the IdP issued", t));
-    }
-    for v in idp.state.received_secrets.lock().expect("received").iter() {
-        secrets.push(named("a PKCE verifier or client assertion", v));
-    }
-    for (name, value) in b.cookies.iter().chain(other.cookies.iter()) {
-        secrets.push(named(&format!("the {name} cookie"), value));
-    }
+    secrets.extend(secrets::handled_by(&idp));
+    secrets.extend(secrets::cookies_of(&b));
+    secrets.extend(secrets::cookies_of(&other));
     assert!(
         idp.state.received_secrets.lock().expect("received").len() >= 2,
         "the verifiers (and assertions) are among the secrets"
@@ -411,14 +400,8 @@ async fn refused_logins_refreshes_and_logouts_log_no_secret_in_any_form() {
     let config = TestConfig::for_idp(&idp).route(api.api_route("required"));
     let mut bin = Binary::spawn(config, &[("RUST_LOG", "trace")]);
     let proxy = bin.ready().await;
-    let named = |name: &str, v: &str| (name.to_owned(), v.to_owned());
-    let mut secrets = vec![
-        named("the client secret", idp::CLIENT_SECRET),
-        named(
-            "the client credentials",
-            &format!("{}:{}", idp::CLIENT_ID, idp::CLIENT_SECRET),
-        ),
-    ];
+    let named = secrets::named;
+    let mut secrets = secrets::of_client_secret();
 
     // ID tokens refused for each reason an error message might quote a value from.
     for tweak in [
@@ -499,15 +482,9 @@ async fn refused_logins_refreshes_and_logouts_log_no_secret_in_any_form() {
         named("the forged logout token", &forged),
         named("the replayed logout token", &good),
     ]);
-    for (name, v) in b.cookies.iter().chain(refused.cookies.iter()) {
-        secrets.push(named(&format!("the {name} cookie"), v));
-    }
-    for t in idp.state.issued.lock().expect("issued").iter() {
-        secrets.push(named("a token the IdP issued", t));
-    }
-    for v in idp.state.received_secrets.lock().expect("received").iter() {
-        secrets.push(named("a PKCE verifier", v));
-    }
+    secrets.extend(secrets::cookies_of(&b));
+    secrets.extend(secrets::cookies_of(&refused));
+    secrets.extend(secrets::handled_by(&idp));
 
     bin.kill();
     let logs = bin.logs();

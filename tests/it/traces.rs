@@ -134,24 +134,10 @@ async fn a_request_continues_the_callers_trace_with_child_spans_and_no_secret() 
 
     // Nothing a span carries (name, attributes, events, status, links, resource) holds the
     // query, a token, the code, the verifier, the state, a cookie or the secret, in any form.
-    let named = secrets::named;
     let mut secrets = secrets::of_login(&code, &start);
-    secrets.extend([
-        named("the client secret", idp::CLIENT_SECRET),
-        named(
-            "the client credentials",
-            &format!("{}:{}", idp::CLIENT_ID, idp::CLIENT_SECRET),
-        ),
-    ]);
-    for t in idp.state.issued.lock().expect("issued").iter() {
-        secrets.push(named("a token the IdP issued", t));
-    }
-    for v in idp.state.received_secrets.lock().expect("received").iter() {
-        secrets.push(named("the PKCE verifier", v));
-    }
-    for (name, value) in &b.cookies {
-        secrets.push(named(&format!("the {name} cookie"), value));
-    }
+    secrets.extend(secrets::of_client_secret());
+    secrets.extend(secrets::handled_by(&idp));
+    secrets.extend(secrets::cookies_of(&b));
     let everything: String = spans.iter().map(|s| s.all_text()).collect();
     assert!(!everything.contains("customer"), "no query: {everything}");
     secrets::assert_none_in("a span", &everything, &secrets);

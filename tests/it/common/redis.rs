@@ -186,28 +186,19 @@ impl RedisServer {
         self.child = Some(child);
     }
 
-    /// Readiness probe (bounded): true once the server on the port answers and is this child
-    /// (`INFO server` names its pid: another test's server that took the port answers too);
-    /// false when the child exited (its port was taken).
+    /// Readiness probe: true once the server on the port is this child, false when the child
+    /// exited (its port was taken).
     fn wait_ready(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
         let client = self.client();
         let child = self.child.as_mut().expect("spawned");
-        let pid = format!("process_id:{}", child.id());
-        while Instant::now() < deadline {
-            if child.try_wait().ok().flatten().is_some() {
+        match answers_as(&client, child) {
+            Some(true) => true,
+            Some(false) => {
                 self.child = None;
-                return false;
+                false
             }
-            if let Ok(mut c) = client.get_connection()
-                && let Ok(info) = redis::cmd("INFO").arg("server").query::<String>(&mut c)
-                && info.lines().any(|l| l.trim_end() == pid)
-            {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+            None => panic!("redis-server on port {} did not become ready", self.port),
         }
-        panic!("redis-server on port {} did not become ready", self.port);
     }
 
     /// Stops the server cleanly (saving its data when persistent) and waits for it to exit.
@@ -287,7 +278,6 @@ impl RedisServer {
             .collect()
     }
 
-    /// Every key in the server with its raw value (for "a dump yields nothing" checks).
     /// The raw value at `key` (empty when none).
     pub fn get_raw(&self, key: &str) -> Vec<u8> {
         let mut c = self.client().get_connection().expect("redis connection");
@@ -304,17 +294,27 @@ impl RedisServer {
             .query(&mut c)
             .expect("SET");
     }
+}
 
-    pub fn dump(&self) -> Vec<(String, Vec<u8>)> {
-        let mut c = self.client().get_connection().expect("redis connection");
-        let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut c).expect("KEYS");
-        keys.into_iter()
-            .map(|k| {
-                let v: Vec<u8> = redis::cmd("GET").arg(&k).query(&mut c).unwrap_or_default();
-                (k, v)
-            })
-            .collect()
+/// Polls (10 s at most) until the Redis or sentinel `client` reaches is `child`: `INFO server`
+/// names its pid, since another test's server that took the port answers too. `Some(true)`
+/// then, `Some(false)` if `child` exited first, `None` if neither happened in time.
+pub(super) fn answers_as(client: &redis::Client, child: &mut Child) -> Option<bool> {
+    let pid = format!("process_id:{}", child.id());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if child.try_wait().ok().flatten().is_some() {
+            return Some(false);
+        }
+        if let Ok(mut c) = client.get_connection()
+            && let Ok(info) = redis::cmd("INFO").arg("server").query::<String>(&mut c)
+            && info.lines().any(|l| l.trim_end() == pid)
+        {
+            return Some(true);
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
+    None
 }
 
 /// One key of a full dump: its name, its type, and every part of its value (a string's bytes;
@@ -327,8 +327,8 @@ pub struct DumpedKey {
 
 impl RedisServer {
     /// Every key of every type (SCAN, then TYPE and the read that type needs): what an attacker
-    /// with a copy of the store has.
-    pub fn dump_every_type(&self) -> Vec<DumpedKey> {
+    /// with a copy of the store has (for "a dump yields nothing" checks).
+    pub fn dump(&self) -> Vec<DumpedKey> {
         let mut c = self.client().get_connection().expect("redis connection");
         let mut keys: Vec<String> = Vec::new();
         let mut cursor: u64 = 0;

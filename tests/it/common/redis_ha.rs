@@ -5,7 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::binary::free_port;
-use super::redis::RedisServer;
+use super::redis::{RedisServer, answers_as};
 use super::relay::Relay;
 
 /// Polls `check` until it holds (bounded): a readiness probe for servers that take a moment.
@@ -117,7 +117,9 @@ impl RedisSentinels {
                 // exits (or another test's sentinel answers there), and it starts on another.
                 for _ in 0..5 {
                     let (sport, mut child, conf) = sentinel(&port);
-                    if answers_as(sport, &mut child) {
+                    let client = redis::Client::open(format!("redis://127.0.0.1:{sport}"))
+                        .expect("sentinel URL");
+                    if answers_as(&client, &mut child) == Some(true) {
                         return (sport, child, conf);
                     }
                     let _ = child.kill();
@@ -221,25 +223,4 @@ impl Drop for RedisSentinels {
             let _ = std::fs::remove_file(conf);
         }
     }
-}
-
-/// True once the Redis (or sentinel) on `port` answers as `child` (`INFO server` names its pid);
-/// false if `child` exits first or nothing answers as it within 10 s.
-fn answers_as(port: u16, child: &mut Child) -> bool {
-    let pid = format!("process_id:{}", child.id());
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while std::time::Instant::now() < deadline {
-        if child.try_wait().ok().flatten().is_some() {
-            return false;
-        }
-        if let Ok(client) = redis::Client::open(format!("redis://127.0.0.1:{port}"))
-            && let Ok(mut c) = client.get_connection()
-            && let Ok(info) = redis::cmd("INFO").arg("server").query::<String>(&mut c)
-            && info.lines().any(|l| l.trim_end() == pid)
-        {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
 }

@@ -21,6 +21,37 @@ pub fn of_login(code: &str, start: &super::browser::LoginStart) -> Vec<(String, 
     ]
 }
 
+/// The client secret, and `id:secret` as `client_secret_basic` sends it (base64'd whole into
+/// the header: [`forms`] finds it there).
+pub fn of_client_secret() -> Vec<(String, String)> {
+    vec![
+        named("the client secret", super::idp::CLIENT_SECRET),
+        named(
+            "the client credentials",
+            &format!("{}:{}", super::idp::CLIENT_ID, super::idp::CLIENT_SECRET),
+        ),
+    ]
+}
+
+/// Every token `idp` issued, and every PKCE verifier and client assertion it received.
+pub fn handled_by(idp: &super::TestIdp) -> Vec<(String, String)> {
+    let issued = idp.state.issued.lock().expect("issued");
+    let received = idp.state.received_secrets.lock().expect("received");
+    let tokens = issued.iter().map(|t| named("a token the IdP issued", t));
+    let others = received
+        .iter()
+        .map(|v| named("a PKCE verifier or client assertion", v));
+    tokens.chain(others).collect()
+}
+
+/// Every cookie `browser` holds.
+pub fn cookies_of(browser: &super::Browser) -> Vec<(String, String)> {
+    let cookies = browser.cookies.iter();
+    cookies
+        .map(|(name, value)| named(&format!("the {name} cookie"), value))
+        .collect()
+}
+
 /// `secret` as it could appear in text: verbatim; URL-encoded (form and percent encoding);
 /// JSON-escaped; base64 in both alphabets at each of the three alignments it can have inside a
 /// longer encoded value (an `Authorization: Basic` header is `base64(id:secret)`); and, for a

@@ -173,20 +173,6 @@ impl World {
         keys.len()
     }
 
-    /// Whether the store holds `key`.
-    fn stored(&self, key: &str) -> bool {
-        let mut c = self
-            .redis
-            .client()
-            .get_connection()
-            .expect("redis connection");
-        let n: i64 = ::redis::cmd("EXISTS")
-            .arg(key)
-            .query(&mut c)
-            .expect("EXISTS");
-        n == 1
-    }
-
     /// The bystander's session id (its cookie's value).
     fn victim_id(&self) -> String {
         self.victim.cookies[self.cookie].clone()
