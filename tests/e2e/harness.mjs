@@ -1,5 +1,6 @@
 // Shared pieces of the browser suite: free ports, redis-server, the Vestibule binary, chromium.
 import { spawn, execFileSync } from 'node:child_process';
+import { cargoBuiltBinary } from './binary.mjs';
 import { createServer } from 'node:net';
 import { accessSync, constants, mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,15 +18,6 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
  */
 export const BIN = process.env.VESTIBULE_BIN || cargoBuiltBinary();
 
-function cargoBuiltBinary() {
-  const out = execFileSync('cargo', ['build', '--quiet', '--bin', 'vestibule', '--message-format=json'],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 }).toString();
-  const exe = out.split('\n').filter(Boolean).map((l) => JSON.parse(l))
-    .filter((m) => m.reason === 'compiler-artifact' && m.target?.name === 'vestibule' && m.target.kind.includes('bin'))
-    .map((m) => m.executable).at(-1);
-  if (!exe) throw new Error('cargo build --bin vestibule named no executable');
-  return exe;
-}
 accessSync(BIN, constants.X_OK);
 
 export function freePort(host = '127.0.0.1') {
