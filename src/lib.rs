@@ -6,8 +6,12 @@
 //! - [`config`]: the TOML file, environment overrides, validation per section;
 //! - [`auth`]: the `/auth/*` endpoints: login, callback, session, logout, back-channel logout;
 //! - [`csrf`]: every rule about where a request may come from;
-//! - [`session`]: sessions and their store (memory, Redis), the cookie codec, pending logins,
-//!   the exactly-once token refresh, hashing and sealing;
+//! - [`admin`]: the operators' session API on `admin_listen` (list, end, count sessions) and
+//!   the `sessions` subcommand that calls it;
+//! - [`session`]: a signed-in browser's session: the cookie codec, pending logins, the
+//!   exactly-once token refresh, the session registry, event streams;
+//! - [`store`]: the shared expiring store, bytes only (memory, Redis), and its key layout;
+//! - [`crypto`]: random tokens, hex, constant-time comparison, sealing, the deployment's keyring;
 //! - [`oidc`]: the IdP: discovery and keys, the authorization request, the token endpoint, ID
 //!   and logout token validation;
 //! - [`proxy`]: API routes: token, header hygiene, streaming, WebSockets;
@@ -23,6 +27,7 @@
 pub mod admin;
 pub mod auth;
 pub mod config;
+pub mod crypto;
 pub mod csrf;
 pub mod error;
 pub mod health;
@@ -32,6 +37,7 @@ pub mod proxy;
 pub mod server;
 pub mod session;
 pub mod spa;
+pub mod store;
 pub mod support;
 pub mod telemetry;
 

@@ -11,7 +11,8 @@ use actix_web::{App, HttpServer, web};
 
 use crate::config::Config;
 use crate::oidc::{Provider, ProviderError};
-use crate::session::{ClientTokens, SessionManager, StoreError};
+use crate::session::{ClientTokens, SessionManager};
+use crate::store::StoreError;
 use crate::{AppState, admin, auth, health, limits, proxy, spa, telemetry};
 
 #[derive(Debug, thiserror::Error)]

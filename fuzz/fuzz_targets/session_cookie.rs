@@ -10,7 +10,7 @@ use actix_web::test::TestRequest;
 use libfuzzer_sys::fuzz_target;
 use vestibule::config::Config;
 use vestibule::session::cookie::CookieCodec;
-use vestibule::session::crypto::{open, seal};
+use vestibule::crypto::{open, seal};
 
 static COOKIES: LazyLock<CookieCodec> = LazyLock::new(|| {
     let config = Config::from_toml_str(

@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 use super::AdminError;
 use crate::AppState;
 use crate::auth::sessions::listed_json;
+use crate::crypto::{ct_eq, hex};
 use crate::session::EndReason;
-use crate::session::crypto::{ct_eq, hex};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/sessions", web::get().to(list))

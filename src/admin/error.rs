@@ -1,7 +1,7 @@
 //! Why an admin call was refused. The HTTP status and code of each are decided in
 //! `crate::error`.
 
-use crate::session::StoreError;
+use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {

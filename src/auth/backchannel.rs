@@ -9,7 +9,8 @@ use serde_json::json;
 
 use crate::AppState;
 use crate::oidc::LOGOUT_TOKEN_MAX_AGE_SECS;
-use crate::session::{EndReason, StoreError};
+use crate::session::EndReason;
+use crate::store::StoreError;
 use crate::support::Chain;
 use crate::telemetry::metrics::METRICS;
 

@@ -15,9 +15,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::AuthError;
 use super::query::{query_param, single};
 use crate::AppState;
+use crate::crypto;
 use crate::error::PageError;
 use crate::oidc::LoginCheck;
-use crate::session::{Device, Session, crypto};
+use crate::session::{Device, Session};
 use crate::support::{Chain, now_unix, secs, unix_after};
 
 /// `GET /auth/callback`: 302 to the login's `return_to` with a new session cookie.

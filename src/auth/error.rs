@@ -2,7 +2,8 @@
 
 use crate::csrf::CsrfError;
 use crate::oidc::OidcError;
-use crate::session::{PendingError, StoreError, StreamRefused};
+use crate::session::{PendingError, StreamRefused};
+use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {

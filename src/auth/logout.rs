@@ -8,8 +8,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AuthError;
 use super::query::query_param;
+use crate::crypto;
 use crate::error::PageError;
-use crate::session::{EndReason, crypto};
+use crate::session::EndReason;
 use crate::support::Chain;
 use crate::{AppState, csrf};
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::file::{Broken, broken};
-use crate::session::keyring::{KEY_LEN, Keyring, decode_key};
+use crate::crypto::{KEY_LEN, Keyring, decode_key};
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::token::TokenResponse;
 use super::{OidcError, Provider};
 use crate::config::RouteConfig;
-use crate::session::crypto::hex;
+use crate::crypto::hex;
 
 const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use crate::csrf::CsrfError;
-use crate::session::{RefreshError, StoreError, StreamRefused};
+use crate::session::{RefreshError, StreamRefused};
+use crate::store::StoreError;
 
 /// Any error, boxed, as the cause of a [`ProxyError::Unreachable`] (hyper's or tungstenite's).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -3,8 +3,8 @@
 //! With Redis, every API call would otherwise pay a round trip, a decryption and a parse. Entries
 //! live `ttl` (default 1 s, at most half the idle timeout). A session ended on this replica is
 //! dropped from the cache at once; one ended on another replica too, when its news arrives over
-//! Redis pub/sub (before the ending request returns, see `redis::invalidation`). While that news
-//! cannot be heard (the subscription is down), the cache is not trusted at all.
+//! Redis pub/sub (before the ending request returns, see `store::redis::invalidation`). While that
+//! news cannot be heard (the subscription is down), the cache is not trusted at all.
 //!
 //! An ended session is remembered for a while (a tombstone): a request that read it from the
 //! store just before it ended must not put it back into the cache after the invalidation, and

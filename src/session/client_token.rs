@@ -12,11 +12,13 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::crypto::{self, Namespace};
+use super::RefreshError;
 use super::refresh::{Gates, WAIT_POLL};
-use super::{RefreshError, SessionStore, StoreError};
 use crate::config::Config;
+use crate::crypto;
 use crate::oidc::{ClientGrant, OidcError, Provider};
+use crate::store::Namespace;
+use crate::store::{Store, StoreError};
 use crate::support::{Chain, due, lock, secs, unix_after};
 use crate::telemetry::metrics::METRICS;
 
@@ -33,7 +35,7 @@ pub struct ClientToken {
 }
 
 pub struct ClientTokens {
-    store: Arc<dyn SessionStore>,
+    store: Arc<dyn Store>,
     namespace: Namespace,
     secret: Vec<u8>,
     held: Mutex<HashMap<String, Arc<ClientToken>>>,
@@ -44,7 +46,7 @@ pub struct ClientTokens {
 
 impl ClientTokens {
     /// `secret`: material only this deployment holds (see `Provider::sealing_secret`).
-    pub fn new(config: &Config, store: Arc<dyn SessionStore>, secret: Vec<u8>) -> Self {
+    pub fn new(config: &Config, store: Arc<dyn Store>, secret: Vec<u8>) -> Self {
         Self {
             store,
             namespace: Namespace::new(&config.oidc.issuer, &config.oidc.client_id),

@@ -14,8 +14,8 @@ use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::header;
 
-use super::crypto;
 use crate::config::{Config, SameSitePolicy};
+use crate::crypto;
 use crate::support::secs;
 
 pub struct CookieCodec {

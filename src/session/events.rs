@@ -1,8 +1,8 @@
 //! What the SPA hears about its session (`GET /auth/events`): ended (and why), claims changed.
-//! Events are raised where sessions end or change; the [`EventHub`] hands them to the streams
-//! open on this replica, and the store's channel carries them to the other replicas (see
-//! `redis::invalidation`). A stream costs a map entry and a channel receiver here, and nothing in
-//! the store: no stream polls.
+//! Events are raised where sessions end or change; the [`EventHub`] hands them to the streams open
+//! on this replica, and the store's channel carries them to the other replicas (see
+//! `store::redis::invalidation`). A stream costs a map entry and a channel receiver here, and
+//! nothing in the store: no stream polls.
 //!
 //! The hub also keeps the budgets of every long-lived response (event streams and proxied
 //! WebSockets, which hear their session's end here too): per session (a new stream closes the

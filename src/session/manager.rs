@@ -11,14 +11,16 @@ use std::time::Duration;
 use actix_web::HttpRequest;
 
 use super::cache::SessionCache;
-use super::crypto::{self, Namespace};
 use super::device::Device;
 use super::events::{EndReason, EventHub, SessionEvent, StreamLimits};
-use super::keyring::Keyring;
 use super::refresh::{Gates, Unsaved};
-use super::store::{News, SessionStore, StoreError};
-use super::{CookieCodec, PendingLogins, Session, memory, redis};
+use super::{CookieCodec, PendingLogins, Session};
 use crate::config::Config;
+use crate::crypto;
+use crate::crypto::Keyring;
+use crate::store::Namespace;
+use crate::store::{News, Store, StoreError};
+use crate::store::{memory, redis};
 use crate::support::{now_unix, secs};
 
 pub(super) const SESSION_KIND: &str = "s";
@@ -36,7 +38,7 @@ const CACHE_ENTRIES: usize = 100_000;
 /// Sessions of this deployment: load (through the cache), create, end, and find by IdP session
 /// or user; with [`PendingLogins`] and the [`CookieCodec`] beside it.
 pub struct SessionManager {
-    pub(super) store: Arc<dyn SessionStore>,
+    pub(super) store: Arc<dyn Store>,
     pub(super) cache: Arc<SessionCache>,
     pub(super) gates: Gates,
     /// Refreshed sessions the store has not taken yet (see `refresh`).
@@ -67,7 +69,7 @@ pub struct Created {
 impl SessionManager {
     /// `legacy_secret`: what sealed the registry before `session.encryption_key` (see
     /// `Provider::sealing_secret`); it only opens old entries.
-    pub fn new(config: &Config, store: Arc<dyn SessionStore>, legacy_secret: Vec<u8>) -> Self {
+    pub fn new(config: &Config, store: Arc<dyn Store>, legacy_secret: Vec<u8>) -> Self {
         let s = &config.session;
         let namespace = Namespace::new(&config.oidc.issuer, &config.oidc.client_id);
         // Cached entries must expire well inside the idle timeout, so that sliding keeps working.
@@ -91,7 +93,7 @@ impl SessionManager {
     }
 
     /// Builds the configured store. Redis connects lazily, so this succeeds while Redis is down.
-    pub fn store_from_config(config: &Config) -> Result<Arc<dyn SessionStore>, StoreError> {
+    pub fn store_from_config(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
         Ok(match config.session.redis_deployment() {
             Some(redis) => Arc::new(redis::RedisStore::new(&redis)?),
             None => Arc::new(memory::MemoryStore::new()),
@@ -113,7 +115,7 @@ impl SessionManager {
                 for k in &keys {
                     cache.ended(k);
                     unsaved.remove(k);
-                    if let (false, Some(r)) = (ours, reason) {
+                    if let (false, Some(r)) = (ours, reason.as_deref().and_then(EndReason::parse)) {
                         events.send(k, SessionEvent::Ended(r));
                     }
                 }
@@ -135,7 +137,7 @@ impl SessionManager {
         }
     }
 
-    pub fn store(&self) -> &Arc<dyn SessionStore> {
+    pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
 
@@ -372,7 +374,7 @@ impl SessionManager {
             self.store.delete(key).await?;
             self.events.send(key, SessionEvent::Ended(reason));
         }
-        self.store.announce_ended(keys, reason).await?;
+        self.store.announce_ended(keys, reason.as_str()).await?;
         Ok(refresh_tokens)
     }
 

@@ -1,36 +1,30 @@
-//! Server-side sessions and pending logins.
+//! A signed-in browser's session, and the login that makes it.
 //!
 //! The browser holds two opaque cookies, both HttpOnly random 256-bit tokens (see [`cookie`]):
 //! the session cookie (the session's id) and the login cookie (binds logins started in this
-//! browser to it). The store holds only `sha256(token)` as keys and XChaCha20-Poly1305-sealed
-//! values whose key is derived from the token (see [`crypto`]), so a dump of the store yields no
-//! usable cookie or token.
+//! browser to it). The store ([`crate::store`]) holds only hashes of tokens as keys and values
+//! sealed under a key derived from the token ([`crate::crypto`]), so a dump of the store yields
+//! no usable cookie or token.
 //!
 //! - [`SessionManager`] (`manager`): loading, creating and ending sessions, the `sid`/`sub`
 //!   indexes; `refresh` adds the exactly-once token refresh to it;
 //! - [`cookie`]: the cookie codec; [`pending`]: logins between `/auth/login` and the callback;
-//! - [`store`]: the storage trait, with [`memory`] and [`redis`]; `cache`: the per-replica cache;
+//! - `cache`: the per-replica cache of decrypted sessions;
 //! - [`client_token`]: the application's own (client-credentials) tokens, shared by replicas;
 //! - `registry`: the sessions of a user (handles, devices) for the session lists and the admin
-//!   API; [`device`]: what a session shows of its browser;
-//! - [`events`]: what the SPA's event streams hear (ended and why, claims changed);
-//! - [`crypto`]: hashing and sealing; [`keyring`]: the deployment's keys (`encryption_key`) for
-//!   what the registry seals.
+//!   API, sealed under the deployment's keyring ([`crate::crypto::keyring`]); [`device`]: what a
+//!   session shows of its browser;
+//! - [`events`]: what the SPA's event streams hear (ended and why, claims changed).
 
 mod cache;
 pub mod client_token;
 pub mod cookie;
-pub mod crypto;
 pub mod device;
 pub mod events;
-pub mod keyring;
 mod manager;
-pub mod memory;
 pub mod pending;
-pub mod redis;
 mod refresh;
 mod registry;
-pub mod store;
 
 use std::collections::BTreeMap;
 
@@ -44,7 +38,6 @@ pub use manager::{Created, SessionManager, Slide};
 pub use pending::{PendingError, PendingLogin, PendingLogins};
 pub use refresh::RefreshError;
 pub use registry::Listed;
-pub use store::{SessionStore, StoreError};
 
 /// A signed-in user's session. Never serialised anywhere but into a sealed store entry, and
 /// deliberately without `Debug`, so it cannot end up in a log line.

@@ -17,8 +17,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::crypto::{self, Namespace};
-use super::store::{SessionStore, StoreError};
+use crate::crypto;
+use crate::store::Namespace;
+use crate::store::{Store, StoreError};
 use crate::support::{now_unix, secs};
 
 const LOGIN_KIND: &str = "l";
@@ -65,17 +66,13 @@ pub enum PendingError {
 }
 
 pub struct PendingLogins {
-    store: Arc<dyn SessionStore>,
+    store: Arc<dyn Store>,
     namespace: Namespace,
     timeout: Duration,
 }
 
 impl PendingLogins {
-    pub(super) fn new(
-        store: Arc<dyn SessionStore>,
-        namespace: Namespace,
-        timeout: Duration,
-    ) -> Self {
+    pub(super) fn new(store: Arc<dyn Store>, namespace: Namespace, timeout: Duration) -> Self {
         Self {
             store,
             namespace,

@@ -29,8 +29,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::manager::SESSION_KIND;
-use super::{EndReason, RouteToken, Session, SessionManager, StoreError, crypto};
+use super::{EndReason, RouteToken, Session, SessionManager};
+use crate::crypto;
 use crate::oidc::{OidcError, Provider, RouteGrant};
+use crate::store::StoreError;
 use crate::support::{Chain, due, due_at, lock, now_unix, secs, unix_after};
 use crate::telemetry::metrics::METRICS;
 

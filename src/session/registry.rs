@@ -1,8 +1,8 @@
 //! The session registry: what a user's list of sessions and the admin API show, and what ending
-//! someone else's session needs. A session opens only with its cookie's id, which the server
-//! does not keep; so beside each session the registry keeps a small entry sealed under the
-//! deployment's `session.encryption_key` (see `keyring`): the session's opaque handle, its user,
-//! when and from where it was made, its IdP session, and its refresh token (to revoke it when the
+//! someone else's session needs. A session opens only with its cookie's id, which the server does
+//! not keep; so beside each session the registry keeps a small entry sealed under the deployment's
+//! `session.encryption_key` (see `crypto::keyring`): the session's opaque handle, its user, when
+//! and from where it was made, its IdP session, and its refresh token (to revoke it when the
 //! session is ended from elsewhere). A dump of the store alone opens none of them. Two indexes
 //! find entries: the user's (`sub`, which back-channel logout also uses) and the deployment's
 //! (`all`, for counting).
@@ -22,8 +22,9 @@ use serde::{Deserialize, Serialize};
 use super::device::Device;
 use super::events::EndReason;
 use super::manager::SESSION_KIND;
-use super::store::StoreError;
-use super::{Session, SessionManager, crypto};
+use super::{Session, SessionManager};
+use crate::crypto;
+use crate::store::StoreError;
 use crate::support::{now_unix, secs};
 
 const ENTRY_KIND: &str = "m";

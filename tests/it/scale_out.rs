@@ -330,7 +330,7 @@ async fn a_stalled_refresher_cannot_overwrite_what_another_replica_stored() {
     let namespace = format!("{}|{}", idp.state.issuer, idp::CLIENT_ID);
     let lock = format!(
         "{}:refresh-lock",
-        vestibule::session::crypto::storage_key("s", &namespace, &b.cookies["vestibule"])
+        vestibule::store::storage_key("s", &namespace, &b.cookies["vestibule"])
     );
     assert!(
         redis.pttl(&lock) > 0,
@@ -425,9 +425,9 @@ async fn failover(
     lagging: bool,
 ) -> (usize, usize, Duration) {
     use vestibule::config::{RedisConfig, RedisMode};
-    use vestibule::session::SessionStore;
+    use vestibule::store::Store;
     let (mut set, relay) = RedisSentinels::start_with_relay().await;
-    let store = vestibule::session::redis::RedisStore::new(&RedisConfig {
+    let store = vestibule::store::redis::RedisStore::new(&RedisConfig {
         mode: RedisMode::Sentinel,
         sentinels: set.sentinel_urls(),
         master_name: Some(redis_ha::MASTER_NAME.into()),

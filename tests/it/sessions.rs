@@ -313,8 +313,8 @@ async fn operators_list_count_and_end_sessions_through_the_admin_api_and_the_cli
 /// The store key of a browser's session, and of its registry entry.
 fn keys_of(idp: &TestIdp, b: &Browser) -> (String, String) {
     let namespace = format!("{}|{}", idp.state.issuer, idp::CLIENT_ID);
-    let session = vestibule::session::crypto::storage_key("s", &namespace, &b.cookies["vestibule"]);
-    let entry = vestibule::session::crypto::storage_key("m", &namespace, &session);
+    let session = vestibule::store::storage_key("s", &namespace, &b.cookies["vestibule"]);
+    let entry = vestibule::store::storage_key("m", &namespace, &session);
     (session, entry)
 }
 

@@ -4,15 +4,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use vestibule::session::SessionStore;
-use vestibule::session::memory::MemoryStore;
-use vestibule::session::redis::RedisStore;
+use vestibule::store::Store;
+use vestibule::store::memory::MemoryStore;
+use vestibule::store::redis::RedisStore;
 
 fn key(name: &str) -> String {
     format!("vestibule:test:{name}:{}", uuid::Uuid::new_v4().simple())
 }
 
-async fn put_get_delete(store: &dyn SessionStore) {
+async fn put_get_delete(store: &dyn Store) {
     let k = key("a");
     assert_eq!(store.get(&k, None).await.expect("get"), None);
     store
@@ -40,7 +40,7 @@ async fn put_get_delete(store: &dyn SessionStore) {
     store.ping().await.expect("ping");
 }
 
-async fn take_is_single_use_under_concurrency(store: Arc<dyn SessionStore>) {
+async fn take_is_single_use_under_concurrency(store: Arc<dyn Store>) {
     let k = key("take");
     store
         .put(&k, b"once".to_vec(), Duration::from_secs(60))
@@ -62,7 +62,7 @@ async fn take_is_single_use_under_concurrency(store: Arc<dyn SessionStore>) {
     assert_eq!(store.get(&k, None).await.expect("get"), None);
 }
 
-async fn entries_expire(store: &dyn SessionStore) {
+async fn entries_expire(store: &dyn Store) {
     let k = key("ttl");
     let ttl = Duration::from_millis(500);
     let put_at = Instant::now();
@@ -79,7 +79,7 @@ async fn entries_expire(store: &dyn SessionStore) {
     assert_eq!(store.take(&k).await.expect("take"), None);
 }
 
-async fn get_slides_expiry(store: &dyn SessionStore) {
+async fn get_slides_expiry(store: &dyn Store) {
     // Slid further: read at once with a 60 s slide, it outlives its 1 s TTL. An attempt whose
     // read came after the TTL (a stalled machine) proves nothing and is made again.
     let ttl = Duration::from_secs(1);
@@ -119,7 +119,7 @@ async fn get_slides_expiry(store: &dyn SessionStore) {
     .await;
 }
 
-async fn put_if_absent_is_a_lock_that_knows_its_owner(store: &dyn SessionStore) {
+async fn put_if_absent_is_a_lock_that_knows_its_owner(store: &dyn Store) {
     let k = key("lock");
     let ttl = Duration::from_secs(60);
     assert!(store.put_if_absent(&k, "owner-a", ttl).await.expect("lock"));
@@ -153,7 +153,7 @@ async fn put_if_absent_is_a_lock_that_knows_its_owner(store: &dyn SessionStore) 
     store.delete(&k).await.expect("clean up");
 }
 
-async fn suite(store: Arc<dyn SessionStore>) {
+async fn suite(store: Arc<dyn Store>) {
     put_get_delete(store.as_ref()).await;
     put_if_absent_is_a_lock_that_knows_its_owner(store.as_ref()).await;
     take_is_single_use_under_concurrency(store.clone()).await;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::session::memory::MemoryStore;
+use crate::store::memory::MemoryStore;
 
 fn logins() -> PendingLogins {
     PendingLogins::new(

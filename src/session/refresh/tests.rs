@@ -1,6 +1,6 @@
 use super::*;
 use crate::config::Config;
-use crate::session::memory::MemoryStore;
+use crate::store::memory::MemoryStore;
 use crate::support::now_unix;
 
 fn manager() -> SessionManager {

@@ -1,8 +1,8 @@
 use super::*;
 use crate::config::Config;
-use crate::session::keyring::KEY_LEN;
-use crate::session::memory::MemoryStore;
-use crate::session::store::SessionStore;
+use crate::crypto::KEY_LEN;
+use crate::store::Store;
+use crate::store::memory::MemoryStore;
 
 fn config(session: &str) -> Config {
     Config::from_toml_str(

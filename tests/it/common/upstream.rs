@@ -132,7 +132,7 @@ async fn echo(req: HttpRequest, mut body: web::Payload, hits: web::Data<Hits>) -
         "headers": headers,
         "duplicate_headers": duplicates,
         "body_len": len,
-        "body_sha256": vestibule::session::crypto::hex(&hash.finalize()),
+        "body_sha256": vestibule::crypto::hex(&hash.finalize()),
     }))
 }
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use vestibule::session::crypto::Namespace;
+use vestibule::store::Namespace;
 
 use super::{World, with_cookie};
 use crate::common::idp::CLIENT_ID;

@@ -162,7 +162,7 @@ async fn expired_session_cookie_gets_no_session() {
     let b = w.sign_in().await;
     let expired = b.cookies["vestibule"].clone();
     let namespace = format!("{}|{}", w.idp.state.issuer, idp::CLIENT_ID);
-    let key = vestibule::session::crypto::storage_key("s", &namespace, &expired);
+    let key = vestibule::store::storage_key("s", &namespace, &expired);
     // The bystander (same idle timeout) would expire too: it is used at every check, some 20 ms
     // apart (100 times within its 2 s idle timeout), while the other idles until Redis drops it.
     let (victim, proxy, redis) = (&mut w.victim, &w.proxy, &w.redis);

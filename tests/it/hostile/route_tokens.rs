@@ -116,7 +116,7 @@ async fn a_tampered_session_cannot_claim_an_acr() {
     );
     let key_of = |b: &Browser| {
         let namespace = format!("{}|{}", w.idp.state.issuer, idp::CLIENT_ID);
-        vestibule::session::crypto::storage_key("s", &namespace, &b.cookies["vestibule"])
+        vestibule::store::storage_key("s", &namespace, &b.cookies["vestibule"])
     };
     let mfa_value = w.redis.get_raw(&key_of(&mfa_user));
     let mut flipped = mfa_value.clone();

@@ -19,7 +19,7 @@ async fn nobody_ends_a_session_that_is_not_their_own() {
         .await;
     assert_eq!(res.status(), 302);
     let victim_cookie = w.victim_id();
-    let victim_key = vestibule::session::crypto::storage_key(
+    let victim_key = vestibule::store::storage_key(
         "s",
         &format!("{}|{}", w.idp.state.issuer, idp::CLIENT_ID),
         &victim_cookie,
@@ -213,8 +213,8 @@ async fn an_unknown_devices_handle_ends_nothing_for_another_user() {
     // The victim's registry entry does not open (overwritten): listed as an unknown device,
     // with a handle derived from its store key.
     let namespace = format!("{}|{}", w.idp.state.issuer, idp::CLIENT_ID);
-    let session_key = vestibule::session::crypto::storage_key("s", &namespace, &w.victim_id());
-    let entry_key = vestibule::session::crypto::storage_key("m", &namespace, &session_key);
+    let session_key = vestibule::store::storage_key("s", &namespace, &w.victim_id());
+    let entry_key = vestibule::store::storage_key("m", &namespace, &session_key);
     w.redis.set_raw(&entry_key, b"junk");
     let list = w.victim.sessions(&w.proxy).await;
     assert_eq!(list[0]["device"], "unknown");

@@ -27,11 +27,11 @@ fn the_current_key_seals_and_older_ones_still_open() {
 
 #[test]
 fn a_legacy_secret_opens_but_never_seals() {
-    let legacy = crypto::seal(b"client-secret", "m", "slot", b"entry");
+    let legacy = seal::seal(b"client-secret", "m", "slot", b"entry");
     let ring = Keyring::new(key(3), Vec::new()).with_legacy(b"client-secret".to_vec());
     assert!(ring.open("m", "slot", &legacy).is_some_and(|o| o.stale));
     let sealed = ring.seal("m", "slot", b"entry");
-    assert!(crypto::open(b"client-secret", "m", "slot", &sealed).is_none());
+    assert!(seal::open(b"client-secret", "m", "slot", &sealed).is_none());
 }
 
 #[test]

@@ -24,9 +24,8 @@ use futures_util::StreamExt;
 use tokio::sync::watch;
 
 use super::connection::{Connections, Retry};
-use crate::session::crypto;
-use crate::session::events::EndReason;
-use crate::session::store::News;
+use crate::crypto;
+use crate::store::News;
 use crate::support::lock;
 
 const CHANNEL: &str = "vestibule:ended";
@@ -53,7 +52,7 @@ struct Heard {
     /// Session keys to drop from the cache.
     ended: Vec<String>,
     /// Why they ended, when the message says.
-    reason: Option<EndReason>,
+    reason: Option<String>,
     /// Session keys whose claims changed.
     changed: Vec<String>,
     /// Sent by this replica.
@@ -76,7 +75,7 @@ impl Announcer {
         &self,
         conns: &Connections,
         keys: &[String],
-        reason: EndReason,
+        reason: &str,
     ) -> redis::RedisResult<()> {
         if keys.is_empty() {
             return Ok(());
@@ -87,7 +86,7 @@ impl Announcer {
         let message = format!(
             "end {} {seq} reason={} {}",
             self.replica,
-            reason.as_str(),
+            reason,
             keys.join(" ")
         );
         let sent = publish(conns, &message).await;
@@ -125,7 +124,7 @@ impl Announcer {
             "end" => parts
                 .filter(|p| match p.strip_prefix("reason=") {
                     Some(r) => {
-                        reason = EndReason::parse(r);
+                        reason = Some(r.to_owned());
                         false
                     }
                     None => true,

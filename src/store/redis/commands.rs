@@ -1,4 +1,4 @@
-//! The [`SessionStore`] commands on Redis. Sliding expiry is `GETEX … PX` in the same round trip
+//! The [`Store`] commands on Redis. Sliding expiry is `GETEX … PX` in the same round trip
 //! as the read; single use is `GETDEL`; a lock is `SET NX PX`, released by compare-and-delete.
 //!
 //! With `durability = "replicated"`, every write that a failover must not lose (sessions, their
@@ -15,8 +15,7 @@ use std::time::Duration;
 use super::connection::{Conn, Connections, Retry};
 use super::invalidation::{self, Announcer};
 use crate::config::{Durability, RedisConfig};
-use crate::session::events::EndReason;
-use crate::session::store::{News, SessionStore, StoreError};
+use crate::store::{News, Store, StoreError};
 
 pub struct RedisStore {
     conns: Arc<Connections>,
@@ -145,7 +144,7 @@ fn millis(d: Duration) -> u64 {
 }
 
 #[async_trait::async_trait]
-impl SessionStore for RedisStore {
+impl Store for RedisStore {
     async fn get(&self, key: &str, slide: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError> {
         let cmd = match slide {
             Some(d) => {
@@ -396,7 +395,7 @@ impl SessionStore for RedisStore {
             .map_err(unavailable)
     }
 
-    async fn announce_ended(&self, keys: &[String], reason: EndReason) -> Result<(), StoreError> {
+    async fn announce_ended(&self, keys: &[String], reason: &str) -> Result<(), StoreError> {
         self.announcer
             .announce(&self.conns, keys, reason)
             .await

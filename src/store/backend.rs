@@ -1,10 +1,9 @@
-//! The storage behind sessions and pending logins: opaque bytes under opaque keys, with expiry.
-//! Callers hash keys and encrypt values before they get here (see `crypto`).
+//! [`Store`]: what every store does (opaque bytes under opaque keys, with expiry), its error,
+//! and the [`News`] replicas hear from each other. Callers hash keys (see `keys`) and seal
+//! values (see `crate::crypto`) before they get here.
 
 use std::sync::Arc;
 use std::time::Duration;
-
-use super::events::EndReason;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -17,7 +16,7 @@ pub enum StoreError {
 }
 
 #[async_trait::async_trait]
-pub trait SessionStore: Send + Sync {
+pub trait Store: Send + Sync {
     /// Reads an entry; when `slide` is set, its expiry is pushed to now + `slide` in the same step.
     async fn get(&self, key: &str, slide: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError>;
     /// Reads many entries at once (never sliding): one round trip however many, so that a list
@@ -64,10 +63,11 @@ pub trait SessionStore: Send + Sync {
     async fn ttls(&self, keys: &[String]) -> Result<Vec<Option<Duration>>, StoreError>;
     /// Readiness probe.
     async fn ping(&self) -> Result<(), StoreError>;
-    /// Tells every replica that these entries ended (why: for the SPA's event streams); returns
-    /// once their caches have dropped them (bounded). A store without other replicas (memory)
-    /// has no one to tell.
-    async fn announce_ended(&self, keys: &[String], reason: EndReason) -> Result<(), StoreError> {
+    /// Tells every replica that these entries ended, and why (`reason`: a code the caller
+    /// defines, one word, which the other replicas hear as it was sent); returns once their
+    /// caches have dropped them (bounded). A store without other replicas (memory) has no one to
+    /// tell.
+    async fn announce_ended(&self, keys: &[String], reason: &str) -> Result<(), StoreError> {
         let _ = (keys, reason);
         Ok(())
     }
@@ -90,10 +90,11 @@ pub trait SessionStore: Send + Sync {
 /// What a replica hears on the store's channel.
 #[derive(Debug)]
 pub enum News {
-    /// These entries ended (`ours`: announced by this replica itself).
+    /// These entries ended (`ours`: announced by this replica itself), and why, when the
+    /// message says (the code given to [`Store::announce_ended`]).
     Ended {
         keys: Vec<String>,
-        reason: Option<EndReason>,
+        reason: Option<String>,
         ours: bool,
     },
     /// These entries changed (new claims).

@@ -17,7 +17,7 @@ use hkdf::Hkdf;
 use rand::RngCore;
 use sha2::Sha256;
 
-use super::crypto;
+use super::seal;
 
 /// Bytes of an encryption key.
 pub const KEY_LEN: usize = 32;
@@ -61,19 +61,19 @@ impl Keyring {
     }
 
     pub fn seal(&self, kind: &str, aad: &str, plain: &[u8]) -> Vec<u8> {
-        crypto::seal(&self.current, kind, aad, plain)
+        seal::seal(&self.current, kind, aad, plain)
     }
 
     /// Opens with the current key, else with an older one; `None` when none opens it.
     pub fn open(&self, kind: &str, aad: &str, sealed: &[u8]) -> Option<Opened> {
-        if let Some(plain) = crypto::open(&self.current, kind, aad, sealed) {
+        if let Some(plain) = seal::open(&self.current, kind, aad, sealed) {
             return Some(Opened {
                 plain,
                 stale: false,
             });
         }
         self.older.iter().find_map(|key| {
-            crypto::open(key, kind, aad, sealed).map(|plain| Opened { plain, stale: true })
+            seal::open(key, kind, aad, sealed).map(|plain| Opened { plain, stale: true })
         })
     }
 

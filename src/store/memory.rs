@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::store::{SessionStore, StoreError};
+use super::{Store, StoreError};
 use crate::support::lock;
 
 #[derive(Default)]
@@ -33,7 +33,7 @@ impl MemoryStore {
 }
 
 #[async_trait::async_trait]
-impl SessionStore for MemoryStore {
+impl Store for MemoryStore {
     async fn get(&self, key: &str, slide: Option<Duration>) -> Result<Option<Vec<u8>>, StoreError> {
         let now = Instant::now();
         let mut map = lock(&self.entries);
