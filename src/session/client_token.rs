@@ -8,12 +8,12 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::RefreshError;
-use super::refresh::{Gates, WAIT_POLL};
+use super::single_flight::{Flights, Held};
 use crate::config::Config;
 use crate::crypto;
 use crate::oidc::{ClientGrant, OidcError, Provider};
@@ -39,22 +39,23 @@ pub struct ClientTokens {
     namespace: Namespace,
     secret: Vec<u8>,
     held: Mutex<HashMap<String, Arc<ClientToken>>>,
-    gates: Gates,
+    flights: Flights,
     skew: Duration,
-    lock_ttl: Duration,
 }
 
 impl ClientTokens {
     /// `secret`: material only this deployment holds (see `Provider::sealing_secret`).
     pub fn new(config: &Config, store: Arc<dyn Store>, secret: Vec<u8>) -> Self {
         Self {
+            flights: Flights::new(
+                store.clone(),
+                config.oidc.http_timeout + Duration::from_secs(5),
+            ),
             store,
             namespace: Namespace::new(&config.oidc.issuer, &config.oidc.client_id),
             secret,
             held: Mutex::new(HashMap::new()),
-            gates: Gates::default(),
             skew: config.session.refresh_skew,
-            lock_ttl: config.oidc.http_timeout + Duration::from_secs(5),
         }
     }
 
@@ -73,32 +74,23 @@ impl ClientTokens {
             return Ok(t);
         }
         let key = self.namespace.key(CLIENT_KIND, &grant.key);
-        let gate = self.gates.gate(&key);
-        let _in_process = gate.lock().await;
-        let lock_key = format!("{key}:lock");
-        let owner = crypto::random_token();
-        let deadline = Instant::now() + self.lock_ttl;
-        loop {
+        let key = key.as_str();
+        let (held, usable) = (&held, &usable);
+        let done = move || async move {
             if let Some(t) = held().filter(|t| usable(t)) {
-                return Ok(t);
+                return Ok(Some(t));
             }
-            if let Some(t) = self.read(&key).await?.filter(|t| usable(t)) {
-                return Ok(self.hold(grant, t));
-            }
-            if self
-                .store
-                .put_if_absent(&lock_key, &owner, self.lock_ttl)
-                .await?
-            {
-                let result = self.fetch_locked(grant, oidc, &key, &usable).await;
-                self.store.delete_if(&lock_key, &owner).await?;
-                return result;
-            }
-            if Instant::now() >= deadline {
-                return Err(RefreshError::Pending);
-            }
-            tokio::time::sleep(WAIT_POLL).await;
-        }
+            let stored = self.read(key).await?.filter(|t| usable(t));
+            Ok(stored.map(|t| self.hold(grant, t)))
+        };
+        let work = move |lock: Held| async move {
+            let result = self.fetch_locked(grant, oidc, key, usable).await;
+            lock.release(&*self.store).await?;
+            result
+        };
+        self.flights
+            .run(key, format!("{key}:lock"), done, work)
+            .await
     }
 
     /// Under the store lock: another replica may have just stored one; else ask the IdP.

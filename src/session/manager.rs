@@ -13,7 +13,7 @@ use actix_web::HttpRequest;
 use super::cache::SessionCache;
 use super::device::Device;
 use super::events::{EndReason, EventHub, SessionEvent, StreamLimits};
-use super::refresh::{Gates, Unsaved};
+use super::single_flight::{Flights, Unsaved};
 use super::{CookieCodec, PendingLogins, Session};
 use crate::config::Config;
 use crate::crypto;
@@ -40,14 +40,13 @@ const CACHE_ENTRIES: usize = 100_000;
 pub struct SessionManager {
     pub(super) store: Arc<dyn Store>,
     pub(super) cache: Arc<SessionCache>,
-    pub(super) gates: Gates,
+    /// Refreshes, one at a time per session (see `refresh`).
+    pub(super) flights: Flights,
     /// Refreshed sessions the store has not taken yet (see `refresh`).
     pub(super) unsaved: Arc<Unsaved>,
     cookies: CookieCodec,
     pending: PendingLogins,
     pub(super) refresh_skew: Duration,
-    /// Longest a refresh may hold the cross-replica lock (the IdP timeout plus a margin).
-    pub(super) refresh_lock_ttl: Duration,
     namespace: Namespace,
     pub(super) idle: Duration,
     pub(super) absolute: Duration,
@@ -76,13 +75,16 @@ impl SessionManager {
         let cache_ttl = s.cache_ttl.min(s.idle_timeout / 2);
         Self {
             pending: PendingLogins::new(store.clone(), namespace.clone(), s.login_timeout),
+            // A refresh holds the cross-replica lock at most the IdP timeout plus a margin.
+            flights: Flights::new(
+                store.clone(),
+                config.oidc.http_timeout + Duration::from_secs(5),
+            ),
             store,
             cache: Arc::new(SessionCache::new(cache_ttl, CACHE_ENTRIES)),
-            gates: Gates::default(),
             unsaved: Arc::new(Unsaved::default()),
             cookies: CookieCodec::new(config),
             refresh_skew: s.refresh_skew,
-            refresh_lock_ttl: config.oidc.http_timeout + Duration::from_secs(5),
             namespace,
             idle: s.idle_timeout,
             absolute: s.absolute_timeout,

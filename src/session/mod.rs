@@ -25,6 +25,7 @@ mod manager;
 pub mod pending;
 mod refresh;
 mod registry;
+mod single_flight;
 
 use std::collections::BTreeMap;
 

@@ -1,12 +1,9 @@
 //! Access token refresh: exactly one refresh at the IdP per session, however many requests need
 //! it at once, on one replica or many.
 //!
-//! 1. In the process, one async gate per session: concurrent requests queue behind the first.
-//! 2. Across replicas, a short expiring lock in the store (`SET NX PX`, released by
-//!    compare-and-delete). A replica that does not get it waits, re-reading the session until the
-//!    lock holder has stored fresh tokens.
-//! 3. Whoever holds both re-reads the session from the store (not the cache) first: if another
-//!    request or replica already refreshed, there is nothing to do.
+//! 1.-3. One refresh at a time per session, on this replica and across replicas, and none when
+//!    the session read from the store (not the cache) behind the gate and under the store lock
+//!    is fresh already: another request or replica refreshed (see `single_flight`).
 //!
 //! The refresher is the only writer of an existing session and writes only under the lock, after
 //! that re-read, so a request that loaded the session earlier can never write old tokens back.
@@ -23,17 +20,15 @@
 //!    renewed by the same steps, under the same gate and lock: a narrowed refresh spends the
 //!    session's refresh token just as the login's refresh does.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::manager::SESSION_KIND;
+use super::single_flight::{Busy, Held};
 use super::{EndReason, RouteToken, Session, SessionManager};
-use crate::crypto;
 use crate::oidc::{OidcError, Provider, RouteGrant};
 use crate::store::StoreError;
-use crate::support::{Chain, due, due_at, lock, now_unix, secs, unix_after};
+use crate::support::{Chain, due, due_at, now_unix, secs, unix_after};
 use crate::telemetry::metrics::METRICS;
 
 #[derive(Debug, thiserror::Error)]
@@ -54,52 +49,12 @@ pub enum RefreshError {
     Store(#[from] StoreError),
 }
 
-/// In-process gates, one per session being refreshed.
-#[derive(Default)]
-pub struct Gates(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
-
-impl Gates {
-    pub(super) fn gate(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut map = lock(&self.0);
-        if map.len() > 10_000 {
-            // Drop gates nobody holds or waits on.
-            map.retain(|_, g| Arc::strong_count(g) > 1);
-        }
-        map.entry(key.to_owned()).or_default().clone()
-    }
-}
-
-/// How often a replica waiting for another's refresh re-reads the session.
-pub(super) const WAIT_POLL: Duration = Duration::from_millis(50);
 /// How often an unsaved refresh is written again.
 const UNSAVED_RETRY: Duration = Duration::from_millis(250);
 
-/// Refreshed sessions the store did not take yet, by store key (see the module comment, 5).
-#[derive(Default)]
-pub struct Unsaved {
-    /// How many: the hot path only looks when there are any.
-    count: AtomicUsize,
-    map: Mutex<HashMap<String, Arc<Session>>>,
-}
-
-impl Unsaved {
-    pub fn get(&self, key: &str) -> Option<Arc<Session>> {
-        if self.count.load(Ordering::Acquire) == 0 {
-            return None;
-        }
-        lock(&self.map).get(key).cloned()
-    }
-
-    fn put(&self, key: &str, session: Arc<Session>) {
-        let mut map = lock(&self.map);
-        map.insert(key.to_owned(), session);
-        self.count.store(map.len(), Ordering::Release);
-    }
-
-    pub(super) fn remove(&self, key: &str) {
-        let mut map = lock(&self.map);
-        map.remove(key);
-        self.count.store(map.len(), Ordering::Release);
+impl From<Busy> for RefreshError {
+    fn from(_: Busy) -> Self {
+        RefreshError::Pending
     }
 }
 
@@ -213,39 +168,23 @@ impl SessionManager {
         stale: &dyn Fn(&Session) -> bool,
     ) -> Result<Arc<Session>, RefreshError> {
         let key = self.key(SESSION_KIND, id);
-        let gate = self.gates.gate(&key);
-        let _in_process = gate.lock().await;
-
-        let lock_key = format!("{key}:refresh-lock");
-        let owner = crypto::random_token();
-        let deadline = Instant::now() + self.refresh_lock_ttl;
-        loop {
-            // Whatever happened while we waited, the store has the truth.
-            let current = self
-                .load_by_id(id, &key)
-                .await?
-                .ok_or(RefreshError::Ended)?;
-            if !stale(&current) {
-                return Ok(current);
+        let key = key.as_str();
+        let done = move || async move {
+            let current = self.load_by_id(id, key).await?.ok_or(RefreshError::Ended)?;
+            Ok((!stale(&current)).then_some(current))
+        };
+        let work = move |held: Held| async move {
+            let (result, lock) = self.refresh_locked(id, key, oidc, renewal, stale).await;
+            match (lock, &result) {
+                (Lock::Release, _) => held.release(&*self.store).await?,
+                (Lock::Keep, Ok(unsaved)) => self.save_later(id, key, unsaved.clone(), held),
+                (Lock::Keep, Err(_)) => {}
             }
-            if self
-                .store
-                .put_if_absent(&lock_key, &owner, self.refresh_lock_ttl)
-                .await?
-            {
-                let (result, held) = self.refresh_locked(id, &key, oidc, renewal, stale).await;
-                if held == Lock::Release {
-                    self.store.delete_if(&lock_key, &owner).await?;
-                } else if let Ok(unsaved) = &result {
-                    self.save_later(id, &key, unsaved.clone(), lock_key, owner);
-                }
-                return result;
-            }
-            if Instant::now() >= deadline {
-                return Err(RefreshError::Pending);
-            }
-            tokio::time::sleep(WAIT_POLL).await;
-        }
+            result
+        };
+        self.flights
+            .run(key, format!("{key}:refresh-lock"), done, work)
+            .await
     }
 
     /// Refreshes while holding the store lock; says whether to release it (not while the new
@@ -410,14 +349,7 @@ impl SessionManager {
 
     /// Keeps `session` in this process and writes it (fenced) until the store takes it or
     /// refuses it, then releases the lock.
-    fn save_later(
-        &self,
-        id: &str,
-        key: &str,
-        session: Arc<Session>,
-        lock_key: String,
-        owner: String,
-    ) {
+    fn save_later(&self, id: &str, key: &str, session: Arc<Session>, held: Held) {
         self.unsaved.put(key, session.clone());
         let (store, cache, unsaved) =
             (self.store.clone(), self.cache.clone(), self.unsaved.clone());
@@ -446,7 +378,7 @@ impl SessionManager {
                             );
                         }
                         unsaved.remove(&key);
-                        let _ = store.delete_if(&lock_key, &owner).await;
+                        let _ = held.release(&*store).await;
                         return;
                     }
                     Err(_) if Instant::now() > give_up => {
