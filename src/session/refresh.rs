@@ -23,7 +23,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::manager::SESSION_KIND;
+use super::record::{SESSION_KIND, encode};
 use super::single_flight::{Busy, Held};
 use super::{EndReason, RouteToken, Session, SessionManager};
 use crate::oidc::{OidcError, Provider, RouteGrant};
@@ -248,7 +248,7 @@ impl SessionManager {
     /// Neither may fail the refresh itself.
     async fn after_refresh(&self, key: &str, before: &Session, after: &Arc<Session>) {
         if after.refresh_token != before.refresh_token
-            && let Err(e) = self.registry_rotated(key, after).await
+            && let Err(e) = self.registry.rotated(key, after).await
         {
             tracing::warn!(error = %Chain(&e), "session registry: the rotated refresh token was not recorded");
         }
@@ -355,10 +355,10 @@ impl SessionManager {
             (self.store.clone(), self.cache.clone(), self.unsaved.clone());
         let (id, key) = (id.to_owned(), key.to_owned());
         let ttl = self.ttl_for(&session);
-        let give_up = Instant::now() + self.idle;
+        let give_up = Instant::now() + self.timeouts.idle;
         tokio::spawn(async move {
             let over = session.generation - 1;
-            let Ok(value) = super::manager::encode(&id, &key, &session) else {
+            let Ok(value) = encode(&id, &key, &session) else {
                 unsaved.remove(&key);
                 return;
             };

@@ -16,15 +16,15 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::Session;
 use super::device::Device;
-use super::events::EndReason;
-use super::manager::SESSION_KIND;
-use super::{Session, SessionManager};
-use crate::crypto;
-use crate::store::StoreError;
+use super::timeouts::Timeouts;
+use crate::crypto::{self, Keyring};
+use crate::store::{Namespace, Store, StoreError};
 use crate::support::{now_unix, secs};
 
 const ENTRY_KIND: &str = "m";
@@ -67,18 +67,46 @@ pub struct Listed {
     pub device: Option<Device>,
     /// The session of the request that asked.
     pub current: bool,
-    key: String,
+    pub(super) key: String,
     /// Newest last: creation time, then registration time; `None` (an unknown device) first.
     age: Option<(i64, i64)>,
 }
 
-impl SessionManager {
+/// The registry of this deployment's sessions, in the store beside them.
+pub(super) struct Registry {
+    store: Arc<dyn Store>,
+    namespace: Namespace,
+    /// Seals the entries: `session.encryption_key`.
+    keyring: Keyring,
+    timeouts: Timeouts,
+}
+
+impl Registry {
+    pub(super) fn new(
+        store: Arc<dyn Store>,
+        namespace: Namespace,
+        keyring: Keyring,
+        timeouts: Timeouts,
+    ) -> Self {
+        Self {
+            store,
+            namespace,
+            keyring,
+            timeouts,
+        }
+    }
+
+    /// The key of the index of `sub`'s sessions (which back-channel logout reads too).
+    pub(super) fn sub_index(&self, sub: &str) -> String {
+        self.namespace.key("sub", sub)
+    }
+
     fn all_index(&self) -> String {
-        self.key("all", "sessions")
+        self.namespace.key("all", "sessions")
     }
 
     fn entry_key(&self, session_key: &str) -> String {
-        self.key(ENTRY_KIND, session_key)
+        self.namespace.key(ENTRY_KIND, session_key)
     }
 
     /// The handle of a session whose entry does not open: a keyed hash of its store key, so
@@ -105,7 +133,7 @@ impl SessionManager {
         };
         self.put_entry(key, &entry).await?;
         self.store
-            .set_add(&self.all_index(), key, self.absolute)
+            .set_add(&self.all_index(), key, self.timeouts.absolute)
             .await
     }
 
@@ -114,7 +142,7 @@ impl SessionManager {
         let entry_key = self.entry_key(key);
         let plain = serde_json::to_vec(entry).map_err(StoreError::Encode)?;
         let sealed = self.keyring.seal(ENTRY_KIND, &entry_key, &plain);
-        let ttl = self.until_absolute_end(entry.created_at);
+        let ttl = self.timeouts.until_absolute_end(entry.created_at);
         self.store.put(&entry_key, sealed, ttl).await
     }
 
@@ -159,7 +187,7 @@ impl SessionManager {
         }
         for (sub, members) in by_sub {
             self.store
-                .set_remove(&self.key("sub", &sub), &members)
+                .set_remove(&self.sub_index(&sub), &members)
                 .await?;
         }
         self.store.set_remove(&self.all_index(), keys).await?;
@@ -177,20 +205,19 @@ impl SessionManager {
             .collect())
     }
 
-    /// The live sessions of user `sub`, newest first (unknown devices last); `current_id` marks
-    /// the caller's own. One batch of reads for all of them; entries an older key opened are
-    /// sealed again under the current one.
-    pub async fn sessions_of(
+    /// The live sessions of user `sub`, newest first (unknown devices last); `current` (a
+    /// session's store key) marks the caller's own. One batch of reads for all of them; entries
+    /// an older key opened are sealed again under the current one.
+    pub(super) async fn sessions_of(
         &self,
         sub: &str,
-        current_id: Option<&str>,
+        current: Option<&str>,
     ) -> Result<Vec<Listed>, StoreError> {
-        let index = self.key("sub", sub);
+        let index = self.sub_index(sub);
         let keys = self.store.set_members(&index).await?;
         let entry_keys: Vec<String> = keys.iter().map(|k| self.entry_key(k)).collect();
         let (ttls, sealed) =
             futures_util::try_join!(self.store.ttls(&keys), self.store.get_many(&entry_keys))?;
-        let current = current_id.map(|id| self.key(SESSION_KIND, id));
         let now = now_unix();
         let (mut listed, mut gone, mut stale) = (Vec::new(), Vec::new(), Vec::new());
         for ((key, ttl), sealed) in keys.into_iter().zip(ttls).zip(sealed) {
@@ -199,46 +226,22 @@ impl SessionManager {
                 gone.push(key);
                 continue;
             };
-            let idle_left = secs(self.idle) - secs(ttl);
-            let last_seen = now - idle_left.max(0);
-            let is_current = current.as_deref() == Some(key.as_str());
-            let opened = sealed.and_then(|s| self.open_entry(&key, &s));
-            let l = match opened {
+            let seen = Seen {
+                now,
+                ttl,
+                current: current == Some(key.as_str()),
+            };
+            match sealed.and_then(|s| self.open_entry(&key, &s)) {
                 // Sealed by us for another user: a member of the wrong index, not this user's.
-                Some((entry, _)) if entry.sub != sub => {
-                    gone.push(key);
-                    continue;
-                }
+                Some((entry, _)) if entry.sub != sub => gone.push(key),
                 Some((entry, was_stale)) => {
-                    let l = Listed {
-                        handle: entry.handle.clone(),
-                        created_at: Some(entry.created_at),
-                        last_seen: last_seen.max(entry.created_at),
-                        idle_expires_at: now + secs(ttl),
-                        absolute_expires_at: Some(self.absolute_end_of(entry.created_at)),
-                        device: entry.device.clone(),
-                        current: is_current,
-                        key: key.clone(),
-                        age: Some((entry.created_at, entry.registered_ms)),
-                    };
+                    listed.push(self.known(key.clone(), &entry, seen));
                     if was_stale {
                         stale.push((key, entry));
                     }
-                    l
                 }
-                None => Listed {
-                    handle: self.unknown_handle(&key),
-                    created_at: None,
-                    last_seen,
-                    idle_expires_at: now + secs(ttl),
-                    absolute_expires_at: None,
-                    device: None,
-                    current: is_current,
-                    key,
-                    age: None,
-                },
-            };
-            listed.push(l);
+                None => listed.push(self.unknown(key, seen)),
+            }
         }
         self.store.set_remove(&index, &gone).await?;
         for (key, entry) in &stale {
@@ -248,70 +251,44 @@ impl SessionManager {
         Ok(listed)
     }
 
-    /// Ends the session of `sub` with this handle; `None` when `sub` has none such (another
-    /// user's handle, a guessed one, an ended one). Returns its refresh token, to revoke.
-    pub async fn end_by_handle(
-        &self,
-        sub: &str,
-        handle: &str,
-        reason: EndReason,
-    ) -> Result<Option<Vec<String>>, StoreError> {
-        let listed = self.sessions_of(sub, None).await?;
-        let Some(found) = listed.iter().find(|l| crypto::ct_eq(&l.handle, handle)) else {
-            return Ok(None);
-        };
-        self.end_keys(std::slice::from_ref(&found.key), reason)
-            .await
-            .map(Some)
+    /// A session whose entry opened, as listed.
+    fn known(&self, key: String, entry: &Entry, seen: Seen) -> Listed {
+        Listed {
+            handle: entry.handle.clone(),
+            created_at: Some(entry.created_at),
+            last_seen: self.last_seen(seen).max(entry.created_at),
+            idle_expires_at: seen.now + secs(seen.ttl),
+            absolute_expires_at: Some(self.timeouts.absolute_end_of(entry.created_at)),
+            device: entry.device.clone(),
+            current: seen.current,
+            key,
+            age: Some((entry.created_at, entry.registered_ms)),
+        }
     }
 
-    /// Ends every session of `sub` but `current_id`'s; how many, and their refresh tokens.
-    pub async fn end_others(
-        &self,
-        sub: &str,
-        current_id: &str,
-        reason: EndReason,
-    ) -> Result<(usize, Vec<String>), StoreError> {
-        let others: Vec<String> = self
-            .sessions_of(sub, Some(current_id))
-            .await?
-            .into_iter()
-            .filter(|l| !l.current)
-            .map(|l| l.key)
-            .collect();
-        let tokens = self.end_keys(&others, reason).await?;
-        Ok((others.len(), tokens))
+    /// A session whose entry does not open (or is missing), as listed: an unknown device.
+    fn unknown(&self, key: String, seen: Seen) -> Listed {
+        Listed {
+            handle: self.unknown_handle(&key),
+            created_at: None,
+            last_seen: self.last_seen(seen),
+            idle_expires_at: seen.now + secs(seen.ttl),
+            absolute_expires_at: None,
+            device: None,
+            current: seen.current,
+            key,
+            age: None,
+        }
     }
 
-    /// With `session.max_per_user`: after user `sub` got session `key` (in IdP session `sid`),
-    /// ends their oldest sessions past the limit (unknown devices count as the oldest), reason
-    /// `replaced`; returns their refresh tokens, to revoke.
-    pub(super) async fn cap_sessions_of(
-        &self,
-        sub: &str,
-        key: &str,
-        sid: Option<&str>,
-    ) -> Result<Vec<String>, StoreError> {
-        if self.max_per_user == 0 {
-            return Ok(Vec::new());
-        }
-        let listed = self.sessions_of(sub, None).await?;
-        let excess = listed.len().saturating_sub(self.max_per_user);
-        let oldest: Vec<String> = listed
-            .into_iter()
-            .rev()
-            .filter(|l| l.key != key)
-            .take(excess)
-            .map(|l| l.key)
-            .collect();
-        if oldest.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.end_replaced(&oldest, sid).await
+    /// When a session was last used: its idle timer restarts at each use.
+    fn last_seen(&self, seen: Seen) -> i64 {
+        let idle_left = secs(self.timeouts.idle) - secs(seen.ttl);
+        seen.now - idle_left.max(0)
     }
 
     /// Live sessions of this deployment (prunes the index of expired ones as it counts).
-    pub async fn count_live(&self) -> Result<usize, StoreError> {
+    pub(super) async fn count_live(&self) -> Result<usize, StoreError> {
         let index = self.all_index();
         let keys = self.store.set_members(&index).await?;
         self.prune_dead(&index, keys).await
@@ -338,7 +315,7 @@ impl SessionManager {
     /// After a refresh rotated the refresh token: the registry keeps the new one (to revoke),
     /// sealed under the current key. A session whose entry did not open gets a new one (its
     /// device unknown), so from now on it can be revoked at the IdP too.
-    pub(super) async fn registry_rotated(
+    pub(super) async fn rotated(
         &self,
         key: &str,
         session: &Arc<Session>,
@@ -351,6 +328,17 @@ impl SessionManager {
             None => self.register(key, session, None).await,
         }
     }
+}
+
+/// What the store says of a listed session.
+#[derive(Clone, Copy)]
+struct Seen {
+    /// Unix seconds of the listing.
+    now: i64,
+    /// How long the session has left before its idle end.
+    ttl: Duration,
+    /// The session of the request that asked.
+    current: bool,
 }
 
 /// Unix milliseconds now.

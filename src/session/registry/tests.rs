@@ -1,6 +1,7 @@
 use super::*;
 use crate::config::Config;
 use crate::crypto::KEY_LEN;
+use crate::session::{EndReason, SessionManager};
 use crate::store::Store;
 use crate::store::memory::MemoryStore;
 
@@ -83,7 +84,7 @@ async fn a_live_session_whose_entry_does_not_open_is_listed_unknown_and_can_be_e
     // Junk in place of the entry: the same.
     store
         .put(
-            &a.entry_key(&key),
+            &a.registry.entry_key(&key),
             b"junk".to_vec(),
             std::time::Duration::from_secs(60),
         )
@@ -166,10 +167,21 @@ async fn logins_prune_dead_members_of_the_deployment_index() {
     for id in &ids {
         store.delete(&m.session_key(id)).await.unwrap();
     }
-    assert_eq!(store.set_members(&m.all_index()).await.unwrap().len(), 8);
+    assert_eq!(
+        store
+            .set_members(&m.registry.all_index())
+            .await
+            .unwrap()
+            .len(),
+        8
+    );
     m.create(session("bob", 0), device(0)).await.unwrap();
     assert_eq!(
-        store.set_members(&m.all_index()).await.unwrap().len(),
+        store
+            .set_members(&m.registry.all_index())
+            .await
+            .unwrap()
+            .len(),
         1,
         "a login pruned them"
     );

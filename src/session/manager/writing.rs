@@ -1,0 +1,75 @@
+//! Writing sessions: a new one (with its indexes and registry entry), and a refresh's write,
+//! fenced by the generation it read.
+
+use std::sync::Arc;
+
+use super::{Created, SessionManager};
+use crate::crypto;
+use crate::session::Device;
+use crate::session::Session;
+use crate::session::record::{SESSION_KIND, encode};
+use crate::store::StoreError;
+
+impl SessionManager {
+    /// Writes a new session under its id (sealed), and caches it.
+    async fn save_new(
+        &self,
+        id: &str,
+        key: &str,
+        session: &Arc<Session>,
+    ) -> Result<(), StoreError> {
+        let value = encode(id, key, session)?;
+        self.store.put(key, value, self.ttl_for(session)).await?;
+        self.cache.put(key.to_owned(), session.clone());
+        Ok(())
+    }
+
+    /// Writes `session` over the stored one only if that is still generation `over` (nobody
+    /// wrote since it was read): the fence of refresh writes. False when someone did.
+    pub(in crate::session) async fn save_over(
+        &self,
+        id: &str,
+        key: &str,
+        session: &Arc<Session>,
+        over: u64,
+    ) -> Result<bool, StoreError> {
+        let value = encode(id, key, session)?;
+        let written = self
+            .store
+            .replace_if(key, &over.to_be_bytes(), value, self.ttl_for(session))
+            .await?;
+        if written {
+            self.cache.put(key.to_owned(), session.clone());
+        }
+        Ok(written)
+    }
+
+    /// Stores a new session under a freshly minted id, indexes it by `sid` and `sub` (for
+    /// back-channel logout and the session lists), registers it (see `registry`), ends the
+    /// user's oldest sessions past `session.max_per_user`, and returns the id.
+    pub async fn create(&self, session: Session, device: Device) -> Result<Created, StoreError> {
+        let id = crypto::random_token();
+        let key = self.key(SESSION_KIND, &id);
+        let session = Arc::new(session);
+        self.save_new(&id, &key, &session).await?;
+        self.registry.register(&key, &session, Some(device)).await?;
+        crate::telemetry::metrics::METRICS.sessions_created.inc();
+        if let Some(sid) = &session.sid {
+            self.store
+                .set_add(&self.key("sid", sid), &key, self.timeouts.absolute)
+                .await?;
+        }
+        self.store
+            .set_add(
+                &self.registry.sub_index(&session.sub),
+                &key,
+                self.timeouts.absolute,
+            )
+            .await?;
+        let replaced = self
+            .cap_sessions_of(&session.sub, &key, session.sid.as_deref())
+            .await?;
+        self.registry.prune_all_index().await?;
+        Ok(Created { id, replaced })
+    }
+}
