@@ -15,11 +15,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::AuthError;
 use super::query::{query_param, single};
 use crate::AppState;
-use crate::crypto;
 use crate::error::PageError;
 use crate::oidc::LoginCheck;
 use crate::session::{Device, Session};
-use crate::support::{Chain, now_unix, secs, unix_after};
+use crate::support::Chain;
 
 /// `GET /auth/callback`: 302 to the login's `return_to` with a new session cookie.
 pub async fn callback(
@@ -139,20 +138,7 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<Finished, AuthErr
         Some(false) => with_param(&pending.return_to, "login_warning", "acr_not_satisfied"),
         _ => pending.return_to.clone(),
     };
-    let session = Session {
-        sub: tokens.sub,
-        sid: tokens.sid,
-        claims: tokens.claims,
-        id_token: tokens.id_token,
-        access_token: tokens.access_token,
-        refresh_token: tokens.refresh_token,
-        access_expires_at: tokens.access_expires_in.map(unix_after),
-        access_lifetime: tokens.access_expires_in.map(secs),
-        created_at: now_unix(),
-        logout_token: crypto::random_token(),
-        route_tokens: Default::default(),
-        generation: 0,
-    };
+    let session = Session::from_login(tokens);
     // Never reuse a pre-login id: end whatever session this browser had, mint a new one.
     let mut replaced: Vec<String> = pending.replaces.clone().into_iter().collect();
     if let Some(old) = cookies.session_id(req) {

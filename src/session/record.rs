@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto;
+use crate::oidc::LoginTokens;
 use crate::store::StoreError;
+use crate::support::{now_unix, secs, unix_after};
 
 /// The store kind of sessions (see `store::keys`).
 pub(super) const SESSION_KIND: &str = "s";
@@ -40,6 +42,37 @@ pub struct Session {
     /// fencing token of refresh writes; see `refresh`).
     #[serde(skip)]
     pub generation: u64,
+}
+
+impl Session {
+    /// A new session from a login the IdP just finished: no route tokens yet, a fresh logout
+    /// token, its absolute timeout counting from now.
+    pub fn from_login(tokens: LoginTokens) -> Self {
+        let LoginTokens {
+            sub,
+            sid,
+            claims,
+            id_token,
+            access_token,
+            refresh_token,
+            access_expires_in,
+            acr_satisfied: _,
+        } = tokens;
+        Session {
+            sub,
+            sid,
+            claims,
+            id_token,
+            access_token,
+            refresh_token,
+            access_expires_at: access_expires_in.map(unix_after),
+            access_lifetime: access_expires_in.map(secs),
+            created_at: now_unix(),
+            logout_token: crypto::random_token(),
+            route_tokens: BTreeMap::new(),
+            generation: 0,
+        }
+    }
 }
 
 /// An access token minted for one route.
