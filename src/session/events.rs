@@ -125,6 +125,30 @@ struct Streams {
     next_id: u64,
 }
 
+impl Streams {
+    /// Adds stream `id` to the streams of session `key` (closing the oldest first when it
+    /// `replaces` it); the receiver of the session's events.
+    fn join(
+        &mut self,
+        key: &str,
+        id: u64,
+        evict: oneshot::Sender<()>,
+        replaces: bool,
+    ) -> broadcast::Receiver<SessionEvent> {
+        let open = self.sessions.entry(key.to_owned()).or_insert_with(|| Open {
+            tx: broadcast::channel(BACKLOG).0,
+            streams: VecDeque::new(),
+        });
+        if replaces && let Some((_, oldest)) = open.streams.pop_front() {
+            // Its counts pass to the new stream; its drop finds itself gone.
+            let _ = oldest.send(());
+            METRICS.streams_superseded.inc();
+        }
+        open.streams.push_back((id, evict));
+        open.tx.subscribe()
+    }
+}
+
 /// The open streams of this replica, by session store key, and their budgets.
 pub struct EventHub {
     limits: StreamLimits,
@@ -152,53 +176,12 @@ impl EventHub {
     ) -> Result<Subscription, StreamRefused> {
         let mut guard = lock(&self.streams);
         let s = &mut *guard;
-        let of_session = owner
-            .and_then(|o| s.sessions.get(o.session_key))
-            .map_or(0, |open| open.streams.len());
-        // Past its session's budget, a stream takes the place of the session's oldest: that
-        // never counts against the user or the process.
-        let replaces = owner.is_some() && of_session >= self.limits.per_session;
-        if !replaces {
-            if let Some(o) = owner {
-                let user = s.users.get(o.sub).copied().unwrap_or(0);
-                if user >= self.limits.per_user {
-                    METRICS.streams_refused.with_label_values(&["user"]).inc();
-                    return Err(StreamRefused::User(user));
-                }
-            }
-            if s.total >= self.limits.process {
-                METRICS
-                    .streams_refused
-                    .with_label_values(&["process"])
-                    .inc();
-                return Err(StreamRefused::Process(s.total));
-            }
-            s.total += 1;
-            if let Some(o) = owner {
-                *s.users.entry(o.sub.to_owned()).or_insert(0) += 1;
-            }
-            METRICS.event_streams.inc();
-        }
+        let replaces = self.admit(s, owner)?;
         let id = s.next_id;
         s.next_id += 1;
         let (evict_tx, evicted) = oneshot::channel();
         let evicted = owner.is_some().then_some(evicted);
-        let rx = owner.map(|o| {
-            let open = s
-                .sessions
-                .entry(o.session_key.to_owned())
-                .or_insert_with(|| Open {
-                    tx: broadcast::channel(BACKLOG).0,
-                    streams: VecDeque::new(),
-                });
-            if replaces && let Some((_, oldest)) = open.streams.pop_front() {
-                // Its counts pass to the new stream; its drop finds itself gone.
-                let _ = oldest.send(());
-                METRICS.streams_superseded.inc();
-            }
-            open.streams.push_back((id, evict_tx));
-            open.tx.subscribe()
-        });
+        let rx = owner.map(|o| s.join(o.session_key, id, evict_tx, replaces));
         Ok(Subscription {
             hub: self.clone(),
             id,
@@ -207,6 +190,38 @@ impl EventHub {
             evicted,
             closing: self.closing.subscribe(),
         })
+    }
+
+    /// Whether a new stream of `owner` may open, counted against the user and the process when
+    /// it may. True when it takes the place of its session's oldest stream (past its session's
+    /// budget): that never counts against the user or the process.
+    fn admit(&self, s: &mut Streams, owner: Option<Owner<'_>>) -> Result<bool, StreamRefused> {
+        let of_session = owner
+            .and_then(|o| s.sessions.get(o.session_key))
+            .map_or(0, |open| open.streams.len());
+        if owner.is_some() && of_session >= self.limits.per_session {
+            return Ok(true);
+        }
+        if let Some(o) = owner {
+            let user = s.users.get(o.sub).copied().unwrap_or(0);
+            if user >= self.limits.per_user {
+                METRICS.streams_refused.with_label_values(&["user"]).inc();
+                return Err(StreamRefused::User(user));
+            }
+        }
+        if s.total >= self.limits.process {
+            METRICS
+                .streams_refused
+                .with_label_values(&["process"])
+                .inc();
+            return Err(StreamRefused::Process(s.total));
+        }
+        s.total += 1;
+        if let Some(o) = owner {
+            *s.users.entry(o.sub.to_owned()).or_insert(0) += 1;
+        }
+        METRICS.event_streams.inc();
+        Ok(false)
     }
 
     /// Ends every stream (at shutdown).

@@ -6,15 +6,19 @@
 //! sealed under a key derived from the token ([`crate::crypto`]), so a dump of the store yields
 //! no usable cookie or token.
 //!
+//! - [`Session`] (`record`): what a session holds, [`Session::from_login`], its sealed form;
 //! - [`SessionManager`] (`manager`): loading, creating and ending sessions, the `sid`/`sub`
-//!   indexes; `refresh` adds the exactly-once token refresh to it;
-//! - [`cookie`]: the cookie codec; [`pending`]: logins between `/auth/login` and the callback;
-//! - `cache`: the per-replica cache of decrypted sessions;
-//! - [`client_token`]: the application's own (client-credentials) tokens, shared by replicas;
+//!   indexes; `timeouts`: the idle and absolute ends; `cache`: the per-replica cache;
+//! - `refresh`: the exactly-once token refresh, on the manager; `renewal`: what a refresh asks
+//!   the IdP and what the answer changes; `single_flight`: the gate, the store lock and the
+//!   wait that make it exactly once (shared with [`client_token`]), and the refreshed tokens
+//!   the store has not taken yet;
 //! - `registry`: the sessions of a user (handles, devices) for the session lists and the admin
 //!   API, sealed under the deployment's keyring ([`crate::crypto::keyring`]); [`device`]: what a
 //!   session shows of its browser;
-//! - [`events`]: what the SPA's event streams hear (ended and why, claims changed).
+//! - [`events`]: what the SPA's event streams hear (ended and why, claims changed);
+//! - [`cookie`]: the cookie codec; [`pending`]: logins between `/auth/login` and the callback;
+//! - [`client_token`]: the application's own (client-credentials) tokens, shared by replicas.
 
 mod cache;
 pub mod client_token;
@@ -26,6 +30,7 @@ pub mod pending;
 mod record;
 mod refresh;
 mod registry;
+mod renewal;
 mod single_flight;
 mod timeouts;
 

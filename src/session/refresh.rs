@@ -24,11 +24,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::record::{SESSION_KIND, encode};
+use super::renewal::Renewal;
 use super::single_flight::{Busy, Held};
-use super::{EndReason, RouteToken, Session, SessionManager};
+use super::{EndReason, Session, SessionManager};
 use crate::oidc::{OidcError, Provider, RouteGrant};
 use crate::store::StoreError;
-use crate::support::{Chain, due, due_at, now_unix, secs, unix_after};
+use crate::support::{Chain, due, due_at, now_unix};
 use crate::telemetry::metrics::METRICS;
 
 #[derive(Debug, thiserror::Error)]
@@ -206,7 +207,7 @@ impl SessionManager {
         if !stale(&current) {
             return (Ok(current), Lock::Release);
         }
-        let mut next = match self.renew(&current, renewal, oidc).await {
+        let mut next = match renewal.renew(&current, oidc).await {
             Ok(Some(next)) => next,
             Ok(None) => return (Ok(current), Lock::Release),
             Err(e) => return (self.renewal_failed(id, renewal, e).await, Lock::Release),
@@ -257,58 +258,6 @@ impl SessionManager {
         {
             tracing::warn!(error = %Chain(&e), "claims change not announced");
         }
-    }
-
-    /// The session with `renewal` done at the IdP; `None` when there is nothing to renew with
-    /// (no refresh token).
-    async fn renew(
-        &self,
-        current: &Session,
-        renewal: Renewal<'_>,
-        oidc: &Provider,
-    ) -> Result<Option<Session>, OidcError> {
-        let mut next = current.clone();
-        match renewal {
-            Renewal::Login => {
-                let Some(refresh_token) = current.refresh_token.as_deref() else {
-                    return Ok(None);
-                };
-                let tokens = oidc.refresh(refresh_token, &current.sub).await?;
-                next.access_token = tokens.access_token;
-                if tokens.refresh_token.is_some() {
-                    next.refresh_token = tokens.refresh_token;
-                }
-                next.access_expires_at = tokens.access_expires_in.map(unix_after);
-                next.access_lifetime = tokens.access_expires_in.map(secs);
-                if let Some((id_token, claims)) = tokens.id_token {
-                    // Kept for `id_token_hint` at logout; claims the IdP updated replace old ones.
-                    next.id_token = id_token;
-                    next.claims.extend(claims);
-                }
-            }
-            Renewal::Route(grant) => {
-                let issued = oidc
-                    .route_token(
-                        &grant.kind,
-                        &current.access_token,
-                        current.refresh_token.as_deref(),
-                    )
-                    .await?;
-                if issued.refresh_token.is_some() {
-                    // A narrowed refresh at an IdP that rotates spent the session's refresh token.
-                    next.refresh_token = issued.refresh_token;
-                }
-                next.route_tokens.insert(
-                    grant.key.clone(),
-                    RouteToken {
-                        access_token: issued.access_token,
-                        expires_at: issued.expires_in.map(unix_after),
-                        lifetime: issued.expires_in.map(secs),
-                    },
-                );
-            }
-        }
-        Ok(Some(next))
     }
 
     /// What a refused or failed renewal means for the session.
@@ -389,23 +338,6 @@ impl SessionManager {
                 }
             }
         });
-    }
-}
-
-/// What a refresh renews: the login's tokens, or one route's own token.
-#[derive(Clone, Copy)]
-enum Renewal<'a> {
-    Login,
-    Route(&'a RouteGrant),
-}
-
-impl Renewal<'_> {
-    /// For logs.
-    fn label(&self) -> &'static str {
-        match self {
-            Renewal::Login => "login",
-            Renewal::Route(_) => "route",
-        }
     }
 }
 
