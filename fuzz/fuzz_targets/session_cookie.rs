@@ -9,8 +9,8 @@ use actix_web::http::header::HeaderValue;
 use actix_web::test::TestRequest;
 use libfuzzer_sys::fuzz_target;
 use vestibule::config::Config;
-use vestibule::session::cookie::CookieCodec;
 use vestibule::crypto::{open, seal};
+use vestibule::session::cookie::CookieCodec;
 
 static COOKIES: LazyLock<CookieCodec> = LazyLock::new(|| {
     let config = Config::from_toml_str(

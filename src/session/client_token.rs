@@ -85,7 +85,7 @@ impl ClientTokens {
         };
         let work = move |lock: Held| async move {
             let result = self.fetch_locked(grant, oidc, key, usable).await;
-            lock.release(&*self.store).await?;
+            self.flights.release(&lock).await?;
             result
         };
         self.flights

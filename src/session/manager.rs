@@ -41,12 +41,12 @@ const CACHE_ENTRIES: usize = 100_000;
 /// Sessions of this deployment: load (through the cache), create, end, and find by IdP session
 /// or user; with [`PendingLogins`] and the [`CookieCodec`] beside it.
 pub struct SessionManager {
-    pub(super) store: Arc<dyn Store>,
-    pub(super) cache: Arc<SessionCache>,
+    store: Arc<dyn Store>,
+    cache: Arc<SessionCache>,
     /// Refreshes, one at a time per session (see `refresh`).
     pub(super) flights: Flights,
     /// Refreshed sessions the store has not taken yet (see `refresh`).
-    pub(super) unsaved: Arc<Unsaved>,
+    unsaved: Arc<Unsaved>,
     cookies: CookieCodec,
     pending: PendingLogins,
     pub(super) refresh_skew: Duration,
@@ -222,3 +222,6 @@ impl SessionManager {
             .map(|t| now_unix().saturating_add(secs(t))))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -21,9 +21,8 @@
 //!    session's refresh token just as the login's refresh does.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use super::record::{SESSION_KIND, encode};
+use super::record::SESSION_KIND;
 use super::renewal::Renewal;
 use super::single_flight::{Busy, Held};
 use super::{EndReason, Session, SessionManager};
@@ -49,9 +48,6 @@ pub enum RefreshError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
-
-/// How often an unsaved refresh is written again.
-const UNSAVED_RETRY: Duration = Duration::from_millis(250);
 
 impl From<Busy> for RefreshError {
     fn from(_: Busy) -> Self {
@@ -177,8 +173,8 @@ impl SessionManager {
         let work = move |held: Held| async move {
             let (result, lock) = self.refresh_locked(id, key, oidc, renewal, stale).await;
             match (lock, &result) {
-                (Lock::Release, _) => held.release(&*self.store).await?,
-                (Lock::Keep, Ok(unsaved)) => self.save_later(id, key, unsaved.clone(), held),
+                (Lock::Release, _) => self.flights.release(&held).await?,
+                (Lock::Keep, Ok(unsaved)) => self.write_later(id, key, unsaved.clone(), held),
                 (Lock::Keep, Err(_)) => {}
             }
             result
@@ -294,50 +290,6 @@ impl SessionManager {
                 Err(RefreshError::IdpUnavailable(e))
             }
         }
-    }
-
-    /// Keeps `session` in this process and writes it (fenced) until the store takes it or
-    /// refuses it, then releases the lock.
-    fn save_later(&self, id: &str, key: &str, session: Arc<Session>, held: Held) {
-        self.unsaved.put(key, session.clone());
-        let (store, cache, unsaved) =
-            (self.store.clone(), self.cache.clone(), self.unsaved.clone());
-        let (id, key) = (id.to_owned(), key.to_owned());
-        let ttl = self.ttl_for(&session);
-        let give_up = Instant::now() + self.timeouts.idle;
-        tokio::spawn(async move {
-            let over = session.generation - 1;
-            let Ok(value) = encode(&id, &key, &session) else {
-                unsaved.remove(&key);
-                return;
-            };
-            loop {
-                tokio::time::sleep(UNSAVED_RETRY).await;
-                match store
-                    .replace_if(&key, &over.to_be_bytes(), value.clone(), ttl)
-                    .await
-                {
-                    Ok(written) => {
-                        if written {
-                            cache.put(key.clone(), session.clone());
-                            tracing::info!("token refresh: the new tokens are stored now");
-                        } else {
-                            tracing::warn!(
-                                "token refresh: a newer session was stored meanwhile; ours dropped"
-                            );
-                        }
-                        unsaved.remove(&key);
-                        let _ = held.release(&*store).await;
-                        return;
-                    }
-                    Err(_) if Instant::now() > give_up => {
-                        unsaved.remove(&key);
-                        return;
-                    }
-                    Err(_) => {}
-                }
-            }
-        });
     }
 }
 

@@ -72,6 +72,11 @@ impl Flights {
         }
     }
 
+    /// Releases a lock `run` gave to its work.
+    pub(super) async fn release(&self, held: &Held) -> Result<(), StoreError> {
+        held.release(&*self.store).await
+    }
+
     /// Runs `work` for `key` once at a time in the process and across replicas (under the store
     /// lock `lock_key`), unless `done` finds its result already there: `done` is asked behind
     /// the gate, and again after each wait. `work` gets the lock and releases it (or hands it
