@@ -150,3 +150,6 @@ impl Unsaved {
         self.count.store(map.len(), Ordering::Release);
     }
 }
+
+#[cfg(test)]
+mod tests;
