@@ -120,10 +120,13 @@ impl SessionManager {
         cache.trust(false);
         let on = move |news: News| match news {
             News::Ended { keys, reason, ours } => {
+                // The store carries the reason as its code; one this version does not know
+                // (a newer replica's) ends the session all the same, without telling why.
+                let reason = reason.as_deref().and_then(EndReason::parse);
                 for k in &keys {
                     cache.ended(k);
                     unsaved.remove(k);
-                    if let (false, Some(r)) = (ours, reason.as_deref().and_then(EndReason::parse)) {
+                    if let (false, Some(r)) = (ours, reason) {
                         events.send(k, SessionEvent::Ended(r));
                     }
                 }
