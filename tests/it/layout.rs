@@ -292,33 +292,7 @@ impl Graph {
             modules,
             edges: BTreeSet::new(),
         };
-        let mut reexports = BTreeMap::new();
-        // Re-exports of re-exports: a few passes reach the fixed point of this crate's depth.
-        for _ in 0..3 {
-            for (m, text) in &code {
-                if !graph.is_index(m) {
-                    continue;
-                }
-                for (_, tree) in use_statements(text).into_iter().filter(|(p, _)| *p) {
-                    for path in expand(&tree) {
-                        let segs: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
-                        let Some((name, init)) = segs.split_last() else {
-                            continue;
-                        };
-                        if init.is_empty() || !graph.is_local(m, init[0]) {
-                            continue;
-                        }
-                        let mut full = graph.absolute(m, init);
-                        full.push((*name).to_owned());
-                        if let Some(t) = graph.resolve(&full, &reexports)
-                            && &t != m
-                        {
-                            reexports.insert((m.clone(), (*name).to_owned()), t);
-                        }
-                    }
-                }
-            }
-        }
+        let reexports = graph.reexports(&code);
         for (m, text) in &code {
             let used = use_statements(text)
                 .into_iter()
@@ -342,6 +316,35 @@ impl Graph {
             }
         }
         graph
+    }
+
+    /// What each index file's `pub use` makes a name mean: (index, name) -> the defining module.
+    fn reexports(&self, code: &BTreeMap<ModPath, String>) -> BTreeMap<(ModPath, String), ModPath> {
+        let mut reexports = BTreeMap::new();
+        // Re-exports of re-exports: a few passes reach the fixed point of this crate's depth.
+        for _ in 0..3 {
+            for (m, text) in code.iter().filter(|(m, _)| self.is_index(m)) {
+                for (_, tree) in use_statements(text).into_iter().filter(|(p, _)| *p) {
+                    for path in expand(&tree) {
+                        let segs: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+                        let Some((name, init)) = segs.split_last() else {
+                            continue;
+                        };
+                        if init.is_empty() || !self.is_local(m, init[0]) {
+                            continue;
+                        }
+                        let mut full = self.absolute(m, init);
+                        full.push((*name).to_owned());
+                        if let Some(t) = self.resolve(&full, &reexports)
+                            && &t != m
+                        {
+                            reexports.insert((m.clone(), (*name).to_owned()), t);
+                        }
+                    }
+                }
+            }
+        }
+        reexports
     }
 
     fn is_index(&self, m: &ModPath) -> bool {
