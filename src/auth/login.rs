@@ -7,9 +7,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::query::query_param;
-use super::{AuthError, login_params, login_rate, return_to};
+use super::{AuthError, PageError, login_params, login_rate, return_to};
 use crate::AppState;
-use crate::error::PageError;
 use crate::session::{PendingLogin, crypto};
 use crate::support::now_unix;
 

@@ -6,9 +6,8 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::AuthError;
 use super::query::query_param;
-use crate::error::PageError;
+use super::{AuthError, PageError};
 use crate::session::{EndReason, crypto};
 use crate::support::Chain;
 use crate::{AppState, csrf};

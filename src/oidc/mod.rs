@@ -25,8 +25,8 @@ mod userinfo;
 
 pub use authorize::AuthRequest;
 pub use client_auth::{KeyError, SigningKey};
-pub use error::OidcError;
-pub use logout_token::{LogoutTarget, LogoutTokenError, MAX_AGE_SECS as LOGOUT_TOKEN_MAX_AGE_SECS};
+pub use error::{LogoutTokenError, OidcError};
+pub use logout_token::{LogoutTarget, MAX_AGE_SECS as LOGOUT_TOKEN_MAX_AGE_SECS};
 pub use provider::{Provider, ProviderError};
 pub use route_grant::{ClientGrant, GrantKind, IssuedToken, RouteGrant};
 pub use token::{LoginCheck, LoginTokens, RefreshedTokens};

@@ -15,6 +15,7 @@ mod cli;
 mod health;
 mod hostile;
 mod idps;
+mod layout;
 mod lifecycle;
 mod limits;
 mod ops;
