@@ -8,11 +8,13 @@
 //! - `file`: [`Config`] as a whole, loading (figment: TOML + environment), error messages;
 //! - `server`, `oidc`, `session`, `routes`, `spa`, `telemetry`: one section each;
 //! - `schema`: the JSON Schema of the file, for editors;
+//! - `reference`: the configuration reference page, read off that schema;
 //! - `audit`: `check-config --audit`, the config graded against the BCPs.
 
 pub mod audit;
 mod file;
 mod oidc;
+pub mod reference;
 mod routes;
 mod schema;
 mod server;

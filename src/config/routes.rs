@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use actix_web::http::header::{HeaderName, HeaderValue};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::file::{Broken, broken};
 
 /// Which token a route's calls carry upstream.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenPolicy {
     /// The signed-in user's; no live session: 401, nothing forwarded. `required` is its old name.
@@ -58,7 +58,10 @@ impl TokenPolicy {
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExchangeConfig {
+    /// `audience` of the exchange: the API the new token is for, by the name the IdP knows it.
     pub audience: Option<String>,
+    /// `scope` of the exchange: the scopes (space-separated) the new token should carry; the IdP
+    /// may grant fewer.
     pub scope: Option<String>,
     /// An RFC 8707 resource URI, for IdPs that name targets that way.
     pub resource: Option<String>,
@@ -78,13 +81,13 @@ pub struct RouteConfig {
     pub strip_prefix: bool,
     /// Longest wait for the upstream's response headers (504 after that); bodies may stream longer.
     #[serde(default = "default_route_timeout", with = "humantime_serde")]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("x-kind" = "duration"))]
     pub timeout: Duration,
     /// Extra request headers added to every forwarded call (e.g. an API key).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// Largest request body forwarded (e.g. `"10MB"`); unset: unlimited (streaming). Larger: 413.
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("x-kind" = "size"))]
     pub max_body: Option<bytesize::ByteSize>,
     /// RFC 8707 resource indicator: this route's token is minted for this API (the user's by a
     /// refresh-token grant with `resource`, the application's by client credentials with it).
@@ -102,7 +105,7 @@ pub struct RouteConfig {
     pub require_acr: Vec<String>,
     /// Step-up: the user must have signed in at most this long ago (`auth_time`).
     #[serde(default, with = "humantime_serde")]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("x-kind" = "duration"))]
     pub max_auth_age: Option<Duration>,
     /// The HTTP methods this route forwards (e.g. `["GET", "POST"]`); others get 405 with
     /// `Allow`. Unset: every method.

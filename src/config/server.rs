@@ -12,6 +12,7 @@ use super::file::{Broken, broken};
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     /// Address to listen on, e.g. `127.0.0.1:8080`.
+    #[schemars(extend("x-kind" = "address"))]
     pub listen: SocketAddr,
     /// The origin browsers use, e.g. `https://app.example.com`.
     pub public_url: Url,
@@ -23,24 +24,25 @@ pub struct ServerConfig {
     pub csrf_header: String,
     /// A second address serving only `/metrics`, `/healthz`, `/readyz` and the admin API (then
     /// `/metrics` is not served on `listen`).
+    #[schemars(extend("x-kind" = "address"))]
     pub admin_listen: Option<SocketAddr>,
     /// Bearer token of the admin API on `admin_listen` (better set as
     /// `VESTIBULE_SERVER__ADMIN_TOKEN`); unset, the admin API is off.
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("x-kind" = "secret"))]
     pub admin_token: Option<secrecy::SecretString>,
     /// On SIGTERM/SIGINT, `/readyz` turns 503 at once; new connections are still accepted for
     /// this long (so load balancers notice), then the listener closes.
     #[serde(default = "default_shutdown_delay", with = "humantime_serde")]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("x-kind" = "duration"))]
     pub shutdown_delay: Duration,
     /// After the listener closes, in-flight requests (long streams included) get this long to
     /// finish before the process exits.
     #[serde(default = "default_shutdown_grace", with = "humantime_serde")]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("x-kind" = "duration"))]
     pub shutdown_grace: Duration,
     /// Largest request head (request line and headers) accepted; larger: 431.
     #[serde(default = "default_max_header_bytes")]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("x-kind" = "size"))]
     pub max_header_bytes: bytesize::ByteSize,
     /// Most open client connections (across workers); more wait in the accept backlog.
     #[serde(default = "default_max_connections")]

@@ -11,6 +11,7 @@ use super::file::{Broken, broken};
 #[serde(deny_unknown_fields)]
 pub struct SpaConfig {
     /// Directory of the built SPA (with `index.html`).
+    #[schemars(extend("x-kind" = "path"))]
     pub dir: Option<PathBuf>,
     /// Or a dev server to proxy.
     pub upstream: Option<Url>,
