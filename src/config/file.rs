@@ -8,6 +8,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+use super::broken::{Broken, broken};
 use super::oidc::Protocol;
 use super::session::CookiePrefix;
 use super::{OidcConfig, RouteConfig, ServerConfig, SessionConfig, SpaConfig, TelemetryConfig};
@@ -33,21 +34,6 @@ pub enum ConfigError {
         key: &'static str,
         expected: String,
     },
-}
-
-/// A broken rule: the key, and what was expected there. Sections return it; [`Config`] adds
-/// the file name.
-#[derive(Debug)]
-pub struct Broken {
-    pub key: &'static str,
-    pub expected: String,
-}
-
-pub fn broken(key: &'static str, expected: impl Into<String>) -> Broken {
-    Broken {
-        key,
-        expected: expected.into(),
-    }
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

@@ -9,7 +9,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::file::{Broken, broken};
+use super::broken::{Broken, broken};
+use super::private_key::{KeyAlg, KeyError, SigningKey};
 use super::server::require_https;
 
 /// `oidc` (the default): OpenID Connect, with discovery and ID tokens. `oauth2`: a plain OAuth 2.0
@@ -39,21 +40,6 @@ pub enum ClientAuth {
     ClientSecretPost,
     /// RFC 7523: a JWT signed with the client's private key instead of a shared secret.
     PrivateKeyJwt,
-}
-
-/// The signing algorithm of `private_key_jwt` assertions: it must fit the key (`RS256` and
-/// `PS256` take an RSA key, `ES256` a P-256 key) and be one the IdP accepts for this client.
-#[derive(
-    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
-)]
-pub enum KeyAlg {
-    #[default]
-    #[serde(rename = "RS256")]
-    Rs256,
-    #[serde(rename = "PS256")]
-    Ps256,
-    #[serde(rename = "ES256")]
-    Es256,
 }
 
 /// Pushed authorization requests (RFC 9126): the login's parameters go to the IdP directly, and
@@ -197,17 +183,18 @@ fn default_http_timeout() -> Duration {
     Duration::from_secs(10)
 }
 
-impl std::fmt::Display for KeyAlg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            KeyAlg::Rs256 => "RS256",
-            KeyAlg::Ps256 => "PS256",
-            KeyAlg::Es256 => "ES256",
-        })
-    }
-}
-
 impl OidcConfig {
+    /// The `private_key_jwt` key: from `private_key_file`, else `private_key` (validation made
+    /// sure exactly one is set).
+    pub fn signing_key(&self) -> Result<SigningKey, KeyError> {
+        let (alg, kid) = (self.private_key_alg, self.private_key_id.clone());
+        match (&self.private_key_file, &self.private_key) {
+            (Some(file), _) => SigningKey::from_file(file, alg, kid),
+            (None, Some(pem)) => SigningKey::from_pem_secret(pem, alg, kid),
+            (None, None) => SigningKey::from_pem(b"", alg, kid),
+        }
+    }
+
     pub(super) fn validate(&self, allow_insecure_http: bool) -> Result<(), Broken> {
         let issuer = match Url::parse(&self.issuer) {
             Ok(iss) if matches!(iss.scheme(), "http" | "https") && iss.host_str().is_some() => iss,
@@ -243,7 +230,7 @@ impl OidcConfig {
         if self.subject_claim.is_empty() {
             return Err(broken("oidc.subject_claim", "expected a claim name"));
         }
-        if crate::auth::return_to::sanitize(Some(&self.post_logout_path)) != self.post_logout_path {
+        if !crate::support::path::is_same_origin(&self.post_logout_path) {
             return Err(broken(
                 "oidc.post_logout_path",
                 "expected a same-origin path such as \"/\" or \"/signed-out\"",
@@ -273,18 +260,14 @@ impl OidcConfig {
             }
             return Ok(());
         }
-        let key = match (&self.private_key_file, &self.private_key) {
-            (Some(_), Some(_)) | (None, None) => {
-                return Err(broken(
-                    "oidc.private_key_file",
-                    "expected either private_key_file or private_key (not both) with \
-                     client_auth = \"private_key_jwt\"",
-                ));
-            }
-            (Some(file), None) => crate::oidc::SigningKey::from_file(file, self),
-            (None, Some(pem)) => crate::oidc::SigningKey::from_pem_secret(pem, self),
-        };
-        key.map(|_| ()).map_err(|e| {
+        if self.private_key_file.is_some() == self.private_key.is_some() {
+            return Err(broken(
+                "oidc.private_key_file",
+                "expected either private_key_file or private_key (not both) with \
+                 client_auth = \"private_key_jwt\"",
+            ));
+        }
+        self.signing_key().map(|_| ()).map_err(|e| {
             broken(
                 if self.private_key.is_some() {
                     "oidc.private_key"

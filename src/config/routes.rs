@@ -7,7 +7,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::file::{Broken, broken};
+use super::broken::{Broken, broken};
 
 /// Which token a route's calls carry upstream.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
@@ -117,6 +117,12 @@ pub struct RouteConfig {
     pub allow_encoded_slash: bool,
 }
 
+/// Methods no route forwards, whatever its `methods`: `CONNECT` (an upstream proxy would open a
+/// tunnel with the user's token), `TRACE` and `TRACK` (an upstream would echo the
+/// `Authorization` header, the token, back to the browser). A route may not list them, and the
+/// proxy refuses them on every route.
+pub const NEVER_FORWARDED: [&str; 3] = ["CONNECT", "TRACE", "TRACK"];
+
 fn default_route_timeout() -> Duration {
     Duration::from_secs(30)
 }
@@ -182,7 +188,7 @@ impl RouteConfig {
         // A prefix is matched on the folded form of paths (see `proxy::path`): it must be a plain
         // path already, which every server reads alike but for case (and ASCII, so that no
         // server's Unicode case rules matter).
-        if !crate::proxy::path::is_plain(p) {
+        if !crate::support::path::is_plain(p) {
             return Err(broken(
                 "routes.prefix",
                 format!(
@@ -217,7 +223,7 @@ impl RouteConfig {
         }
         if let Some(methods) = &self.methods {
             let valid = |m: &String| {
-                !crate::proxy::NEVER_FORWARDED.contains(&m.as_str())
+                !NEVER_FORWARDED.contains(&m.as_str())
                     && !m.is_empty()
                     && m.bytes()
                         .all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_')

@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::file::{Broken, broken};
+use super::broken::{Broken, broken};
 use crate::session::keyring::{KEY_LEN, Keyring, decode_key};
 
 /// Where sessions, and what is kept beside them (pending logins, the application's tokens, the

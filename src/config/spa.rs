@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use url::Url;
 
-use super::file::{Broken, broken};
+use super::broken::{Broken, broken};
 
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::file::{Broken, broken};
+use super::broken::{Broken, broken};
 
 /// How log lines are written on stderr (which lines: `RUST_LOG`).
 #[derive(
