@@ -178,34 +178,7 @@ impl RouteConfig {
 
     fn validate(&self, auth_prefix: &str) -> Result<(), Broken> {
         self.validate_tokens()?;
-        let p = &self.prefix;
-        if !p.starts_with('/') || (p.len() > 1 && p.ends_with('/')) || p.contains(['?', '#', '*']) {
-            return Err(broken(
-                "routes.prefix",
-                format!("expected a path like \"/api\", got {p:?}"),
-            ));
-        }
-        // A prefix is matched on the folded form of paths (see `proxy::path`): it must be a plain
-        // path already, which every server reads alike but for case (and ASCII, so that no
-        // server's Unicode case rules matter).
-        if !crate::support::path::is_plain(p) {
-            return Err(broken(
-                "routes.prefix",
-                format!(
-                    "expected plain ASCII path segments (no empty, dot, encoded or `;` segments), got {p:?}"
-                ),
-            ));
-        }
-        let lower = p.to_lowercase();
-        let under_auth = lower
-            .strip_prefix(&auth_prefix.to_lowercase())
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-        if under_auth || lower == "/healthz" || lower == "/readyz" {
-            return Err(broken(
-                "routes.prefix",
-                format!("{p:?} would hide Vestibule's own endpoints"),
-            ));
-        }
+        self.validate_prefix(auth_prefix)?;
         if !matches!(self.upstream.scheme(), "http" | "https") || self.upstream.query().is_some() {
             return Err(broken(
                 "routes.upstream",
@@ -221,22 +194,7 @@ impl RouteConfig {
                 "expected a positive duration such as \"30s\"",
             ));
         }
-        if let Some(methods) = &self.methods {
-            let valid = |m: &String| {
-                !NEVER_FORWARDED.contains(&m.as_str())
-                    && !m.is_empty()
-                    && m.bytes()
-                        .all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_')
-            };
-            if methods.is_empty() || !methods.iter().all(valid) {
-                return Err(broken(
-                    "routes.methods",
-                    format!(
-                        "expected HTTP methods in capitals, such as [\"GET\", \"POST\"] (never CONNECT, TRACE or TRACK), got {methods:?}"
-                    ),
-                ));
-            }
-        }
+        self.validate_methods()?;
         for (name, value) in &self.headers {
             if HeaderName::try_from(name.as_str()).is_err() || HeaderValue::from_str(value).is_err()
             {
@@ -299,7 +257,67 @@ impl RouteConfig {
                 "expected a non-empty list of scope names without spaces",
             ));
         }
-        if self.step_up() && kind != TokenPolicy::User {
+        self.validate_step_up()
+    }
+
+    /// A prefix every server reads alike, that hides none of Vestibule's own endpoints.
+    fn validate_prefix(&self, auth_prefix: &str) -> Result<(), Broken> {
+        let p = &self.prefix;
+        if !p.starts_with('/') || (p.len() > 1 && p.ends_with('/')) || p.contains(['?', '#', '*']) {
+            return Err(broken(
+                "routes.prefix",
+                format!("expected a path like \"/api\", got {p:?}"),
+            ));
+        }
+        // A prefix is matched on the folded form of paths (see `proxy::path`): it must be a plain
+        // path already, which every server reads alike but for case (and ASCII, so that no
+        // server's Unicode case rules matter).
+        if !crate::support::path::is_plain(p) {
+            return Err(broken(
+                "routes.prefix",
+                format!(
+                    "expected plain ASCII path segments (no empty, dot, encoded or `;` segments), got {p:?}"
+                ),
+            ));
+        }
+        let lower = p.to_lowercase();
+        let under_auth = lower
+            .strip_prefix(&auth_prefix.to_lowercase())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        if under_auth || lower == "/healthz" || lower == "/readyz" {
+            return Err(broken(
+                "routes.prefix",
+                format!("{p:?} would hide Vestibule's own endpoints"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `methods`: HTTP method names, none of those never forwarded.
+    fn validate_methods(&self) -> Result<(), Broken> {
+        let Some(methods) = &self.methods else {
+            return Ok(());
+        };
+        let valid = |m: &String| {
+            !NEVER_FORWARDED.contains(&m.as_str())
+                && !m.is_empty()
+                && m.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_')
+        };
+        if methods.is_empty() || !methods.iter().all(valid) {
+            return Err(broken(
+                "routes.methods",
+                format!(
+                    "expected HTTP methods in capitals, such as [\"GET\", \"POST\"] (never CONNECT, TRACE or TRACK), got {methods:?}"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Step-up rules (`require_acr`, `max_auth_age`): on the user's token only, well-formed.
+    fn validate_step_up(&self) -> Result<(), Broken> {
+        if self.step_up() && self.token != TokenPolicy::User {
             return Err(broken(
                 "routes.require_acr",
                 "step-up (require_acr, max_auth_age) needs token = \"user\"",

@@ -134,6 +134,27 @@ impl ServerConfig {
                 ));
             }
         }
+        self.validate_public_url()?;
+        self.validate_limits()?;
+        let prefix = &self.auth_prefix;
+        if !prefix.starts_with('/') || prefix.ends_with('/') || prefix.len() < 2 {
+            return Err(broken(
+                "server.auth_prefix",
+                "expected a path like \"/auth\" (leading slash, no trailing slash)",
+            ));
+        }
+        if actix_web::http::header::HeaderName::try_from(self.csrf_header.as_str()).is_err() {
+            return Err(broken(
+                "server.csrf_header",
+                "expected a valid HTTP header name",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `public_url` is the origin every cookie, redirect and `Origin` check is built on: an
+    /// http(s) origin and nothing more, https off loopback.
+    fn validate_public_url(&self) -> Result<(), Broken> {
         let pu = &self.public_url;
         if !matches!(pu.scheme(), "http" | "https") || pu.host_str().is_none() {
             return Err(broken(
@@ -152,6 +173,12 @@ impl ServerConfig {
             ));
         }
         require_https("server.public_url", pu, self.allow_insecure_http)?;
+        Ok(())
+    }
+
+    /// The limits: a request head size an HTTP server can work with, and no zero that would
+    /// refuse everything.
+    fn validate_limits(&self) -> Result<(), Broken> {
         let (min, max) = (1024, 131_072);
         if !(min..=max).contains(&self.max_header_bytes.as_u64()) {
             return Err(broken(
@@ -172,19 +199,6 @@ impl ServerConfig {
             return Err(broken(
                 "server.max_connections",
                 "expected positive limits (max_connections, max_in_flight)",
-            ));
-        }
-        let prefix = &self.auth_prefix;
-        if !prefix.starts_with('/') || prefix.ends_with('/') || prefix.len() < 2 {
-            return Err(broken(
-                "server.auth_prefix",
-                "expected a path like \"/auth\" (leading slash, no trailing slash)",
-            ));
-        }
-        if actix_web::http::header::HeaderName::try_from(self.csrf_header.as_str()).is_err() {
-            return Err(broken(
-                "server.csrf_header",
-                "expected a valid HTTP header name",
             ));
         }
         Ok(())
