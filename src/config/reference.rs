@@ -319,3 +319,6 @@ fn table_heading(key: &Key) -> String {
     };
     format!("\n## {heading}\n\n{}\n{note}", key.doc)
 }
+
+#[cfg(test)]
+mod tests;

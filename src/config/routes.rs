@@ -33,10 +33,19 @@ impl schemars::JsonSchema for TokenPolicy {
     }
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let value =
+            |name: &str, doc: &str| schemars::json_schema!({ "const": name, "description": doc });
         schemars::json_schema!({
             "type": "string",
-            "enum": ["user", "required", "client", "user_or_client", "optional", "none"],
-            "description": "Which token a route's calls carry upstream: the user's (`user`, its old name `required`), the application's (`client`), the user's else the application's (`user_or_client`), the user's when there is one (`optional`), or none."
+            "description": "Which token a route's calls carry upstream.",
+            "oneOf": [
+                value("user", "The signed-in user's access token; without a live session: 401, nothing forwarded."),
+                value("required", "The old name of `user`."),
+                value("client", "The application's own token (client credentials), whoever calls: for APIs that trust the BFF, not the user."),
+                value("user_or_client", "The user's token when signed in, else the application's."),
+                value("optional", "The user's token when signed in, else the call goes without one."),
+                value("none", "No token: the call is forwarded as it is (still without the browser's cookies)."),
+            ]
         })
     }
 }

@@ -11,15 +11,21 @@ use super::broken::{Broken, broken};
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
-    /// Address to listen on, e.g. `127.0.0.1:8080`.
+    /// Address and port to listen on, e.g. `127.0.0.1:8080`, or `0.0.0.0:8080` in a container.
+    /// Plain http: TLS ends in front of Vestibule (ingress, load balancer).
     #[schemars(extend("x-kind" = "address"))]
     pub listen: SocketAddr,
-    /// The origin browsers use, e.g. `https://app.example.com`.
+    /// The origin browsers use, e.g. `https://app.example.com`: scheme, host and port only. Every
+    /// redirect URI, cookie and `Origin` check is built on it; https is required off loopback.
     pub public_url: Url,
-    /// Prefix of the auth endpoints.
+    /// Path under which Vestibule serves its own endpoints (`/auth/login`, `/auth/callback`,
+    /// `/auth/session`, …). Change it when the app already uses `/auth`; the redirect URI to
+    /// register at the IdP follows it (`public_url` + prefix + `/callback`).
     #[serde(default = "default_auth_prefix")]
     pub auth_prefix: String,
-    /// Anti-CSRF header name; its value must be `1`.
+    /// The anti-CSRF header that `/auth/session` and every API call must carry, with the value
+    /// `1`. A page of another site cannot send a custom header without a CORS preflight, which
+    /// Vestibule never grants.
     #[serde(default = "default_csrf_header")]
     pub csrf_header: String,
     /// A second address serving only `/metrics`, `/healthz`, `/readyz` and the admin API (then

@@ -113,7 +113,7 @@ pub struct RedisConfig {
     /// `cluster`: some of its nodes (`redis://host:7000`, `rediss://` for TLS).
     #[serde(default)]
     pub nodes: Vec<Url>,
-    /// ACL user (Redis 6+).
+    /// The ACL user to authenticate as (Redis 6+); unset, the `default` user.
     pub username: Option<String>,
     /// Its password; better `VESTIBULE_SESSION__REDIS__PASSWORD`.
     #[schemars(with = "Option<String>", extend("x-kind" = "secret"))]
@@ -138,7 +138,9 @@ fn default_replication_timeout() -> Duration {
 pub struct SessionConfig {
     #[serde(default)]
     pub store: StoreKind,
-    /// Shorthand for `[session.redis] url` (standalone).
+    /// With `store = "redis"`: the URL of a standalone Redis (`redis://host:6379`, `rediss://`
+    /// for TLS). Shorthand for `[session.redis]` with only `url`; use the table for sentinels,
+    /// a cluster, credentials or durability.
     pub redis_url: Option<Url>,
     pub redis: Option<RedisConfig>,
     /// Sliding: a session unused this long ends.
