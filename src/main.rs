@@ -36,6 +36,9 @@ enum Command {
     },
     /// Print the JSON Schema of the config file (for editors: `#:schema ./vestibule.schema.json`).
     ConfigSchema,
+    /// Print the configuration reference (Markdown): every key with its type, default,
+    /// environment variable and doc comment. It is committed as docs/configuration-reference.md.
+    ConfigReference,
     /// Ask the running proxy's `/healthz` (on `admin_listen` if set, else `listen`): exit 0 when
     /// it answers 200, 1 otherwise. For container HEALTHCHECKs (no curl needed in the image).
     Healthcheck,
@@ -71,6 +74,10 @@ fn main() -> ExitCode {
         println!("{}", vestibule::config::json_schema());
         return ExitCode::SUCCESS;
     }
+    if let Some(Command::ConfigReference) = cli.command {
+        print!("{}", vestibule::config::reference::markdown());
+        return ExitCode::SUCCESS;
+    }
     let Some(path) = cli.config else {
         eprintln!("vestibule: no config file: pass --config FILE or set VESTIBULE_CONFIG");
         return ExitCode::from(2);
@@ -83,7 +90,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command.unwrap_or(Command::Run) {
-        Command::ConfigSchema => ExitCode::SUCCESS,
+        Command::ConfigSchema | Command::ConfigReference => ExitCode::SUCCESS,
         Command::CheckConfig { audit } => check_config(&path, &config, audit),
         Command::Healthcheck => healthcheck(&config),
         Command::Sessions { action } => sessions(&config, action),

@@ -24,7 +24,6 @@ mod token;
 mod userinfo;
 
 pub use authorize::AuthRequest;
-pub use client_auth::{KeyError, SigningKey};
 pub use error::{LogoutTokenError, OidcError};
 pub use logout_token::{LogoutTarget, MAX_AGE_SECS as LOGOUT_TOKEN_MAX_AGE_SECS};
 pub use provider::{Provider, ProviderError};

@@ -11,8 +11,9 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::OidcError;
-use super::client_auth::{Credentials, KeyError};
+use super::client_auth::Credentials;
 use super::discovery::Loaded;
+use crate::config::KeyError;
 use crate::config::{Config, EndpointsConfig, ParMode, Protocol};
 use crate::support::read;
 

@@ -20,6 +20,7 @@ mod lifecycle;
 mod limits;
 mod ops;
 mod proxy;
+mod reference;
 mod rotation;
 mod route_tokens;
 mod scale_out;
