@@ -12,6 +12,7 @@ mod common;
 
 mod auth_flow;
 mod cli;
+mod docs;
 mod health;
 mod hostile;
 mod idps;
