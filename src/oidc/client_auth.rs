@@ -10,8 +10,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-use super::discovery::Loaded;
-use super::{OidcError, Provider};
+use super::OidcError;
 use crate::config::{ClientAuth, KeyError, OidcConfig, SigningKey};
 use crate::support::now_unix;
 
@@ -107,23 +106,5 @@ impl Credentials {
                 req
             }
         })
-    }
-}
-
-impl Provider {
-    /// A form POST to one of the IdP's endpoints, authenticated as this client: the returned
-    /// request has any Basic header, `form` gets the rest. Send it with `.form(&form)`.
-    pub(super) fn post_authenticated(
-        &self,
-        loaded: &Loaded,
-        endpoint: url::Url,
-        form: &mut Vec<(&'static str, String)>,
-    ) -> Result<reqwest::RequestBuilder, OidcError> {
-        self.credentials.apply(
-            &self.client_id,
-            loaded.endpoints.token.as_str(),
-            self.http.post(endpoint),
-            form,
-        )
     }
 }

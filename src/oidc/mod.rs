@@ -4,6 +4,7 @@
 //! - [`Provider`] (`provider`): what Vestibule knows of the IdP and how it talks to it;
 //! - `discovery`: endpoints (OpenID discovery, RFC 8414 metadata, `[oidc.endpoints]`) and JWKS,
 //!   loaded in the background, refreshed, refetched on rotation;
+//! - `metadata`: what discovery produced (the endpoints in use and what they imply);
 //! - `client_auth`: client authentication (secret basic/post, `private_key_jwt`);
 //! - `authorize`: the authorization request (state, nonce, PKCE, PAR) and the RFC 9207 `iss`
 //!   check;
@@ -18,6 +19,7 @@ mod discovery;
 mod error;
 mod id_token;
 pub mod logout_token;
+mod metadata;
 mod provider;
 mod route_grant;
 mod token;
