@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::admin::AdminError;
-use crate::auth::AuthError;
+use crate::auth::{AuthError, PageError};
 use crate::csrf::CsrfError;
 use crate::oidc::OidcError;
 use crate::proxy::{Challenge, ProxyError};
@@ -103,19 +103,6 @@ fn printable(s: &str, max: usize) -> String {
     s.chars().filter(|c| !c.is_control()).take(max).collect()
 }
 
-fn html_escape(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '<' => "&lt;".into(),
-            '>' => "&gt;".into(),
-            '&' => "&amp;".into(),
-            '"' => "&quot;".into(),
-            '\'' => "&#39;".into(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
 impl ResponseError for AuthError {
     fn status_code(&self) -> StatusCode {
         self.status_and_code().0
@@ -129,11 +116,7 @@ impl ResponseError for AuthError {
     }
 }
 
-/// An [`AuthError`] shown to a person: a short HTML page with a way back to the app.
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct PageError(#[from] pub AuthError);
-
+/// An [`AuthError`] shown to a person: the same status and code, as `auth::PageError`'s page.
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         self.0.status_and_code().0
@@ -141,12 +124,7 @@ impl ResponseError for PageError {
 
     fn error_response(&self) -> HttpResponse {
         let (status, code) = self.0.status_and_code();
-        let body = format!(
-            "<!doctype html><meta charset=utf-8><title>Sign-in problem</title>\
-             <h1>Sign-in did not complete</h1><p>{}</p><p><code>{code}</code></p>\
-             <p><a href=\"/\">Back to the application</a></p>",
-            html_escape(&self.0.public_description())
-        );
+        let body = PageError::html(code, &self.0.public_description());
         // Cache-Control, CSP and the other security headers: the auth scope adds them.
         HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")

@@ -1,6 +1,6 @@
 //! Vestibule: a backend-for-frontend session proxy.
 //!
-//! The crate map (the README's "Code map" says the same, with where to start reading):
+//! The crate map (`ARCHITECTURE.md` says the same, with where to start reading):
 //!
 //! - [`server`]: builds and runs the actix-web server(s), drains them on shutdown;
 //! - [`config`]: the TOML file, environment overrides, validation per section;
@@ -20,7 +20,8 @@
 //! - [`limits`]: request head size and requests in flight;
 //! - [`telemetry`]: logs, request ids, Prometheus metrics;
 //! - [`error`]: the one place where errors become HTTP responses;
-//! - [`support`]: the clock, poison-tolerant locks, error chains for logs.
+//! - [`support`]: the clock, poison-tolerant locks, error chains for logs, the path rules that
+//!   more than one layer applies.
 
 #![forbid(unsafe_code)]
 

@@ -1,7 +1,7 @@
 //! The `vestibule` command: parses arguments, loads the config, and hands over to
 //! `server::run` (or `check-config`, `healthcheck`, `sessions`). Nothing else happens here.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +36,9 @@ enum Command {
     },
     /// Print the JSON Schema of the config file (for editors: `#:schema ./vestibule.schema.json`).
     ConfigSchema,
+    /// Print the configuration reference (Markdown): every key with its type, default,
+    /// environment variable and doc comment. It is committed as docs/configuration-reference.md.
+    ConfigReference,
     /// Ask the running proxy's `/healthz` (on `admin_listen` if set, else `listen`): exit 0 when
     /// it answers 200, 1 otherwise. For container HEALTHCHECKs (no curl needed in the image).
     Healthcheck,
@@ -71,6 +74,10 @@ fn main() -> ExitCode {
         println!("{}", vestibule::config::json_schema());
         return ExitCode::SUCCESS;
     }
+    if let Some(Command::ConfigReference) = cli.command {
+        print!("{}", vestibule::config::reference::markdown());
+        return ExitCode::SUCCESS;
+    }
     let Some(path) = cli.config else {
         eprintln!("vestibule: no config file: pass --config FILE or set VESTIBULE_CONFIG");
         return ExitCode::from(2);
@@ -83,68 +90,82 @@ fn main() -> ExitCode {
         }
     };
     match cli.command.unwrap_or(Command::Run) {
-        Command::ConfigSchema => ExitCode::SUCCESS,
-        Command::CheckConfig { audit } => {
-            println!("{}: configuration is valid", path.display());
-            if !audit {
-                return ExitCode::SUCCESS;
-            }
-            let report = vestibule::config::audit::audit(&config);
-            println!("{report}");
-            if report.is_clean() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
+        Command::ConfigSchema | Command::ConfigReference => ExitCode::SUCCESS,
+        Command::CheckConfig { audit } => check_config(&path, &config, audit),
+        Command::Healthcheck => healthcheck(&config),
+        Command::Sessions { action } => sessions(&config, action),
+        Command::Run => run(config),
+    }
+}
+
+/// `check-config`: the config loaded, so it is valid; `--audit` grades it too (1 on findings).
+fn check_config(path: &Path, config: &Config, audit: bool) -> ExitCode {
+    println!("{}: configuration is valid", path.display());
+    if !audit {
+        return ExitCode::SUCCESS;
+    }
+    let report = vestibule::config::audit::audit(config);
+    println!("{report}");
+    if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// `healthcheck`: 0 when the running proxy's `/healthz` answers 200.
+fn healthcheck(config: &Config) -> ExitCode {
+    match vestibule::health::probe(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vestibule healthcheck: {}", Chain(&e));
+            ExitCode::FAILURE
         }
-        Command::Healthcheck => match vestibule::health::probe(&config) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("vestibule healthcheck: {}", Chain(&e));
-                ExitCode::FAILURE
-            }
+    }
+}
+
+/// `sessions …`: one call to the running proxy's admin API, its answer printed.
+fn sessions(config: &Config, action: SessionsCommand) -> ExitCode {
+    use vestibule::admin::client::{Action, run};
+    let action = match action {
+        SessionsCommand::List { sub } => Action::List { sub },
+        SessionsCommand::End { sub: Some(sub), .. } => Action::EndBySub { sub },
+        SessionsCommand::End { sid, .. } => Action::EndBySid {
+            sid: sid.unwrap_or_default(),
         },
-        Command::Sessions { action } => {
-            use vestibule::admin::client::{Action, run};
-            let action = match action {
-                SessionsCommand::List { sub } => Action::List { sub },
-                SessionsCommand::End { sub: Some(sub), .. } => Action::EndBySub { sub },
-                SessionsCommand::End { sid, .. } => Action::EndBySid {
-                    sid: sid.unwrap_or_default(),
-                },
-                SessionsCommand::Count => Action::Count,
-            };
-            match run(&config, action) {
-                Ok(out) => {
-                    println!("{out}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("vestibule sessions: {}", Chain(&e));
-                    ExitCode::FAILURE
-                }
-            }
+        SessionsCommand::Count => Action::Count,
+    };
+    match run(config, action) {
+        Ok(out) => {
+            println!("{out}");
+            ExitCode::SUCCESS
         }
-        Command::Run => {
-            // Held until exit: dropping it sends the last spans.
-            let _traces = match vestibule::telemetry::init(&config.telemetry) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("vestibule: cannot start tracing\n{}", Chain(&e));
-                    return ExitCode::from(2);
-                }
-            };
-            match vestibule::server::run(config) {
-                Ok(()) => {
-                    tracing::info!("shutdown complete");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    tracing::error!(error = %Chain(&e), "vestibule stopped");
-                    eprintln!("vestibule: {}", Chain(&e));
-                    ExitCode::FAILURE
-                }
-            }
+        Err(e) => {
+            eprintln!("vestibule sessions: {}", Chain(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `run` (the default): tracing, then the server until a signal has drained it.
+fn run(config: Config) -> ExitCode {
+    // Held until exit: dropping it sends the last spans.
+    let _traces = match vestibule::telemetry::init(&config.telemetry) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("vestibule: cannot start tracing\n{}", Chain(&e));
+            return ExitCode::from(2);
+        }
+    };
+    match vestibule::server::run(config) {
+        Ok(()) => {
+            tracing::info!("shutdown complete");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!(error = %Chain(&e), "vestibule stopped");
+            eprintln!("vestibule: {}", Chain(&e));
+            ExitCode::FAILURE
         }
     }
 }

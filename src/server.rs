@@ -135,6 +135,20 @@ pub fn start_on(
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
+    let state = shared_state(config, &addr)?;
+    let metrics_on_main = admin.is_none();
+    let server = main_server(state.clone(), listener, addr, metrics_on_main)?;
+    let admin = admin.map(|l| admin_server(state.clone(), l)).transpose()?;
+    Ok(Running {
+        server,
+        admin,
+        state,
+    })
+}
+
+/// The state every worker shares: the store, the IdP client (its discovery loop started) and
+/// the session manager (listening for sessions ended on other replicas).
+fn shared_state(config: Config, addr: &str) -> Result<web::Data<AppState>, StartError> {
     let store = SessionManager::store_from_config(&config)?;
     let oidc = Arc::new(Provider::new(&config)?);
     let sessions = Arc::new(SessionManager::new(&config, store, oidc.sealing_secret()));
@@ -146,18 +160,9 @@ pub fn start_on(
         store = sessions.store().kind(),
         "vestibule starting"
     );
-
-    let router = Arc::new(proxy::Router::new(proxy::routes(&config)));
-    let spa_upstream = proxy::spa_upstream(&config);
-    let grace = config.server.shutdown_grace.as_secs();
-    let metrics_on_main = admin.is_none();
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
-    let max_connections = config.server.max_connections;
     let client_tokens = ClientTokens::new(&config, sessions.store().clone(), oidc.sealing_secret());
     let login_rate = auth::LoginRate::new(config.server.logins_per_minute);
-    let state = web::Data::new(AppState {
+    Ok(web::Data::new(AppState {
         login_rate,
         config: Arc::new(config),
         oidc,
@@ -165,13 +170,27 @@ pub fn start_on(
         client_tokens,
         draining: AtomicBool::new(false),
         in_flight: AtomicUsize::new(0),
-    });
+    }))
+}
 
-    let main_state = state.clone();
+/// The main server: auth endpoints, API routes, the SPA, health (and metrics when there is no
+/// admin listener), behind the limits and the request log.
+fn main_server(
+    state: web::Data<AppState>,
+    listener: TcpListener,
+    addr: String,
+    metrics_on_main: bool,
+) -> Result<Server, StartError> {
+    let config = state.config.clone();
+    let router = Arc::new(proxy::Router::new(proxy::routes(&config)));
+    let spa_upstream = proxy::spa_upstream(&config);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     let server = HttpServer::new(move || {
-        let cfg = main_state.config.clone();
+        let cfg = state.config.clone();
         let mut app = App::new()
-            .app_data(main_state.clone())
+            .app_data(state.clone())
             // One upstream client (and connection pool) per worker: see `UpstreamClient`.
             .app_data(web::Data::new(proxy::UpstreamClient::new()))
             .wrap(from_fn(limits::enforce))
@@ -192,46 +211,37 @@ pub fn start_on(
         app
     })
     .workers(workers)
-    .max_connections(max_connections.div_ceil(workers))
+    .max_connections(config.server.max_connections.div_ceil(workers))
     // A client that closes its end is gone at once, as nginx sees it: its event stream or
     // download frees its budget now, not at the next failed write.
     .h1_allow_half_closed(false)
     .disable_signals()
+    .shutdown_timeout(config.server.shutdown_grace.as_secs())
+    .listen(listener)
+    .map_err(|source| StartError::Listen { addr, source })?
+    .run();
+    Ok(server)
+}
+
+/// The admin server on `admin_listen`: health, metrics and the operators' session API.
+fn admin_server(state: web::Data<AppState>, listener: TcpListener) -> Result<Server, StartError> {
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let grace = state.config.server.shutdown_grace.as_secs();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(health::configure)
+            .configure(telemetry::metrics::configure)
+            .configure(admin::configure)
+    })
+    .workers(1)
+    .disable_signals()
     .shutdown_timeout(grace)
     .listen(listener)
-    .map_err(|source| StartError::Listen {
-        addr: addr.clone(),
-        source,
-    })?
+    .map_err(|source| StartError::Listen { addr, source })?
     .run();
-
-    let admin = match admin {
-        Some(l) => {
-            let admin_addr = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
-            let admin_state = state.clone();
-            let s = HttpServer::new(move || {
-                App::new()
-                    .app_data(admin_state.clone())
-                    .configure(health::configure)
-                    .configure(telemetry::metrics::configure)
-                    .configure(admin::configure)
-            })
-            .workers(1)
-            .disable_signals()
-            .shutdown_timeout(grace)
-            .listen(l)
-            .map_err(|source| StartError::Listen {
-                addr: admin_addr,
-                source,
-            })?
-            .run();
-            Some(s)
-        }
-        None => None,
-    };
-    Ok(Running {
-        server,
-        admin,
-        state,
-    })
+    Ok(server)
 }

@@ -1,5 +1,8 @@
 //! Small helpers every module may use: the wall clock in Unix seconds, locks that survive a
-//! panicking holder, and an error's whole cause chain for a log line.
+//! panicking holder, an error's whole cause chain for a log line, and (`path`) the rules about
+//! URL paths that the config and the request handlers share.
+
+pub mod path;
 
 use std::error::Error;
 use std::fmt;

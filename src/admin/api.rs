@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::AdminError;
 use crate::AppState;
-use crate::auth::sessions::listed_json;
+use crate::auth::listed_json;
 use crate::crypto::{ct_eq, hex};
 use crate::session::EndReason;
 

@@ -12,12 +12,11 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::AuthError;
 use super::query::{query_param, single};
+use super::{AuthError, PageError};
 use crate::AppState;
-use crate::error::PageError;
-use crate::oidc::LoginCheck;
-use crate::session::{Device, Session};
+use crate::oidc::{LoginCheck, LoginTokens};
+use crate::session::{Device, PendingLogin, Session};
 use crate::support::Chain;
 
 /// `GET /auth/callback`: 302 to the login's `return_to` with a new session cookie.
@@ -91,25 +90,14 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<Finished, AuthErr
     let st = st
         .filter(|s| !s.is_empty())
         .ok_or(AuthError::MissingState)?;
-    let cookies = state.sessions.cookies();
     let pending = state
         .sessions
         .pending()
-        .take(cookies.login_binding(req).as_deref(), &st)
+        .take(state.sessions.cookies().login_binding(req).as_deref(), &st)
         .await?;
 
     if let Some(error) = idp_error {
-        if let Some(silent) = SILENT_REFUSALS.iter().find(|s| **s == error)
-            && pending.prompt_none
-        {
-            let back = with_param(&pending.return_to, "login_error", silent);
-            return Ok(Finished::Anonymous {
-                error: silent,
-                res: redirect(&back).finish(),
-            });
-        }
-        let (description, _) = query_param(req, "error_description");
-        return Err(AuthError::Idp { error, description });
+        return refused_by_idp(req, &pending, error);
     }
     state.oidc.check_response_issuer(iss.as_deref())?;
     let code = code
@@ -126,19 +114,58 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<Finished, AuthErr
         .finish_login(code, pending.pkce_verifier.clone(), &check)
         .await?;
     if pending.step_up && tokens.acr_satisfied == Some(false) {
-        if let Some(rt) = &tokens.refresh_token
-            && let Err(e) = state.oidc.revoke_refresh_token(rt).await
-        {
-            tracing::warn!(error = %Chain(&e), "could not revoke the refused step-up's refresh token");
-        }
-        let back = with_param(&pending.return_to, "login_error", "acr_not_satisfied");
-        return Ok(Finished::NotUpgraded(redirect(&back).finish()));
+        return Ok(not_upgraded(state, &pending, &tokens).await);
     }
     let back = match tokens.acr_satisfied {
         Some(false) => with_param(&pending.return_to, "login_warning", "acr_not_satisfied"),
         _ => pending.return_to.clone(),
     };
+    sign_in(state, req, &pending, tokens, &back).await
+}
+
+/// The IdP answered with an error: a silent login it could not complete goes back to the SPA
+/// anonymous; anything else is an error page.
+fn refused_by_idp(
+    req: &HttpRequest,
+    pending: &PendingLogin,
+    error: String,
+) -> Result<Finished, AuthError> {
+    if let Some(silent) = SILENT_REFUSALS.iter().find(|s| **s == error)
+        && pending.prompt_none
+    {
+        let back = with_param(&pending.return_to, "login_error", silent);
+        return Ok(Finished::Anonymous {
+            error: silent,
+            res: redirect(&back).finish(),
+        });
+    }
+    let (description, _) = query_param(req, "error_description");
+    Err(AuthError::Idp { error, description })
+}
+
+/// A step-up whose login did not reach the `acr` asked for: its refresh token is revoked and the
+/// session stays as it was.
+async fn not_upgraded(state: &AppState, pending: &PendingLogin, tokens: &LoginTokens) -> Finished {
+    if let Some(rt) = &tokens.refresh_token
+        && let Err(e) = state.oidc.revoke_refresh_token(rt).await
+    {
+        tracing::warn!(error = %Chain(&e), "could not revoke the refused step-up's refresh token");
+    }
+    let back = with_param(&pending.return_to, "login_error", "acr_not_satisfied");
+    Finished::NotUpgraded(redirect(&back).finish())
+}
+
+/// Mints the new session, ending (and revoking) whatever session this browser had, and sends it
+/// back to `back` with its cookie.
+async fn sign_in(
+    state: &AppState,
+    req: &HttpRequest,
+    pending: &PendingLogin,
+    tokens: LoginTokens,
+    back: &str,
+) -> Result<Finished, AuthError> {
     let session = Session::from_login(tokens);
+    let cookies = state.sessions.cookies();
     // Never reuse a pre-login id: end whatever session this browser had, mint a new one.
     let mut replaced: Vec<String> = pending.replaces.clone().into_iter().collect();
     if let Some(old) = cookies.session_id(req) {
@@ -158,9 +185,7 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<Finished, AuthErr
     revoke.extend(created.replaced);
     state.oidc.revoke_all(&revoke).await;
     Ok(Finished::SignedIn(
-        redirect(&back)
-            .cookie(cookies.session(&created.id))
-            .finish(),
+        redirect(back).cookie(cookies.session(&created.id)).finish(),
     ))
 }
 

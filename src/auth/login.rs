@@ -7,10 +7,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::query::query_param;
-use super::{AuthError, login_params, login_rate, return_to};
+use super::{AuthError, PageError, login_params, login_rate, return_to};
 use crate::AppState;
 use crate::crypto;
-use crate::error::PageError;
 use crate::session::PendingLogin;
 use crate::support::now_unix;
 

@@ -6,10 +6,9 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::AuthError;
 use super::query::query_param;
+use super::{AuthError, PageError};
 use crate::crypto;
-use crate::error::PageError;
 use crate::session::EndReason;
 use crate::support::Chain;
 use crate::{AppState, csrf};

@@ -4,32 +4,39 @@
 //! - `session_info`: `GET /auth/session`, who is signed in, for the SPA;
 //! - `logout`: `GET /auth/logout`, ending the session here and at the IdP;
 //! - `backchannel`: `POST /auth/backchannel-logout`, the IdP ending sessions server to server;
-//! - [`sessions`]: `GET /auth/sessions`, `DELETE /auth/sessions/{handle}`,
+//! - `sessions`: `GET /auth/sessions`, `DELETE /auth/sessions/{handle}`,
 //!   `POST /auth/sessions/end-others`, the user's own sessions;
 //! - `events`: `GET /auth/events`, the SPA's stream of session events;
 //!
-//! and beside them [`AuthError`] (`error`), the query-string reader (`query`), the login
-//! parameters an SPA may pass to the IdP (`login_params`) and the [`return_to`] sanitiser. Where requests may come from is `crate::csrf`'s to decide.
+//! and beside them [`AuthError`] (`error`), [`PageError`] (`page`: an error as a page for a
+//! person), the query-string reader (`query`), the login parameters an SPA may pass to the IdP
+//! (`login_params`), the [`return_to`] sanitiser and [`listed_json`] (`listed`: a listed session
+//! as JSON, which the admin API answers with too). Where requests may come from is
+//! `crate::csrf`'s to decide.
 
 mod backchannel;
 mod callback;
 mod error;
 mod events;
+mod listed;
 mod login;
 mod login_params;
 mod login_rate;
 mod logout;
+mod page;
 mod query;
 pub mod return_to;
 mod session_info;
-pub mod sessions;
+mod sessions;
 
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
 
 pub use error::AuthError;
+pub use listed::listed_json;
 pub use login_rate::LoginRate;
+pub use page::PageError;
 
 /// What the auth endpoints' own pages may load and who may frame them: nothing, nobody.
 pub const PAGE_CSP: &str = "default-src 'none'; frame-ancestors 'none'";

@@ -8,27 +8,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::AuthError;
+use super::listed::listed_json;
 use super::session_info::signed_in;
 use crate::AppState;
-use crate::session::{EndReason, Listed, Slide};
-
-/// One listed session, as JSON (shared with the admin API). A session whose registry entry
-/// cannot be opened (see `session::registry`) is still listed, so it can be ended: `"device":
-/// "unknown"`, and `null` for what only the entry knows (`created_at`, `absolute_expires_at`,
-/// `user_agent`, `ip`).
-pub fn listed_json(l: &Listed) -> serde_json::Value {
-    json!({
-        "handle": l.handle,
-        "device": if l.device.is_some() { "known" } else { "unknown" },
-        "created_at": l.created_at,
-        "last_seen": l.last_seen,
-        "idle_expires_at": l.idle_expires_at,
-        "absolute_expires_at": l.absolute_expires_at,
-        "user_agent": l.device.as_ref().map(|d| &d.user_agent),
-        "ip": l.device.as_ref().map(|d| &d.ip),
-        "current": l.current,
-    })
-}
+use crate::session::{EndReason, Slide};
 
 /// `GET /auth/sessions`.
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AuthError> {

@@ -117,7 +117,9 @@ pub fn audit(config: &Config) -> Report {
     csrf(config, &mut report);
     upstreams(config, &mut report);
     path_routing(config, &mut report);
-    idp(config, &mut report);
+    idp_transport(config, &mut report);
+    insecure_http(config, &mut report);
+    client(config, &mut report);
     session_lifetime(config, &mut report);
     report
 }
@@ -270,7 +272,8 @@ fn path_routing(config: &Config, report: &mut Report) {
     report.push("path-routing", BFF_ROUTING, outcome, detail);
 }
 
-fn idp(config: &Config, report: &mut Report) {
+/// Whether codes, tokens and the client's credentials cross the network to the IdP in clear.
+fn idp_transport(config: &Config, report: &mut Report) {
     let oidc = &config.oidc;
     let mut plain: Vec<String> = Url::parse(&oidc.issuer)
         .ok()
@@ -310,7 +313,10 @@ fn idp(config: &Config, report: &mut Report) {
         )
     };
     report.push("idp-transport", TLS_TO_IDP, outcome, detail);
+}
 
+/// Whether the operator let plain http through off loopback.
+fn insecure_http(config: &Config, report: &mut Report) {
     let (outcome, detail) = if config.server.allow_insecure_http {
         (
             Outcome::Finding(Severity::High),
@@ -325,7 +331,11 @@ fn idp(config: &Config, report: &mut Report) {
         )
     };
     report.push("insecure-http", TLS_TO_IDP, outcome, detail);
+}
 
+/// How the client signs in at the IdP: confidential, with PKCE, and with which credentials.
+fn client(config: &Config, report: &mut Report) {
+    let oidc = &config.oidc;
     report.push(
         "confidential-client",
         BFF,

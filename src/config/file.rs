@@ -8,6 +8,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 
+use super::broken::{Broken, broken};
 use super::oidc::Protocol;
 use super::session::CookiePrefix;
 use super::{OidcConfig, RouteConfig, ServerConfig, SessionConfig, SpaConfig, TelemetryConfig};
@@ -35,32 +36,29 @@ pub enum ConfigError {
     },
 }
 
-/// A broken rule: the key, and what was expected there. Sections return it; [`Config`] adds
-/// the file name.
-#[derive(Debug)]
-pub struct Broken {
-    pub key: &'static str,
-    pub expected: String,
-}
-
-pub fn broken(key: &'static str, expected: impl Into<String>) -> Broken {
-    Broken {
-        key,
-        expected: expected.into(),
-    }
-}
-
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// Where Vestibule listens, the origin browsers reach it at, and the limits that protect the
+    /// process. `listen` and `public_url` have no default.
     pub server: ServerConfig,
+    /// The identity provider and this application's registration there: the issuer, the client
+    /// ID, and how the client proves who it is (a secret, or a private key).
     pub oidc: OidcConfig,
+    /// Where sessions are kept (this process's memory, or Redis shared by every replica), how
+    /// long they last, and the session cookie. The defaults suit one replica in development.
     #[serde(default)]
     pub session: SessionConfig,
+    /// The APIs behind Vestibule: each entry forwards the calls under one path prefix to an
+    /// upstream, with the token its `token` kind names and the browser's cookie removed. No
+    /// entries: Vestibule forwards no API calls.
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
+    /// The single-page app, served on every path that is neither an auth endpoint nor a route:
+    /// built files from a directory, or a dev server to proxy. Neither: no app is served.
     #[serde(default)]
     pub spa: SpaConfig,
+    /// How logs are written and, when `[telemetry.otlp]` is there, where traces are exported.
     #[serde(default)]
     pub telemetry: TelemetryConfig,
 }

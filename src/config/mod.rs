@@ -6,13 +6,19 @@
 //! (`ServerConfig::validate`, …); [`Config`] checks nothing but the order in which they run.
 //!
 //! - `file`: [`Config`] as a whole, loading (figment: TOML + environment), error messages;
+//! - `broken`: the broken rule each section's checks return;
 //! - `server`, `oidc`, `session`, `routes`, `spa`, `telemetry`: one section each;
+//! - `private_key`: the client's `private_key_jwt` key, loaded and tried while checking;
 //! - `schema`: the JSON Schema of the file, for editors;
+//! - `reference`: the configuration reference page, read off that schema;
 //! - `audit`: `check-config --audit`, the config graded against the BCPs.
 
 pub mod audit;
+mod broken;
 mod file;
 mod oidc;
+mod private_key;
+pub mod reference;
 mod routes;
 mod schema;
 mod server;
@@ -21,8 +27,9 @@ mod spa;
 mod telemetry;
 
 pub use file::{Config, ConfigError, ENV_PREFIX, ignored_environment};
-pub use oidc::{ClientAuth, EndpointsConfig, KeyAlg, LOGIN_PARAMS, OidcConfig, ParMode, Protocol};
-pub use routes::{RouteConfig, TokenPolicy};
+pub use oidc::{ClientAuth, EndpointsConfig, LOGIN_PARAMS, OidcConfig, ParMode, Protocol};
+pub use private_key::{KeyAlg, KeyError, SigningKey};
+pub use routes::{NEVER_FORWARDED, RouteConfig, TokenPolicy};
 pub use schema::json_schema;
 pub use server::{ServerConfig, is_loopback};
 pub use session::{

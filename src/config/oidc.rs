@@ -6,16 +6,19 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::file::{Broken, broken};
+use super::broken::{Broken, broken};
+use super::private_key::{KeyAlg, KeyError, SigningKey};
 use super::server::require_https;
 
 /// `oidc` (the default): OpenID Connect, with discovery and ID tokens. `oauth2`: a plain OAuth 2.0
 /// provider (GitHub and the like): explicit endpoints, no ID token; the identity comes from the
 /// userinfo endpoint.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Protocol {
     #[default]
@@ -23,30 +26,28 @@ pub enum Protocol {
     Oauth2,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
+/// How Vestibule proves to the IdP that it is this client, at the token, PAR and revocation
+/// endpoints. It must be the method the client is registered with at the IdP.
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ClientAuth {
+    /// `client_secret` in an HTTP Basic `Authorization` header: what most IdPs expect.
     #[default]
     ClientSecretBasic,
+    /// `client_secret` in the form body, for IdPs that accept only that.
     ClientSecretPost,
     /// RFC 7523: a JWT signed with the client's private key instead of a shared secret.
     PrivateKeyJwt,
 }
 
-/// The signing algorithm of `private_key_jwt` assertions.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
-pub enum KeyAlg {
-    #[default]
-    #[serde(rename = "RS256")]
-    Rs256,
-    #[serde(rename = "PS256")]
-    Ps256,
-    #[serde(rename = "ES256")]
-    Es256,
-}
-
-/// Pushed authorization requests (RFC 9126).
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
+/// Pushed authorization requests (RFC 9126): the login's parameters go to the IdP directly, and
+/// the browser carries only a reference to them, so they can neither be read nor altered on the
+/// way.
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ParMode {
     /// When the IdP has a PAR endpoint.
@@ -54,6 +55,7 @@ pub enum ParMode {
     Auto,
     /// Always; not ready while the IdP has none.
     Required,
+    /// Never; the parameters travel in the browser's redirect.
     Off,
 }
 
@@ -62,12 +64,23 @@ pub enum ParMode {
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointsConfig {
+    /// Where the browser is sent to sign in. Required with `protocol = "oauth2"`.
     pub authorization: Option<Url>,
+    /// Where codes are exchanged and tokens refreshed (also client credentials and token
+    /// exchange). Required with `protocol = "oauth2"`.
     pub token: Option<Url>,
+    /// Read for the user's claims with `oidc.userinfo = true`, and for the user's identity with
+    /// `protocol = "oauth2"` (then required).
     pub userinfo: Option<Url>,
+    /// RFC 7009 token revocation: at logout the session's refresh token is revoked there.
+    /// Without one, tokens are left to expire at the IdP.
     pub revocation: Option<Url>,
+    /// RP-initiated logout: logout sends the browser there so that the IdP's session ends too.
+    /// Without one, the browser goes straight to `post_logout_path`.
     pub end_session: Option<Url>,
+    /// The IdP's signing keys (JWKS), which ID and logout tokens are checked against.
     pub jwks: Option<Url>,
+    /// The pushed authorization request endpoint (RFC 9126), used as `oidc.par` says.
     pub par: Option<Url>,
 }
 
@@ -95,23 +108,33 @@ pub struct OidcConfig {
     /// Issuer, exactly as the IdP spells it (compared as a string, trailing slash included);
     /// discovery is at `{issuer}/.well-known/openid-configuration`.
     pub issuer: String,
+    /// The client ID the IdP gave this application when it was registered; sent with every
+    /// authorization and token request, and the audience ID tokens must name.
     pub client_id: String,
     /// Confidential client secret (not with `private_key_jwt`). Better set with
     /// `VESTIBULE_OIDC__CLIENT_SECRET`.
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("x-kind" = "secret"))]
     pub client_secret: Option<SecretString>,
+    /// Scopes asked for at login. With `protocol = "oidc"` the list must hold `openid`; add
+    /// `profile` or `email` for those claims, and `offline_access` where the IdP issues a refresh
+    /// token only then (without one, a session cannot outlive its first access token).
     #[serde(default = "default_scopes")]
     pub scopes: Vec<String>,
     #[serde(default)]
     pub client_auth: ClientAuth,
-    /// `private_key_jwt`: the private key, a PEM file (PKCS#8, or PKCS#1 for RSA) ...
+    /// With `client_auth = "private_key_jwt"`: a PEM file holding the client's private key
+    /// (PKCS#8, or PKCS#1 for RSA), read and tried at start. This or `private_key`, not both.
+    #[schemars(extend("x-kind" = "path"))]
     pub private_key_file: Option<PathBuf>,
-    /// ... or the PEM itself (better: `VESTIBULE_OIDC__PRIVATE_KEY`).
-    #[schemars(with = "Option<String>")]
+    /// With `client_auth = "private_key_jwt"`: the private key's PEM text itself, for platforms
+    /// that hand secrets over as variables (`VESTIBULE_OIDC__PRIVATE_KEY`). This or
+    /// `private_key_file`, not both.
+    #[schemars(with = "Option<String>", extend("x-kind" = "secret"))]
     pub private_key: Option<SecretString>,
     #[serde(default)]
     pub private_key_alg: KeyAlg,
-    /// The `kid` the IdP knows the key by.
+    /// The `kid` the IdP knows the key by, sent in each assertion's header; needed when the
+    /// client has registered several keys.
     pub private_key_id: Option<String>,
     #[serde(default)]
     pub par: ParMode,
@@ -131,7 +154,7 @@ pub struct OidcConfig {
     pub extra_auth_params: BTreeMap<String, String>,
     /// Timeout of every request to the IdP.
     #[serde(default = "default_http_timeout", with = "humantime_serde")]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("x-kind" = "duration"))]
     pub http_timeout: Duration,
     /// Where the browser lands after logout: `post_logout_redirect_uri` = `public_url` + this
     /// path (register it at the IdP), or the path itself when the IdP has no end-session endpoint.
@@ -140,7 +163,7 @@ pub struct OidcConfig {
     /// How long the IdP lets a refresh token live (its setting, stated here): `check-config
     /// --audit` checks that `session.absolute_timeout` is no longer.
     #[serde(default, with = "humantime_serde")]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("x-kind" = "duration"))]
     pub refresh_token_lifetime: Option<Duration>,
 }
 
@@ -160,17 +183,18 @@ fn default_http_timeout() -> Duration {
     Duration::from_secs(10)
 }
 
-impl std::fmt::Display for KeyAlg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            KeyAlg::Rs256 => "RS256",
-            KeyAlg::Ps256 => "PS256",
-            KeyAlg::Es256 => "ES256",
-        })
-    }
-}
-
 impl OidcConfig {
+    /// The `private_key_jwt` key: from `private_key_file`, else `private_key` (validation made
+    /// sure exactly one is set).
+    pub fn signing_key(&self) -> Result<SigningKey, KeyError> {
+        let (alg, kid) = (self.private_key_alg, self.private_key_id.clone());
+        match (&self.private_key_file, &self.private_key) {
+            (Some(file), _) => SigningKey::from_file(file, alg, kid),
+            (None, Some(pem)) => SigningKey::from_pem_secret(pem, alg, kid),
+            (None, None) => SigningKey::from_pem(b"", alg, kid),
+        }
+    }
+
     pub(super) fn validate(&self, allow_insecure_http: bool) -> Result<(), Broken> {
         let issuer = match Url::parse(&self.issuer) {
             Ok(iss) if matches!(iss.scheme(), "http" | "https") && iss.host_str().is_some() => iss,
@@ -206,7 +230,7 @@ impl OidcConfig {
         if self.subject_claim.is_empty() {
             return Err(broken("oidc.subject_claim", "expected a claim name"));
         }
-        if crate::auth::return_to::sanitize(Some(&self.post_logout_path)) != self.post_logout_path {
+        if !crate::support::path::is_same_origin(&self.post_logout_path) {
             return Err(broken(
                 "oidc.post_logout_path",
                 "expected a same-origin path such as \"/\" or \"/signed-out\"",
@@ -236,18 +260,14 @@ impl OidcConfig {
             }
             return Ok(());
         }
-        let key = match (&self.private_key_file, &self.private_key) {
-            (Some(_), Some(_)) | (None, None) => {
-                return Err(broken(
-                    "oidc.private_key_file",
-                    "expected either private_key_file or private_key (not both) with \
-                     client_auth = \"private_key_jwt\"",
-                ));
-            }
-            (Some(file), None) => crate::oidc::SigningKey::from_file(file, self),
-            (None, Some(pem)) => crate::oidc::SigningKey::from_pem_secret(pem, self),
-        };
-        key.map(|_| ()).map_err(|e| {
+        if self.private_key_file.is_some() == self.private_key.is_some() {
+            return Err(broken(
+                "oidc.private_key_file",
+                "expected either private_key_file or private_key (not both) with \
+                 client_auth = \"private_key_jwt\"",
+            ));
+        }
+        self.signing_key().map(|_| ()).map_err(|e| {
             broken(
                 if self.private_key.is_some() {
                     "oidc.private_key"

@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use actix_web::http::header::{HeaderName, HeaderValue};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::file::{Broken, broken};
+use super::broken::{Broken, broken};
 
 /// Which token a route's calls carry upstream.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenPolicy {
     /// The signed-in user's; no live session: 401, nothing forwarded. `required` is its old name.
@@ -33,10 +33,19 @@ impl schemars::JsonSchema for TokenPolicy {
     }
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let value =
+            |name: &str, doc: &str| schemars::json_schema!({ "const": name, "description": doc });
         schemars::json_schema!({
             "type": "string",
-            "enum": ["user", "required", "client", "user_or_client", "optional", "none"],
-            "description": "Which token a route's calls carry upstream: the user's (`user`, its old name `required`), the application's (`client`), the user's else the application's (`user_or_client`), the user's when there is one (`optional`), or none."
+            "description": "Which token a route's calls carry upstream.",
+            "oneOf": [
+                value("user", "The signed-in user's access token; without a live session: 401, nothing forwarded."),
+                value("required", "The old name of `user`."),
+                value("client", "The application's own token (client credentials), whoever calls: for APIs that trust the BFF, not the user."),
+                value("user_or_client", "The user's token when signed in, else the application's."),
+                value("optional", "The user's token when signed in, else the call goes without one."),
+                value("none", "No token: the call is forwarded as it is (still without the browser's cookies)."),
+            ]
         })
     }
 }
@@ -58,7 +67,10 @@ impl TokenPolicy {
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExchangeConfig {
+    /// `audience` of the exchange: the API the new token is for, by the name the IdP knows it.
     pub audience: Option<String>,
+    /// `scope` of the exchange: the scopes (space-separated) the new token should carry; the IdP
+    /// may grant fewer.
     pub scope: Option<String>,
     /// An RFC 8707 resource URI, for IdPs that name targets that way.
     pub resource: Option<String>,
@@ -78,13 +90,13 @@ pub struct RouteConfig {
     pub strip_prefix: bool,
     /// Longest wait for the upstream's response headers (504 after that); bodies may stream longer.
     #[serde(default = "default_route_timeout", with = "humantime_serde")]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("x-kind" = "duration"))]
     pub timeout: Duration,
     /// Extra request headers added to every forwarded call (e.g. an API key).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// Largest request body forwarded (e.g. `"10MB"`); unset: unlimited (streaming). Larger: 413.
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("x-kind" = "size"))]
     pub max_body: Option<bytesize::ByteSize>,
     /// RFC 8707 resource indicator: this route's token is minted for this API (the user's by a
     /// refresh-token grant with `resource`, the application's by client credentials with it).
@@ -102,7 +114,7 @@ pub struct RouteConfig {
     pub require_acr: Vec<String>,
     /// Step-up: the user must have signed in at most this long ago (`auth_time`).
     #[serde(default, with = "humantime_serde")]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("x-kind" = "duration"))]
     pub max_auth_age: Option<Duration>,
     /// The HTTP methods this route forwards (e.g. `["GET", "POST"]`); others get 405 with
     /// `Allow`. Unset: every method.
@@ -113,6 +125,12 @@ pub struct RouteConfig {
     #[serde(default)]
     pub allow_encoded_slash: bool,
 }
+
+/// Methods no route forwards, whatever its `methods`: `CONNECT` (an upstream proxy would open a
+/// tunnel with the user's token), `TRACE` and `TRACK` (an upstream would echo the
+/// `Authorization` header, the token, back to the browser). A route may not list them, and the
+/// proxy refuses them on every route.
+pub const NEVER_FORWARDED: [&str; 3] = ["CONNECT", "TRACE", "TRACK"];
 
 fn default_route_timeout() -> Duration {
     Duration::from_secs(30)
@@ -169,34 +187,7 @@ impl RouteConfig {
 
     fn validate(&self, auth_prefix: &str) -> Result<(), Broken> {
         self.validate_tokens()?;
-        let p = &self.prefix;
-        if !p.starts_with('/') || (p.len() > 1 && p.ends_with('/')) || p.contains(['?', '#', '*']) {
-            return Err(broken(
-                "routes.prefix",
-                format!("expected a path like \"/api\", got {p:?}"),
-            ));
-        }
-        // A prefix is matched on the folded form of paths (see `proxy::path`): it must be a plain
-        // path already, which every server reads alike but for case (and ASCII, so that no
-        // server's Unicode case rules matter).
-        if !crate::proxy::path::is_plain(p) {
-            return Err(broken(
-                "routes.prefix",
-                format!(
-                    "expected plain ASCII path segments (no empty, dot, encoded or `;` segments), got {p:?}"
-                ),
-            ));
-        }
-        let lower = p.to_lowercase();
-        let under_auth = lower
-            .strip_prefix(&auth_prefix.to_lowercase())
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-        if under_auth || lower == "/healthz" || lower == "/readyz" {
-            return Err(broken(
-                "routes.prefix",
-                format!("{p:?} would hide Vestibule's own endpoints"),
-            ));
-        }
+        self.validate_prefix(auth_prefix)?;
         if !matches!(self.upstream.scheme(), "http" | "https") || self.upstream.query().is_some() {
             return Err(broken(
                 "routes.upstream",
@@ -212,22 +203,7 @@ impl RouteConfig {
                 "expected a positive duration such as \"30s\"",
             ));
         }
-        if let Some(methods) = &self.methods {
-            let valid = |m: &String| {
-                !crate::proxy::NEVER_FORWARDED.contains(&m.as_str())
-                    && !m.is_empty()
-                    && m.bytes()
-                        .all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_')
-            };
-            if methods.is_empty() || !methods.iter().all(valid) {
-                return Err(broken(
-                    "routes.methods",
-                    format!(
-                        "expected HTTP methods in capitals, such as [\"GET\", \"POST\"] (never CONNECT, TRACE or TRACK), got {methods:?}"
-                    ),
-                ));
-            }
-        }
+        self.validate_methods()?;
         for (name, value) in &self.headers {
             if HeaderName::try_from(name.as_str()).is_err() || HeaderValue::from_str(value).is_err()
             {
@@ -290,7 +266,67 @@ impl RouteConfig {
                 "expected a non-empty list of scope names without spaces",
             ));
         }
-        if self.step_up() && kind != TokenPolicy::User {
+        self.validate_step_up()
+    }
+
+    /// A prefix every server reads alike, that hides none of Vestibule's own endpoints.
+    fn validate_prefix(&self, auth_prefix: &str) -> Result<(), Broken> {
+        let p = &self.prefix;
+        if !p.starts_with('/') || (p.len() > 1 && p.ends_with('/')) || p.contains(['?', '#', '*']) {
+            return Err(broken(
+                "routes.prefix",
+                format!("expected a path like \"/api\", got {p:?}"),
+            ));
+        }
+        // A prefix is matched on the folded form of paths (see `proxy::path`): it must be a plain
+        // path already, which every server reads alike but for case (and ASCII, so that no
+        // server's Unicode case rules matter).
+        if !crate::support::path::is_plain(p) {
+            return Err(broken(
+                "routes.prefix",
+                format!(
+                    "expected plain ASCII path segments (no empty, dot, encoded or `;` segments), got {p:?}"
+                ),
+            ));
+        }
+        let lower = p.to_lowercase();
+        let under_auth = lower
+            .strip_prefix(&auth_prefix.to_lowercase())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        if under_auth || lower == "/healthz" || lower == "/readyz" {
+            return Err(broken(
+                "routes.prefix",
+                format!("{p:?} would hide Vestibule's own endpoints"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `methods`: HTTP method names, none of those never forwarded.
+    fn validate_methods(&self) -> Result<(), Broken> {
+        let Some(methods) = &self.methods else {
+            return Ok(());
+        };
+        let valid = |m: &String| {
+            !NEVER_FORWARDED.contains(&m.as_str())
+                && !m.is_empty()
+                && m.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_')
+        };
+        if methods.is_empty() || !methods.iter().all(valid) {
+            return Err(broken(
+                "routes.methods",
+                format!(
+                    "expected HTTP methods in capitals, such as [\"GET\", \"POST\"] (never CONNECT, TRACE or TRACK), got {methods:?}"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Step-up rules (`require_acr`, `max_auth_age`): on the user's token only, well-formed.
+    fn validate_step_up(&self) -> Result<(), Broken> {
+        if self.step_up() && self.token != TokenPolicy::User {
             return Err(broken(
                 "routes.require_acr",
                 "step-up (require_acr, max_auth_age) needs token = \"user\"",

@@ -6,41 +6,49 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
-use super::file::{Broken, broken};
+use super::broken::{Broken, broken};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
-    /// Address to listen on, e.g. `127.0.0.1:8080`.
+    /// Address and port to listen on, e.g. `127.0.0.1:8080`, or `0.0.0.0:8080` in a container.
+    /// Plain http: TLS ends in front of Vestibule (ingress, load balancer).
+    #[schemars(extend("x-kind" = "address"))]
     pub listen: SocketAddr,
-    /// The origin browsers use, e.g. `https://app.example.com`.
+    /// The origin browsers use, e.g. `https://app.example.com`: scheme, host and port only. Every
+    /// redirect URI, cookie and `Origin` check is built on it; https is required off loopback.
     pub public_url: Url,
-    /// Prefix of the auth endpoints.
+    /// Path under which Vestibule serves its own endpoints (`/auth/login`, `/auth/callback`,
+    /// `/auth/session`, …). Change it when the app already uses `/auth`; the redirect URI to
+    /// register at the IdP follows it (`public_url` + prefix + `/callback`).
     #[serde(default = "default_auth_prefix")]
     pub auth_prefix: String,
-    /// Anti-CSRF header name; its value must be `1`.
+    /// The anti-CSRF header that `/auth/session` and every API call must carry, with the value
+    /// `1`. A page of another site cannot send a custom header without a CORS preflight, which
+    /// Vestibule never grants.
     #[serde(default = "default_csrf_header")]
     pub csrf_header: String,
     /// A second address serving only `/metrics`, `/healthz`, `/readyz` and the admin API (then
     /// `/metrics` is not served on `listen`).
+    #[schemars(extend("x-kind" = "address"))]
     pub admin_listen: Option<SocketAddr>,
     /// Bearer token of the admin API on `admin_listen` (better set as
     /// `VESTIBULE_SERVER__ADMIN_TOKEN`); unset, the admin API is off.
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("x-kind" = "secret"))]
     pub admin_token: Option<secrecy::SecretString>,
     /// On SIGTERM/SIGINT, `/readyz` turns 503 at once; new connections are still accepted for
     /// this long (so load balancers notice), then the listener closes.
     #[serde(default = "default_shutdown_delay", with = "humantime_serde")]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("x-kind" = "duration"))]
     pub shutdown_delay: Duration,
     /// After the listener closes, in-flight requests (long streams included) get this long to
     /// finish before the process exits.
     #[serde(default = "default_shutdown_grace", with = "humantime_serde")]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("x-kind" = "duration"))]
     pub shutdown_grace: Duration,
     /// Largest request head (request line and headers) accepted; larger: 431.
     #[serde(default = "default_max_header_bytes")]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("x-kind" = "size"))]
     pub max_header_bytes: bytesize::ByteSize,
     /// Most open client connections (across workers); more wait in the accept backlog.
     #[serde(default = "default_max_connections")]
@@ -132,6 +140,27 @@ impl ServerConfig {
                 ));
             }
         }
+        self.validate_public_url()?;
+        self.validate_limits()?;
+        let prefix = &self.auth_prefix;
+        if !prefix.starts_with('/') || prefix.ends_with('/') || prefix.len() < 2 {
+            return Err(broken(
+                "server.auth_prefix",
+                "expected a path like \"/auth\" (leading slash, no trailing slash)",
+            ));
+        }
+        if actix_web::http::header::HeaderName::try_from(self.csrf_header.as_str()).is_err() {
+            return Err(broken(
+                "server.csrf_header",
+                "expected a valid HTTP header name",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `public_url` is the origin every cookie, redirect and `Origin` check is built on: an
+    /// http(s) origin and nothing more, https off loopback.
+    fn validate_public_url(&self) -> Result<(), Broken> {
         let pu = &self.public_url;
         if !matches!(pu.scheme(), "http" | "https") || pu.host_str().is_none() {
             return Err(broken(
@@ -150,6 +179,12 @@ impl ServerConfig {
             ));
         }
         require_https("server.public_url", pu, self.allow_insecure_http)?;
+        Ok(())
+    }
+
+    /// The limits: a request head size an HTTP server can work with, and no zero that would
+    /// refuse everything.
+    fn validate_limits(&self) -> Result<(), Broken> {
         let (min, max) = (1024, 131_072);
         if !(min..=max).contains(&self.max_header_bytes.as_u64()) {
             return Err(broken(
@@ -170,19 +205,6 @@ impl ServerConfig {
             return Err(broken(
                 "server.max_connections",
                 "expected positive limits (max_connections, max_in_flight)",
-            ));
-        }
-        let prefix = &self.auth_prefix;
-        if !prefix.starts_with('/') || prefix.ends_with('/') || prefix.len() < 2 {
-            return Err(broken(
-                "server.auth_prefix",
-                "expected a path like \"/auth\" (leading slash, no trailing slash)",
-            ));
-        }
-        if actix_web::http::header::HeaderName::try_from(self.csrf_header.as_str()).is_err() {
-            return Err(broken(
-                "server.csrf_header",
-                "expected a valid HTTP header name",
             ));
         }
         Ok(())

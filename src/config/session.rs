@@ -5,22 +5,31 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::file::{Broken, broken};
+use super::broken::{Broken, broken};
 use crate::crypto::{KEY_LEN, Keyring, decode_key};
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
+/// Where sessions, and what is kept beside them (pending logins, the application's tokens, the
+/// session registry), are stored.
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum StoreKind {
+    /// In this process: lost on restart, and seen by this replica only.
     #[default]
     Memory,
+    /// In Redis, shared by every replica and kept across restarts: needs `[session.redis]` (or
+    /// `redis_url`) and `encryption_key`.
     Redis,
 }
 
 /// How the Redis store is deployed.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RedisMode {
     /// One endpoint: a single server, or a managed service's primary endpoint.
@@ -33,7 +42,9 @@ pub enum RedisMode {
 }
 
 /// What a session write waits for.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Durability {
     /// The primary has it (replication is asynchronous: a failover right after may lose it).
@@ -46,7 +57,9 @@ pub enum Durability {
 
 /// The session cookie's `SameSite`. (The login cookie is always `Lax`: it must come back on the
 /// IdP's cross-site redirect to the callback.)
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SameSitePolicy {
     /// Sent on top-level navigations from other sites too (a link into the app).
@@ -58,7 +71,9 @@ pub enum SameSitePolicy {
 }
 
 /// The prefix of both cookies' names when `public_url` is https.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 pub enum CookiePrefix {
     /// Secure, `Path=/`, no `Domain`: no subdomain can set or shadow it.
     #[default]
@@ -88,26 +103,29 @@ pub struct RedisConfig {
     pub mode: RedisMode,
     /// `standalone`: `redis://host:port[/db]`, `rediss://` for TLS, or a unix socket URL.
     pub url: Option<Url>,
-    /// `sentinel`: the sentinels (`redis://host:26379`)...
+    /// With `mode = "sentinel"`: the sentinels to ask for the current primary
+    /// (`redis://host:26379`). List several, so that one sentinel down stops nothing.
     #[serde(default)]
     pub sentinels: Vec<Url>,
-    /// ... and the name of the primary they watch.
+    /// With `mode = "sentinel"`: the name the sentinels watch the primary under (the one in their
+    /// `sentinel monitor` line).
     pub master_name: Option<String>,
     /// `cluster`: some of its nodes (`redis://host:7000`, `rediss://` for TLS).
     #[serde(default)]
     pub nodes: Vec<Url>,
-    /// ACL user (Redis 6+).
+    /// The ACL user to authenticate as (Redis 6+); unset, the `default` user.
     pub username: Option<String>,
     /// Its password; better `VESTIBULE_SESSION__REDIS__PASSWORD`.
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("x-kind" = "secret"))]
     pub password: Option<SecretString>,
     /// TLS: the CA that signed the servers' certificates (PEM), when not a public one.
+    #[schemars(extend("x-kind" = "path"))]
     pub ca_file: Option<PathBuf>,
     #[serde(default)]
     pub durability: Durability,
     /// With `durability = "replicated"`: how long a write waits for a replica.
     #[serde(default = "default_replication_timeout", with = "humantime_serde")]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("x-kind" = "duration"))]
     pub replication_timeout: Duration,
 }
 
@@ -120,20 +138,22 @@ fn default_replication_timeout() -> Duration {
 pub struct SessionConfig {
     #[serde(default)]
     pub store: StoreKind,
-    /// Shorthand for `[session.redis] url` (standalone).
+    /// With `store = "redis"`: the URL of a standalone Redis (`redis://host:6379`, `rediss://`
+    /// for TLS). Shorthand for `[session.redis]` with only `url`; use the table for sentinels,
+    /// a cluster, credentials or durability.
     pub redis_url: Option<Url>,
     pub redis: Option<RedisConfig>,
     /// Sliding: a session unused this long ends.
     #[serde(default = "default_idle", with = "humantime_serde")]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("x-kind" = "duration"))]
     pub idle_timeout: Duration,
     /// Fixed: a session ends this long after login, used or not.
     #[serde(default = "default_absolute", with = "humantime_serde")]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("x-kind" = "duration"))]
     pub absolute_timeout: Duration,
     /// How long a started login may take before its callback.
     #[serde(default = "default_login_timeout", with = "humantime_serde")]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("x-kind" = "duration"))]
     pub login_timeout: Duration,
     /// Base cookie name; `cookie_prefix` is prepended when `public_url` is https.
     #[serde(default = "default_cookie_name")]
@@ -147,25 +167,25 @@ pub struct SessionConfig {
     /// How long a replica may reuse a session it loaded before asking the store again
     /// (at most half the idle timeout; `"0s"` turns the cache off).
     #[serde(default = "default_cache_ttl", with = "humantime_serde")]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("x-kind" = "duration"))]
     pub cache_ttl: Duration,
     /// Refresh the access token when it expires within this long (before forwarding).
     #[serde(default = "default_refresh_skew", with = "humantime_serde")]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("x-kind" = "duration"))]
     pub refresh_skew: Duration,
     /// How long before the session's idle or absolute end `/auth/events` sends
     /// `session_expiring`.
     #[serde(default = "default_expiry_notice", with = "humantime_serde")]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("x-kind" = "duration"))]
     pub expiry_notice: Duration,
     /// Seals what the store keeps beside sessions (the session registry: devices, refresh
     /// tokens to revoke): 32 random bytes, base64 (`openssl rand -base64 32`). Required with the
     /// Redis store, the same on every replica; better `VESTIBULE_SESSION__ENCRYPTION_KEY`.
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", extend("x-kind" = "secret"))]
     pub encryption_key: Option<SecretString>,
     /// Keys that sealed entries before the current one (rotation): they still open them.
     #[serde(default)]
-    #[schemars(with = "Vec<String>")]
+    #[schemars(with = "Vec<String>", extend("x-kind" = "secret"))]
     pub previous_encryption_keys: Vec<SecretString>,
     /// Sessions one user may hold at once; a login past it ends the oldest (reason
     /// `replaced`). 0: no limit.

@@ -5,14 +5,17 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use url::Url;
 
-use super::file::{Broken, broken};
+use super::broken::{Broken, broken};
 
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpaConfig {
-    /// Directory of the built SPA (with `index.html`).
+    /// Directory of the built SPA, with `index.html` at its top: files are served with ETags,
+    /// and navigations to paths without a file get `index.html` (client-side routing).
+    #[schemars(extend("x-kind" = "path"))]
     pub dir: Option<PathBuf>,
-    /// Or a dev server to proxy.
+    /// Instead of `dir`: a dev server (Vite, webpack) to proxy every non-API path to, for hot
+    /// reload while developing.
     pub upstream: Option<Url>,
 }
 

@@ -3,18 +3,21 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::file::{Broken, broken};
+use super::broken::{Broken, broken};
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default, schemars::JsonSchema)]
+/// How log lines are written on stderr (which lines: `RUST_LOG`).
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum LogFormat {
     /// Human-readable lines.
     #[default]
     Text,
-    /// One JSON object per line.
+    /// One JSON object per line, for log collectors.
     Json,
 }
 
@@ -43,7 +46,7 @@ pub struct OtlpConfig {
     pub sample_ratio: f64,
     /// How often finished spans are sent.
     #[serde(default = "default_export_interval", with = "humantime_serde")]
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("x-kind" = "duration"))]
     pub export_interval: Duration,
     /// Headers on each export (a vendor's API key: better from the environment,
     /// `VESTIBULE_TELEMETRY__OTLP__HEADERS`).

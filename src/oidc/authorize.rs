@@ -8,7 +8,7 @@ use openidconnect::Nonce;
 use serde::Deserialize;
 use url::Url;
 
-use super::discovery::Loaded;
+use super::metadata::Loaded;
 use super::{OidcError, Provider};
 
 /// An authorization request ready to send the browser to.

@@ -7,111 +7,41 @@
 //! know accept it at the PAR and revocation endpoints too), `iss` = `sub` = `client_id`, with a
 //! fresh `jti` and a 60-second `exp`.
 
-use std::path::{Path, PathBuf};
-
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
-use sha2::Digest;
 
-use super::discovery::Loaded;
-use super::{OidcError, Provider};
-use crate::config::{ClientAuth, KeyAlg, OidcConfig};
+use super::OidcError;
+use crate::config::{ClientAuth, KeyError, OidcConfig, SigningKey};
 use crate::support::now_unix;
 
 /// How long a client assertion is valid.
 const ASSERTION_LIFETIME_SECS: i64 = 60;
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-#[derive(Debug, thiserror::Error)]
-pub enum KeyError {
-    #[error("cannot read {}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("expected a PEM private key for {alg} (PKCS#8, or PKCS#1 for RSA)")]
-    Parse {
-        alg: KeyAlg,
-        #[source]
-        source: jsonwebtoken::errors::Error,
-    },
-}
-
-/// The private key of `private_key_jwt`.
-pub struct SigningKey {
-    key: EncodingKey,
-    /// SHA-256 of the PEM: key material for sealing what only this client may read.
-    fingerprint: [u8; 32],
-    alg: Algorithm,
-    kid: Option<String>,
-}
-
-impl SigningKey {
-    pub fn from_file(path: &Path, config: &OidcConfig) -> Result<Self, KeyError> {
-        let pem = std::fs::read(path).map_err(|source| KeyError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_pem(&pem, config)
+/// A client assertion (RFC 7523) for `audience`, signed with the client's key.
+fn assertion(
+    key: &SigningKey,
+    client_id: &str,
+    audience: &str,
+) -> Result<String, jsonwebtoken::errors::Error> {
+    #[derive(Serialize)]
+    struct Claims<'a> {
+        iss: &'a str,
+        sub: &'a str,
+        aud: &'a str,
+        jti: String,
+        iat: i64,
+        exp: i64,
     }
-
-    pub fn from_pem_secret(pem: &SecretString, config: &OidcConfig) -> Result<Self, KeyError> {
-        Self::from_pem(pem.expose_secret().as_bytes(), config)
-    }
-
-    fn from_pem(pem: &[u8], config: &OidcConfig) -> Result<Self, KeyError> {
-        let alg = config.private_key_alg;
-        let parsed = match alg {
-            KeyAlg::Rs256 | KeyAlg::Ps256 => EncodingKey::from_rsa_pem(pem),
-            KeyAlg::Es256 => EncodingKey::from_ec_pem(pem),
-        };
-        let key = parsed.map_err(|source| KeyError::Parse { alg, source })?;
-        let signing = SigningKey {
-            key,
-            fingerprint: sha2::Sha256::digest(pem).into(),
-            alg: match alg {
-                KeyAlg::Rs256 => Algorithm::RS256,
-                KeyAlg::Ps256 => Algorithm::PS256,
-                KeyAlg::Es256 => Algorithm::ES256,
-            },
-            kid: config.private_key_id.clone(),
-        };
-        // A key of the wrong kind for the algorithm parses, but cannot sign: find out now.
-        signing
-            .assertion(&config.client_id, "https://check.invalid/token")
-            .map_err(|source| KeyError::Parse { alg, source })?;
-        Ok(signing)
-    }
-
-    fn assertion(
-        &self,
-        client_id: &str,
-        audience: &str,
-    ) -> Result<String, jsonwebtoken::errors::Error> {
-        #[derive(Serialize)]
-        struct Claims<'a> {
-            iss: &'a str,
-            sub: &'a str,
-            aud: &'a str,
-            jti: String,
-            iat: i64,
-            exp: i64,
-        }
-        let now = now_unix();
-        let claims = Claims {
-            iss: client_id,
-            sub: client_id,
-            aud: audience,
-            jti: uuid::Uuid::new_v4().to_string(),
-            iat: now,
-            exp: now + ASSERTION_LIFETIME_SECS,
-        };
-        let mut header = Header::new(self.alg);
-        header.kid = self.kid.clone();
-        jsonwebtoken::encode(&header, &claims, &self.key)
-    }
+    let now = now_unix();
+    key.sign(&Claims {
+        iss: client_id,
+        sub: client_id,
+        aud: audience,
+        jti: uuid::Uuid::new_v4().to_string(),
+        iat: now,
+        exp: now + ASSERTION_LIFETIME_SECS,
+    })
 }
 
 /// This client's credentials, as configured.
@@ -132,14 +62,7 @@ impl Credentials {
         Ok(match config.client_auth {
             ClientAuth::ClientSecretBasic => Credentials::Basic(secret()),
             ClientAuth::ClientSecretPost => Credentials::Post(secret()),
-            ClientAuth::PrivateKeyJwt => {
-                Credentials::PrivateKeyJwt(match (&config.private_key_file, &config.private_key) {
-                    (Some(file), _) => SigningKey::from_file(file, config)?,
-                    (None, Some(pem)) => SigningKey::from_pem_secret(pem, config)?,
-                    // Validated at load: one of them is set.
-                    (None, None) => SigningKey::from_pem(b"", config)?,
-                })
-            }
+            ClientAuth::PrivateKeyJwt => Credentials::PrivateKeyJwt(config.signing_key()?),
         })
     }
 
@@ -148,7 +71,7 @@ impl Credentials {
     pub fn sealing_secret(&self) -> Vec<u8> {
         match self {
             Credentials::Basic(s) | Credentials::Post(s) => s.expose_secret().as_bytes().to_vec(),
-            Credentials::PrivateKeyJwt(k) => k.fingerprint.to_vec(),
+            Credentials::PrivateKeyJwt(k) => k.fingerprint().to_vec(),
         }
     }
 
@@ -175,8 +98,7 @@ impl Credentials {
                 req
             }
             Credentials::PrivateKeyJwt(key) => {
-                let assertion = key
-                    .assertion(client_id, token_endpoint)
+                let assertion = assertion(key, client_id, token_endpoint)
                     .map_err(OidcError::ClientAssertion)?;
                 form.push(("client_id", client_id.to_owned()));
                 form.push(("client_assertion_type", ASSERTION_TYPE.to_owned()));
@@ -184,23 +106,5 @@ impl Credentials {
                 req
             }
         })
-    }
-}
-
-impl Provider {
-    /// A form POST to one of the IdP's endpoints, authenticated as this client: the returned
-    /// request has any Basic header, `form` gets the rest. Send it with `.form(&form)`.
-    pub(super) fn post_authenticated(
-        &self,
-        loaded: &Loaded,
-        endpoint: url::Url,
-        form: &mut Vec<(&'static str, String)>,
-    ) -> Result<reqwest::RequestBuilder, OidcError> {
-        self.credentials.apply(
-            &self.client_id,
-            loaded.endpoints.token.as_str(),
-            self.http.post(endpoint),
-            form,
-        )
     }
 }

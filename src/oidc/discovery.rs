@@ -24,6 +24,7 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::metadata::{Endpoints, Loaded};
 use super::{OidcError, Provider};
 use crate::config::{ParMode, Protocol};
 use crate::support::{Chain, read, write};
@@ -60,29 +61,6 @@ type Metadata = ProviderMetadata<
     CoreResponseType,
     CoreSubjectIdentifierType,
 >;
-
-/// The endpoints in use.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Endpoints {
-    pub authorization: Url,
-    pub token: Url,
-    pub userinfo: Option<Url>,
-    pub revocation: Option<Url>,
-    pub end_session: Option<Url>,
-    pub par: Option<Url>,
-    pub jwks: Option<Url>,
-}
-
-/// What discovery produced.
-pub struct Loaded {
-    pub issuer: IssuerUrl,
-    pub endpoints: Endpoints,
-    pub iss_parameter_supported: bool,
-    /// Send authorization requests through the PAR endpoint.
-    pub use_par: bool,
-    /// Asymmetric algorithms the IdP signs ID tokens with; `none` and HMAC are never accepted.
-    pub id_token_algs: Vec<CoreJwsSigningAlgorithm>,
-}
 
 /// Endpoints as found, before overrides and checks.
 #[derive(Default)]

@@ -1,8 +1,6 @@
 //! What can go wrong between Vestibule and the IdP. Network failures keep their cause
 //! (`#[source]`); the HTTP answer is decided in `crate::error`.
 
-use super::LogoutTokenError;
-
 /// Any error, boxed, as the cause of an [`OidcError::Unreachable`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -38,6 +36,17 @@ pub enum OidcError {
     /// The client assertion (`private_key_jwt`) could not be signed.
     #[error("cannot sign the client assertion")]
     ClientAssertion(#[source] jsonwebtoken::errors::Error),
+}
+
+/// Why a back-channel logout token was refused (the cause of
+/// [`OidcError::InvalidLogoutToken`]).
+#[derive(Debug, thiserror::Error)]
+pub enum LogoutTokenError {
+    /// No key of the set verifies the signature (the caller may refetch the JWKS and retry).
+    #[error("signature")]
+    Signature,
+    #[error("{0}")]
+    Invalid(&'static str),
 }
 
 impl OidcError {

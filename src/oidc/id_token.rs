@@ -11,7 +11,7 @@ use openidconnect::core::{
 };
 use openidconnect::{ClaimsVerificationError, ClientId, Nonce, SignatureVerificationError};
 
-use super::discovery::Loaded;
+use super::metadata::Loaded;
 use super::{OidcError, Provider};
 use crate::support::{now_unix, read};
 

@@ -8,7 +8,7 @@ use openidconnect::JsonWebKey;
 use openidconnect::core::{CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
 
 use super::id_token::{IAT_FUTURE_SKEW_SECS, decode_json, not_valid_yet};
-use super::{OidcError, Provider};
+use super::{LogoutTokenError, OidcError, Provider};
 use crate::support::{now_unix, read};
 
 /// How old a logout token's `iat` may be (and the replay window of its `jti`).
@@ -29,15 +29,6 @@ pub struct Expected<'a> {
     pub client_id: &'a str,
     /// Asymmetric algorithms only (never `none` or HMAC).
     pub algs: &'a [CoreJwsSigningAlgorithm],
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum LogoutTokenError {
-    /// No key of the set verifies the signature (the caller may refetch the JWKS and retry).
-    #[error("signature")]
-    Signature,
-    #[error("{0}")]
-    Invalid(&'static str),
 }
 
 impl Provider {
@@ -115,31 +106,10 @@ pub fn check_claims(
     if claims.get("iss").and_then(|v| v.as_str()) != Some(expected.issuer) {
         return Err(Invalid("iss"));
     }
-    let aud_ok = match claims.get("aud") {
-        Some(serde_json::Value::String(a)) => a == expected.client_id,
-        Some(serde_json::Value::Array(a)) => {
-            a.iter().any(|v| v.as_str() == Some(expected.client_id))
-        }
-        _ => false,
-    };
-    if !aud_ok {
+    if !names_audience(claims, expected.client_id) {
         return Err(Invalid("aud"));
     }
-    match claims.get("iat").and_then(|v| v.as_i64()) {
-        Some(iat)
-            if iat >= now.saturating_sub(MAX_AGE_SECS)
-                && iat <= now.saturating_add(IAT_FUTURE_SKEW_SECS) => {}
-        _ => return Err(Invalid("iat missing or not fresh")),
-    }
-    if claims
-        .get("exp")
-        .is_some_and(|e| e.as_i64().is_none_or(|e| e <= now))
-    {
-        return Err(Invalid("expired"));
-    }
-    if not_valid_yet(claims, now) {
-        return Err(Invalid("not valid yet (nbf)"));
-    }
+    check_times(claims, now)?;
     let jti = claims
         .get("jti")
         .and_then(|v| v.as_str())
@@ -171,4 +141,38 @@ pub fn check_claims(
         sub,
         jti: jti.to_owned(),
     })
+}
+
+/// `aud` is the client id, or an array holding it.
+fn names_audience(claims: &serde_json::Map<String, serde_json::Value>, client_id: &str) -> bool {
+    match claims.get("aud") {
+        Some(serde_json::Value::String(a)) => a == client_id,
+        Some(serde_json::Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(client_id)),
+        _ => false,
+    }
+}
+
+/// `iat` present and fresh (at most [`MAX_AGE_SECS`] old, not from the future beyond the skew);
+/// `exp` and `nbf`, when present, hold at `now`.
+fn check_times(
+    claims: &serde_json::Map<String, serde_json::Value>,
+    now: i64,
+) -> Result<(), LogoutTokenError> {
+    use LogoutTokenError::Invalid;
+    match claims.get("iat").and_then(|v| v.as_i64()) {
+        Some(iat)
+            if iat >= now.saturating_sub(MAX_AGE_SECS)
+                && iat <= now.saturating_add(IAT_FUTURE_SKEW_SECS) => {}
+        _ => return Err(Invalid("iat missing or not fresh")),
+    }
+    if claims
+        .get("exp")
+        .is_some_and(|e| e.as_i64().is_none_or(|e| e <= now))
+    {
+        return Err(Invalid("expired"));
+    }
+    if not_valid_yet(claims, now) {
+        return Err(Invalid("not valid yet (nbf)"));
+    }
+    Ok(())
 }

@@ -4,6 +4,7 @@
 //! - [`Provider`] (`provider`): what Vestibule knows of the IdP and how it talks to it;
 //! - `discovery`: endpoints (OpenID discovery, RFC 8414 metadata, `[oidc.endpoints]`) and JWKS,
 //!   loaded in the background, refreshed, refetched on rotation;
+//! - `metadata`: what discovery produced (the endpoints in use and what they imply);
 //! - `client_auth`: client authentication (secret basic/post, `private_key_jwt`);
 //! - `authorize`: the authorization request (state, nonce, PKCE, PAR) and the RFC 9207 `iss`
 //!   check;
@@ -18,15 +19,15 @@ mod discovery;
 mod error;
 mod id_token;
 pub mod logout_token;
+mod metadata;
 mod provider;
 mod route_grant;
 mod token;
 mod userinfo;
 
 pub use authorize::AuthRequest;
-pub use client_auth::{KeyError, SigningKey};
-pub use error::OidcError;
-pub use logout_token::{LogoutTarget, LogoutTokenError, MAX_AGE_SECS as LOGOUT_TOKEN_MAX_AGE_SECS};
+pub use error::{LogoutTokenError, OidcError};
+pub use logout_token::{LogoutTarget, MAX_AGE_SECS as LOGOUT_TOKEN_MAX_AGE_SECS};
 pub use provider::{Provider, ProviderError};
 pub use route_grant::{ClientGrant, GrantKind, IssuedToken, RouteGrant};
 pub use token::{LoginCheck, LoginTokens, RefreshedTokens};

@@ -11,8 +11,9 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::OidcError;
-use super::client_auth::{Credentials, KeyError};
-use super::discovery::Loaded;
+use super::client_auth::Credentials;
+use super::metadata::Loaded;
+use crate::config::KeyError;
 use crate::config::{Config, EndpointsConfig, ParMode, Protocol};
 use crate::support::read;
 
@@ -125,4 +126,22 @@ fn user_resources(config: &Config) -> Vec<String> {
     out.sort_unstable();
     out.dedup();
     out
+}
+
+impl Provider {
+    /// A form POST to one of the IdP's endpoints, authenticated as this client: the returned
+    /// request has any Basic header, `form` gets the rest. Send it with `.form(&form)`.
+    pub(super) fn post_authenticated(
+        &self,
+        loaded: &Loaded,
+        endpoint: url::Url,
+        form: &mut Vec<(&'static str, String)>,
+    ) -> Result<reqwest::RequestBuilder, OidcError> {
+        self.credentials.apply(
+            &self.client_id,
+            loaded.endpoints.token.as_str(),
+            self.http.post(endpoint),
+            form,
+        )
+    }
 }

@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use tracing::Instrument;
 
-use super::discovery::Loaded;
 use super::id_token::IdTokenCheck;
+use super::metadata::Loaded;
 use super::{OidcError, Provider};
 use crate::telemetry::traces;
 

@@ -3,7 +3,7 @@
 
 use reqwest::header::ACCEPT;
 
-use super::discovery::Loaded;
+use super::metadata::Loaded;
 use super::token::{LoginTokens, read_json, text};
 use super::{OidcError, Provider};
 

@@ -81,33 +81,13 @@ async fn relay(
     let token = bearer_for(&state, &req, route).await?;
     let bearer = token.as_ref().and_then(Bearer::value);
     let (mut upstream, span) = upstream_request(&req, &state, route, prefix_end, bearer)?;
-    // Told by the body bridge when the browser's body breaks the route's limit or the framing.
-    let mut fault = None;
     let with_body = has_body(&req);
-    if with_body {
-        let (body, rx) = bridge(payload, route.max_body);
+    let response = if with_body {
+        let (body, fault) = bridge(payload, route.max_body);
         *upstream.body_mut() = body;
-        fault = Some(rx);
-    }
-    let sent = Instant::now();
-    let body_fault = async {
-        match fault {
-            Some(rx) => match rx.await {
-                Ok(f) => f,
-                // The body was sent whole: only the upstream's answer matters now.
-                Err(_) => std::future::pending().await,
-            },
-            None => std::future::pending().await,
-        }
-    };
-    let response = tokio::select! {
-        r = send(&client, upstream, route, sent, &span) => r?,
-        f = body_fault => {
-            return Err(match f {
-                BodyFault::TooLarge => ProxyError::BodyTooLarge(route.max_body.unwrap_or_default()),
-                BodyFault::Malformed(e) => ProxyError::MalformedBody(e),
-            });
-        }
+        send_streaming(&client, upstream, route, &span, fault).await?
+    } else {
+        send(&client, upstream, route, Instant::now(), &span).await?
     };
     let response = match token {
         Some(old)
@@ -115,18 +95,68 @@ async fn relay(
                 && !with_body
                 && token::rejects_token(response.headers()) =>
         {
-            match Box::pin(token::refreshed(&state, route, &old)).await? {
-                Some(fresh) => {
-                    let (again, span) =
-                        upstream_request(&req, &state, route, prefix_end, fresh.value())?;
-                    send(&client, again, route, Instant::now(), &span).await?
-                }
-                None => response,
-            }
+            retried(&req, &state, route, prefix_end, &client, &old)
+                .await?
+                .unwrap_or(response)
         }
         _ => response,
     };
+    downstream(&state, response).await
+}
 
+/// Sends a call whose body streams from the browser. The body bridge tells when the browser's
+/// body breaks the route's limit or the framing: the call ends then, without the upstream's
+/// answer.
+async fn send_streaming(
+    client: &UpstreamClient,
+    upstream: http::Request<UpstreamBody>,
+    route: &Route,
+    span: &tracing::Span,
+    fault: tokio::sync::oneshot::Receiver<BodyFault>,
+) -> Result<http::Response<hyper::body::Incoming>, ProxyError> {
+    let sent = Instant::now();
+    let body_fault = async {
+        match fault.await {
+            Ok(f) => f,
+            // The body was sent whole: only the upstream's answer matters now.
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        r = send(client, upstream, route, sent, span) => r,
+        f = body_fault => Err(match f {
+            BodyFault::TooLarge => ProxyError::BodyTooLarge(route.max_body.unwrap_or_default()),
+            BodyFault::Malformed(e) => ProxyError::MalformedBody(e),
+        }),
+    }
+}
+
+/// The call sent once more with a refreshed token, after the upstream refused `old`; `None`
+/// when there is no fresher token to send.
+async fn retried(
+    req: &HttpRequest,
+    state: &AppState,
+    route: &Route,
+    prefix_end: usize,
+    client: &UpstreamClient,
+    old: &Bearer<'_>,
+) -> Result<Option<http::Response<hyper::body::Incoming>>, ProxyError> {
+    // Boxed, as the upgrade above: a rare path whose inline future would enlarge every call's.
+    let Some(fresh) = Box::pin(token::refreshed(state, route, old)).await? else {
+        return Ok(None);
+    };
+    let (again, span) = upstream_request(req, state, route, prefix_end, fresh.value())?;
+    send(client, again, route, Instant::now(), &span)
+        .await
+        .map(Some)
+}
+
+/// The browser's response: the upstream's status and headers after hygiene (never a cookie of
+/// Vestibule's own names), its body in one piece when small and of known length, else streamed.
+async fn downstream(
+    state: &AppState,
+    response: http::Response<hyper::body::Incoming>,
+) -> Result<HttpResponse, ProxyError> {
     let status =
         StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let length = http_body::Body::size_hint(response.body()).exact();

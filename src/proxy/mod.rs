@@ -30,7 +30,7 @@ use actix_web::web;
 pub use client::UpstreamClient;
 pub use error::ProxyError;
 pub use path::PathError;
-pub use route::{NEVER_FORWARDED, Route, routes, spa_upstream};
+pub use route::{Route, routes, spa_upstream};
 pub use router::Router;
 pub use step_up::Challenge;
 pub use websocket::is_upgrade as is_websocket_upgrade;

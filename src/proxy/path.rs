@@ -243,59 +243,6 @@ fn hex(b: &u8) -> Option<u8> {
     (*b as char).to_digit(16).map(|d| d as u8)
 }
 
-/// Whether `raw` is a plain path: ASCII letters, digits and `-_~!$&'()*+,=:@./` only, no empty
-/// segment but a trailing one, no `.`/`..` segment, no segment ending in `.`. Such a path has no
-/// flaw and every server reads it alike but for case: its folded reading is its ASCII lower
-/// case, so routes can be matched on it as it is (no decoding, no allocation: nearly every API
-/// call takes this way).
-pub fn is_plain(raw: &str) -> bool {
-    let b = raw.as_bytes();
-    if b.first() != Some(&b'/') {
-        return false;
-    }
-    let mut seg_start = 1;
-    for i in 1..=b.len() {
-        let end = i == b.len() || b[i] == b'/';
-        if end {
-            let seg = &b[seg_start..i];
-            let last = i == b.len();
-            let bad = (seg.is_empty() && !last)
-                || seg == b"."
-                || seg == b".."
-                || seg.last() == Some(&b'.');
-            if bad {
-                return false;
-            }
-            seg_start = i + 1;
-            continue;
-        }
-        let c = b[i];
-        let ok = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'-' | b'_'
-                    | b'~'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b'='
-                    | b':'
-                    | b'@'
-                    | b'.'
-            );
-        if !ok {
-            return false;
-        }
-    }
-    true
-}
-
 /// [`under`] for a plain path, comparing its ASCII case-insensitively (so without folding it).
 pub fn plain_under(raw: &str, prefix: &str) -> bool {
     prefix == "/"

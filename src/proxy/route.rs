@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{Config, RouteConfig, TokenPolicy};
+use crate::config::{Config, NEVER_FORWARDED, RouteConfig, TokenPolicy};
 use crate::oidc::{ClientGrant, RouteGrant};
 
 use super::ProxyError;
@@ -127,9 +127,6 @@ impl Route {
         Ok(if rest.is_empty() { "/" } else { rest })
     }
 }
-
-/// Methods no route forwards, whatever its `methods`.
-pub const NEVER_FORWARDED: [&str; 3] = ["CONNECT", "TRACE", "TRACK"];
 
 /// `Allow` of a route without `methods`, for the methods never forwarded.
 const ANY_METHOD: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";

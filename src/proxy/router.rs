@@ -8,7 +8,8 @@ use std::sync::Arc;
 use actix_web::guard::{Guard, GuardContext};
 
 use super::Route;
-use super::path::{Canonical, PathError, is_plain, plain_under, under};
+use super::path::{Canonical, PathError, plain_under, under};
+use crate::support::path::is_plain;
 
 /// The configured routes, most specific first.
 pub struct Router {

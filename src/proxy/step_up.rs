@@ -10,7 +10,6 @@ use actix_web::HttpRequest;
 use actix_web::http::header::REFERER;
 use url::Url;
 
-use super::ProxyError;
 use crate::config::{Config, RouteConfig};
 use crate::session::Session;
 use crate::support::now_unix;
@@ -37,13 +36,13 @@ impl StepUp {
         })
     }
 
-    /// `Err(StepUpRequired)` unless the session meets the rule.
+    /// The challenge to answer with, unless the session meets the rule.
     pub(super) fn check(
         &self,
         session: &Session,
         req: &HttpRequest,
         config: &Config,
-    ) -> Result<(), ProxyError> {
+    ) -> Result<(), Challenge> {
         let acr_ok = self.acr.is_empty()
             || session
                 .claims
@@ -67,11 +66,11 @@ impl StepUp {
             login.append_pair("max_age", &m.to_string());
         }
         login.append_pair("return_to", &return_to(req, config));
-        Err(ProxyError::StepUpRequired(Challenge {
+        Err(Challenge {
             acr_values,
             max_age,
             login_url: format!("{}/login?{}", config.server.auth_prefix, login.finish()),
-        }))
+        })
     }
 }
 

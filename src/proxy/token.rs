@@ -69,7 +69,9 @@ pub(super) async fn bearer_for<'r>(
         };
     };
     if let Some(step_up) = &route.step_up {
-        step_up.check(&session, req, &state.config)?;
+        step_up
+            .check(&session, req, &state.config)
+            .map_err(ProxyError::StepUpRequired)?;
     }
     let sessions = &state.sessions;
     let grant = route.user_grant.as_ref();

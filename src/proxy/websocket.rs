@@ -10,6 +10,7 @@ use actix_ws::AggregatedMessage;
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request as UpstreamRequest;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
@@ -49,55 +50,8 @@ pub async fn proxy(
         csrf::check_websocket(&state.config, &req)?;
     }
     let token = bearer_for(&state, &req, route).await?;
-    // The relay holds a stream budget, and hears its session end (logout, revocation, a
-    // back-channel logout, on any replica) or reach its absolute timeout.
-    let (mut subscription, deadline) = match &token {
-        Some(Bearer::User {
-            session_id,
-            session,
-            ..
-        }) => {
-            let key = state.sessions.session_key(session_id);
-            let owner = Owner {
-                session_key: &key,
-                sub: &session.sub,
-            };
-            let end = state.sessions.absolute_end(session);
-            let left = u64::try_from(end.saturating_sub(now_unix())).unwrap_or(0);
-            (
-                state.sessions.events().subscribe(Some(owner))?,
-                Some(tokio::time::Instant::now() + Duration::from_secs(left)),
-            )
-        }
-        _ => (state.sessions.events().subscribe(None)?, None),
-    };
-    let http_url = route.upstream_url(req.uri().path(), prefix_end, req.uri().query())?;
-    let ws_url = match http_url.split_once("://") {
-        Some(("https", rest)) => format!("wss://{rest}"),
-        Some((_, rest)) => format!("ws://{rest}"),
-        None => return Err(ProxyError::BadRequest("upstream URL".into())),
-    };
-    let mut upstream_req = ws_url
-        .into_client_request()
-        .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
-    let mut hdrs = headers::upstream_request(req.headers());
-    // tungstenite makes its own handshake; pass on only the subprotocol choice.
-    for h in [
-        "sec-websocket-key",
-        "sec-websocket-version",
-        "sec-websocket-extensions",
-    ] {
-        hdrs.remove(h);
-    }
-    headers::add_forwarding(
-        &mut hdrs,
-        &state.config,
-        &req,
-        token.as_ref().and_then(Bearer::value),
-        &route.extra_headers,
-    );
-    upstream_req.headers_mut().extend(hdrs);
-
+    let (mut subscription, deadline) = subscribe(&state, token.as_ref())?;
+    let upstream_req = upstream_request(&state, &req, route, prefix_end, token.as_ref())?;
     let connect = tokio::time::timeout(
         route.timeout,
         tokio_tungstenite::connect_async(upstream_req),
@@ -127,6 +81,72 @@ pub async fn proxy(
     Ok(response)
 }
 
+/// The relay holds a stream budget, and hears its session end (logout, revocation, a
+/// back-channel logout, on any replica) or reach its absolute timeout (the deadline returned).
+fn subscribe(
+    state: &AppState,
+    token: Option<&Bearer>,
+) -> Result<(Subscription, Option<tokio::time::Instant>), ProxyError> {
+    match token {
+        Some(Bearer::User {
+            session_id,
+            session,
+            ..
+        }) => {
+            let key = state.sessions.session_key(session_id);
+            let owner = Owner {
+                session_key: &key,
+                sub: &session.sub,
+            };
+            let end = state.sessions.absolute_end(session);
+            let left = u64::try_from(end.saturating_sub(now_unix())).unwrap_or(0);
+            Ok((
+                state.sessions.events().subscribe(Some(owner))?,
+                Some(tokio::time::Instant::now() + Duration::from_secs(left)),
+            ))
+        }
+        _ => Ok((state.sessions.events().subscribe(None)?, None)),
+    }
+}
+
+/// The upstream handshake request: the route's `ws(s)://` URL, the browser's headers cleaned
+/// and forwarded as for any API call, the bearer token added.
+fn upstream_request(
+    state: &AppState,
+    req: &HttpRequest,
+    route: &Route,
+    prefix_end: usize,
+    token: Option<&Bearer>,
+) -> Result<UpstreamRequest, ProxyError> {
+    let http_url = route.upstream_url(req.uri().path(), prefix_end, req.uri().query())?;
+    let ws_url = match http_url.split_once("://") {
+        Some(("https", rest)) => format!("wss://{rest}"),
+        Some((_, rest)) => format!("ws://{rest}"),
+        None => return Err(ProxyError::BadRequest("upstream URL".into())),
+    };
+    let mut upstream_req = ws_url
+        .into_client_request()
+        .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
+    let mut hdrs = headers::upstream_request(req.headers());
+    // tungstenite makes its own handshake; pass on only the subprotocol choice.
+    for h in [
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "sec-websocket-extensions",
+    ] {
+        hdrs.remove(h);
+    }
+    headers::add_forwarding(
+        &mut hdrs,
+        &state.config,
+        req,
+        token.and_then(Bearer::value),
+        &route.extra_headers,
+    );
+    upstream_req.headers_mut().extend(hdrs);
+    Ok(upstream_req)
+}
+
 /// Waits until the stream must end: its session's end (`Some`), or shutdown or a newer stream
 /// of the session (`None`).
 async fn closed(subscription: &mut Subscription) -> Option<EndReason> {
@@ -141,6 +161,21 @@ async fn closed(subscription: &mut Subscription) -> Option<EndReason> {
 
 type Upstream =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type UpstreamSink = futures_util::stream::SplitSink<Upstream, Message>;
+
+/// Why the relay ends, and so how each side is closed.
+enum Ending {
+    /// The browser closed (with its frame, if any) or went away: the upstream is closed alike.
+    Browser(Option<CloseFrame>),
+    /// The upstream closed (with its reason, if any) or went away: the browser is closed alike.
+    Upstream(Option<actix_ws::CloseReason>),
+    /// The upstream no longer takes messages: only the browser is left to close.
+    UpstreamGone,
+    /// The browser no longer takes messages: only the upstream is left to close.
+    BrowserGone,
+    /// The session ended or expired, or a newer stream took its place: both sides get 1008.
+    Policy(&'static str),
+}
 
 /// Relays messages both ways until one side closes or fails, then closes the other; or until
 /// the session ends or reaches `deadline` (its absolute end), or a newer stream of the session
@@ -164,74 +199,95 @@ async fn pump(
         .aggregate_continuations()
         .max_continuation_size(MAX_MESSAGE);
     let (mut up_tx, mut up_rx) = upstream.split();
-    let why = loop {
-        tokio::select! {
-            ended = closed(&mut subscription) => break ended.map_or("stream closed", EndReason::as_str),
-            () = &mut expired => break EndReason::Expired.as_str(),
-            msg = browser.next() => {
-                let out = match msg {
-                    Some(Ok(AggregatedMessage::Text(t))) => Message::Text(t.to_string().into()),
-                    Some(Ok(AggregatedMessage::Binary(b))) => Message::Binary(b),
-                    Some(Ok(AggregatedMessage::Ping(b))) => Message::Ping(b),
-                    Some(Ok(AggregatedMessage::Pong(b))) => Message::Pong(b),
-                    Some(Ok(AggregatedMessage::Close(reason))) => {
-                        let frame = reason.map(|r| CloseFrame {
-                            code: CloseCode::from(u16::from(r.code)),
-                            reason: r.description.unwrap_or_default().into(),
-                        });
-                        let _ = up_tx.send(Message::Close(frame)).await;
-                        let _ = session.close(None).await;
-                        return;
-                    }
-                    Some(Err(_)) | None => {
-                        let _ = up_tx.send(Message::Close(None)).await;
-                        let _ = session.close(None).await;
-                        return;
-                    }
-                };
-                if up_tx.send(out).await.is_err() {
-                    let _ = session.close(None).await;
-                    return;
-                }
+    let ending = loop {
+        let ending = tokio::select! {
+            ended = closed(&mut subscription) => {
+                Some(Ending::Policy(ended.map_or("stream closed", EndReason::as_str)))
             }
-            msg = up_rx.next() => {
-                let sent = match msg {
-                    Some(Ok(Message::Text(t))) => session.text(t.as_str().to_owned()).await,
-                    Some(Ok(Message::Binary(b))) => session.binary(b).await,
-                    Some(Ok(Message::Ping(b))) => session.ping(&b).await,
-                    Some(Ok(Message::Pong(b))) => session.pong(&b).await,
-                    Some(Ok(Message::Frame(_))) => Ok(()),
-                    Some(Ok(Message::Close(frame))) => {
-                        let reason = frame.map(|f| actix_ws::CloseReason {
-                            code: u16::from(f.code).into(),
-                            description: Some(f.reason.as_str().to_owned()).filter(|d| !d.is_empty()),
-                        });
-                        let _ = session.close(reason).await;
-                        return;
-                    }
-                    Some(Err(_)) | None => {
-                        let _ = session.close(None).await;
-                        return;
-                    }
-                };
-                if sent.is_err() {
-                    let _ = up_tx.send(Message::Close(None)).await;
-                    return;
-                }
-            }
+            () = &mut expired => Some(Ending::Policy(EndReason::Expired.as_str())),
+            msg = browser.next() => to_upstream(msg, &mut up_tx).await,
+            msg = up_rx.next() => to_browser(msg, &mut session).await,
+        };
+        if let Some(ending) = ending {
+            break ending;
         }
     };
-    tracing::info!(why, "websocket closed: its session ended");
-    let _ = up_tx
-        .send(Message::Close(Some(CloseFrame {
-            code: CloseCode::Policy,
-            reason: why.into(),
-        })))
-        .await;
-    let _ = session
-        .close(Some(actix_ws::CloseReason {
-            code: actix_ws::CloseCode::Policy,
-            description: Some(why.to_owned()),
-        }))
-        .await;
+    close(ending, session, up_tx).await;
+}
+
+/// Passes one browser message on to the upstream; `Some` when the relay ends.
+async fn to_upstream(
+    msg: Option<Result<AggregatedMessage, actix_ws::ProtocolError>>,
+    up_tx: &mut UpstreamSink,
+) -> Option<Ending> {
+    let out = match msg {
+        Some(Ok(AggregatedMessage::Text(t))) => Message::Text(t.to_string().into()),
+        Some(Ok(AggregatedMessage::Binary(b))) => Message::Binary(b),
+        Some(Ok(AggregatedMessage::Ping(b))) => Message::Ping(b),
+        Some(Ok(AggregatedMessage::Pong(b))) => Message::Pong(b),
+        Some(Ok(AggregatedMessage::Close(reason))) => {
+            return Some(Ending::Browser(reason.map(|r| CloseFrame {
+                code: CloseCode::from(u16::from(r.code)),
+                reason: r.description.unwrap_or_default().into(),
+            })));
+        }
+        Some(Err(_)) | None => return Some(Ending::Browser(None)),
+    };
+    up_tx.send(out).await.err().map(|_| Ending::UpstreamGone)
+}
+
+/// Passes one upstream message on to the browser; `Some` when the relay ends.
+async fn to_browser(
+    msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+    session: &mut actix_ws::Session,
+) -> Option<Ending> {
+    let sent = match msg {
+        Some(Ok(Message::Text(t))) => session.text(t.as_str().to_owned()).await,
+        Some(Ok(Message::Binary(b))) => session.binary(b).await,
+        Some(Ok(Message::Ping(b))) => session.ping(&b).await,
+        Some(Ok(Message::Pong(b))) => session.pong(&b).await,
+        Some(Ok(Message::Frame(_))) => Ok(()),
+        Some(Ok(Message::Close(frame))) => {
+            return Some(Ending::Upstream(frame.map(|f| actix_ws::CloseReason {
+                code: u16::from(f.code).into(),
+                description: Some(f.reason.as_str().to_owned()).filter(|d| !d.is_empty()),
+            })));
+        }
+        Some(Err(_)) | None => return Some(Ending::Upstream(None)),
+    };
+    sent.err().map(|_| Ending::BrowserGone)
+}
+
+/// Closes what is left of both sides, as `ending` says.
+async fn close(ending: Ending, session: actix_ws::Session, mut up_tx: UpstreamSink) {
+    match ending {
+        Ending::Browser(frame) => {
+            let _ = up_tx.send(Message::Close(frame)).await;
+            let _ = session.close(None).await;
+        }
+        Ending::Upstream(reason) => {
+            let _ = session.close(reason).await;
+        }
+        Ending::UpstreamGone => {
+            let _ = session.close(None).await;
+        }
+        Ending::BrowserGone => {
+            let _ = up_tx.send(Message::Close(None)).await;
+        }
+        Ending::Policy(why) => {
+            tracing::info!(why, "websocket closed: its session ended");
+            let _ = up_tx
+                .send(Message::Close(Some(CloseFrame {
+                    code: CloseCode::Policy,
+                    reason: why.into(),
+                })))
+                .await;
+            let _ = session
+                .close(Some(actix_ws::CloseReason {
+                    code: actix_ws::CloseCode::Policy,
+                    description: Some(why.to_owned()),
+                }))
+                .await;
+        }
+    }
 }

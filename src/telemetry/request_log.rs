@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use tracing::Instrument;
@@ -89,7 +90,48 @@ pub async fn request_log(
         Some(s) => class_of(req.path(), &s.config.server.auth_prefix),
         None => class_of(req.path(), "/auth"),
     };
-    // Probes (`/healthz`, `/readyz`, `/metrics`) every few seconds would bury the traces.
+    let span = request_span(&req, &id, class);
+    let start = Instant::now();
+    let method = req.method().clone();
+    actix_web::HttpMessage::extensions_mut(&req).insert(RequestId(id.clone()));
+    let result = next.call(req).instrument(span.clone()).await;
+    let _enter = span.enter();
+    let elapsed = start.elapsed();
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    let status = match &result {
+        Ok(res) => res.status().as_u16(),
+        Err(e) => e.as_response_error().status_code().as_u16(),
+    };
+    let route = extension::<RouteLabel, _>(&result).map(|r| r.0);
+    let route: &str = match &route {
+        Some(r) => {
+            r.observe(status, elapsed.as_secs_f64());
+            &r.prefix
+        }
+        None => {
+            count_unrouted(class, status, elapsed.as_secs_f64());
+            class
+        }
+    };
+    if !span.is_disabled()
+        && let Some(sub) = extension::<SessionSub, _>(&result)
+    {
+        span.record("sub", sub.0.as_str());
+    }
+    if super::traces::enabled() {
+        close_server_span(&span, &method, route, status);
+    }
+    tracing::info!(status, latency_ms, route = %route, "request");
+    let mut res = result?;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    Ok(res)
+}
+
+/// The request's span, continuing the caller's trace. Probes (`/healthz`, `/readyz`,
+/// `/metrics`) every few seconds would bury the traces: they get the untraced span.
+fn request_span(req: &ServiceRequest, id: &str, class: &str) -> tracing::Span {
     let span = if super::traces::enabled() && class != "health" {
         // The OTel server span: its kind is fixed when it starts, so it is named here (a span
         // with fields like these costs more to log, so only when traces are on).
@@ -119,63 +161,41 @@ pub async fn request_log(
         )
     };
     super::traces::continue_trace(&span, req.headers());
-    if let Some(trace) = super::traces::trace_id(&span).or_else(|| trace_id(&req)) {
+    if let Some(trace) = super::traces::trace_id(&span).or_else(|| trace_id(req)) {
         span.record("trace_id", trace.as_str());
     }
-    let start = Instant::now();
-    let method = req.method().clone();
-    actix_web::HttpMessage::extensions_mut(&req).insert(RequestId(id.clone()));
-    let result = next.call(req).instrument(span.clone()).await;
-    let _enter = span.enter();
-    let elapsed = start.elapsed();
-    let latency_ms = elapsed.as_secs_f64() * 1000.0;
-    let status = match &result {
-        Ok(res) => res.status().as_u16(),
-        Err(e) => e.as_response_error().status_code().as_u16(),
-    };
-    let route = result.as_ref().ok().and_then(|res| {
+    span
+}
+
+/// What a handler left in the request's extensions, when it answered.
+fn extension<T: Clone + 'static, B>(
+    result: &Result<ServiceResponse<B>, actix_web::Error>,
+) -> Option<T> {
+    result.as_ref().ok().and_then(|res| {
         actix_web::HttpMessage::extensions(res.request())
-            .get::<RouteLabel>()
-            .map(|r| r.0.clone())
-    });
-    let route: &str = match &route {
-        Some(r) => {
-            r.observe(status, elapsed.as_secs_f64());
-            &r.prefix
-        }
-        None => {
-            METRICS
-                .requests
-                .with_label_values(&[class, class, status_class(status)])
-                .inc();
-            METRICS
-                .request_seconds
-                .with_label_values(&[class, class])
-                .observe(elapsed.as_secs_f64());
-            class
-        }
-    };
-    if !span.is_disabled()
-        && let Some(sub) = result.as_ref().ok().and_then(|res| {
-            actix_web::HttpMessage::extensions(res.request())
-                .get::<SessionSub>()
-                .map(|s| s.0.clone())
-        })
-    {
-        span.record("sub", sub.as_str());
+            .get::<T>()
+            .cloned()
+    })
+}
+
+/// The metrics of a request no API route answered, labelled by its endpoint class.
+fn count_unrouted(class: &str, status: u16, seconds: f64) {
+    METRICS
+        .requests
+        .with_label_values(&[class, class, status_class(status)])
+        .inc();
+    METRICS
+        .request_seconds
+        .with_label_values(&[class, class])
+        .observe(seconds);
+}
+
+/// The OTel server span's name and attributes, known once the request is answered.
+fn close_server_span(span: &tracing::Span, method: &Method, route: &str, status: u16) {
+    super::traces::rename(span, format!("{method} {route}"));
+    span.record("http.route", route);
+    span.record("http.response.status_code", status);
+    if status >= 500 {
+        span.record("otel.status_code", "error");
     }
-    if super::traces::enabled() {
-        super::traces::rename(&span, format!("{method} {route}"));
-        span.record("http.route", route);
-        span.record("http.response.status_code", status);
-        if status >= 500 {
-            span.record("otel.status_code", "error");
-        }
-    }
-    tracing::info!(status, latency_ms, route = %route, "request");
-    let mut res = result?;
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert(REQUEST_ID, v);
-    }
-    Ok(res)
 }

@@ -613,7 +613,7 @@ fn the_audit_of_a_hardened_config_exits_0() {
 }
 
 #[test]
-fn the_production_example_audits_as_the_readme_shows() {
+fn the_production_example_audits_as_the_manual_shows() {
     let env = [
         ("VESTIBULE_OIDC__CLIENT_SECRET", "from-env-0123456789"),
         ("VESTIBULE_SESSION__ENCRYPTION_KEY", config::ENCRYPTION_KEY),
@@ -631,14 +631,20 @@ fn the_production_example_audits_as_the_readme_shows() {
         .collect();
     assert_eq!(findings.len(), 1, "{out}");
     assert!(findings[0].starts_with("LOW      client-auth"), "{out}");
-    // Every check's line, passed or not, stands in the README's sample as the binary prints it.
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
+    // Every check's line, passed or not, stands in the manual's sample as the binary prints it.
+    let page = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/configuration.md"
+    ))
+    .expect("docs/configuration.md");
     for line in out
         .lines()
         .filter(|l| l.starts_with("ok ") || findings.contains(l))
     {
-        assert!(readme.contains(line), "README's audit sample lacks: {line}");
+        assert!(
+            page.contains(line),
+            "docs/configuration.md's audit sample lacks: {line}"
+        );
     }
 }
 

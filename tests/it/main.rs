@@ -12,13 +12,16 @@ mod common;
 
 mod auth_flow;
 mod cli;
+mod docs;
 mod health;
 mod hostile;
 mod idps;
+mod layout;
 mod lifecycle;
 mod limits;
 mod ops;
 mod proxy;
+mod reference;
 mod rotation;
 mod route_tokens;
 mod scale_out;

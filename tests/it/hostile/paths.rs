@@ -2,7 +2,7 @@
 //! route's is judged by that route or refused, never forwarded under a looser route's policy.
 //! Each row is sent raw (an HTTP client would normalise some of them first), by a signed-in
 //! attacker whose session has no `mfa`, with the anti-CSRF header: the rows only differ in the
-//! path. The config is README's and `config/routes.toml`'s: `/api` with `/api/admin` and
+//! path. The config is docs/proxying.md's and `config/routes.toml`'s: `/api` with `/api/admin` and
 //! `/api/payments` nested under it on the same upstream.
 
 use super::World;
