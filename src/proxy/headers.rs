@@ -4,7 +4,8 @@
 
 use actix_web::http::header as ax;
 use actix_web::{HttpMessage, HttpRequest};
-use reqwest::header as rq;
+// The upstream side speaks the `http` crate's types (hyper's); actix has its own (`ax`).
+use http::header as hy;
 
 use crate::config::Config;
 use crate::telemetry::RequestId;
@@ -98,17 +99,17 @@ pub const REWRITE_HEADERS: [&str; 34] = [
 
 /// What goes upstream: the browser's headers minus hop-by-hop ones, `Host`, `Cookie`,
 /// `Authorization`, and the forwarding headers that Vestibule sets itself.
-pub fn upstream_request(incoming: &ax::HeaderMap) -> rq::HeaderMap {
+pub fn upstream_request(incoming: &ax::HeaderMap) -> hy::HeaderMap {
     let listed = connection_listed(incoming.get_all(ax::CONNECTION).map(|v| v.as_bytes()));
-    let mut out = rq::HeaderMap::with_capacity(incoming.len() + 6);
+    let mut out = hy::HeaderMap::with_capacity(incoming.len() + 6);
     for (name, value) in incoming {
         let n = name.as_str();
         if is_hop_by_hop(n, &listed) || is_reserved_request_header(n) {
             continue;
         }
         if let (Ok(n), Ok(v)) = (
-            rq::HeaderName::from_bytes(n.as_bytes()),
-            rq::HeaderValue::from_bytes(value.as_bytes()),
+            hy::HeaderName::from_bytes(n.as_bytes()),
+            hy::HeaderValue::from_bytes(value.as_bytes()),
         ) {
             out.append(n, v);
         }
@@ -120,21 +121,21 @@ pub fn upstream_request(incoming: &ax::HeaderMap) -> rq::HeaderMap {
 /// `Content-Length` (actix-web frames the streamed body itself), and minus any `Set-Cookie` for
 /// Vestibule's own cookies (an upstream must not plant or clear a session).
 pub fn downstream_response(
-    upstream: &rq::HeaderMap,
+    upstream: &hy::HeaderMap,
     own_cookies: &[&str],
     out: &mut ax::HeaderMap,
 ) {
     let listed = connection_listed(
         upstream
-            .get_all(rq::CONNECTION)
+            .get_all(hy::CONNECTION)
             .iter()
             .map(|v| v.as_bytes()),
     );
     for (name, value) in upstream {
         let n = name.as_str();
         if is_hop_by_hop(n, &listed)
-            || name == rq::CONTENT_LENGTH
-            || (name == rq::SET_COOKIE && sets_own_cookie(value.as_bytes(), own_cookies))
+            || name == hy::CONTENT_LENGTH
+            || (name == hy::SET_COOKIE && sets_own_cookie(value.as_bytes(), own_cookies))
         {
             continue;
         }
@@ -159,7 +160,7 @@ fn sets_own_cookie(value: &[u8], own: &[&str]) -> bool {
 pub fn forwarded_for(
     incoming: &ax::HeaderMap,
     peer: Option<std::net::SocketAddr>,
-) -> Option<rq::HeaderValue> {
+) -> Option<hy::HeaderValue> {
     let peer = peer.map(|p| p.ip().to_string());
     let prior = incoming
         .get_all("x-forwarded-for")
@@ -172,44 +173,44 @@ pub fn forwarded_for(
         (false, None) => prior,
         (true, None) => return None,
     };
-    rq::HeaderValue::from_str(&chain).ok()
+    hy::HeaderValue::from_str(&chain).ok()
 }
 
 /// What Vestibule adds upstream: `Authorization` (the route's token), `X-Forwarded-For`
 /// (the chain plus the peer), `X-Forwarded-Proto` and `X-Forwarded-Host` (from `public_url`,
 /// never from the browser), `X-Request-Id`, and the route's own `extra` headers.
 pub fn add_forwarding(
-    headers: &mut rq::HeaderMap,
+    headers: &mut hy::HeaderMap,
     config: &Config,
     req: &HttpRequest,
     token: Option<&str>,
-    extra: &rq::HeaderMap,
+    extra: &hy::HeaderMap,
 ) {
     if let Some(t) = token
-        && let Ok(mut v) = rq::HeaderValue::from_str(&format!("Bearer {t}"))
+        && let Ok(mut v) = hy::HeaderValue::from_str(&format!("Bearer {t}"))
     {
         v.set_sensitive(true);
-        headers.insert(rq::AUTHORIZATION, v);
+        headers.insert(hy::AUTHORIZATION, v);
     }
     if let Some(v) = forwarded_for(req.headers(), req.peer_addr()) {
-        headers.insert(rq::HeaderName::from_static("x-forwarded-for"), v);
+        headers.insert(hy::HeaderName::from_static("x-forwarded-for"), v);
     }
     let public = &config.server.public_url;
-    if let Ok(v) = rq::HeaderValue::from_str(public.scheme()) {
-        headers.insert(rq::HeaderName::from_static("x-forwarded-proto"), v);
+    if let Ok(v) = hy::HeaderValue::from_str(public.scheme()) {
+        headers.insert(hy::HeaderName::from_static("x-forwarded-proto"), v);
     }
     let host = match (public.host_str(), public.port()) {
         (Some(h), Some(p)) => format!("{h}:{p}"),
         (Some(h), None) => h.to_owned(),
         _ => String::new(),
     };
-    if let Ok(v) = rq::HeaderValue::from_str(&host) {
-        headers.insert(rq::HeaderName::from_static("x-forwarded-host"), v);
+    if let Ok(v) = hy::HeaderValue::from_str(&host) {
+        headers.insert(hy::HeaderName::from_static("x-forwarded-host"), v);
     }
     if let Some(id) = req.extensions().get::<RequestId>()
-        && let Ok(v) = rq::HeaderValue::from_str(&id.0)
+        && let Ok(v) = hy::HeaderValue::from_str(&id.0)
     {
-        headers.insert(rq::HeaderName::from_static("x-request-id"), v);
+        headers.insert(hy::HeaderName::from_static("x-request-id"), v);
     }
     for (k, v) in extra {
         headers.insert(k.clone(), v.clone());

@@ -31,7 +31,7 @@ pub struct Route {
     pub step_up: Option<StepUp>,
     strip_prefix: bool,
     pub timeout: Duration,
-    pub extra_headers: reqwest::header::HeaderMap,
+    pub extra_headers: http::header::HeaderMap,
     /// API routes need the anti-CSRF header; the SPA dev server does not.
     pub csrf: bool,
     /// Largest request body forwarded.
@@ -42,12 +42,12 @@ pub struct Route {
 
 impl Route {
     pub(super) fn new(r: &RouteConfig, csrf: bool) -> Self {
-        let mut extra_headers = reqwest::header::HeaderMap::new();
+        let mut extra_headers = http::header::HeaderMap::new();
         for (k, v) in &r.headers {
             // Validated at config load; an invalid pair cannot get here.
             if let (Ok(k), Ok(v)) = (
-                reqwest::header::HeaderName::from_bytes(k.as_bytes()),
-                reqwest::header::HeaderValue::from_str(v),
+                http::header::HeaderName::from_bytes(k.as_bytes()),
+                http::header::HeaderValue::from_str(v),
             ) {
                 extra_headers.insert(k, v);
             }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use actix_web::HttpRequest;
-use reqwest::header::{HeaderMap, WWW_AUTHENTICATE};
+use http::header::{HeaderMap, WWW_AUTHENTICATE};
 
 use super::{ProxyError, Route};
 use crate::AppState;

@@ -28,22 +28,22 @@ fn request_hygiene() {
 
 #[test]
 fn response_hygiene_drops_own_cookies() {
-    let mut up = rq::HeaderMap::new();
+    let mut up = hy::HeaderMap::new();
     up.append(
-        rq::SET_COOKIE,
-        rq::HeaderValue::from_static("vestibule=planted; Path=/"),
+        hy::SET_COOKIE,
+        hy::HeaderValue::from_static("vestibule=planted; Path=/"),
     );
     up.append(
-        rq::SET_COOKIE,
-        rq::HeaderValue::from_static("app_pref=dark; Path=/"),
+        hy::SET_COOKIE,
+        hy::HeaderValue::from_static("app_pref=dark; Path=/"),
     );
     up.append(
-        rq::TRANSFER_ENCODING,
-        rq::HeaderValue::from_static("chunked"),
+        hy::TRANSFER_ENCODING,
+        hy::HeaderValue::from_static("chunked"),
     );
     up.append(
-        rq::CONTENT_TYPE,
-        rq::HeaderValue::from_static("application/json"),
+        hy::CONTENT_TYPE,
+        hy::HeaderValue::from_static("application/json"),
     );
     let mut out = ax::HeaderMap::new();
     downstream_response(&up, &["vestibule", "vestibule-login"], &mut out);
@@ -61,7 +61,7 @@ fn forwarded_for_chain() {
     let peer = Some("10.1.2.3:5000".parse().expect("addr"));
     assert_eq!(
         forwarded_for(&ax::HeaderMap::new(), peer),
-        Some(rq::HeaderValue::from_static("10.1.2.3"))
+        Some(hy::HeaderValue::from_static("10.1.2.3"))
     );
     let mut h = ax::HeaderMap::new();
     h.insert(
@@ -70,6 +70,6 @@ fn forwarded_for_chain() {
     );
     assert_eq!(
         forwarded_for(&h, peer),
-        Some(rq::HeaderValue::from_static("1.1.1.1, 10.1.2.3"))
+        Some(hy::HeaderValue::from_static("1.1.1.1, 10.1.2.3"))
     );
 }

@@ -1,4 +1,4 @@
-use reqwest::header::{HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use http::header::{HeaderMap, HeaderValue, WWW_AUTHENTICATE};
 
 use super::rejects_token;
 
