@@ -25,6 +25,8 @@ pub mod client_token;
 pub mod cookie;
 pub mod device;
 pub mod events;
+#[cfg(test)]
+mod fixtures;
 mod manager;
 pub mod pending;
 mod record;

@@ -1,34 +1,9 @@
 use super::*;
-use crate::config::Config;
-use crate::store::memory::MemoryStore;
-
-fn manager() -> SessionManager {
-    let config = Config::from_toml_str(
-        "[server]\nlisten = \"127.0.0.1:8080\"\npublic_url = \"http://127.0.0.1:8080\"\n\
-         [oidc]\nissuer = \"http://127.0.0.1:9100\"\nclient_id = \"c\"\nclient_secret = \"test-client-secret-0123\"\n",
-        "test",
-    )
-    .expect("valid config");
-    SessionManager::new(&config, Arc::new(MemoryStore::new()), b"test".to_vec())
-}
+use crate::session::fixtures::{manager, session_at};
 
 /// A session whose token expires `left` seconds from now, issued for `lifetime` seconds.
 fn session(left: i64, lifetime: Option<i64>) -> Session {
-    let now = now_unix();
-    Session {
-        sub: "u".into(),
-        sid: None,
-        claims: Default::default(),
-        id_token: String::new(),
-        access_token: "at".into(),
-        refresh_token: Some("rt".into()),
-        access_expires_at: Some(now + left),
-        access_lifetime: lifetime,
-        created_at: now,
-        logout_token: String::new(),
-        route_tokens: Default::default(),
-        generation: 0,
-    }
+    session_at(now_unix(), left, lifetime)
 }
 
 #[tokio::test]
