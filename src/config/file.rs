@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use figment::Figment;
-use figment::providers::{Env, Format, Toml};
+use figment::providers::{Env, Format, Serialized, Toml};
 use serde::Deserialize;
 
 use super::broken::{Broken, broken};
@@ -76,7 +76,7 @@ impl Config {
                 .filter(|key| is_config_variable(key.as_str()))
                 .split("__"),
         );
-        Self::extract(figment, &name)
+        Self::extract(verbatim_secrets(figment), &name)
     }
 
     /// Parses and validates TOML text alone (no file, no environment); `name` labels errors.
@@ -169,6 +169,28 @@ fn is_config_variable(name: &str) -> bool {
     name.contains("__")
 }
 
+/// The keys whose values are secrets, which operators are told to set from the environment.
+const SECRET_KEYS: [&str; 5] = [
+    "oidc.client_secret",
+    "oidc.private_key",
+    "server.admin_token",
+    "session.encryption_key",
+    "session.redis.password",
+];
+
+/// figment reads every variable as a TOML value, so a secret of digits became a number (and was
+/// refused), one like `1e9` a float, and one in double quotes lost its quotes. A secret is a
+/// string whatever it looks like: these variables are taken verbatim, over what `Env` parsed.
+fn verbatim_secrets(mut figment: Figment) -> Figment {
+    for key in SECRET_KEYS {
+        let var = format!("{ENV_PREFIX}{}", key.replace('.', "__").to_uppercase());
+        if let Ok(value) = std::env::var(&var) {
+            figment = figment.merge(Serialized::default(key, value));
+        }
+    }
+    figment
+}
+
 /// The `VESTIBULE_*` variables in this process's environment that are not config (and not
 /// `VESTIBULE_CONFIG`): names only, for a debug log line; their values are never read.
 pub fn ignored_environment() -> Vec<String> {
@@ -199,7 +221,11 @@ fn describe(file: &str, err: figment::Error) -> ConfigError {
                 .metadata
                 .as_ref()
                 .is_some_and(|m| m.name.contains("environment"));
+            // A missing key has no source of its own: figment names whoever last added to its
+            // table, which is the environment as soon as one variable of that section is set.
+            let missing = matches!(e.kind, figment::error::Kind::MissingField(_));
             let source = match (from_file, from_env) {
+                _ if missing => file.to_owned(),
                 (Some(f), _) => f,
                 // Name the exact variable the operator set.
                 (None, true) => format!(

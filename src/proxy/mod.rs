@@ -10,6 +10,7 @@
 //! - `step_up`: a route's stronger or more recent sign-in rule (RFC 9470);
 //! - [`headers`]: header hygiene both ways, and the forwarding headers Vestibule adds;
 //! - `websocket`: WebSocket upgrades; `client`: the upstream HTTP client;
+//! - `service`: where the API scope and the SPA dev-server service are registered;
 //! - [`ProxyError`] (`error`).
 
 mod client;
@@ -19,35 +20,16 @@ pub mod headers;
 pub mod path;
 mod route;
 mod router;
+mod service;
 mod step_up;
 mod token;
 mod websocket;
-
-use std::sync::Arc;
-
-use actix_web::web;
 
 pub use client::UpstreamClient;
 pub use error::ProxyError;
 pub use path::PathError;
 pub use route::{Route, routes, spa_upstream};
 pub use router::Router;
+pub use service::{configure, spa_service};
 pub use step_up::Challenge;
 pub use websocket::is_upgrade as is_websocket_upgrade;
-
-/// Registers the API: one scope whose guard chooses the route of every path (see `Router`);
-/// paths under no route fall through to the SPA.
-pub fn configure(cfg: &mut web::ServiceConfig, router: &Arc<Router>) {
-    cfg.service(
-        web::scope("")
-            .guard(router::ApiPath(router.clone()))
-            .default_service(web::to(forward::forward)),
-    );
-}
-
-/// The catch-all service for the SPA dev server (registered last).
-pub fn spa_service(route: Arc<Route>) -> actix_web::Scope {
-    web::scope("")
-        .app_data(web::Data::from(route))
-        .default_service(web::to(forward::forward_spa))
-}

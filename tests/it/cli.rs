@@ -139,6 +139,43 @@ fn environment_overrides_the_file() {
 }
 
 #[test]
+fn a_key_missing_from_the_file_is_blamed_on_the_file_not_on_a_variable_of_its_section() {
+    let without_client_id = valid().unset("oidc.client_id").toml();
+    let env = [("VESTIBULE_OIDC__CLIENT_SECRET", "from-env-0123456789")];
+    let (code, out) = check_config(&without_client_id, &env);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("missing field `client_id`"), "{out}");
+    assert!(!out.contains("environment variable"), "{out}");
+    assert!(
+        out.contains(".toml: key `oidc`"),
+        "the file is named: {out}"
+    );
+}
+
+#[test]
+fn a_secret_from_the_environment_is_taken_verbatim_whatever_it_looks_like() {
+    let without_secret = valid().unset("oidc.client_secret").toml();
+    // Each was once parsed as a TOML value: a number, a float, an array (all refused as not a
+    // string), and a quoted string that lost its quotes (then 15 characters: too short).
+    for secret in [
+        "12345678901234567890",
+        "1234567.890123456",
+        "[1, 2, 3, 4, 5, 6, 7]",
+        "\"0123456789abcde\"",
+    ] {
+        let (code, out) = check_config(
+            &without_secret,
+            &[("VESTIBULE_OIDC__CLIENT_SECRET", secret)],
+        );
+        assert_eq!(code, 0, "{secret}: {out}");
+        assert!(!out.contains(secret), "the secret is not echoed: {out}");
+    }
+    let token = "1234567.8901234567890123456789012"; // 33 characters, once a float
+    let (code, out) = check_config(&valid().toml(), &[("VESTIBULE_SERVER__ADMIN_TOKEN", token)]);
+    assert_eq!(code, 0, "the admin token: {out}");
+}
+
+#[test]
 fn a_missing_config_is_a_clear_error() {
     let out = Command::new(BIN)
         .env_remove("VESTIBULE_CONFIG")
