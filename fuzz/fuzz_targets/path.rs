@@ -5,7 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vestibule::proxy::path::{Canonical, is_plain};
+use vestibule::proxy::path::Canonical;
+use vestibule::support::path::is_plain;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(raw) = std::str::from_utf8(data) else {

@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vestibule::auth::return_to::{MAX_LEN, sanitize};
+use vestibule::auth::return_to::sanitize;
+use vestibule::support::path::MAX_SAME_ORIGIN as MAX_LEN;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(raw) = std::str::from_utf8(data) else {
