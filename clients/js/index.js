@@ -7,35 +7,14 @@
 //   vestibule.onSessionEnd(({ reason }) => showBanner(reason));
 //
 // Every call is same-origin and carries the anti-CSRF header; the browser never holds a token.
+// React and Vue bindings: `@vestibule/client/react`, `@vestibule/client/vue` (both wrap
+// `createSessionStore`, below).
 
-/** A call needed a signed-in user and there is none (401 `unauthenticated`). */
-export class Unauthenticated extends Error {
-  constructor(message = 'not signed in') {
-    super(message);
-    this.name = 'Unauthenticated';
-  }
-}
+import { EventFeed } from './events.js';
+import { Unauthenticated, StepUpRequired, VestibuleError, refusalOf } from './errors.js';
 
-/** A route needs a stronger or more recent sign-in (401 `insufficient_user_authentication`). */
-export class StepUpRequired extends Error {
-  constructor({ loginUrl, acrValues = null, maxAge = null }) {
-    super('a stronger or more recent sign-in is required');
-    this.name = 'StepUpRequired';
-    this.loginUrl = loginUrl;
-    this.acrValues = acrValues;
-    this.maxAge = maxAge;
-  }
-}
-
-/** Any other refusal of Vestibule itself (403 CSRF, 503 store down, …), with its error code. */
-export class VestibuleError extends Error {
-  constructor(status, code, description) {
-    super(description || code || `HTTP ${status}`);
-    this.name = 'VestibuleError';
-    this.status = status;
-    this.code = code;
-  }
-}
+export { Unauthenticated, StepUpRequired, VestibuleError };
+export { createSessionStore } from './store.js';
 
 const LOGIN_PARAMS = {
   prompt: 'prompt',
@@ -46,11 +25,7 @@ const LOGIN_PARAMS = {
 };
 
 /**
- * @param {object} [options]
- * @param {string} [options.authPrefix] Vestibule's `server.auth_prefix` (default `/auth`).
- * @param {string} [options.csrfHeader] Vestibule's `server.csrf_header` (default `X-CSRF`).
- * @param {typeof fetch} [options.fetch] For tests.
- * @param {{ assign(url: string): void, pathname: string, search: string, hash: string }} [options.location]
+ * @param {import('./index.js').ClientOptions} [options]
  */
 export function createClient(options = {}) {
   const authPrefix = options.authPrefix ?? '/auth';
@@ -64,27 +39,49 @@ export function createClient(options = {}) {
     return { credentials: 'same-origin', ...init, headers };
   };
 
-  async function errorOf(res) {
-    let body = {};
-    try { body = await res.clone().json(); } catch { /* not JSON: an upstream's own answer */ }
-    if (res.status === 401 && body.error === 'insufficient_user_authentication') {
-      return new StepUpRequired({ loginUrl: body.login_url, acrValues: body.acr_values, maxAge: body.max_age });
+  // A network failure is a VestibuleError too (status 0), so that every method rejects with
+  // one of the three classes and nothing else.
+  async function send(path, init) {
+    try {
+      return await doFetch(path, withCsrf(init));
+    } catch (e) {
+      if (e?.name === 'AbortError') throw e;
+      throw new VestibuleError(0, 'network_error', String(e?.message ?? e));
     }
-    if (res.status === 401 && body.error === 'unauthenticated') return new Unauthenticated(body.error_description);
-    return null;
+  }
+
+  // One of Vestibule's own endpoints: any answer but `ok` is a refusal.
+  async function call(path, init) {
+    const res = await send(path, init);
+    if (!res.ok) throw await refusalOf(res);
+    return res;
   }
 
   const here = () => (loc ? loc.pathname + loc.search + loc.hash : '/');
 
   const client = {
+    authPrefix,
+
     /** `/auth/session`: `{ sub, claims, expires_at, … }`, or null when signed out. */
     async session({ slide = true } = {}) {
-      const res = await doFetch(`${authPrefix}/session${slide ? '' : '?slide=false'}`, withCsrf());
-      if (res.status === 401) return null;
-      if (!res.ok) {
-        const body = await res.json().catch(() => ({}));
-        throw new VestibuleError(res.status, body.error, body.error_description);
+      const res = await send(`${authPrefix}/session${slide ? '' : '?slide=false'}`);
+      if (res.status === 401) {
+        const refusal = await refusalOf(res);
+        // A step-up refusal is not "signed out"; a plain 401 is.
+        if (refusal instanceof StepUpRequired) throw refusal;
+        return null;
       }
+      if (!res.ok) throw await refusalOf(res);
+      return res.json();
+    },
+
+    /**
+     * Keeps an idle session alive ("stay signed in"): one call that slides its idle end.
+     * Resolves to the session with its new `expires_at`; rejects with `Unauthenticated` when
+     * it has already ended.
+     */
+    async extend() {
+      const res = await call(`${authPrefix}/session`);
       return res.json();
     },
 
@@ -103,86 +100,90 @@ export function createClient(options = {}) {
       loc.assign(client.loginUrl(opts));
     },
 
-    /** Signs out: follows the session's `logout_url` (a no-op when already signed out). */
+    /**
+     * Signs out: tells this browser's other tabs at once, then follows the session's
+     * `logout_url`. A no-op when already signed out.
+     */
     async logout() {
       const session = await client.session();
-      if (session) loc.assign(session.logout_url);
+      if (!session) return;
+      feed.announceEnd('logout');
+      loc.assign(session.logout_url);
     },
 
     /**
      * A call to an API route: the anti-CSRF header is added. Resolves to the Response (any
      * status the upstream gave); rejects with `Unauthenticated` or `StepUpRequired` when
-     * Vestibule refused for want of a (strong enough) sign-in.
+     * Vestibule refused for want of a (strong enough) sign-in, and with a `VestibuleError`
+     * (status 0) when the network failed.
      */
     async api(path, init = {}) {
-      const res = await doFetch(path, withCsrf(init));
+      const res = await send(path, init);
       if (res.status === 401) {
-        const err = await errorOf(res);
-        if (err) throw err;
+        const refusal = await refusalOf(res, false);
+        if (refusal) throw refusal;
       }
       return res;
     },
 
     /** `/auth/sessions`: the user's live sessions. */
     async sessions() {
-      const res = await client.api(`${authPrefix}/sessions`);
+      const res = await call(`${authPrefix}/sessions`);
       return (await res.json()).sessions;
     },
 
     /** Ends one of the user's sessions by its handle. */
     async endSession(handle) {
-      const res = await client.api(`${authPrefix}/sessions/${encodeURIComponent(handle)}`, { method: 'DELETE' });
-      if (res.status !== 204) throw new VestibuleError(res.status, (await res.json().catch(() => ({}))).error);
+      await call(`${authPrefix}/sessions/${encodeURIComponent(handle)}`, { method: 'DELETE' });
     },
 
     /** Ends all of the user's sessions but this one; how many. */
     async endOtherSessions() {
-      const res = await client.api(`${authPrefix}/sessions/end-others`, { method: 'POST' });
+      const res = await call(`${authPrefix}/sessions/end-others`, { method: 'POST' });
       return (await res.json()).ended;
     },
 
     /**
-     * Listens to `/auth/events` (with `fetch`: an EventSource cannot send the anti-CSRF
-     * header). `onEvent(name, data)` hears every event. Returns a function that stops.
+     * Hears this session's events (`session_expiring`, `session_ended`, `claims_changed`):
+     * `onEvent(name, data)`. The stream reconnects by itself (capped exponential backoff with
+     * jitter) and is shared by this browser's tabs (one tab holds it). Ends after
+     * `session_ended`. Returns a function that stops listening.
      */
     onEvent(onEvent) {
-      const abort = new AbortController();
-      (async () => {
-        const res = await doFetch(`${authPrefix}/events`, withCsrf({ signal: abort.signal }));
-        if (!res.ok || !res.body) return;
-        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buffer = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          buffer += value;
-          let end;
-          // Once stopped, nothing more is heard, not even the rest of a chunk already read
-          // (onSessionEnd stops at the first session_ended of a chunk holding two).
-          while (!abort.signal.aborted && (end = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const name = /^event: (.*)$/m.exec(block)?.[1];
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (name) onEvent(name, data ? JSON.parse(data) : {});
-          }
-          if (abort.signal.aborted) { reader.cancel().catch(() => {}); return; }
-        }
-      })().catch(() => { /* aborted, or the connection dropped */ });
-      return () => abort.abort();
+      return feed.subscribe(onEvent);
     },
 
-    /** `callback({ reason })` once, when this session ends (anywhere). Returns a function that stops. */
+    /**
+     * `callback({ reason })` once, when this session ends (anywhere: another device, the IdP,
+     * another tab's sign-out, or while the stream was down). Returns a function that stops.
+     */
     onSessionEnd(callback) {
       let stop = () => {};
-      stop = client.onEvent((name, data) => {
-        if (name === 'session_ended') {
+      let fired = false;
+      stop = feed.subscribe((name, data) => {
+        if (name === 'session_ended' && !fired) {
+          fired = true;
           stop();
           callback(data);
         }
       });
+      if (fired) stop();
       return () => stop();
     },
   };
+
+  const feed = new EventFeed({
+    url: `${authPrefix}/events`,
+    channelName: `vestibule:${authPrefix}`,
+    open: (signal) => send(`${authPrefix}/events`, { signal }),
+    sessionGone: async () => {
+      const res = await send(`${authPrefix}/session?slide=false`);
+      if (res.status !== 401) return null;
+      return (await res.json().catch(() => ({}))).reason ?? 'unknown';
+    },
+    crossTab: options.crossTab ?? true,
+    backoff: options.backoff,
+    locks: options.locks,
+  });
   return client;
 }

@@ -1,20 +1,24 @@
-// The demo SPA, on @vestibule/client (clients/js, served here as /vestibule-client.js): who is
-// signed in, sign in and out, call the API, list where the user is signed in (and sign other
-// devices out), and hear at once when this session ends elsewhere.
-import { createClient, Unauthenticated, StepUpRequired } from '/vestibule-client.js';
+// The demo SPA, on @vestibule/client (clients/js, served here under /vestibule/): who is signed
+// in, sign in and out, call the API, list where the user is signed in (and sign other devices
+// out), hear at once when this session ends elsewhere (in another tab, on another device, at the
+// IdP, or while Vestibule restarted), and offer to stay signed in before an idle session ends.
+// Its state is the package's session store, the same one its React and Vue bindings wrap.
+import { createClient, createSessionStore, Unauthenticated, StepUpRequired } from '/vestibule/index.js';
 
 const vestibule = createClient();
+const store = createSessionStore(vestibule);
 
-function show(id, visible) { document.getElementById(id).hidden = !visible; }
+const $ = (id) => document.getElementById(id);
+function show(id, visible) { $(id).hidden = !visible; }
 
 async function callApi() {
-  const out = document.getElementById('api-result');
+  const out = $('api-result');
   try {
-    const res = await vestibule.api('/api/me');
+    const res = await store.api('/api/me');
     out.textContent = `${res.status}\n${JSON.stringify(await res.json(), null, 2)}`;
   } catch (e) {
     if (e instanceof StepUpRequired) { location.assign(e.loginUrl); return; }
-    if (e instanceof Unauthenticated) { vestibule.login(); return; }
+    if (e instanceof Unauthenticated) return; // the store now says signed out
     out.textContent = String(e);
   }
   out.hidden = false;
@@ -23,8 +27,7 @@ async function callApi() {
 // "Signed in on": the user's sessions, each but this one with a button that ends it.
 async function listDevices() {
   const sessions = await vestibule.sessions().catch(() => []);
-  const list = document.getElementById('devices');
-  list.replaceChildren(...sessions.map((s) => {
+  $('devices').replaceChildren(...sessions.map((s) => {
     const li = document.createElement('li');
     li.dataset.handle = s.handle;
     const label = s.device === 'unknown'
@@ -46,45 +49,38 @@ async function listDevices() {
   }));
 }
 
-let stopListening = null;
+let shownSession = null;
 
-function onSessionEvent(name, data) {
-  if (name === 'session_ended') {
-    document.getElementById('ended-reason').textContent = data.reason;
-    show('signed-in', false);
-    show('session-ended', true);
-  } else if (name === 'session_expiring') {
-    show('expiring', true);
-  } else if (name === 'claims_changed') {
-    main();
+function render() {
+  const { status, session, error, ended, expiring } = store.getSnapshot();
+  show('loading', status === 'loading');
+  show('error', status === 'error' || Boolean(new URLSearchParams(location.search).get('login_error')));
+  if (status === 'error') $('error').textContent = String(error);
+  show('signed-in', (status === 'signed-in' || status === 'step-up') && !ended);
+  show('signed-out', status === 'signed-out' && !ended);
+  show('session-ended', Boolean(ended));
+  if (ended) $('ended-reason').textContent = ended.reason;
+  show('expiring', Boolean(expiring));
+  if (expiring) $('expiring-in').textContent = `${Math.max(1, Math.round(expiring.expiresIn / 60))} minute(s)`;
+  if (session && session !== shownSession) {
+    shownSession = session;
+    $('who').textContent = session.claims.name || session.claims.email || session.sub;
+    $('sub').textContent = session.sub;
+    $('expires').textContent = new Date(session.expires_at * 1000).toLocaleString();
+    $('claims').textContent = JSON.stringify(session.claims, null, 2);
+    $('logout').href = session.logout_url;
+    listDevices();
   }
 }
 
-async function main() {
-  const here = location.pathname + location.search;
-  document.getElementById('path').textContent = here;
-  document.getElementById('login').href = vestibule.loginUrl({ returnTo: here });
-  const params = new URLSearchParams(location.search);
-  if (params.has('login_error')) {
-    document.getElementById('error').textContent = 'Sign-in failed: ' + params.get('login_error');
-    show('error', true);
-  }
-  try {
-    const session = await vestibule.session();
-    if (!session) { show('signed-out', true); return; }
-    document.getElementById('who').textContent = session.claims.name || session.claims.email || session.sub;
-    document.getElementById('sub').textContent = session.sub;
-    document.getElementById('expires').textContent = new Date(session.expires_at * 1000).toLocaleString();
-    document.getElementById('claims').textContent = JSON.stringify(session.claims, null, 2);
-    document.getElementById('logout').href = session.logout_url;
-    document.getElementById('call-api').onclick = callApi;
-    show('signed-in', true);
-    await listDevices();
-    stopListening ??= vestibule.onEvent(onSessionEvent);
-  } catch (e) {
-    document.getElementById('error').textContent = String(e);
-    show('error', true);
-  }
-}
-
-main();
+const here = location.pathname + location.search;
+$('path').textContent = here;
+$('login').href = vestibule.loginUrl({ returnTo: here });
+const loginError = new URLSearchParams(location.search).get('login_error');
+if (loginError) $('error').textContent = `Sign-in failed: ${loginError}`;
+$('call-api').onclick = callApi;
+$('stay').onclick = () => store.extend().catch(() => {});
+// Signing out with the client (not only the link) tells this browser's other tabs at once.
+$('logout').onclick = (e) => { e.preventDefault(); store.logout(); };
+store.subscribe(render);
+render();

@@ -101,9 +101,10 @@ export const ENCRYPTION_KEY = 'ZTJlLXN1aXRlLWVuY3J5cHRpb24ta2V5LTAxMjM0NTY=';
 /**
  * Starts the Vestibule binary; `port` lets a restart come back on the same origin. `redis` is a
  * `[session.redis]` table (instead of `redisUrl`); `publicUrl`, the origin of a load balancer in
- * front of several of them; `routesExtra`, more `[[routes]]` tables.
+ * front of several of them; `routesExtra`, more `[[routes]]` tables; `spaDir`, the SPA served
+ * (default: the demo).
  */
-export async function startProxy({ issuer, store = 'memory', redisUrl, redis = '', port, apiPort, sessionExtra = '', publicUrl, routesExtra = '' }) {
+export async function startProxy({ issuer, store = 'memory', redisUrl, redis = '', port, apiPort, sessionExtra = '', publicUrl, routesExtra = '', spaDir = join(ROOT, 'demo/spa') }) {
   const dir = mkdtempSync(join(tmpdir(), 'vestibule-e2e-'));
   const config = join(dir, 'vestibule.toml');
   let session = '[session]\nstore = "memory"\n';
@@ -116,7 +117,7 @@ export async function startProxy({ issuer, store = 'memory', redisUrl, redis = '
       + session
       + (apiPort ? `[[routes]]\nprefix = "/api"\nupstream = "http://127.0.0.1:${apiPort}"\ntoken = "required"\n` : '')
       + routesExtra
-      + `[spa]\ndir = "${join(ROOT, 'demo/spa')}"\n`);
+      + `[spa]\ndir = "${spaDir}"\n`);
     // The secret comes from the environment, as operators are told to do.
     return spawnLogged(BIN, ['--config', config], {
       env: { ...process.env, VESTIBULE_OIDC__CLIENT_SECRET: CLIENT_SECRET, VESTIBULE_SESSION__ENCRYPTION_KEY: ENCRYPTION_KEY, RUST_LOG: 'info' },

@@ -11,8 +11,13 @@ export const CLIENT_ID = 'vestibule';
 export const CLIENT_SECRET = 'dev-secret-change-me';
 
 /** Starts the IdP; resolves to { issuer, provider, counts, issued, close() }. */
+/**
+ * Starts the IdP. `frontchannel`: the client logs out by OIDC Front-Channel Logout only (as
+ * LemonLDAP::NG and Entra ID do), not by back-channel.
+ */
 export async function startIdp({
   host = '127.0.0.2', port = 9100, proxyOrigins = ['http://127.0.0.1:8080'], accessTokenTtl = 3600, strictPort = false,
+  frontchannel = false,
 } = {}) {
   // The socket is bound first and the issuer named after it: port 0 takes any free port, and a
   // port taken since a test picked it falls back to another one (tests read `issuer`).
@@ -24,7 +29,11 @@ export async function startIdp({
   await listen(port).catch((e) => { if (e.code !== 'EADDRINUSE' || !port || strictPort) throw e; return listen(0); });
   const issuer = `http://${host}:${server.address().port}`;
   // What the tests check: refreshes granted, and refresh errors (a reused rotated token is one).
-  const counts = { refresh: 0, refreshErrors: 0, backchannelSent: 0, backchannelErrors: 0 };
+  const counts = { refresh: 0, refreshErrors: 0, backchannelSent: 0, backchannelErrors: 0, frontchannelPages: 0 };
+  const frontchannelLogoutUri = `${proxyOrigins[0]}/auth/frontchannel-logout`;
+  const logoutChannel = frontchannel
+    ? {}
+    : { backchannel_logout_uri: `${proxyOrigins[0]}/auth/backchannel-logout`, backchannel_logout_session_required: true };
   const provider = new Provider(issuer, {
     clients: [{
       client_id: CLIENT_ID,
@@ -37,9 +46,9 @@ export async function startIdp({
       // `auth_time` in every ID token (oidc-provider leaves it out unless max_age was asked):
       // routes with `max_auth_age` need it to know how old a sign-in is.
       require_auth_time: true,
-      // Back-channel logout: the IdP tells Vestibule when the user's IdP session ends.
-      backchannel_logout_uri: `${proxyOrigins[0]}/auth/backchannel-logout`,
-      backchannel_logout_session_required: true,
+      // Back-channel logout (unless `frontchannel`): the IdP tells Vestibule when the user's IdP
+      // session ends.
+      ...logoutChannel,
     }, {
       // The demo API: a resource server that only introspects tokens.
       client_id: 'demo-api',
@@ -104,6 +113,7 @@ export async function startIdp({
       }
     }
   });
+  if (frontchannel) serveFrontchannelLogout(provider, issuer, frontchannelLogoutUri, counts);
   provider.proxy = false;
   server.on('request', provider.callback());
   return {
@@ -113,6 +123,39 @@ export async function startIdp({
     issued,
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
   };
+}
+
+/**
+ * OIDC Front-Channel Logout 1.0, which oidc-provider does not implement: once a sign-out at the
+ * IdP is confirmed, the page that follows loads Vestibule's front-channel logout URI (with `iss`
+ * and the client's `sid`) in an iframe, as an IdP does for each relying party, and then goes on
+ * where oidc-provider would have sent the browser.
+ */
+function serveFrontchannelLogout(provider, issuer, uri, counts) {
+  provider.on('end_session.success', (ctx) => {
+    const { session } = ctx.oidc;
+    const sid = session.authorizations?.[CLIENT_ID] ? session.sidFor(CLIENT_ID) : null;
+    if (sid) ctx.state.frontchannel = `${uri}?iss=${encodeURIComponent(issuer)}&sid=${encodeURIComponent(sid)}`;
+  });
+  provider.use(async (ctx, next) => {
+    await next();
+    const frame = ctx.state.frontchannel;
+    if (!frame || ctx.status !== 303) return;
+    const then = ctx.response.get('location');
+    ctx.remove('location');
+    ctx.status = 200;
+    ctx.type = 'html';
+    const attr = (v) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+    ctx.body = `<!doctype html><meta charset="utf-8"><title>Signing out</title>
+<p>Signing you out of every application…</p>
+<iframe id="rp" src="${attr(frame)}" title="sign-out" width="1" height="1"></iframe>
+<script>
+  const go = () => location.replace(${JSON.stringify(then)});
+  document.getElementById('rp').addEventListener('load', () => setTimeout(go, 200));
+  setTimeout(go, 3000);
+</script>`;
+    counts.frontchannelPages += 1;
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -49,7 +49,7 @@ test('a route needing a recent sign-in sends the user back to the IdP and then l
 
     // @vestibule/client turns it into a typed error carrying login_url (in Chromium).
     const typed = await page.evaluate(async () => {
-      const { createClient, StepUpRequired } = await import('/vestibule-client.js');
+      const { createClient, StepUpRequired } = await import('/vestibule/index.js');
       try {
         await createClient().api('/api/me');
         return { thrown: false };

@@ -1,1 +1,0 @@
-../../clients/js/index.js

@@ -1,0 +1,1 @@
+../../../clients/js/store.js
