@@ -30,7 +30,7 @@ impl AuthError {
         use AuthError as A;
         match self {
             A::Csrf(e) => e.status_and_code(),
-            A::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            A::Unauthenticated | A::Ended(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             A::MissingState => (StatusCode::BAD_REQUEST, "missing_state"),
             A::MissingCode => (StatusCode::BAD_REQUEST, "missing_code"),
             A::DuplicateParam(_) => (StatusCode::BAD_REQUEST, "duplicate_parameter"),
@@ -67,6 +67,8 @@ impl AuthError {
             A::LogoutToken => (StatusCode::FORBIDDEN, "invalid_logout_token"),
             A::Streams(e) => e.status_and_code(),
             A::TooManyLogins => (StatusCode::TOO_MANY_REQUESTS, "too_many_logins"),
+            A::FrontchannelLogout(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            A::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             A::Oidc(OidcError::InvalidGrant) => (StatusCode::BAD_REQUEST, "invalid_grant"),
             A::Oidc(OidcError::InvalidLogoutToken(_)) => {
                 (StatusCode::BAD_REQUEST, "invalid_request")
@@ -110,9 +112,18 @@ impl ResponseError for AuthError {
 
     fn error_response(&self) -> HttpResponse {
         let (status, code) = self.status_and_code();
-        // Only ever answered inside the auth scope, which adds `no-store` and the rest.
-        HttpResponse::build(status)
-            .json(json!({ "error": code, "error_description": self.public_description() }))
+        let mut body = json!({ "error": code, "error_description": self.public_description() });
+        // Why the caller's session ended, for an SPA that was not listening when it did.
+        if let AuthError::Ended(reason) = self {
+            body["reason"] = reason.as_str().into();
+        }
+        // Only ever answered by the auth endpoints, whose registration adds `no-store` and the
+        // rest.
+        let mut res = HttpResponse::build(status);
+        if let AuthError::MethodNotAllowed(allow) = self {
+            res.insert_header((header::ALLOW, *allow));
+        }
+        res.json(body)
     }
 }
 

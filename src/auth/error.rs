@@ -2,7 +2,7 @@
 
 use crate::csrf::CsrfError;
 use crate::oidc::OidcError;
-use crate::session::{PendingError, StreamRefused};
+use crate::session::{EndReason, PendingError, StreamRefused};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -11,6 +11,9 @@ pub enum AuthError {
     Csrf(#[from] CsrfError),
     #[error("no live session")]
     Unauthenticated,
+    /// No live session, and the store remembers why the request's own one ended.
+    #[error("no live session")]
+    Ended(EndReason),
     #[error("missing `state` parameter")]
     MissingState,
     #[error("missing `code` parameter")]
@@ -40,4 +43,9 @@ pub enum AuthError {
     Streams(#[from] StreamRefused),
     #[error("too many logins from this client; try again in a minute")]
     TooManyLogins,
+    /// A front-channel logout that names no session of ours, or names it wrongly.
+    #[error("{0}")]
+    FrontchannelLogout(String),
+    #[error("method not allowed (allowed: {0})")]
+    MethodNotAllowed(&'static str),
 }

@@ -1,7 +1,7 @@
 //! `GET /auth/events`: a Server-Sent Events stream telling the SPA about its own session:
-//! `session_expiring` (`session.expiry_notice` before its idle or absolute end),
-//! `session_ended` (with why: `logout`, `backchannel_logout`, `revoked`, `refresh_refused`,
-//! `expired`, `replaced`) and `claims_changed`. The CSRF rules are `/auth/session`'s, so the SPA
+//! `session_expiring` (`session.expiry_notice` before its idle or absolute end, with the seconds
+//! left), `session_ended` (with why: `logout`, `backchannel_logout`, `frontchannel_logout`,
+//! `revoked`, `refresh_refused`, `expired`, `replaced`) and `claims_changed`. The CSRF rules are `/auth/session`'s, so the SPA
 //! reads it with `fetch` (an `EventSource` cannot send the header).
 //!
 //! A stream costs almost nothing while it waits: it hears ended and changed sessions from the
@@ -174,8 +174,9 @@ async fn check_expiry(w: &mut Watch) -> Option<Bytes> {
         return None;
     }
     w.warned = true;
+    // The seconds left as well as the instant: a browser's clock may be off.
     Some(event(
         "session_expiring",
-        json!({ "expires_at": end, "reason": kind }),
+        json!({ "expires_at": end, "expires_in": (end - now).max(0), "reason": kind }),
     ))
 }

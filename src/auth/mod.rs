@@ -4,6 +4,8 @@
 //! - `session_info`: `GET /auth/session`, who is signed in, for the SPA;
 //! - `logout`: `GET /auth/logout`, ending the session here and at the IdP;
 //! - `backchannel`: `POST /auth/backchannel-logout`, the IdP ending sessions server to server;
+//! - `frontchannel`: `GET /auth/frontchannel-logout`, the IdP ending sessions through the
+//!   browser (a page it frames);
 //! - `sessions`: `GET /auth/sessions`, `DELETE /auth/sessions/{handle}`,
 //!   `POST /auth/sessions/end-others`, the user's own sessions;
 //! - `events`: `GET /auth/events`, the SPA's stream of session events;
@@ -19,6 +21,7 @@ mod callback;
 mod endpoints;
 mod error;
 mod events;
+mod frontchannel;
 mod listed;
 mod login;
 mod login_params;

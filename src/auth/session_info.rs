@@ -12,18 +12,32 @@ use crate::session::{Session, Slide};
 use crate::{AppState, csrf};
 
 /// The caller's session id and session, for the endpoints that serve the signed-in SPA (this
-/// one, the session list, the event stream): their CSRF rules first, then 401 without a session.
+/// one, the session list, the event stream): their CSRF rules first, then 401 without a session
+/// (saying why it ended, when the store remembers).
 pub(super) async fn signed_in(
     state: &AppState,
     req: &HttpRequest,
     slide: Slide,
 ) -> Result<(String, Arc<Session>), AuthError> {
     csrf::check_call(&state.config, req)?;
-    state
-        .sessions
-        .load_with(req, slide)
-        .await?
-        .ok_or(AuthError::Unauthenticated)
+    match state.sessions.load_with(req, slide).await? {
+        Some(found) => Ok(found),
+        None => Err(signed_out(state, req).await),
+    }
+}
+
+/// The 401 of a request with no live session: `Ended` with the reason when its cookie names a
+/// session the store remembers ending. Only this path pays the extra read, and a request without
+/// a session cookie pays nothing.
+async fn signed_out(state: &AppState, req: &HttpRequest) -> AuthError {
+    let Some(id) = state.sessions.cookies().session_id(req) else {
+        return AuthError::Unauthenticated;
+    };
+    match state.sessions.end_reason(&id).await {
+        Ok(Some(reason)) => AuthError::Ended(reason),
+        // The store did answer the load: a failure now only costs the reason.
+        Ok(None) | Err(_) => AuthError::Unauthenticated,
+    }
 }
 
 /// `GET /auth/session`: the signed-in user's `sub`, ID token claims, idle and absolute expiry,

@@ -165,6 +165,14 @@ pub struct OidcConfig {
     #[serde(default, with = "humantime_serde")]
     #[schemars(with = "Option<String>", extend("x-kind" = "duration"))]
     pub refresh_token_lifetime: Option<Duration>,
+    /// Front-channel logout (`GET {auth_prefix}/frontchannel-logout`) needs the IdP to name
+    /// the IdP session it ended: `iss` and `sid`, as OIDC Front-Channel Logout 1.0's
+    /// `frontchannel_logout_session_required` asks (register it on at the IdP too). With
+    /// `false`, a call with neither ends the session whose cookie it carries, which a browser
+    /// sends only when the IdP is on the same site as the application; any page of that site
+    /// could then sign the user out.
+    #[serde(default = "default_true")]
+    pub frontchannel_logout_session_required: bool,
 }
 
 fn default_scopes() -> Vec<String> {
@@ -178,6 +186,9 @@ fn default_subject_claim() -> String {
 }
 fn default_post_logout_path() -> String {
     "/".into()
+}
+fn default_true() -> bool {
+    true
 }
 fn default_http_timeout() -> Duration {
     Duration::from_secs(10)

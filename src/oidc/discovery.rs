@@ -44,6 +44,8 @@ pub struct ExtraMetadata {
     pub pushed_authorization_request_endpoint: Option<Url>,
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// Whether the IdP sends `iss` and `sid` to front-channel logout URIs (absent: unknown).
+    pub frontchannel_logout_session_supported: Option<bool>,
 }
 impl AdditionalProviderMetadata for ExtraMetadata {}
 
@@ -213,6 +215,7 @@ impl Provider {
             issuer,
             endpoints,
             iss_parameter_supported: extra.authorization_response_iss_parameter_supported,
+            frontchannel_session_supported: extra.frontchannel_logout_session_supported,
             use_par,
             id_token_algs,
         })
@@ -275,6 +278,15 @@ impl Provider {
         }
         for feature in off {
             tracing::info!(feature, "off");
+        }
+        if self.frontchannel_session_required && l.frontchannel_session_supported == Some(false) {
+            // Its front-channel logouts would name no IdP session, and be refused.
+            tracing::warn!(
+                "the IdP does not send iss and sid to front-channel logout URIs \
+                 (frontchannel_logout_session_supported: false), and \
+                 oidc.frontchannel_logout_session_required is true: its front-channel logouts \
+                 will be refused"
+            );
         }
     }
 

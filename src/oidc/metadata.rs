@@ -23,6 +23,8 @@ pub struct Loaded {
     pub issuer: IssuerUrl,
     pub endpoints: Endpoints,
     pub iss_parameter_supported: bool,
+    /// What the IdP says of `iss` and `sid` in its front-channel logouts (`None`: nothing).
+    pub frontchannel_session_supported: Option<bool>,
     /// Send authorization requests through the PAR endpoint.
     pub use_par: bool,
     /// Asymmetric algorithms the IdP signs ID tokens with; `none` and HMAC are never accepted.

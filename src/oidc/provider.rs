@@ -32,6 +32,8 @@ pub struct Provider {
     /// Merge userinfo claims into the session's (always, with `protocol = "oauth2"`).
     pub(super) userinfo: bool,
     pub(super) subject_claim: String,
+    /// `oidc.frontchannel_logout_session_required`, checked against what discovery says.
+    pub(super) frontchannel_session_required: bool,
     pub(super) overrides: EndpointsConfig,
     pub(super) redirect_uri: String,
     pub(super) http: reqwest::Client,
@@ -78,6 +80,7 @@ impl Provider {
             par: o.par,
             userinfo: o.userinfo || o.protocol == Protocol::Oauth2,
             subject_claim: o.subject_claim.clone(),
+            frontchannel_session_required: o.frontchannel_logout_session_required,
             overrides: o.endpoints.clone(),
             redirect_uri: format!("{}{}/callback", config.origin(), config.server.auth_prefix),
             http,

@@ -24,6 +24,8 @@ pub enum EndReason {
     Logout,
     /// The IdP ended the user's IdP session (OIDC Back-Channel Logout).
     BackchannelLogout,
+    /// The IdP ended the user's IdP session, through the browser (OIDC Front-Channel Logout).
+    FrontchannelLogout,
     /// The user (from another device) or an operator ended it.
     Revoked,
     /// The IdP refused the session's refresh token.
@@ -36,9 +38,10 @@ pub enum EndReason {
 }
 
 impl EndReason {
-    pub const ALL: [EndReason; 6] = [
+    pub const ALL: [EndReason; 7] = [
         EndReason::Logout,
         EndReason::BackchannelLogout,
+        EndReason::FrontchannelLogout,
         EndReason::Revoked,
         EndReason::RefreshRefused,
         EndReason::Expired,
@@ -49,6 +52,7 @@ impl EndReason {
         match self {
             EndReason::Logout => "logout",
             EndReason::BackchannelLogout => "backchannel_logout",
+            EndReason::FrontchannelLogout => "frontchannel_logout",
             EndReason::Revoked => "revoked",
             EndReason::RefreshRefused => "refresh_refused",
             EndReason::Expired => "expired",

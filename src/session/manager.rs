@@ -7,7 +7,7 @@
 //!   store) and when a stored session is dead;
 //! - `writing`: making a session, and the fenced write of a refresh;
 //! - `ending`: ending sessions (by id, IdP session, user, handle, past `max_per_user`) on every
-//!   replica, and what their streams hear.
+//!   replica, what their streams hear, and why they ended (kept in the store for a while).
 
 mod ending;
 mod reading;

@@ -31,8 +31,10 @@ pub struct Metrics {
     pub store_errors: IntCounter,
     /// Back-channel logouts by result (`success`, `invalid`, `error`).
     pub backchannel_logouts: IntCounterVec,
-    /// Sessions ended, by reason (`logout`, `backchannel_logout`, `revoked`, `refresh_refused`,
-    /// `replaced`).
+    /// Front-channel logouts by result (`success`, `invalid`, `error`).
+    pub frontchannel_logouts: IntCounterVec,
+    /// Sessions ended, by reason (`logout`, `backchannel_logout`, `frontchannel_logout`,
+    /// `revoked`, `refresh_refused`, `replaced`).
     pub sessions_ended: IntCounterVec,
     /// Long-lived responses (`/auth/events` streams, proxied WebSockets) open on this replica.
     pub event_streams: IntGauge,
@@ -146,6 +148,12 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             &registry,
             "vestibule_backchannel_logouts_total",
             "Back-channel logout requests, by result.",
+            &["result"],
+        ),
+        frontchannel_logouts: counter_vec(
+            &registry,
+            "vestibule_frontchannel_logouts_total",
+            "Front-channel logout requests, by result.",
             &["result"],
         ),
         sessions_ended: counter_vec(

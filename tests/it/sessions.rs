@@ -190,11 +190,72 @@ async fn the_event_stream_warns_before_the_idle_end_and_reports_expiry() {
         .expect("a warning");
     assert_eq!(name, "session_expiring");
     assert_eq!(data["reason"], "idle");
+    // The seconds left, at most the notice, and the instant they count to.
+    let left = data["expires_in"].as_i64().expect("expires_in");
+    assert!((0..=2).contains(&left), "expires_in {left}");
+    let until = data["expires_at"].as_i64().expect("expires_at") - now_unix();
+    assert!(
+        (until - left).abs() <= 1,
+        "expires_in {left}, expires_at in {until}"
+    );
     // Keep-alives and the stream itself are not activity: the session ends.
     let (name, data) = events.next(Duration::from_secs(5)).await.expect("the end");
     assert_eq!(name, "session_ended");
     assert_eq!(data["reason"], "expired");
-    assert_eq!(b.session(&proxy).await.status(), 401);
+    let res = b.session(&proxy).await;
+    assert_eq!(res.status(), 401);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "unauthenticated");
+    assert!(
+        body.get("reason").is_none(),
+        "no reason kept for an expiry: {body}"
+    );
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs() as i64
+}
+
+#[actix_web::test]
+async fn a_401_says_why_the_session_ended_on_any_replica_and_nothing_it_does_not_know() {
+    let redis = RedisServer::start();
+    let idp = TestIdp::start().await;
+    let (a, b) = TestConfig::for_idp(&idp).redis(&redis).start_two().await;
+    let (mut laptop, _) = device(&a, &idp).await;
+    let (mut phone, _) = device(&a, &idp).await;
+    let handle = phone.own_handle(&a).await;
+    let res = laptop.end_session(&a, &handle, &[("x-csrf", "1")]).await;
+    assert_eq!(res.status(), 204);
+    // Asked of the other replica (as after a restart): the store remembers why.
+    for path in ["/auth/session", "/auth/events", "/auth/sessions"] {
+        let res = phone.get_with(&b.url(path), &[("x-csrf", "1")]).await;
+        assert_eq!(res.status(), 401, "{path}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(
+            (body["error"].as_str(), body["reason"].as_str()),
+            (Some("unauthenticated"), Some("revoked")),
+            "{path}: {body}"
+        );
+    }
+    // A tab that kept the cookie after the user signed out in another.
+    let mut stale = laptop.copy();
+    let logout = laptop.logout_url(&a).await;
+    assert_eq!(laptop.get(&a.url(&logout)).await.status(), 302);
+    let body: Value = stale.session(&b).await.json().await.unwrap();
+    assert_eq!(body["reason"], "logout");
+    // Never signed in, or a cookie of no session we had: no reason.
+    let mut stranger = Browser::new();
+    let mut forged = Browser::new();
+    forged.cookies.insert("vestibule".into(), "A".repeat(43));
+    for (who, browser) in [("never signed in", &mut stranger), ("forged", &mut forged)] {
+        let res = browser.session(&a).await;
+        assert_eq!(res.status(), 401, "{who}");
+        let body: Value = res.json().await.unwrap();
+        assert!(body.get("reason").is_none(), "{who}: {body}");
+    }
 }
 
 #[actix_web::test]

@@ -1,12 +1,25 @@
 //! Ending sessions, on every replica: by id, by IdP session or user (back-channel logout, the
 //! admin API), by handle or all but the caller's (a user's session list), and the oldest past
-//! `session.max_per_user`; their streams hear why.
+//! `session.max_per_user`; their streams hear why, and the store remembers why for a while, for
+//! a browser that was not listening (its stream was down, the replica restarted).
+
+use std::time::Duration;
 
 use super::SessionManager;
 use crate::crypto;
 use crate::session::record::SESSION_KIND;
 use crate::session::{EndReason, SessionEvent};
 use crate::store::StoreError;
+
+/// How long, at most, the store remembers why a session ended (else `session.idle_timeout`:
+/// a browser away longer would have found its session expired anyway).
+const END_REASON_KEPT: Duration = Duration::from_secs(24 * 3600);
+
+/// The store key of why the session at store key `key` ended: the session's own key with a
+/// suffix, so in its Redis Cluster slot, and as unguessable as it is.
+fn end_reason_key(key: &str) -> String {
+    format!("{key}:ended")
+}
 
 impl SessionManager {
     /// Ends a session by id, on every replica; its streams hear `reason`. Returns its refresh
@@ -72,16 +85,34 @@ impl SessionManager {
             .sessions_ended
             .with_label_values(&[reason.as_str()])
             .inc_by(keys.len() as u64);
+        let remembered = self.timeouts.idle.min(END_REASON_KEPT);
         for key in keys {
             // First, so that no request of this replica serves it again: not from the cache
             // (nor a cache entry a racing read puts back), not from unwritten refreshed tokens.
             self.cache.ended(key);
             self.unsaved.remove(key);
+            // Before the session goes: whoever finds it gone can find why.
+            let code = reason.as_str().as_bytes().to_vec();
+            self.store
+                .put(&end_reason_key(key), code, remembered)
+                .await?;
             self.store.delete(key).await?;
             self.events.send(key, SessionEvent::Ended(reason));
         }
         self.store.announce_ended(keys, reason.as_str()).await?;
         Ok(refresh_tokens)
+    }
+
+    /// Why the session with this id ended, while the store remembers: `None` when it never
+    /// existed, expired, or ended longer ago than the store keeps reasons. One read, never a
+    /// write, whatever the id (a forged cookie costs that read and nothing else).
+    pub async fn end_reason(&self, id: &str) -> Result<Option<EndReason>, StoreError> {
+        let key = end_reason_key(&self.key(SESSION_KIND, id));
+        let stored = self.store.get(&key, None).await?;
+        Ok(stored
+            .as_deref()
+            .and_then(|code| std::str::from_utf8(code).ok())
+            .and_then(EndReason::parse))
     }
 
     /// Tells the session's streams, on every replica, that its claims changed.

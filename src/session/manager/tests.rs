@@ -30,3 +30,23 @@ async fn an_ended_session_is_not_served_from_tokens_waiting_to_be_written() {
     m.unsaved.put(&key, Arc::new(session(600, Some(600))));
     assert!(m.load_by_id(&id, &key).await.expect("store").is_none());
 }
+
+#[tokio::test]
+async fn the_store_remembers_why_a_session_ended_and_nothing_for_one_it_never_had() {
+    let m = manager();
+    let id = m
+        .create(session(300, Some(600)), Default::default())
+        .await
+        .expect("created")
+        .id;
+    assert_eq!(m.end_reason(&id).await.expect("store"), None, "still live");
+    m.end(&id, EndReason::FrontchannelLogout)
+        .await
+        .expect("ended");
+    assert_eq!(
+        m.end_reason(&id).await.expect("store"),
+        Some(EndReason::FrontchannelLogout)
+    );
+    let never = crypto::random_token();
+    assert_eq!(m.end_reason(&never).await.expect("store"), None);
+}

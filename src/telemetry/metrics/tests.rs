@@ -19,6 +19,7 @@ fn every_metric_family_registers_and_renders_with_its_type_and_help() {
         refreshes,
         store_errors: _,
         backchannel_logouts,
+        frontchannel_logouts,
         sessions_ended,
         event_streams: _,
         streams_refused,
@@ -35,6 +36,7 @@ fn every_metric_family_registers_and_renders_with_its_type_and_help() {
         callbacks,
         refreshes,
         backchannel_logouts,
+        frontchannel_logouts,
         sessions_ended,
         streams_refused,
     ] {
@@ -50,6 +52,7 @@ fn every_metric_family_registers_and_renders_with_its_type_and_help() {
         ("vestibule_token_refreshes_total", "counter"),
         ("vestibule_session_store_errors_total", "counter"),
         ("vestibule_backchannel_logouts_total", "counter"),
+        ("vestibule_frontchannel_logouts_total", "counter"),
         ("vestibule_sessions_ended_total", "counter"),
         ("vestibule_event_streams", "gauge"),
         ("vestibule_streams_refused_total", "counter"),

@@ -105,6 +105,17 @@ impl Proxy {
             .expect("request")
     }
 
+    /// `GET /auth/frontchannel-logout?{query}` with no cookie, as the IdP's iframe loads it in
+    /// a browser that has none for this site (third-party cookies blocked, or another site).
+    pub async fn frontchannel_logout(&self, query: &str) -> reqwest::Response {
+        http::get(&self.frontchannel_logout_url(query), &[]).await
+    }
+
+    /// The front-channel logout URL with this query string (as given: tests send raw ones).
+    pub fn frontchannel_logout_url(&self, query: &str) -> String {
+        self.url(&format!("/auth/frontchannel-logout?{query}"))
+    }
+
     /// The proxy still answers `/healthz` (after a fault or a hostile request).
     pub async fn assert_still_serving(&self) {
         assert_eq!(self.healthz().await, 200, "the proxy is still serving");

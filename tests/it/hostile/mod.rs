@@ -10,14 +10,16 @@
 //! Sessions live in a real redis-server so that the count is the store's, not a guess.
 //!
 //! One file per category: `callback`, `id_token`, `cookies`, `return_to`, `csrf`, `raw_http`,
-//! `backchannel`, `login_params` (what `/auth/login` passes on to the IdP), `paths` (one path, one
-//! route), `route_tokens` (per-route tokens and step-up), `sessions` (session lists, events, the
-//! admin API). This file holds the [`World`] they attack and the invariant checks.
+//! `backchannel`, `frontchannel`, `login_params` (what `/auth/login` passes on to the IdP),
+//! `paths` (one path, one route), `route_tokens` (per-route tokens and step-up), `sessions`
+//! (session lists, events, the admin API). This file holds the [`World`] they attack and the
+//! invariant checks.
 
 mod backchannel;
 mod callback;
 mod cookies;
 mod csrf;
+mod frontchannel;
 mod id_token;
 mod login_params;
 mod paths;
@@ -59,13 +61,18 @@ impl World {
         session: &[(&str, &str)],
         routes: impl Fn(&Upstream) -> Vec<TestRoute>,
     ) -> World {
-        Self::build(iss_param_supported, session, routes, false).await
+        Self::build(iss_param_supported, session, routes, false, |c| c).await
+    }
+
+    /// [`World::new`] with other config keys set (or changed) by `tune`.
+    async fn tuned(tune: impl FnOnce(TestConfig) -> TestConfig) -> World {
+        Self::build(false, &[], |_| Vec::new(), false, tune).await
     }
 
     /// [`World::new`] behind a TLS-terminating proxy: an https `public_url`, so the cookies are
     /// `Secure` and `__Host-` prefixed.
     async fn behind_tls() -> World {
-        Self::build(false, &[], |_| Vec::new(), true).await
+        Self::build(false, &[], |_| Vec::new(), true, |c| c).await
     }
 
     async fn build(
@@ -73,6 +80,7 @@ impl World {
         session: &[(&str, &str)],
         routes: impl Fn(&Upstream) -> Vec<TestRoute>,
         behind_tls: bool,
+        tune: impl FnOnce(TestConfig) -> TestConfig,
     ) -> World {
         let idp = TestIdp::start_with(iss_param_supported).await;
         let api = Upstream::start().await;
@@ -86,6 +94,7 @@ impl World {
         for (key, value) in session {
             config = config.set(&format!("session.{key}"), *value);
         }
+        let config = tune(config);
         let proxy = if behind_tls {
             config.start_behind_tls().await
         } else {

@@ -44,6 +44,9 @@ pub enum Tweak {
     AuthTimeAgo(i64),
     /// Another user.
     Sub(&'static str),
+    /// This `sid`: a login in an IdP session another login had already (two browsers' sessions
+    /// of one IdP session, as an IdP that shares its session across devices makes).
+    Sid(&'static str),
     /// No `exp`.
     MissingExp,
     /// No `iat`.

@@ -273,7 +273,10 @@ impl TestIdp {
         self.state.grants.lock().expect("grants").insert(
             code.clone(),
             Grant {
-                sid: random("sid"),
+                sid: match tweak {
+                    Tweak::Sid(sid) => sid.to_owned(),
+                    _ => random("sid"),
+                },
                 nonce: nonce.into(),
                 challenge: challenge.into(),
                 redirect_uri: redirect_uri.into(),
