@@ -132,6 +132,9 @@ export async function startIdp({
  * where oidc-provider would have sent the browser.
  */
 function serveFrontchannelLogout(provider, issuer, uri, counts) {
+  // `frontchannel_logout_session_required`: the ID token carries `sid`, as it does for a
+  // back-channel client (oidc-provider decides it from the back-channel metadata only).
+  provider.Client.prototype.includeSid = () => true;
   provider.on('end_session.success', (ctx) => {
     const { session } = ctx.oidc;
     const sid = session.authorizations?.[CLIENT_ID] ? session.sidFor(CLIENT_ID) : null;
