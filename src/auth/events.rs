@@ -37,15 +37,23 @@ pub async fn events(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AuthError> {
-    let (id, session) = signed_in(&state, &req, Slide::Yes).await?;
+    // Opening a stream is not activity either: the client reopens it by itself (after a
+    // restart, a dropped connection), and a tab left open must not keep a session alive for
+    // ever. The page's own calls are what slide it.
+    let (id, session) = signed_in(&state, &req, Slide::No).await?;
     let sessions = state.sessions.clone();
     let key = sessions.session_key(&id);
     let subscription = sessions.events().subscribe(Some(Owner {
         session_key: &key,
         sub: &session.sub,
     }))?;
-    let end = sessions.expires_at(&session);
     let absolute_end = sessions.absolute_end(&session);
+    // Not slid: the idle end is the store's, not "now + idle timeout".
+    let end = sessions
+        .idle_end(&id)
+        .await?
+        .ok_or(AuthError::Unauthenticated)?
+        .min(absolute_end);
     let watch = Watch {
         sessions,
         id,

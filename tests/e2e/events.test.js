@@ -192,3 +192,29 @@ test('a sign-out at the IdP only reaches the app by front-channel logout: banner
     await s.stop();
   }
 });
+
+test('the demo offers to stay signed in before an idle session ends, and one click keeps the session', async () => {
+  const port = await freePort();
+  const idp = await startIdp({ host: '127.0.0.2', port: await freePort('127.0.0.2'), proxyOrigins: [`http://127.0.0.1:${port}`] });
+  const proxy = await startProxy({ issuer: idp.issuer, port, sessionExtra: 'idle_timeout = "8s"\nexpiry_notice = "6s"\n' });
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await signIn(page, proxy);
+    // Unused, the session is warned about `expiry_notice` before its idle end.
+    await page.waitForSelector('#expiring:not([hidden])', { timeout: 8000 });
+    assert.match(await page.textContent('#expiring'), /Your session ends in 1 minute\(s\)\. Stay signed in/);
+    const idleEnd = await page.evaluate(async () => (await (await fetch('/auth/session?slide=false', { headers: { 'X-CSRF': '1' } })).json()).idle_expires_at);
+    await page.click('#stay');
+    await page.waitForSelector('#expiring', { state: 'hidden' });
+    // Past the end it had before the click, the session is alive: the click moved it.
+    await new Promise((r) => setTimeout(r, Math.max(0, (idleEnd + 1) * 1000 - Date.now())));
+    const status = await page.evaluate(async () => (await fetch('/auth/session?slide=false', { headers: { 'X-CSRF': '1' } })).status);
+    assert.equal(status, 200, 'still signed in after the old idle end');
+    assert.equal(await page.isHidden('#session-ended'), true);
+  } finally {
+    await context.close();
+    await proxy.stop();
+    await idp.close();
+  }
+});

@@ -212,6 +212,44 @@ async fn the_event_stream_warns_before_the_idle_end_and_reports_expiry() {
     );
 }
 
+#[actix_web::test]
+async fn reopening_the_event_stream_is_not_activity_and_keeps_no_session_alive() {
+    let idp = TestIdp::start().await;
+    let proxy = TestConfig::for_idp(&idp)
+        .set("session.idle_timeout", "3s")
+        .set("session.expiry_notice", "1s")
+        .start()
+        .await;
+    let mut b = Browser::signed_in(&proxy, &idp).await;
+    let idle_end = b.session_info(&proxy).await["idle_expires_at"]
+        .as_i64()
+        .expect("idle_expires_at");
+    // A client that reconnects again and again (a flaky network, restarts) until past the end
+    // the page's last call gave: each stream opens (200), and none of them moves that end.
+    let mut opened = 0;
+    while now_unix() < idle_end {
+        let res = b
+            .get_with(&proxy.url("/auth/events"), &[("x-csrf", "1")])
+            .await;
+        assert_eq!(res.status(), 200);
+        opened += 1;
+        drop(res);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(opened >= 2, "opened {opened} streams");
+    assert!(
+        b.wait_for(
+            &proxy.url("/auth/session?slide=false"),
+            &[("x-csrf", "1")],
+            401,
+            // A slide by the last stream would have moved the end about 3 s past it.
+            Duration::from_millis(1500)
+        )
+        .await,
+        "the unused session ended at its idle end"
+    );
+}
+
 fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
