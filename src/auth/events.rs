@@ -7,8 +7,9 @@
 //! A stream costs almost nothing while it waits: it hears ended and changed sessions from the
 //! replica's [`EventHub`](crate::session::EventHub) (which the store's channel feeds from the
 //! other replicas), sends a comment every [`KEEP_ALIVE`] so that proxies keep the connection,
-//! and reads the store only when the session is due to expire (one `PTTL`, never a slide). Keep-
-//! alives and those reads are not activity: they never extend the idle timeout.
+//! and reads the store only when the session is due to expire (one `PTTL`, never a slide).
+//! Opening the stream, its keep-alives and those reads are not activity: they never extend the
+//! idle timeout.
 
 use std::pin::Pin;
 use std::sync::Arc;
