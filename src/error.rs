@@ -9,6 +9,7 @@ use crate::admin::AdminError;
 use crate::auth::{AuthError, PageError};
 use crate::csrf::CsrfError;
 use crate::oidc::OidcError;
+use crate::proxy::headers::REFUSAL;
 use crate::proxy::{Challenge, ProxyError};
 use crate::session::StreamRefused;
 use crate::session::{PendingError, RefreshError};
@@ -120,6 +121,7 @@ impl ResponseError for AuthError {
         // Only ever answered by the auth endpoints, whose registration adds `no-store` and the
         // rest.
         let mut res = HttpResponse::build(status);
+        res.insert_header((REFUSAL, code));
         if let AuthError::MethodNotAllowed(allow) = self {
             res.insert_header((header::ALLOW, *allow));
         }
@@ -241,6 +243,7 @@ impl ResponseError for ProxyError {
         }
         let mut res = HttpResponse::build(status);
         res.insert_header((header::CACHE_CONTROL, "no-store"));
+        res.insert_header((REFUSAL, code));
         if let ProxyError::MethodNotAllowed(allow) = self {
             res.insert_header((header::ALLOW, allow.as_str()));
         }

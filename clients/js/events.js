@@ -15,6 +15,12 @@ const BACKOFF = { base: 500, cap: 10_000 };
 /** A stream that stayed open this long was healthy: the next failure starts the backoff over. */
 const HEALTHY_MS = 5_000;
 
+/** `Retry-After` (seconds) of an answer, in milliseconds; 0 without one. */
+function retryAfterMs(res) {
+  const secs = Number(res?.headers?.get?.('retry-after'));
+  return Number.isFinite(secs) && secs > 0 ? secs * 1000 : 0;
+}
+
 function sleep(ms, signal) {
   return new Promise((resolve) => {
     if (signal.aborted) { resolve(); return; }
@@ -24,22 +30,72 @@ function sleep(ms, signal) {
   });
 }
 
-/** The SSE blocks of `text`: `[events, rest]`, each event `{ name, data }`. */
-export function parseBlocks(text) {
-  const events = [];
-  let rest = text.replace(/\r\n?/g, '\n');
-  let end;
-  while ((end = rest.indexOf('\n\n')) >= 0) {
-    const block = rest.slice(0, end);
-    rest = rest.slice(end + 2);
-    const name = /^event: ?(.*)$/m.exec(block)?.[1];
-    const data = /^data: ?(.*)$/m.exec(block)?.[1];
-    if (!name) continue;
-    let parsed = {};
-    try { parsed = data ? JSON.parse(data) : {}; } catch { /* a malformed event: no data */ }
-    events.push({ name, data: parsed });
+/** A line longer than this (no proxy sends one honestly) ends the stream; it reconnects. */
+const MAX_LINE = 64 * 1024;
+
+/**
+ * Server-Sent Events, incrementally and in linear time: `push(text)` returns the events the
+ * text completed (`{ name, data }`, data an object, `{}` when absent or not an object). Lines
+ * end with LF, CRLF or CR, also when a CRLF is split between two chunks; several `data:` lines
+ * join with LF (the HTML spec's rules).
+ */
+export class SseParser {
+  constructor() {
+    this.line = '';
+    this.afterCr = false;
+    this.name = '';
+    this.data = [];
   }
-  return [events, rest];
+
+  push(text) {
+    const events = [];
+    let start = 0;
+    for (let i = 0; i < text.length; i += 1) {
+      const c = text.charCodeAt(i);
+      if (c !== 10 && c !== 13) continue;
+      if (c === 10 && this.afterCr && i === start) { start = i + 1; this.afterCr = false; continue; }
+      this.line += text.slice(start, i);
+      this.afterCr = c === 13;
+      start = i + 1;
+      const event = this.take(this.line);
+      this.line = '';
+      if (event) events.push(event);
+    }
+    if (start < text.length) {
+      // A LF right after a CR that ended the previous chunk was skipped above.
+      this.afterCr = false;
+      this.line += text.slice(start);
+    }
+    if (this.line.length > MAX_LINE) throw new Error('event stream line too long');
+    return events;
+  }
+
+  take(line) {
+    if (line === '') {
+      const event = this.name ? { name: this.name, data: parseData(this.data.join('\n')) } : null;
+      this.name = '';
+      this.data = [];
+      return event;
+    }
+    if (line.startsWith(':')) return null;
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'event') this.name = value;
+    else if (field === 'data') this.data.push(value);
+    return null;
+  }
+}
+
+function parseData(text) {
+  if (!text) return {};
+  try {
+    const v = JSON.parse(text);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {};
+  } catch {
+    return {};
+  }
 }
 
 /** Messages between this browser's tabs: a `BroadcastChannel`, else `storage` events. */
@@ -71,6 +127,7 @@ export class EventFeed {
   /**
    * @param {object} o
    * @param {(signal: AbortSignal) => Promise<Response>} o.open Opens `/auth/events`.
+   * @param {() => Promise<string | null>} o.whoami The `sub` signed in now (null: nobody).
    * @param {string} o.channelName
    * @param {boolean} o.crossTab
    * @param {{ base?: number, cap?: number }} [o.backoff]
@@ -78,6 +135,9 @@ export class EventFeed {
    */
   constructor(o) {
     this.open = o.open;
+    this.whoami = o.whoami;
+    /** The `sub` the stream was first opened for. */
+    this.owner = undefined;
     this.channelName = o.channelName;
     this.crossTab = o.crossTab;
     this.backoff = { ...BACKOFF, ...o.backoff };
@@ -157,13 +217,27 @@ export class EventFeed {
         return;
       }
       if (res?.ok && res.body) {
+        // Whose stream this is: while disconnected, another tab may have signed in as someone
+        // else, and the cookie (so this stream) is now theirs. This page's session is then over.
+        const owner = await this.whoami().catch(() => undefined);
+        if (signal.aborted) { res.body.cancel().catch(() => {}); return; }
+        if (owner !== undefined) {
+          this.owner ??= owner;
+          if (owner !== this.owner) {
+            res.body.cancel().catch(() => {});
+            this.heard({ name: 'session_ended', data: { reason: 'replaced' } }, true);
+            return;
+          }
+        }
         const ended = await this.read(res.body, signal);
         if (ended || signal.aborted) return;
       }
       failures = Date.now() - opened >= HEALTHY_MS ? 0 : failures + 1;
       const { base, cap } = this.backoff;
       const ceiling = Math.min(cap, base * 2 ** Math.min(failures, 20));
-      await sleep(ceiling * (0.5 + Math.random() / 2), signal);
+      // A server that says when to come back (429, 503) is heard, within reason.
+      const asked = Math.min(cap * 6, retryAfterMs(res));
+      await sleep(Math.max(asked, ceiling * (0.5 + Math.random() / 2)), signal);
     }
   }
 
@@ -180,14 +254,12 @@ export class EventFeed {
     const reader = body.pipeThrough(new TextDecoderStream()).getReader();
     const cancel = () => reader.cancel().catch(() => {});
     signal.addEventListener('abort', cancel);
-    let buffer = '';
+    const parser = new SseParser();
     try {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) return false;
-        let events;
-        [events, buffer] = parseBlocks(buffer + value);
-        for (const e of events) {
+        for (const e of parser.push(value)) {
           // Once stopped, nothing more is heard, not even the rest of a chunk already read.
           if (signal.aborted) return false;
           this.heard(e, true);
@@ -195,6 +267,7 @@ export class EventFeed {
         }
       }
     } catch {
+      cancel();
       return false;
     } finally {
       signal.removeEventListener('abort', cancel);

@@ -62,7 +62,10 @@ export interface ClientOptions {
 export class VestibuleError extends Error {
   constructor(status: number, code?: string, description?: string);
   readonly status: number;
-  /** Vestibule's `error` code (`csrf`, `session_store_unavailable`, `network_error`, …). */
+  /**
+   * Vestibule's `error` code (`csrf_header_required`, `session_store_unavailable`, …), or the
+   * client's own: `network_error` (status 0), `invalid_response` (an answer that was not JSON).
+   */
   readonly code: string | undefined;
 }
 
@@ -103,6 +106,8 @@ export type SessionEventName = keyof SessionEvents;
 export type SessionEvent = { [N in SessionEventName]: [name: N, data: SessionEvents[N]] }[SessionEventName];
 
 export interface VestibuleClient {
+  /** `server.auth_prefix` this client talks to. */
+  readonly authPrefix: string;
   /** Resolves to null when signed out; rejects with `StepUpRequired` or `VestibuleError`. */
   session(options?: { slide?: boolean }): Promise<Session | null>;
   /** Slides the idle end ("stay signed in"); rejects with `Unauthenticated` once ended. */
@@ -110,7 +115,11 @@ export interface VestibuleClient {
   loginUrl(options?: LoginOptions): string;
   login(options?: LoginOptions): void;
   logout(): Promise<void>;
-  /** Rejects with `Unauthenticated`, `StepUpRequired` or (network) `VestibuleError`; any upstream answer resolves. */
+  /**
+   * Rejects with `Unauthenticated` or `StepUpRequired` only when Vestibule itself refused (its
+   * answers carry `Vestibule-Refusal`; an upstream's 401 resolves like any upstream answer), and
+   * with a `VestibuleError` (status 0) when the network failed.
+   */
   api(path: string, init?: RequestInit): Promise<Response>;
   /** Each rejects with `Unauthenticated`, `StepUpRequired` or `VestibuleError`. */
   sessions(): Promise<ListedSession[]>;

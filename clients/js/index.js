@@ -13,6 +13,9 @@
 import { EventFeed } from './events.js';
 import { Unauthenticated, StepUpRequired, VestibuleError, refusalOf } from './errors.js';
 
+/** The header that marks Vestibule's own refusals (it removes it from upstreams' answers). */
+const REFUSAL_HEADER = 'vestibule-refusal';
+
 export { Unauthenticated, StepUpRequired, VestibuleError };
 export { createSessionStore } from './store.js';
 
@@ -53,9 +56,34 @@ export function createClient(options = {}) {
   // One of Vestibule's own endpoints: any answer but `ok` is a refusal.
   async function call(path, init) {
     const res = await send(path, init);
-    if (!res.ok) throw await refusalOf(res);
+    if (!res.ok) throw await refused(res);
     return res;
   }
+
+  // A body that is not Vestibule's JSON (a captive portal's page, a CDN's error) is a
+  // VestibuleError too, never a SyntaxError.
+  async function json(res) {
+    try {
+      return await res.json();
+    } catch {
+      throw new VestibuleError(res.status, 'invalid_response', 'the answer was not JSON');
+    }
+  }
+
+  // Vestibule's refusal of one of its own endpoints, or of an API route (`own` false: only an
+  // answer that Vestibule marked as its own refusal; an upstream's 401 is the app's to read).
+  // A step-up `login_url` is followed only if it is Vestibule's login endpoint on this origin.
+  async function refused(res, own = true) {
+    if (!own && !res.headers.has(REFUSAL_HEADER)) return null;
+    const refusal = await refusalOf(res, own);
+    if (refusal instanceof StepUpRequired && !isLoginPath(refusal.loginUrl)) {
+      refusal.loginUrl = client.loginUrl({ acrValues: refusal.acrValues ?? undefined, maxAge: refusal.maxAge ?? undefined });
+    }
+    return refusal;
+  }
+
+  const isLoginPath = (url) => typeof url === 'string' && url.startsWith(`${authPrefix}/login?`)
+    && !url.startsWith('//') && !url.includes('\\');
 
   const here = () => (loc ? loc.pathname + loc.search + loc.hash : '/');
 
@@ -66,13 +94,13 @@ export function createClient(options = {}) {
     async session({ slide = true } = {}) {
       const res = await send(`${authPrefix}/session${slide ? '' : '?slide=false'}`);
       if (res.status === 401) {
-        const refusal = await refusalOf(res);
+        const refusal = await refused(res);
         // A step-up refusal is not "signed out"; a plain 401 is.
         if (refusal instanceof StepUpRequired) throw refusal;
         return null;
       }
-      if (!res.ok) throw await refusalOf(res);
-      return res.json();
+      if (!res.ok) throw await refused(res);
+      return json(res);
     },
 
     /**
@@ -82,7 +110,7 @@ export function createClient(options = {}) {
      */
     async extend() {
       const res = await call(`${authPrefix}/session`);
-      return res.json();
+      return json(res);
     },
 
     /** The `/auth/login` URL for these options (`returnTo` defaults to the current page). */
@@ -120,7 +148,7 @@ export function createClient(options = {}) {
     async api(path, init = {}) {
       const res = await send(path, init);
       if (res.status === 401) {
-        const refusal = await refusalOf(res, false);
+        const refusal = await refused(res, false);
         if (refusal) throw refusal;
       }
       return res;
@@ -129,7 +157,7 @@ export function createClient(options = {}) {
     /** `/auth/sessions`: the user's live sessions. */
     async sessions() {
       const res = await call(`${authPrefix}/sessions`);
-      return (await res.json()).sessions;
+      return (await json(res)).sessions;
     },
 
     /** Ends one of the user's sessions by its handle. */
@@ -140,7 +168,7 @@ export function createClient(options = {}) {
     /** Ends all of the user's sessions but this one; how many. */
     async endOtherSessions() {
       const res = await call(`${authPrefix}/sessions/end-others`, { method: 'POST' });
-      return (await res.json()).ended;
+      return (await json(res)).ended;
     },
 
     /**
@@ -176,11 +204,7 @@ export function createClient(options = {}) {
     url: `${authPrefix}/events`,
     channelName: `vestibule:${authPrefix}`,
     open: (signal) => send(`${authPrefix}/events`, { signal }),
-    sessionGone: async () => {
-      const res = await send(`${authPrefix}/session?slide=false`);
-      if (res.status !== 401) return null;
-      return (await res.json().catch(() => ({}))).reason ?? 'unknown';
-    },
+    whoami: async () => (await client.session({ slide: false }))?.sub ?? null,
     crossTab: options.crossTab ?? true,
     backoff: options.backoff,
     locks: options.locks,

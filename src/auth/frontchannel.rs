@@ -4,10 +4,13 @@
 //! the IdP ended the grant itself, as with back-channel logout.
 //!
 //! Unlike a back-channel logout token, nothing here is signed, and any page can load this URL.
-//! What keeps it from signing strangers out is the `sid`, which only the IdP and the session's
-//! own ID token hold: so a call must name exactly our issuer and a live IdP session of ours, or
-//! it ends nothing (400). With `oidc.frontchannel_logout_session_required = false`, a call that
-//! names neither ends the session whose cookie it carries instead.
+//! What keeps it from signing strangers out is the `sid`, which is not public (the IdP, the
+//! session's ID token and the SPA hold it): so a call must name exactly our issuer and a live
+//! IdP session of ours, or it ends nothing (400). With `oidc.frontchannel_logout_session_required = false`, a call that
+//! names neither ends the session whose cookie it carries instead, but only when the browser
+//! says it loads this URL in a frame of a same-site page (`Sec-Fetch-Dest: iframe`,
+//! `Sec-Fetch-Site: same-site` or `same-origin`): the session cookie is `SameSite=Lax`, so a
+//! cross-site top-level navigation carries it too, and any site could otherwise sign users out.
 //!
 //! The answer is a page the IdP frames: only the issuer's origin may frame it (`endpoints`
 //! registers it apart from the scope that lets nobody frame anything).
@@ -107,6 +110,11 @@ async fn end_idp_session(state: &AppState, sid: &str) -> Result<usize, AuthError
 /// Ends the session of the cookie the call carries. The cookie is kept: the SPA's next call
 /// with it learns why its session ended.
 async fn end_own_session(state: &AppState, req: &HttpRequest) -> Result<usize, AuthError> {
+    if !framed_by_same_site(req) {
+        return Err(AuthError::FrontchannelLogout(
+            "no `iss` and `sid`, and not a frame of a same-site page".into(),
+        ));
+    }
     let Some((id, _)) = state.sessions.load_with(req, Slide::No).await? else {
         return Err(AuthError::FrontchannelLogout(
             "no `iss` and `sid`, and no live session in the cookies".into(),
@@ -117,6 +125,18 @@ async fn end_own_session(state: &AppState, req: &HttpRequest) -> Result<usize, A
         .end(&id, EndReason::FrontchannelLogout)
         .await?;
     Ok(1)
+}
+
+/// Whether the browser loads this URL in a frame of a page of the app's own site (the IdP's
+/// logout page, on a sibling host). A browser that sends no Fetch Metadata is refused: nothing
+/// else tells a frame from a navigation.
+fn framed_by_same_site(req: &HttpRequest) -> bool {
+    let header = |name: &str| req.headers().get(name).map(|v| v.as_bytes());
+    header("sec-fetch-dest") == Some(b"iframe".as_slice())
+        && matches!(
+            header("sec-fetch-site"),
+            Some(b"same-site" | b"same-origin")
+        )
 }
 
 /// The page, which only the issuer's origin may frame. `no-store` and the rest come from the

@@ -10,6 +10,10 @@ use http::header as hy;
 use crate::config::Config;
 use crate::telemetry::RequestId;
 
+/// Marks an answer as Vestibule's own refusal (its value is the `error` code), so that the SPA
+/// can tell it from an upstream's answer of the same status and body: an upstream's is removed.
+pub const REFUSAL: &str = "vestibule-refusal";
+
 /// Hop-by-hop headers (RFC 9110 7.6.1) never cross the proxy, in either direction.
 const HOP_BY_HOP: [&str; 9] = [
     "connection",
@@ -119,7 +123,8 @@ pub fn upstream_request(incoming: &ax::HeaderMap) -> hy::HeaderMap {
 
 /// What goes back to the browser: the upstream's headers minus hop-by-hop ones, minus
 /// `Content-Length` (actix-web frames the streamed body itself), and minus any `Set-Cookie` for
-/// Vestibule's own cookies (an upstream must not plant or clear a session).
+/// Vestibule's own cookies (an upstream must not plant or clear a session), and minus
+/// [`REFUSAL`] (an upstream must not pass for Vestibule refusing).
 pub fn downstream_response(
     upstream: &hy::HeaderMap,
     own_cookies: &[&str],
@@ -135,6 +140,7 @@ pub fn downstream_response(
         let n = name.as_str();
         if is_hop_by_hop(n, &listed)
             || name == hy::CONTENT_LENGTH
+            || n == REFUSAL
             || (name == hy::SET_COOKIE && sets_own_cookie(value.as_bytes(), own_cookies))
         {
             continue;

@@ -153,8 +153,20 @@ async fn without_session_required_a_call_naming_no_session_ends_the_callers_own(
     let only_iss = proxy.frontchannel_logout_url(&format!("iss={}", urlencode(&idp.state.issuer)));
     assert_eq!(framed.get(&only_iss).await.status(), 400);
     assert_eq!(framed.session(&proxy).await.status(), 200);
+    // The session cookie on a top-level navigation (a link from any site carries a Lax
+    // cookie): refused.
+    let navigation = [
+        ("sec-fetch-dest", "document"),
+        ("sec-fetch-site", "cross-site"),
+    ];
+    assert_eq!(framed.get_with(&url, &navigation).await.status(), 400);
+    assert_eq!(framed.session(&proxy).await.status(), 200);
     // A same-site frame sends the session cookie.
-    let res = framed.get(&url).await;
+    let same_site_frame = [
+        ("sec-fetch-dest", "iframe"),
+        ("sec-fetch-site", "same-site"),
+    ];
+    let res = framed.get_with(&url, &same_site_frame).await;
     assert_eq!(res.status(), 200);
     assert!(
         res.headers().get("set-cookie").is_none(),
@@ -165,7 +177,11 @@ async fn without_session_required_a_call_naming_no_session_ends_the_callers_own(
         "frontchannel_logout"
     );
     assert_eq!(other.session(&proxy).await.status(), 200);
-    assert_eq!(framed.get(&url).await.status(), 400, "nothing left to end");
+    assert_eq!(
+        framed.get_with(&url, &same_site_frame).await.status(),
+        400,
+        "nothing left to end"
+    );
     // `iss` and `sid` work as when they are required.
     let query = query_of(&mut other, &proxy, &idp).await;
     assert_eq!(proxy.frontchannel_logout(&query).await.status(), 200);

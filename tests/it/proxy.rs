@@ -328,6 +328,38 @@ async fn upstream_set_cookie_passes_but_cannot_touch_the_session() {
 }
 
 #[actix_web::test]
+async fn only_vestibules_own_refusals_carry_the_refusal_header_whatever_an_upstream_sends() {
+    let (_idp, _api, proxy, mut b) = setup().await;
+    // An upstream's 401 in Vestibule's words: it reaches the browser, unmarked.
+    let res = b.api_get(&proxy, "/api/own-401", &[]).await;
+    assert_eq!(res.status(), 401);
+    assert!(
+        res.headers().get("vestibule-refusal").is_none(),
+        "an upstream cannot pass for Vestibule"
+    );
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "unauthenticated"
+    );
+    // Vestibule's own refusals, on an API route and on an auth endpoint, are marked with their
+    // code.
+    let mut anonymous = Browser::new();
+    let res = anonymous.api_get(&proxy, "/api/a", &[]).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["vestibule-refusal"], "unauthenticated");
+    let res = anonymous.session(&proxy).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["vestibule-refusal"], "unauthenticated");
+    let res = b.get_with(&proxy.url("/api/a"), &[]).await;
+    assert_eq!(res.status(), 403, "no anti-CSRF header");
+    let code = res.headers()["vestibule-refusal"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], code.as_str());
+}
+
+#[actix_web::test]
 async fn a_websocket_is_proxied_with_the_bearer_token() {
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;

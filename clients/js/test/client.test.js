@@ -16,6 +16,9 @@ function fakeFetch(routes) {
   return { fetch, calls };
 }
 
+/** The header Vestibule puts on its own refusals (and removes from upstreams' answers). */
+const REFUSED = { 'vestibule-refusal': 'yes' };
+
 const json = (status, body, headers = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 
@@ -73,9 +76,11 @@ test('logout() follows the session logout_url, and does nothing when signed out'
 test('api() turns Vestibule 401s into typed errors and passes everything else on', async () => {
   const { fetch, calls } = fakeFetch({
     'GET /api/me': json(200, { ok: true }),
-    'POST /api/orders': json(401, { error: 'unauthenticated', error_description: 'no live session' }),
-    'GET /api/admin': json(401, { error: 'insufficient_user_authentication', acr_values: 'mfa', max_age: null, login_url: '/auth/login?acr_values=mfa&return_to=%2F' }),
+    'POST /api/orders': json(401, { error: 'unauthenticated', error_description: 'no live session' }, REFUSED),
+    'GET /api/admin': json(401, { error: 'insufficient_user_authentication', acr_values: 'mfa', max_age: null, login_url: '/auth/login?acr_values=mfa&return_to=%2F' }, REFUSED),
     'GET /api/upstream-401': json(401, { message: 'the upstream said no' }),
+    // An upstream's 401 in Vestibule's very words, but without Vestibule's mark.
+    'GET /api/impostor': json(401, { error: 'unauthenticated', reason: 'revoked' }),
     'GET /api/missing': json(404, { error: 'nope' }),
   });
   const c = createClient({ fetch, location: fakeLocation() });
@@ -87,6 +92,7 @@ test('api() turns Vestibule 401s into typed errors and passes everything else on
   await assert.rejects(c.api('/api/admin'), (e) => e instanceof StepUpRequired
     && e.loginUrl === '/auth/login?acr_values=mfa&return_to=%2F' && e.acrValues === 'mfa');
   assert.equal((await c.api('/api/upstream-401')).status, 401, 'an upstream\'s own 401 is the app\'s to read');
+  assert.equal((await c.api('/api/impostor')).status, 401, 'an upstream cannot pass for Vestibule');
   assert.equal((await c.api('/api/missing')).status, 404);
 });
 
@@ -211,9 +217,10 @@ const sse = (...events) => new Response(new ReadableStream({
 const endedEvent = (reason) => `event: session_ended\ndata: {"reason":"${reason}"}\n\n`;
 
 /** A fetch for /auth/events that plays `answers` in turn (a function may throw: the network). */
-function eventsFetch(answers) {
+function eventsFetch(answers, whoami = () => json(200, { sub: 'u' })) {
   const calls = [];
   const fetch = async (url, init = {}) => {
+    if (url === '/auth/session?slide=false') return whoami();
     calls.push({ url, init });
     const next = answers.shift();
     if (!next) return new Promise(() => {}); // hangs, as an open stream would
@@ -320,6 +327,7 @@ test('tabs share one stream: one tab holds it, the others hear its events, and t
   const opened = [];
   const tab = (name) => {
     const fetch = async (url, init) => {
+      if (url === '/tabs-test/session?slide=false') return json(200, { sub: 'u' });
       opened.push(name);
       if (name === 'a') {
         // Tab a's stream stays open until a stops listening.
@@ -419,8 +427,8 @@ test('the session store shows errors, step-up and sign-out from what Vestibule a
   let down = true;
   const fetch = async (url) => {
     if (url === '/auth/session') return down ? json(503, { error: 'session_store_unavailable' }) : json(200, { sub: 'u', claims: {} });
-    if (url === '/api/admin') return json(401, { error: 'insufficient_user_authentication', login_url: '/auth/login?acr_values=mfa' });
-    if (url === '/api/gone') return json(401, { error: 'unauthenticated' });
+    if (url === '/api/admin') return json(401, { error: 'insufficient_user_authentication', login_url: '/auth/login?acr_values=mfa' }, REFUSED);
+    if (url === '/api/gone') return json(401, { error: 'unauthenticated' }, REFUSED);
     return new Promise(() => {});
   };
   const store = createSessionStore(createClient({ fetch, location: fakeLocation(), crossTab: false }));
@@ -438,4 +446,75 @@ test('the session store shows errors, step-up and sign-out from what Vestibule a
   await assert.rejects(store.api('/api/gone'), Unauthenticated);
   assert.equal(store.getSnapshot().status, 'signed-out');
   stop();
+});
+
+// --- What the attack review found -------------------------------------------------------------
+
+test('a step-up login_url that is not Vestibule\'s login endpoint on this origin is never followed', async () => {
+  for (const loginUrl of ['javascript:alert(document.domain)', 'https://evil.example/auth/login?x', '//evil.example/auth/login?x', '/elsewhere', '/auth/login\\@evil']) {
+    const { fetch } = fakeFetch({ 'GET /api/admin': json(401, { error: 'insufficient_user_authentication', acr_values: 'mfa', max_age: 60, login_url: loginUrl }, REFUSED) });
+    const c = createClient({ fetch, location: fakeLocation(), crossTab: false });
+    await assert.rejects(c.api('/api/admin'), (e) => {
+      assert.ok(e instanceof StepUpRequired);
+      assert.equal(e.loginUrl, '/auth/login?acr_values=mfa&max_age=60&return_to=%2Forders%2F7%3Ftab%3D2%23top', loginUrl);
+      return true;
+    });
+  }
+});
+
+test('a body that is not JSON is a VestibuleError, never a SyntaxError', async () => {
+  const page = () => new Response('<html>captive portal</html>', { status: 200, headers: { 'content-type': 'text/html' } });
+  const { fetch } = fakeFetch({ 'GET /auth/session': page, 'GET /auth/sessions': page, 'POST /auth/sessions/end-others': page });
+  const c = createClient({ fetch, location: fakeLocation(), crossTab: false });
+  for (const call of [() => c.session(), () => c.extend(), () => c.sessions(), () => c.endOtherSessions()]) {
+    await assert.rejects(call(), (e) => e instanceof VestibuleError && e.status === 200 && e.code === 'invalid_response');
+  }
+});
+
+test('a stream reopened for another user (another tab signed in meanwhile) ends this page\'s session as replaced', async () => {
+  let who = 'alice';
+  const { fetch, calls } = eventsFetch([
+    () => sse(), // alice's stream ends (a restart)…
+    () => { who = 'bob'; return sse(': keep-alive\n\n'); }, // …and meanwhile bob signed in elsewhere
+
+  ], () => json(200, { sub: who }));
+  const c = createClient({ fetch, location: fakeLocation(), crossTab: false, backoff: { base: 1, cap: 2 } });
+  assert.deepEqual(await new Promise((resolve) => c.onSessionEnd(resolve)), { reason: 'replaced' });
+  assert.equal(calls.length, 2);
+});
+
+test('the stream waits as long as a 503 or 429 asks (Retry-After), within six times the cap', async () => {
+  const times = [];
+  const { fetch } = eventsFetch([
+    () => { times.push(Date.now()); return json(503, { error: 'too_many_streams' }, { 'retry-after': '0.2' }); },
+    () => { times.push(Date.now()); return sse(endedEvent('revoked')); },
+  ]);
+  const c = createClient({ fetch, location: fakeLocation(), crossTab: false, backoff: { base: 1, cap: 50 } });
+  await new Promise((resolve) => c.onSessionEnd(resolve));
+  assert.ok(times[1] - times[0] >= 195, `waited ${times[1] - times[0]} ms`);
+});
+
+test('the event parser: CRLF split between chunks, several data lines, odd data, and a runaway line', async () => {
+  const { SseParser } = await import('../events.js');
+  const p = new SseParser();
+  const heard = [
+    ...p.push('event: session_ended\r'),
+    ...p.push('\ndata: {"reason":\r\ndata: "revoked"}\r'),
+    ...p.push('\n\r\n'),
+    ...p.push('event: session_ended\ndata: null\n\nevent: claims_changed\ndata: [1]\n\n: comment\n\n'),
+    ...p.push('event: session_expiring\rdata: {"expires_in":5}\r\r'),
+  ];
+  assert.deepEqual(heard, [
+    { name: 'session_ended', data: { reason: 'revoked' } },
+    { name: 'session_ended', data: {} },
+    { name: 'claims_changed', data: {} },
+    { name: 'session_expiring', data: { expires_in: 5 } },
+  ]);
+  const runaway = new SseParser();
+  assert.throws(() => { for (let i = 0; i < 100; i += 1) runaway.push('x'.repeat(1024)); }, /too long/);
+  // Linear: a long line in many chunks costs what its length does.
+  const started = Date.now();
+  const long = new SseParser();
+  for (let i = 0; i < 60; i += 1) long.push('data: '.concat('y'.repeat(1000)));
+  assert.ok(Date.now() - started < 200);
 });

@@ -42,6 +42,7 @@ impl Upstream {
                 .route("/{any:.*}/slowerstream", web::get().to(slower_stream))
                 .route("/{any:.*}/ws", web::get().to(ws_echo))
                 .route("/{any:.*}/set-cookies", web::get().to(set_cookies))
+                .route("/{any:.*}/own-401", web::get().to(own_401))
                 .route("/{any:.*}/guarded", web::to(guarded))
                 .default_service(web::to(echo))
         })
@@ -230,6 +231,13 @@ async fn set_cookies() -> HttpResponse {
         .append_header(("set-cookie", "vestibule=planted-by-upstream; Path=/"))
         .append_header(("set-cookie", "app_pref=dark; Path=/"))
         .finish()
+}
+
+/// The upstream's own 401, dressed as Vestibule's refusal (its body and its marking header).
+async fn own_401() -> HttpResponse {
+    HttpResponse::Unauthorized()
+        .append_header(("vestibule-refusal", "unauthenticated"))
+        .json(serde_json::json!({ "error": "unauthenticated", "reason": "revoked" }))
 }
 
 /// WebSocket echo; its first message reports the `Authorization` header of the upgrade request.

@@ -220,10 +220,49 @@ async fn without_session_required_only_the_callers_own_session_can_end() {
         w.refused(case, res, 400, "invalid_request", before).await;
     }
 
-    // Control: a browser of its own, framed same-site, sends its cookie and ends its session.
+    // The victim's real cookie, but not in a frame of a same-site page: a cross-site link or
+    // redirect (a `SameSite=Lax` cookie goes along), a cross-site frame, a typed URL, a browser
+    // that says nothing.
+    let victim_cookie = format!("{}={}", w.cookie, w.victim_id());
+    for (case, headers) in [
+        (
+            "a cross-site top-level navigation",
+            vec![
+                ("sec-fetch-dest", "document"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+        ),
+        (
+            "a cross-site frame",
+            vec![
+                ("sec-fetch-dest", "iframe"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+        ),
+        (
+            "a frame, but a user-typed URL",
+            vec![("sec-fetch-dest", "iframe"), ("sec-fetch-site", "none")],
+        ),
+        (
+            "a same-site image",
+            vec![("sec-fetch-dest", "image"), ("sec-fetch-site", "same-site")],
+        ),
+        ("no Fetch Metadata", vec![]),
+    ] {
+        let before = w.before();
+        let res = with_cookie(&w, "/auth/frontchannel-logout", &victim_cookie, &headers).await;
+        w.refused(case, res, 400, "invalid_request", before).await;
+    }
+
+    // Control: a browser of its own, framed by a same-site page, sends its cookie and ends its
+    // session.
     let mut own = w.sign_in().await;
     let url = w.proxy.frontchannel_logout_url("");
-    assert_eq!(own.get(&url).await.status(), 200);
+    let framed = [
+        ("sec-fetch-dest", "iframe"),
+        ("sec-fetch-site", "same-site"),
+    ];
+    assert_eq!(own.get_with(&url, &framed).await.status(), 200);
     assert_eq!(own.session(&w.proxy).await.status(), 401);
     assert_eq!(w.victim.session(&w.proxy).await.status(), 200);
 }

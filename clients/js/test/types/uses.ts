@@ -42,6 +42,8 @@ async function everyMethod(): Promise<void> {
   const unknown = list.filter((s) => s.device === 'unknown').map((s) => s.created_at === null);
   await vestibule.endSession(list[0]?.handle ?? '');
   const count: number = await vestibule.endOtherSessions();
+  const prefix: string = vestibule.authPrefix;
+  void prefix;
   const stop: () => void = vestibule.onEvent((name, data) => {
     // Narrowing the name narrows the data.
     if (name === 'session_expiring') { const left: number = data.expires_in; void left; }
