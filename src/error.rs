@@ -207,6 +207,7 @@ impl ProxyError {
             ProxyError::StepUpRequired(_) => {
                 (StatusCode::UNAUTHORIZED, "insufficient_user_authentication")
             }
+            ProxyError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ProxyError::Unreachable(_) => (StatusCode::BAD_GATEWAY, "upstream_unreachable"),
             ProxyError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
             ProxyError::BadRequest(_) | ProxyError::Path(_) => {
@@ -257,6 +258,13 @@ impl ResponseError for ProxyError {
                     "max_age": c.max_age,
                     "login_url": c.login_url,
                 }));
+        }
+        if let ProxyError::Forbidden(route) = self {
+            return res.json(json!({
+                "error": code,
+                "error_description": description,
+                "rule": route,
+            }));
         }
         res.json(json!({ "error": code, "error_description": description }))
     }

@@ -14,7 +14,8 @@
 //! - [`crypto`]: random tokens, hex, constant-time comparison, sealing, the deployment's keyring;
 //! - [`oidc`]: the IdP: discovery and keys, the authorization request, the token endpoint, ID
 //!   and logout token validation;
-//! - [`proxy`]: API routes: token, header hygiene, streaming, WebSockets;
+//! - [`proxy`]: API routes: token, rules, header hygiene, streaming, WebSockets;
+//! - [`authz`]: a route's `allow` rule (CEL over the user's claims and the request);
 //! - [`spa`]: the single-page app's static files (or dev server, through `proxy`);
 //! - [`health`]: `/healthz`, `/readyz`, and the `healthcheck` command's probe;
 //! - [`limits`]: request head size and requests in flight;
@@ -27,6 +28,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod authz;
 pub mod config;
 pub mod crypto;
 pub mod csrf;

@@ -27,6 +27,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("cannot set up the identity provider client")]
     Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Rule(#[from] proxy::BadRule),
 }
 
 /// A started Vestibule: the main server, the optional admin server, and their shared state.
@@ -182,7 +184,7 @@ fn main_server(
     metrics_on_main: bool,
 ) -> Result<Server, StartError> {
     let config = state.config.clone();
-    let router = Arc::new(proxy::Router::new(proxy::routes(&config)));
+    let router = Arc::new(proxy::Router::new(proxy::routes(&config)?));
     let spa_upstream = proxy::spa_upstream(&config);
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())

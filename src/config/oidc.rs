@@ -144,6 +144,13 @@ pub struct OidcConfig {
     /// Merge the userinfo endpoint's claims into the session's (its `sub` must match).
     #[serde(default)]
     pub userinfo: bool,
+    /// Where the user's groups are in the claims, for the routes' `allow` rules (`groups` in a
+    /// rule): a dotted path such as `"realm_access.roles"` (Keycloak) or `"roles"` (Entra ID);
+    /// `\.` for a dot inside a claim's name (Auth0's `'https://example\.com/roles'`, a TOML
+    /// literal string). Its value may be a list of strings or one string; absent: no groups.
+    #[serde(default)]
+    #[schemars(with = "String", extend("default" = "groups"))]
+    pub groups_claim: crate::authz::ClaimPath,
     /// `protocol = "oauth2"`: the userinfo claim that identifies the user (`id` at GitHub).
     #[serde(default = "default_subject_claim")]
     pub subject_claim: String,

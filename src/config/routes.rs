@@ -124,6 +124,13 @@ pub struct RouteConfig {
     /// for upstreams that need them in a segment. The route is still chosen as if they were `/`.
     #[serde(default)]
     pub allow_encoded_slash: bool,
+    /// Who may call this route: a CEL expression over the user's `claims`, `groups`,
+    /// `request.method`, `request.path` and `session.auth_time`/`acr`, such as
+    /// `'"admins" in groups'`. A call it does not allow, or on which it fails, gets 403
+    /// `forbidden`, nothing forwarded. Needs a signed-in user: not with `token = "optional"` or
+    /// `"user_or_client"`. Unset: every caller the `token` kind lets through.
+    #[serde(default)]
+    pub allow: Option<String>,
 }
 
 /// Methods no route forwards, whatever its `methods`: `CONNECT` (an upstream proxy would open a
@@ -154,6 +161,7 @@ impl RouteConfig {
             max_auth_age: None,
             methods: None,
             allow_encoded_slash: false,
+            allow: None,
         }
     }
 
@@ -204,6 +212,7 @@ impl RouteConfig {
             ));
         }
         self.validate_methods()?;
+        self.validate_rule()?;
         for (name, value) in &self.headers {
             if HeaderName::try_from(name.as_str()).is_err() || HeaderValue::from_str(value).is_err()
             {
@@ -322,6 +331,34 @@ impl RouteConfig {
             ));
         }
         Ok(())
+    }
+
+    /// `allow`: compiled (so start-up and `check-config` refuse the same rules), on a route whose
+    /// callers are all signed in.
+    fn validate_rule(&self) -> Result<(), Broken> {
+        let Some(source) = &self.allow else {
+            return Ok(());
+        };
+        if matches!(
+            self.token,
+            TokenPolicy::Optional | TokenPolicy::UserOrClient
+        ) {
+            return Err(broken(
+                "routes.allow",
+                format!(
+                    "route {:?}: a rule needs a signed-in user, and this route's token kind \
+                     serves anonymous callers too: use token = \"user\", \"client\" or \"none\"",
+                    self.prefix
+                ),
+            ));
+        }
+        match crate::authz::Rule::compile(source) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(broken(
+                "routes.allow",
+                format!("route {:?}: {e}", self.prefix),
+            )),
+        }
     }
 
     /// Step-up rules (`require_acr`, `max_auth_age`): on the user's token only, well-formed.

@@ -26,6 +26,11 @@ pub enum LogFormat {
 pub struct TelemetryConfig {
     #[serde(default)]
     pub format: LogFormat,
+    /// One JSON line per decision of a route's `allow` rule (target `vestibule::decision`: the
+    /// route, the outcome, the user's `sub` and the time taken), whatever `format` is. Never a
+    /// token or a claim's value.
+    #[serde(default)]
+    pub decision_log: bool,
     /// OpenTelemetry traces over OTLP/HTTP; off when absent.
     pub otlp: Option<OtlpConfig>,
 }

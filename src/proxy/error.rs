@@ -19,6 +19,10 @@ pub enum ProxyError {
     /// The route needs a stronger or more recent sign-in (RFC 9470).
     #[error("this call needs a stronger or more recent sign-in")]
     StepUpRequired(super::Challenge),
+    /// The route's `allow` rule does not allow this call (or failed on it); the value names the
+    /// route (its prefix).
+    #[error("this route's rule does not allow this call")]
+    Forbidden(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

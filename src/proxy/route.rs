@@ -8,7 +8,9 @@ use crate::config::{Config, NEVER_FORWARDED, RouteConfig, TokenPolicy};
 use crate::oidc::{ClientGrant, RouteGrant};
 
 use super::ProxyError;
+use super::rule::{BadRule, RouteRule};
 use super::step_up::StepUp;
+use crate::session::Session;
 
 /// One forwarding target, ready to use.
 pub struct Route {
@@ -29,6 +31,8 @@ pub struct Route {
     /// The application's token of this route (`client`, `user_or_client`).
     pub client_grant: Option<ClientGrant>,
     pub step_up: Option<StepUp>,
+    /// Who may call (`allow`); `None`: whoever the token kind lets through.
+    pub rule: Option<RouteRule>,
     strip_prefix: bool,
     pub timeout: Duration,
     pub extra_headers: http::header::HeaderMap,
@@ -71,6 +75,7 @@ impl Route {
             user_grant: RouteGrant::for_route(r),
             client_grant: ClientGrant::for_route(r),
             step_up: StepUp::for_route(r),
+            rule: None,
             strip_prefix: r.strip_prefix,
             timeout: r.timeout,
             extra_headers,
@@ -114,6 +119,18 @@ impl Route {
         }
     }
 
+    /// Whether the signed-in `session` may call `method` on `path` (raw, as sent): 403
+    /// `forbidden` when the route's rule does not allow it or fails. The forward-auth endpoint
+    /// decides with this too.
+    pub fn authorize(&self, session: &Session, method: &str, path: &str) -> Result<(), ProxyError> {
+        match &self.rule {
+            Some(rule) if !rule.decide(&self.prefix, session, method, path).allows() => {
+                Err(ProxyError::Forbidden(self.prefix.clone()))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The part of `path` appended to the upstream's base path.
     fn rest_of<'a>(&self, path: &'a str, prefix_end: usize) -> Result<&'a str, ProxyError> {
         if escapes_base(path) {
@@ -131,12 +148,19 @@ impl Route {
 /// `Allow` of a route without `methods`, for the methods never forwarded.
 const ANY_METHOD: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
-/// The configured API routes.
-pub fn routes(config: &Config) -> Vec<Arc<Route>> {
+/// The configured API routes, their rules compiled.
+pub fn routes(config: &Config) -> Result<Vec<Arc<Route>>, BadRule> {
     config
         .routes
         .iter()
-        .map(|r| Arc::new(Route::new(r, true)))
+        .map(|r| {
+            let mut route = Route::new(r, true);
+            route.rule = RouteRule::for_route(r, config).map_err(|source| BadRule {
+                route: r.prefix.clone(),
+                source,
+            })?;
+            Ok(Arc::new(route))
+        })
         .collect()
 }
 

@@ -3,7 +3,7 @@
 //! credentials, see `session::client_token`), or none. Each is refreshed first when it is about to
 //! expire (exactly once, see `session::refresh`), and refreshed after the fact when an upstream
 //! refuses it as `invalid_token` (IdPs that give no `expires_in` leave no other way to know).
-//! A route's step-up rule is checked before any token is looked at.
+//! A route's step-up rule, then its `allow` rule, are checked before any token is looked at.
 
 use std::sync::Arc;
 
@@ -50,28 +50,28 @@ impl Bearer<'_> {
 }
 
 /// The token for a call on `route`: `None` for `token = "none"`, and for `optional` without a
-/// session; 401 for `user` without one.
+/// session; 401 for `user` without one. A route with a rule needs a signed-in caller whatever it
+/// sends upstream, and the rule's yes.
 pub(super) async fn bearer_for<'r>(
     state: &AppState,
     req: &HttpRequest,
     route: &'r Route,
 ) -> Result<Option<Bearer<'r>>, ProxyError> {
-    match route.token {
-        TokenPolicy::None => return Ok(None),
-        TokenPolicy::Client => return Box::pin(client(state, route, None)).await.map(Some),
-        _ => {}
-    }
-    let Some((session_id, session)) = state.sessions.load(req).await? else {
+    let admitted = match (route.token, &route.rule) {
+        (TokenPolicy::None, None) => return Ok(None),
+        (TokenPolicy::Client, None) => return Box::pin(client(state, route, None)).await.map(Some),
+        _ => admitted(state, req, route).await?,
+    };
+    let Some((session_id, session)) = admitted else {
         return match route.token {
-            TokenPolicy::User => Err(ProxyError::Unauthenticated),
             TokenPolicy::UserOrClient => Box::pin(client(state, route, None)).await.map(Some),
             _ => Ok(None),
         };
     };
-    if let Some(step_up) = &route.step_up {
-        step_up
-            .check(&session, req, &state.config)
-            .map_err(ProxyError::StepUpRequired)?;
+    match route.token {
+        TokenPolicy::None => return Ok(None),
+        TokenPolicy::Client => return Box::pin(client(state, route, None)).await.map(Some),
+        _ => {}
     }
     let sessions = &state.sessions;
     let grant = route.user_grant.as_ref();
@@ -105,6 +105,30 @@ pub(super) async fn bearer_for<'r>(
         return Err(ProxyError::Refresh(RefreshError::Pending));
     }
     Ok(Some(bearer))
+}
+
+/// The caller's session once it meets the route's step-up rule and its `allow` rule (step-up
+/// first: a rule may read `session.acr`, which a step-up raises). Without a session: `None` on
+/// a route that serves anonymous callers (`optional`, `user_or_client`, which have no rule),
+/// else 401.
+async fn admitted(
+    state: &AppState,
+    req: &HttpRequest,
+    route: &Route,
+) -> Result<Option<(String, Arc<Session>)>, ProxyError> {
+    let Some((session_id, session)) = state.sessions.load(req).await? else {
+        return match route.token {
+            TokenPolicy::Optional | TokenPolicy::UserOrClient => Ok(None),
+            _ => Err(ProxyError::Unauthenticated),
+        };
+    };
+    if let Some(step_up) = &route.step_up {
+        step_up
+            .check(&session, req, &state.config)
+            .map_err(ProxyError::StepUpRequired)?;
+    }
+    route.authorize(&session, req.method().as_str(), req.uri().path())?;
+    Ok(Some((session_id, session)))
 }
 
 async fn client<'r>(

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::authz::{ClaimPath, ClaimsCell, RuleClaims};
 use crate::crypto;
 use crate::oidc::LoginTokens;
 use crate::store::StoreError;
@@ -42,6 +43,9 @@ pub struct Session {
     /// fencing token of refresh writes; see `refresh`).
     #[serde(skip)]
     pub generation: u64,
+    /// The claims as the routes' rules read them, built on first use, never stored.
+    #[serde(skip)]
+    pub rule_claims: ClaimsCell,
 }
 
 impl Session {
@@ -71,7 +75,14 @@ impl Session {
             logout_token: crypto::random_token(),
             route_tokens: BTreeMap::new(),
             generation: 0,
+            rule_claims: ClaimsCell::default(),
         }
+    }
+
+    /// The claims as CEL values for the routes' rules, made once for this copy of the session
+    /// (a cached session serves every call with the same), `groups` read at `groups_claim`.
+    pub fn rule_claims(&self, groups_claim: &ClaimPath) -> &RuleClaims {
+        self.rule_claims.get_or_build(&self.claims, groups_claim)
     }
 }
 

@@ -1,11 +1,15 @@
 //! The global `tracing` subscriber: text or JSON lines on stderr, filtered by `RUST_LOG`
-//! (default `info`), and the OTLP span exporter when `[telemetry.otlp]` is set.
+//! (default `info`), the decision log when `telemetry.decision_log` is on (JSON lines on stderr
+//! whatever the format, whatever `RUST_LOG` says: an audit trail is not a level of detail), and
+//! the OTLP span exporter when `[telemetry.otlp]` is set.
 
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, fmt};
 
+use super::DECISION_LOG;
 use super::traces::{self, Traces, TracesError};
 use crate::config::{LogFormat, TelemetryConfig};
 
@@ -14,20 +18,33 @@ use crate::config::{LogFormat, TelemetryConfig};
 /// traces guard (keep it until exit: dropping it flushes the last spans).
 pub fn init(config: &TelemetryConfig) -> Result<Option<Traces>, TracesError> {
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+    // The decision log's lines are its own layer's, never also the ordinary log's.
     let filter = format!(
-        "hyper=info,h2=info,reqwest=info,rustls=info,redis=info,actix_server=info,{filter}"
+        "hyper=info,h2=info,reqwest=info,rustls=info,redis=info,actix_server=info,{filter},\
+         {DECISION_LOG}=off"
     );
-    let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_new(&filter)
+        .unwrap_or_else(|_| EnvFilter::new(format!("info,{DECISION_LOG}=off")));
+    let decisions = config.decision_log.then(decision_lines);
     match &config.otlp {
         // The log filter applies to the log lines alone, so that the exporter can see the
         // `debug` spans a log at `info` leaves out.
         Some(otlp) => {
             let (spans, guard) = traces::layer(otlp)?;
             let _ = tracing_subscriber::registry()
+                .with(decisions)
                 .with(lines(config.format).with_filter(filter))
                 .with(spans)
                 .try_init();
             Ok(Some(guard))
+        }
+        // Filters per layer, so that the log's filter does not silence the decision log.
+        None if decisions.is_some() => {
+            let _ = tracing_subscriber::registry()
+                .with(decisions)
+                .with(lines(config.format).with_filter(filter))
+                .try_init();
+            Ok(None)
         }
         // Without an exporter the filter stays global: disabled callsites then cost nothing.
         None => {
@@ -38,6 +55,21 @@ pub fn init(config: &TelemetryConfig) -> Result<Option<Traces>, TracesError> {
             Ok(None)
         }
     }
+}
+
+/// The decision log: one flat JSON object per line, the event's fields only (no span).
+fn decision_lines<S>() -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    fmt::layer()
+        .with_writer(std::io::stderr)
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_filter(Targets::new().with_target(DECISION_LOG, tracing::Level::INFO))
+        .boxed()
 }
 
 fn lines<S>(format: LogFormat) -> Box<dyn Layer<S> + Send + Sync>

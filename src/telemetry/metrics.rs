@@ -46,6 +46,8 @@ pub struct Metrics {
     pub sessions_created: IntCounter,
     /// 1 when the last `/readyz` answered ready, else 0.
     pub ready: IntGauge,
+    /// Decisions of the routes' `allow` rules, by route and outcome (`allow`, `deny`, `error`).
+    pub rule_decisions: IntCounterVec,
 }
 
 fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -172,6 +174,12 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         streams_superseded,
         sessions_created,
         ready,
+        rule_decisions: counter_vec(
+            &registry,
+            "vestibule_rule_decisions_total",
+            "Decisions of the routes' allow rules, by route and outcome (allow, deny, error).",
+            &["route", "outcome"],
+        ),
         registry,
     }
 });

@@ -25,6 +25,7 @@ mod proxy;
 mod reference;
 mod rotation;
 mod route_tokens;
+mod rules;
 mod scale_out;
 mod sessions;
 mod spa;

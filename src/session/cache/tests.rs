@@ -14,6 +14,7 @@ fn session() -> Arc<Session> {
         logout_token: String::new(),
         route_tokens: Default::default(),
         generation: 0,
+        rule_claims: Default::default(),
     })
 }
 

@@ -40,6 +40,7 @@ fn session(sub: &str, n: i64) -> Session {
         logout_token: String::new(),
         route_tokens: Default::default(),
         generation: 0,
+        rule_claims: Default::default(),
     }
 }
 

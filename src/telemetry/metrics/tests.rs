@@ -26,11 +26,13 @@ fn every_metric_family_registers_and_renders_with_its_type_and_help() {
         streams_superseded: _,
         sessions_created: _,
         ready: _,
+        rule_decisions,
     } = &*METRICS;
     // A vector family renders only once it has a child.
     requests.with_label_values(&["api", "/api", "2xx"]);
     request_seconds.with_label_values(&["api", "/api"]);
     upstream_seconds.with_label_values(&["/api"]);
+    rule_decisions.with_label_values(&["/api", "allow"]);
     for family in [
         logins,
         callbacks,
@@ -59,6 +61,7 @@ fn every_metric_family_registers_and_renders_with_its_type_and_help() {
         ("vestibule_streams_superseded_total", "counter"),
         ("vestibule_sessions_created_total", "counter"),
         ("vestibule_ready", "gauge"),
+        ("vestibule_rule_decisions_total", "counter"),
     ];
 
     let families = registry.gather();

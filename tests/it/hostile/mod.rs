@@ -11,9 +11,9 @@
 //!
 //! One file per category: `callback`, `id_token`, `cookies`, `return_to`, `csrf`, `raw_http`,
 //! `backchannel`, `frontchannel`, `login_params` (what `/auth/login` passes on to the IdP),
-//! `paths` (one path, one route), `route_tokens` (per-route tokens and step-up), `sessions`
-//! (session lists, events, the admin API). This file holds the [`World`] they attack and the
-//! invariant checks.
+//! `paths` (one path, one route), `route_tokens` (per-route tokens and step-up), `rules` (the
+//! routes' `allow` rules), `sessions` (session lists, events, the admin API). This file holds
+//! the [`World`] they attack and the invariant checks.
 
 mod backchannel;
 mod callback;
@@ -26,6 +26,7 @@ mod paths;
 pub(crate) mod raw_http;
 mod return_to;
 mod route_tokens;
+mod rules;
 mod sessions;
 
 use crate::common::idp::Quirks;

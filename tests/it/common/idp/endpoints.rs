@@ -498,10 +498,12 @@ async fn userinfo(s: web::Data<IdpState>, req: HttpRequest) -> HttpResponse {
             "id": OAUTH2_ID, "login": "octocat", "name": "The Octocat", "created_at": now(),
         }));
     }
-    HttpResponse::Ok().json(json!({
+    let mut info = json!({
         "sub": *s.userinfo_sub.lock().expect("sub"),
         "email": "ada@example.test",
         "picture": "https://example.test/ada.png",
         "name": "Someone Else",
-    }))
+    });
+    super::merge_claims(&mut info, &s.userinfo_claims.lock().expect("claims"));
+    HttpResponse::Ok().json(info)
 }

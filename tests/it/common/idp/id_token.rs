@@ -121,6 +121,9 @@ pub(super) fn id_token(s: &IdpState, g: &Grant) -> String {
         }
         _ => {}
     }
+    if g.tweak != Tweak::LogoutToken {
+        super::merge_claims(&mut claims, &s.id_token_claims.lock().expect("claims"));
+    }
     let header = match g.tweak {
         Tweak::AlgNone => json!({ "alg": "none", "typ": "JWT" }),
         Tweak::HsWithPublicKey => json!({ "alg": "HS256", "typ": "JWT", "kid": "k1" }),

@@ -151,6 +151,10 @@ pub struct IdpState {
     pub client_calls: AtomicUsize,
     /// `expires_in` of narrowed, exchanged and client tokens; negative: none sent.
     pub route_expires_in: AtomicI64,
+    /// Claims added to the ID tokens issued from now on (replacing those of the same name).
+    pub id_token_claims: Mutex<serde_json::Map<String, Value>>,
+    /// Claims added to userinfo answers (replacing those of the same name).
+    pub userinfo_claims: Mutex<serde_json::Map<String, Value>>,
 }
 
 pub struct TestIdp {
@@ -172,6 +176,13 @@ fn fixture(name: &str) -> String {
 
 fn fixture_key(name: &str) -> RsaPrivateKey {
     RsaPrivateKey::from_pkcs1_pem(&fixture(name)).expect("PKCS#1 PEM")
+}
+
+/// `extra` over `claims`: each key set (to `null` too).
+fn merge_claims(claims: &mut Value, extra: &serde_json::Map<String, Value>) {
+    if let Some(map) = claims.as_object_mut() {
+        map.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
 }
 
 pub fn random(prefix: &str) -> String {
@@ -242,6 +253,8 @@ impl TestIdp {
             exchange_calls: AtomicUsize::new(0),
             client_calls: AtomicUsize::new(0),
             route_expires_in: AtomicI64::new(300),
+            id_token_claims: Mutex::new(serde_json::Map::new()),
+            userinfo_claims: Mutex::new(serde_json::Map::new()),
         });
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
@@ -259,6 +272,19 @@ impl TestIdp {
         let handle = server.handle();
         actix_web::rt::spawn(server);
         TestIdp { state, handle }
+    }
+
+    /// The ID tokens issued from now on carry these claims too (over their own of the same
+    /// name); replaces what an earlier call set.
+    pub fn set_claims(&self, claims: Value) {
+        *self.state.id_token_claims.lock().expect("claims") =
+            claims.as_object().cloned().expect("claims are an object");
+    }
+
+    /// The same for userinfo answers.
+    pub fn set_userinfo_claims(&self, claims: Value) {
+        *self.state.userinfo_claims.lock().expect("claims") =
+            claims.as_object().cloned().expect("claims are an object");
     }
 
     /// Registers an authorization code as if the user had signed in at the IdP.
