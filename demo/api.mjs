@@ -7,11 +7,14 @@ import { createServer } from 'node:http';
 export const API_CLIENT_ID = 'demo-api';
 export const API_CLIENT_SECRET = 'demo-api-secret';
 
-/** Starts the API; resolves to { port, close(), calls } where calls counts introspections. */
+/**
+ * Starts the API; resolves to { port, close(), state }: `state.introspections` counts token
+ * checks, `state.requests` every request that reached it.
+ */
 export async function startApi({ port = 9200, host = '127.0.0.1', issuer, strictPort = false }) {
   const discovery = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
   const basic = Buffer.from(`${API_CLIENT_ID}:${API_CLIENT_SECRET}`).toString('base64');
-  const state = { introspections: 0 };
+  const state = { introspections: 0, requests: 0 };
 
   async function introspect(token) {
     state.introspections += 1;
@@ -24,6 +27,7 @@ export async function startApi({ port = 9200, host = '127.0.0.1', issuer, strict
   }
 
   const server = createServer(async (req, res) => {
+    state.requests += 1;
     const send = (status, body) => {
       res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify(body));
@@ -41,8 +45,12 @@ export async function startApi({ port = 9200, host = '127.0.0.1', issuer, strict
         client_id: info.client_id,
         token_active: true,
         saw_cookie: 'cookie' in req.headers,
+        // Who a gateway in front said the user is (forward-auth: `X-Auth-Request-*`).
+        forwarded_user: req.headers['x-auth-request-user'] ?? null,
+        forwarded_email: req.headers['x-auth-request-email'] ?? null,
       });
     }
+    if (req.url.startsWith('/api/admin')) return send(200, { admin: true, sub: info.sub });
     return send(404, { error: 'not found' });
   });
   const listen = (p) => new Promise((resolve, reject) => {

@@ -10,11 +10,19 @@
 //!    instead of layer 1 the upgrade must carry `Origin` = `public_url` (cross-site WebSocket
 //!    hijacking).
 //!
+//! 4. **A gateway's check** (`/auth/check`) of the request it is about to forward, judged on
+//!    that request's method and the browser's headers the gateway passed on: a call carrying the
+//!    anti-CSRF header, and every method but GET and HEAD, meets layers 1 and 2 as an API call
+//!    does; a GET or HEAD without it (a page, a link followed, an image) meets Fetch Metadata's
+//!    resource isolation policy: same-origin, typed or bookmarked, no Fetch Metadata at all, or a
+//!    top-level navigation from anywhere (a link on another site must open a page); and `Origin`,
+//!    when sent, must be `public_url`.
+//!
 //! `/auth/login` accepts cross-site navigations on purpose (a "Sign in" link on another site);
 //! the callback is protected by the browser-bound state instead (`session::pending`).
 
 use actix_web::HttpRequest;
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderMap};
 
 use crate::config::Config;
 
@@ -30,23 +38,70 @@ pub enum CsrfError {
 
 /// A call from the SPA's own code (`fetch`): both layers.
 pub fn check_call(config: &Config, req: &HttpRequest) -> Result<(), CsrfError> {
-    let has_header = req
-        .headers()
-        .get(config.server.csrf_header.as_str())
-        .is_some_and(|v| v.as_bytes() == b"1");
-    if !has_header {
+    check_call_headers(config, req.headers())
+}
+
+fn check_call_headers(config: &Config, headers: &HeaderMap) -> Result<(), CsrfError> {
+    if !has_csrf_header(config, headers) {
         return Err(CsrfError::MissingHeader);
     }
-    if !from_own_origin(config, req, Typed::Refused) {
+    if !from_own_origin(config, headers, Typed::Refused) {
         return Err(CsrfError::CrossSite);
     }
     Ok(())
 }
 
+/// The request a gateway checks (layer 4): `method` is the original request's, `headers` the
+/// browser's as the gateway passed them on.
+pub fn check_forwarded(
+    config: &Config,
+    method: &str,
+    headers: &HeaderMap,
+) -> Result<(), CsrfError> {
+    if !is_read(method) || has_csrf_header(config, headers) {
+        return check_call_headers(config, headers);
+    }
+    let fetch = |name: &str| headers.get(name).map(|v| v.as_bytes());
+    let top_level = fetch("sec-fetch-mode") == Some(b"navigate")
+        && fetch("sec-fetch-dest") == Some(b"document");
+    if top_level {
+        return match headers.get(header::ORIGIN) {
+            Some(o) if !is_own_origin(config, o.as_bytes()) => Err(CsrfError::CrossSite),
+            _ => Ok(()),
+        };
+    }
+    if from_own_origin(config, headers, Typed::Allowed) {
+        Ok(())
+    } else {
+        Err(CsrfError::CrossSite)
+    }
+}
+
+/// Whether a request a gateway checks is a page being opened (a GET or HEAD without the
+/// anti-CSRF header, and a navigation when the browser says what it is): what a sign-in
+/// redirect suits, where an API call wants its 401.
+pub fn is_navigation(config: &Config, method: &str, headers: &HeaderMap) -> bool {
+    is_read(method)
+        && !has_csrf_header(config, headers)
+        && headers
+            .get("sec-fetch-mode")
+            .is_none_or(|m| m.as_bytes() == b"navigate")
+}
+
+fn is_read(method: &str) -> bool {
+    method == "GET" || method == "HEAD"
+}
+
+fn has_csrf_header(config: &Config, headers: &HeaderMap) -> bool {
+    headers
+        .get(config.server.csrf_header.as_str())
+        .is_some_and(|v| v.as_bytes() == b"1")
+}
+
 /// A navigation that changes state (logout): it cannot carry a header, so a per-endpoint secret
 /// is layer 1; this is layer 2, which also admits a URL the user typed or bookmarked.
 pub fn check_navigation(config: &Config, req: &HttpRequest) -> Result<(), CsrfError> {
-    if from_own_origin(config, req, Typed::Allowed) {
+    if from_own_origin(config, req.headers(), Typed::Allowed) {
         Ok(())
     } else {
         Err(CsrfError::CrossSite)
@@ -68,8 +123,7 @@ enum Typed {
     Refused,
 }
 
-fn from_own_origin(config: &Config, req: &HttpRequest, typed: Typed) -> bool {
-    let headers = req.headers();
+fn from_own_origin(config: &Config, headers: &HeaderMap, typed: Typed) -> bool {
     let site_ok = match headers.get("sec-fetch-site").map(|v| v.as_bytes()) {
         None | Some(b"same-origin") => true,
         Some(b"none") => typed == Typed::Allowed,

@@ -6,7 +6,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::admin::AdminError;
-use crate::auth::{AuthError, PageError};
+use crate::auth::check::LOGIN;
+use crate::auth::{AuthError, CheckError, PageError};
 use crate::csrf::CsrfError;
 use crate::oidc::OidcError;
 use crate::proxy::headers::REFUSAL;
@@ -267,6 +268,51 @@ impl ResponseError for ProxyError {
             }));
         }
         res.json(json!({ "error": code, "error_description": description }))
+    }
+}
+
+impl CheckError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            CheckError::UntrustedProxy(_) => (StatusCode::BAD_REQUEST, "untrusted_proxy"),
+            CheckError::BadForwarded(_) => (StatusCode::BAD_REQUEST, "bad_forwarded_request"),
+            CheckError::Unauthenticated { .. } => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            CheckError::NoRoute => (StatusCode::FORBIDDEN, "no_route"),
+            CheckError::Unsendable(_) => (StatusCode::INTERNAL_SERVER_ERROR, "unsendable_identity"),
+            CheckError::Route(e) => e.status_and_code(),
+        }
+    }
+}
+
+/// A gateway's check: the route's refusals as the proxy answers them; the others JSON alike,
+/// marked as Vestibule's own (a gateway other than nginx hands them to the browser as they are).
+impl ResponseError for CheckError {
+    fn status_code(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let CheckError::Route(e) = self {
+            return e.error_response();
+        }
+        let (status, code) = self.status_and_code();
+        if status.is_server_error() {
+            tracing::warn!(error = %Chain(self), "forward-auth check failed");
+        }
+        let mut res = HttpResponse::build(status);
+        res.insert_header((REFUSAL, code));
+        let mut body = json!({ "error": code, "error_description": self.to_string() });
+        if let CheckError::Unauthenticated {
+            login_url,
+            navigation,
+        } = self
+        {
+            body["login_url"] = login_url.as_str().into();
+            if *navigation {
+                res.insert_header((LOGIN, login_url.as_str()));
+            }
+        }
+        res.json(body)
     }
 }
 

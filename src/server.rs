@@ -193,6 +193,8 @@ fn main_server(
         let cfg = state.config.clone();
         let mut app = App::new()
             .app_data(state.clone())
+            // The routes, for the forward-auth endpoint (the API scope's guard has its own).
+            .app_data(web::Data::from(router.clone()))
             // One upstream client (and connection pool) per worker: see `UpstreamClient`.
             .app_data(web::Data::new(proxy::UpstreamClient::new()))
             .wrap(from_fn(limits::enforce))

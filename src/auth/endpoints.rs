@@ -7,7 +7,8 @@ use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::{HttpResponse, web};
 
 use super::{
-    AuthError, backchannel, callback, events, frontchannel, login, logout, session_info, sessions,
+    AuthError, backchannel, callback, check, events, frontchannel, login, logout, session_info,
+    sessions,
 };
 
 /// What the auth endpoints' own pages may load and who may frame them: nothing, nobody.
@@ -40,6 +41,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, prefix: &str) {
             .route("/sessions/end-others", web::post().to(sessions::end_others))
             .route("/sessions/{handle}", web::delete().to(sessions::end_one))
             .route("/events", web::get().to(events::events))
+            // Any method: an Envoy check comes with the original request's, and its path after
+            // the check's own (see `forwarded`).
+            .route("/check", web::to(check::check))
+            .route("/check/{original:.*}", web::to(check::check))
             .route("/logout", web::get().to(logout::logout))
             .route(
                 "/backchannel-logout",

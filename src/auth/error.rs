@@ -2,6 +2,7 @@
 
 use crate::csrf::CsrfError;
 use crate::oidc::OidcError;
+use crate::proxy::ProxyError;
 use crate::session::{EndReason, PendingError, StreamRefused};
 use crate::store::StoreError;
 
@@ -48,4 +49,29 @@ pub enum AuthError {
     FrontchannelLogout(String),
     #[error("method not allowed (allowed: {0})")]
     MethodNotAllowed(&'static str),
+}
+
+/// Why `/auth/check` did not let a request through, or could not judge it.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The peer is not a trusted proxy: its word about the request is not taken (the value is
+    /// its address).
+    #[error("the peer {0} is not one of server.trusted_proxies")]
+    UntrustedProxy(String),
+    /// The gateway's word about the request is missing, doubled or not a request.
+    #[error("{0}")]
+    BadForwarded(&'static str),
+    /// No live session on a route that needs one: sign in at `login_url`. A navigation is told
+    /// so in a header too, for the gateway to turn into a redirect.
+    #[error("no live session")]
+    Unauthenticated { login_url: String, navigation: bool },
+    /// No `[[routes]]` prefix covers the path: nothing says who may call it.
+    #[error("no route covers this path")]
+    NoRoute,
+    /// The user's `sub` or token cannot be a header value (a control character).
+    #[error("the user's {0} cannot be sent in a header")]
+    Unsendable(&'static str),
+    /// The route's own answer, as the proxy gives it (step-up, rule, CSRF, method, store).
+    #[error(transparent)]
+    Route(#[from] ProxyError),
 }

@@ -9,6 +9,8 @@
 //! - `sessions`: `GET /auth/sessions`, `DELETE /auth/sessions/{handle}`,
 //!   `POST /auth/sessions/end-others`, the user's own sessions;
 //! - `events`: `GET /auth/events`, the SPA's stream of session events;
+//! - `check`: `GET /auth/check`, forward-auth: a gateway asks whether to let a request through
+//!   (the request as the gateway tells it: `forwarded`);
 //!
 //! registered together in `endpoints`; and beside them [`AuthError`] (`error`), [`PageError`] (`page`: an error as a page for a
 //! person), the query-string reader (`query`), the login parameters an SPA may pass to the IdP
@@ -18,9 +20,11 @@
 
 mod backchannel;
 mod callback;
+pub mod check;
 mod endpoints;
 mod error;
 mod events;
+mod forwarded;
 mod frontchannel;
 mod listed;
 mod login;
@@ -34,7 +38,7 @@ mod session_info;
 mod sessions;
 
 pub use endpoints::{PAGE_CSP, configure};
-pub use error::AuthError;
+pub use error::{AuthError, CheckError};
 pub use listed::listed_json;
 pub use login_rate::LoginRate;
 pub use page::PageError;

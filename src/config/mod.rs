@@ -8,6 +8,7 @@
 //! - `file`: [`Config`] as a whole, loading (figment: TOML + environment), error messages;
 //! - `broken`: the broken rule each section's checks return;
 //! - `server`, `oidc`, `session`, `routes`, `spa`, `telemetry`: one section each;
+//! - `trusted_proxies`: the gateways whose word about a checked request is taken;
 //! - `private_key`: the client's `private_key_jwt` key, loaded and tried while checking;
 //! - `schema`: the JSON Schema of the file, for editors;
 //! - `reference`: the configuration reference page, read off that schema;
@@ -25,6 +26,7 @@ mod server;
 mod session;
 mod spa;
 mod telemetry;
+mod trusted_proxies;
 
 pub use file::{Config, ConfigError, ENV_PREFIX, ignored_environment};
 pub use oidc::{ClientAuth, EndpointsConfig, LOGIN_PARAMS, OidcConfig, ParMode, Protocol};
@@ -37,6 +39,7 @@ pub use session::{
 };
 pub use spa::SpaConfig;
 pub use telemetry::{LogFormat, OtlpConfig, TelemetryConfig};
+pub use trusted_proxies::TrustedProxies;
 
 #[cfg(test)]
 mod tests;

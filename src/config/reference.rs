@@ -141,6 +141,7 @@ fn kind(field: &Value, target: &Value, entries: Option<&Value>) -> String {
         Some("size") => return "size".into(),
         Some("address") => return "socket address (`\"127.0.0.1:8080\"`)".into(),
         Some("path") => return "file path".into(),
+        Some("networks") => return "list of IP addresses or networks (`\"10.0.0.0/8\"`)".into(),
         Some("secret") if is("array") => return "list of secrets".into(),
         Some("secret") => return "secret (string)".into(),
         _ => {}

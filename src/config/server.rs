@@ -7,6 +7,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::broken::{Broken, broken};
+use super::trusted_proxies::TrustedProxies;
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -75,6 +76,16 @@ pub struct ServerConfig {
     /// the client). Used to tell clients apart for `logins_per_minute`.
     #[serde(default)]
     pub forwarded_hops: usize,
+    /// The gateways (nginx, Traefik, Caddy, Envoy) that may ask `GET /auth/check` whether to
+    /// let a request through: IP addresses or networks (`"10.0.0.7"`, `"10.0.0.0/8"`,
+    /// `"fd00::/8"`), matched against the TCP peer's address only, never `X-Forwarded-For`. Only
+    /// from them are `X-Original-URI`, `X-Forwarded-Uri` and `X-Forwarded-Method` read; any other
+    /// peer's check is answered 400 `untrusted_proxy`. Empty: forward-auth is off. A network of
+    /// every address (`0.0.0.0/0`, `::/0`) is refused: it would let any client name the request
+    /// being checked.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>", extend("x-kind" = "networks"))]
+    pub trusted_proxies: TrustedProxies,
     /// Allow `public_url` or `oidc.issuer` on plain http at a non-loopback host. Off: Vestibule
     /// refuses to start, because cookies, codes and tokens would cross the network in clear.
     #[serde(default)]
@@ -142,6 +153,15 @@ impl ServerConfig {
         }
         self.validate_public_url()?;
         self.validate_limits()?;
+        if let Some(net) = self.trusted_proxies.everyone() {
+            return Err(broken(
+                "server.trusted_proxies",
+                format!(
+                    "{net} trusts every address: any client could then name the request a check \
+                     is about; list the gateways' own addresses or networks"
+                ),
+            ));
+        }
         let prefix = &self.auth_prefix;
         if !prefix.starts_with('/') || prefix.ends_with('/') || prefix.len() < 2 {
             return Err(broken(

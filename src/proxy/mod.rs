@@ -6,7 +6,10 @@
 //! - `router`: [`Router`], choosing a request's route on that reading;
 //! - `route`: [`Route`], a `[[routes]]` entry and how its upstream URL is made;
 //! - `forward`: forwarding one HTTP call (streaming, limits, timeouts);
-//! - `token`: the access token a route sends (its kind; refreshed first when needed);
+//! - `call`: [`Call`], one call as a route's policy judges it (served here, or checked for a
+//!   gateway by `auth::check`);
+//! - `token`: the access token a route sends (its kind; refreshed first when needed), and
+//!   [`admit`], a call's admission: step-up, rule, token;
 //! - `step_up`: a route's stronger or more recent sign-in rule (RFC 9470);
 //! - `rule`: a route's `allow` rule deciding, counted and logged ([`RouteRule`]);
 //! - [`headers`]: header hygiene both ways, and the forwarding headers Vestibule adds;
@@ -14,6 +17,7 @@
 //! - `service`: where the API scope and the SPA dev-server service are registered;
 //! - [`ProxyError`] (`error`).
 
+mod call;
 mod client;
 mod error;
 mod forward;
@@ -27,6 +31,7 @@ mod step_up;
 mod token;
 mod websocket;
 
+pub use call::Call;
 pub use client::UpstreamClient;
 pub use error::ProxyError;
 pub use path::PathError;
@@ -35,4 +40,5 @@ pub use router::Router;
 pub use rule::{BadRule, Outcome, RouteRule};
 pub use service::{configure, spa_service};
 pub use step_up::Challenge;
+pub use token::{Admission, admit};
 pub use websocket::is_upgrade as is_websocket_upgrade;

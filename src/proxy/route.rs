@@ -131,6 +131,13 @@ impl Route {
         }
     }
 
+    /// Whether a caller without a session is served: on a route without a rule whose token
+    /// kind needs no user (`optional` and `user_or_client` send another token or none; `none`
+    /// and `client` never send the user's).
+    pub fn serves_anonymous(&self) -> bool {
+        self.rule.is_none() && self.token != TokenPolicy::User
+    }
+
     /// The part of `path` appended to the upstream's base path.
     fn rest_of<'a>(&self, path: &'a str, prefix_end: usize) -> Result<&'a str, ProxyError> {
         if escapes_base(path) {

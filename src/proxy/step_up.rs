@@ -13,6 +13,7 @@ use url::Url;
 use crate::config::{Config, RouteConfig};
 use crate::session::Session;
 use crate::support::now_unix;
+use crate::support::path::is_same_origin;
 
 /// A route's step-up rule.
 pub struct StepUp {
@@ -36,12 +37,15 @@ impl StepUp {
         })
     }
 
-    /// The challenge to answer with, unless the session meets the rule.
+    /// The challenge to answer with, unless the session meets the rule; the new sign-in
+    /// returns to `back` (a path and query, as a browser sent it), or else to the page that
+    /// made the call.
     pub(super) fn check(
         &self,
         session: &Session,
         req: &HttpRequest,
         config: &Config,
+        back: Option<&str>,
     ) -> Result<(), Challenge> {
         let acr_ok = self.acr.is_empty()
             || session
@@ -65,7 +69,12 @@ impl StepUp {
         if let Some(m) = max_age {
             login.append_pair("max_age", &m.to_string());
         }
-        login.append_pair("return_to", &return_to(req, config));
+        match back {
+            // As `/auth/login` would read it: anything but a same-origin path is `/`.
+            Some(back) if is_same_origin(back) => login.append_pair("return_to", back),
+            Some(_) => login.append_pair("return_to", "/"),
+            None => login.append_pair("return_to", &return_to(req, config)),
+        };
         Err(Challenge {
             acr_values,
             max_age,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use actix_web::HttpRequest;
 use http::header::{HeaderMap, WWW_AUTHENTICATE};
 
-use super::{ProxyError, Route};
+use super::{Call, ProxyError, Route};
 use crate::AppState;
 use crate::config::TokenPolicy;
 use crate::oidc::{GrantKind, RouteGrant};
@@ -49,6 +49,25 @@ impl Bearer<'_> {
     }
 }
 
+/// What a route's policy granted one call: who calls, when signed in, and the token it carries.
+pub struct Admission<'r> {
+    /// The caller's session (loaded when the route's token or rule needs it, or the call asked
+    /// for the caller's identity).
+    pub session: Option<Arc<Session>>,
+    bearer: Option<Bearer<'r>>,
+}
+
+impl<'r> Admission<'r> {
+    /// The access token the call carries upstream, if any.
+    pub fn token(&self) -> Option<&str> {
+        self.bearer.as_ref().and_then(Bearer::value)
+    }
+
+    pub(super) fn into_bearer(self) -> Option<Bearer<'r>> {
+        self.bearer
+    }
+}
+
 /// The token for a call on `route`: `None` for `token = "none"`, and for `optional` without a
 /// session; 401 for `user` without one. A route with a rule needs a signed-in caller whatever it
 /// sends upstream, and the rule's yes.
@@ -57,22 +76,44 @@ pub(super) async fn bearer_for<'r>(
     req: &HttpRequest,
     route: &'r Route,
 ) -> Result<Option<Bearer<'r>>, ProxyError> {
-    let admitted = match (route.token, &route.rule) {
-        (TokenPolicy::None, None) => return Ok(None),
-        (TokenPolicy::Client, None) => return Box::pin(client(state, route, None)).await.map(Some),
-        _ => admitted(state, req, route).await?,
+    Ok(admit(state, req, route, &Call::of(req))
+        .await?
+        .into_bearer())
+}
+
+/// Admits `call` on `route` (step-up, then the `allow` rule, then the token, refreshed when
+/// due): the proxy's calls and the forward-auth endpoint's checks alike.
+pub async fn admit<'r>(
+    state: &AppState,
+    req: &HttpRequest,
+    route: &'r Route,
+    call: &Call<'_>,
+) -> Result<Admission<'r>, ProxyError> {
+    let needs_session = call.identity || route.rule.is_some() || route.token.uses_user();
+    let caller = if needs_session {
+        admitted(state, req, route, call).await?
+    } else {
+        None
     };
-    let Some((session_id, session)) = admitted else {
-        return match route.token {
-            TokenPolicy::UserOrClient => Box::pin(client(state, route, None)).await.map(Some),
-            _ => Ok(None),
-        };
+    let session = caller.as_ref().map(|(_, s)| s.clone());
+    let bearer = match (route.token, caller) {
+        (TokenPolicy::None, _) | (TokenPolicy::Optional, None) => None,
+        (TokenPolicy::Client, _) | (TokenPolicy::UserOrClient, None) => {
+            Some(Box::pin(client(state, route, None)).await?)
+        }
+        (TokenPolicy::User, None) => return Err(ProxyError::Unauthenticated),
+        (_, Some((session_id, session))) => Some(user(state, route, session_id, session).await?),
     };
-    match route.token {
-        TokenPolicy::None => return Ok(None),
-        TokenPolicy::Client => return Box::pin(client(state, route, None)).await.map(Some),
-        _ => {}
-    }
+    Ok(Admission { session, bearer })
+}
+
+/// The user's token on `route`: the login's, fresh, or the route's own.
+async fn user<'r>(
+    state: &AppState,
+    route: &'r Route,
+    session_id: String,
+    session: Arc<Session>,
+) -> Result<Bearer<'r>, ProxyError> {
     let sessions = &state.sessions;
     let grant = route.user_grant.as_ref();
     // The login's token is needed fresh when it is sent, or exchanged.
@@ -104,30 +145,31 @@ pub(super) async fn bearer_for<'r>(
         // A fenced write lost to another replica's, which did not carry this route's token yet.
         return Err(ProxyError::Refresh(RefreshError::Pending));
     }
-    Ok(Some(bearer))
+    Ok(bearer)
 }
 
 /// The caller's session once it meets the route's step-up rule and its `allow` rule (step-up
 /// first: a rule may read `session.acr`, which a step-up raises). Without a session: `None` on
-/// a route that serves anonymous callers (`optional`, `user_or_client`, which have no rule),
-/// else 401.
+/// a route that serves anonymous callers, else 401.
 async fn admitted(
     state: &AppState,
     req: &HttpRequest,
     route: &Route,
+    call: &Call<'_>,
 ) -> Result<Option<(String, Arc<Session>)>, ProxyError> {
     let Some((session_id, session)) = state.sessions.load(req).await? else {
-        return match route.token {
-            TokenPolicy::Optional | TokenPolicy::UserOrClient => Ok(None),
-            _ => Err(ProxyError::Unauthenticated),
+        return if route.serves_anonymous() {
+            Ok(None)
+        } else {
+            Err(ProxyError::Unauthenticated)
         };
     };
     if let Some(step_up) = &route.step_up {
         step_up
-            .check(&session, req, &state.config)
+            .check(&session, req, &state.config, call.return_to)
             .map_err(ProxyError::StepUpRequired)?;
     }
-    route.authorize(&session, req.method().as_str(), req.uri().path())?;
+    route.authorize(&session, call.method, call.path)?;
     Ok(Some((session_id, session)))
 }
 

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startListening, waitFor } from './harness.mjs';
 
-const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
+export const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
 
 /** The start of an nginx.conf living in `dir`, up to inside its `http` block. */
-const head = (dir) => `daemon off;
+export const nginxHead = (dir) => `daemon off;
 worker_processes 1;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
@@ -21,7 +21,7 @@ http {
   client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
 `;
 
-function nginx(dir) {
+export function nginx(dir) {
   const child = spawn(NGINX, ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
   const exited = new Promise((r) => child.once('exit', r));
   return { child, stop: async () => { if (child.exitCode === null) { child.kill('SIGQUIT'); await exited; } } };
@@ -32,7 +32,7 @@ export async function startBalancer({ port, replicas }) {
   const pass = (upstream) => `proxy_pass http://${upstream}; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header Host $http_host; proxy_set_header X-Forwarded-For $remote_addr;
       add_header X-Replica $upstream_addr always;`;
-  writeFileSync(join(dir, 'nginx.conf'), `${head(dir)}  upstream all { ${replicas.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 16; }
+  writeFileSync(join(dir, 'nginx.conf'), `${nginxHead(dir)}  upstream all { ${replicas.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 16; }
   upstream first { server 127.0.0.1:${replicas[0]}; }
   upstream second { server 127.0.0.1:${replicas[1]}; }
   server {
@@ -66,7 +66,7 @@ export async function startTlsFront({ port, upstreamPort }) {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
     '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
     '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-  writeFileSync(join(dir, 'nginx.conf'), `${head(dir)}  server {
+  writeFileSync(join(dir, 'nginx.conf'), `${nginxHead(dir)}  server {
     listen 127.0.0.1:${port} ssl;
     ssl_certificate ${dir}/cert.pem;
     ssl_certificate_key ${dir}/key.pem;

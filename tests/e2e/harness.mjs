@@ -101,10 +101,10 @@ export const ENCRYPTION_KEY = 'ZTJlLXN1aXRlLWVuY3J5cHRpb24ta2V5LTAxMjM0NTY=';
 /**
  * Starts the Vestibule binary; `port` lets a restart come back on the same origin. `redis` is a
  * `[session.redis]` table (instead of `redisUrl`); `publicUrl`, the origin of a load balancer in
- * front of several of them; `routesExtra`, more `[[routes]]` tables; `spaDir`, the SPA served
- * (default: the demo).
+ * front of several of them; `serverExtra`, more `[server]` keys; `routesExtra`, more `[[routes]]`
+ * tables; `spaDir`, the SPA served (default: the demo).
  */
-export async function startProxy({ issuer, store = 'memory', redisUrl, redis = '', port, apiPort, sessionExtra = '', publicUrl, routesExtra = '', spaDir = join(ROOT, 'demo/spa') }) {
+export async function startProxy({ issuer, store = 'memory', redisUrl, redis = '', port, apiPort, sessionExtra = '', serverExtra = '', publicUrl, routesExtra = '', spaDir = join(ROOT, 'demo/spa') }) {
   const dir = mkdtempSync(join(tmpdir(), 'vestibule-e2e-'));
   const config = join(dir, 'vestibule.toml');
   let session = '[session]\nstore = "memory"\n';
@@ -112,7 +112,7 @@ export async function startProxy({ issuer, store = 'memory', redisUrl, redis = '
   else if (store === 'redis') session = `[session]\nstore = "redis"\nredis_url = "${redisUrl}"\n`;
   session += sessionExtra + redis;
   const proc = await startListening((p) => {
-    writeFileSync(config, `[server]\nlisten = "127.0.0.1:${p}"\npublic_url = "${publicUrl ?? `http://127.0.0.1:${p}`}"\n`
+    writeFileSync(config, `[server]\nlisten = "127.0.0.1:${p}"\npublic_url = "${publicUrl ?? `http://127.0.0.1:${p}`}"\n${serverExtra}`
       + `[oidc]\nissuer = "${issuer}"\nclient_id = "${CLIENT_ID}"\nscopes = ["openid", "profile", "email"]\n`
       + session
       + (apiPort ? `[[routes]]\nprefix = "/api"\nupstream = "http://127.0.0.1:${apiPort}"\ntoken = "required"\n` : '')

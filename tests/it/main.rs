@@ -13,6 +13,7 @@ mod common;
 mod auth_flow;
 mod cli;
 mod docs;
+mod forward_auth;
 mod frontchannel;
 mod health;
 mod hostile;

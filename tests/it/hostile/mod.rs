@@ -11,12 +11,13 @@
 //!
 //! One file per category: `callback`, `id_token`, `cookies`, `return_to`, `csrf`, `raw_http`,
 //! `backchannel`, `frontchannel`, `login_params` (what `/auth/login` passes on to the IdP),
-//! `paths` (one path, one route), `route_tokens` (per-route tokens and step-up), `rules` (the
+//! `paths` (one path, one route), `check` (forward-auth: who is believed about which request), `route_tokens` (per-route tokens and step-up), `rules` (the
 //! routes' `allow` rules), `sessions` (session lists, events, the admin API). This file holds
 //! the [`World`] they attack and the invariant checks.
 
 mod backchannel;
 mod callback;
+mod check;
 mod cookies;
 mod csrf;
 mod frontchannel;
