@@ -9,6 +9,7 @@
 //! - `token`: the access token a route sends (its kind; refreshed first when needed);
 //! - `step_up`: a route's stronger or more recent sign-in rule (RFC 9470);
 //! - [`headers`]: header hygiene both ways, and the forwarding headers Vestibule adds;
+//! - `identity`: the signed identity a call carries, and the browser's identity headers removed;
 //! - `websocket`: WebSocket upgrades; `client`: the upstream HTTP client;
 //! - `service`: where the API scope and the SPA dev-server service are registered;
 //! - [`ProxyError`] (`error`).
@@ -17,6 +18,7 @@ mod client;
 mod error;
 mod forward;
 pub mod headers;
+mod identity;
 pub mod path;
 mod route;
 mod router;
@@ -28,7 +30,7 @@ mod websocket;
 pub use client::UpstreamClient;
 pub use error::ProxyError;
 pub use path::PathError;
-pub use route::{Route, routes, spa_upstream};
+pub use route::{DEFAULT_IDENTITY_HEADER, Route, routes, spa_upstream};
 pub use router::Router;
 pub use service::{configure, spa_service};
 pub use step_up::Challenge;

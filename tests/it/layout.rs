@@ -13,12 +13,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The layers, bottom to top: a module may import from its own layer and those before it.
-const LAYERS: [&str; 16] = [
+const LAYERS: [&str; 17] = [
     "support",
     "crypto",
     "config",
     "telemetry",
     "store",
+    "identity",
     "oidc",
     "csrf",
     "session",
