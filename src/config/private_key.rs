@@ -1,7 +1,8 @@
-//! The client's private key for `private_key_jwt` (`oidc.private_key_file` or
-//! `oidc.private_key`): read, parsed and tried once while the config is checked, so that a key
-//! that cannot sign fails `check-config`, not the first login. `oidc::client_auth` signs the
-//! client assertions with it.
+//! A private key that signs JWTs: the client's for `private_key_jwt` (`oidc.private_key_file` or
+//! `oidc.private_key`), and the one of the identity sent upstreams (`[identity]`). Read, parsed
+//! and tried once while the config is checked, so that a key that cannot sign fails
+//! `check-config`, not the first login or call. `oidc::client_auth` signs the client assertions
+//! with it, `identity` the identities.
 
 use std::path::{Path, PathBuf};
 
@@ -10,8 +11,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-/// The signing algorithm of `private_key_jwt` assertions: it must fit the key (`RS256` and
-/// `PS256` take an RSA key, `ES256` a P-256 key) and be one the IdP accepts for this client.
+/// A JWT signing algorithm: it must fit the key (`RS256` and `PS256` take an RSA key, `ES256` a
+/// P-256 key); for `private_key_jwt` assertions, one the IdP accepts for this client.
 #[derive(
     Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
 )]
@@ -51,7 +52,7 @@ pub enum KeyError {
     },
 }
 
-/// The private key of `private_key_jwt`.
+/// A private key that signs JWTs (`private_key_jwt`, the identity).
 pub struct SigningKey {
     key: EncodingKey,
     /// SHA-256 of the PEM: key material for sealing what only this client may read.

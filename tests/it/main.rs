@@ -16,6 +16,7 @@ mod docs;
 mod frontchannel;
 mod health;
 mod hostile;
+mod identity;
 mod idps;
 mod layout;
 mod lifecycle;

@@ -12,8 +12,9 @@
 //! One file per category: `callback`, `id_token`, `cookies`, `return_to`, `csrf`, `raw_http`,
 //! `backchannel`, `frontchannel`, `login_params` (what `/auth/login` passes on to the IdP),
 //! `paths` (one path, one route), `route_tokens` (per-route tokens and step-up), `rules` (the
-//! routes' `allow` rules), `sessions` (session lists, events, the admin API). This file holds
-//! the [`World`] they attack and the invariant checks.
+//! routes' `allow` rules), `identity` (the signed identity sent upstreams), `sessions` (session
+//! lists, events, the admin API). This file holds the [`World`] they attack and the invariant
+//! checks.
 
 mod backchannel;
 mod callback;
@@ -21,6 +22,7 @@ mod cookies;
 mod csrf;
 mod frontchannel;
 mod id_token;
+mod identity;
 mod login_params;
 mod paths;
 pub(crate) mod raw_http;
