@@ -50,6 +50,24 @@ pub enum KeyError {
         #[source]
         source: jsonwebtoken::errors::Error,
     },
+    #[error("expected an RSA key of at least {MIN_RSA_BITS} bits, found {bits}")]
+    WeakRsa { bits: usize },
+}
+
+/// The smallest RSA key Vestibule signs with (NIST SP 800-131A; a smaller one can also be too
+/// small for PS256's padding, and the signing library then panics rather than failing).
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// The size of an RSA private key in PEM (PKCS#8 or PKCS#1); `None` when it is not one.
+fn rsa_bits(pem: &[u8]) -> Option<usize> {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::traits::PublicKeyParts;
+    let text = std::str::from_utf8(pem).ok()?;
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(text)
+        .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(text))
+        .ok()?;
+    Some(key.size() * 8)
 }
 
 /// A private key that signs JWTs (`private_key_jwt`, the identity).
@@ -79,6 +97,11 @@ impl SigningKey {
     }
 
     pub fn from_pem(pem: &[u8], alg: KeyAlg, kid: Option<String>) -> Result<Self, KeyError> {
+        if let (KeyAlg::Rs256 | KeyAlg::Ps256, Some(bits)) = (alg, rsa_bits(pem))
+            && bits < MIN_RSA_BITS
+        {
+            return Err(KeyError::WeakRsa { bits });
+        }
         let parsed = match alg {
             KeyAlg::Rs256 | KeyAlg::Ps256 => EncodingKey::from_rsa_pem(pem),
             KeyAlg::Es256 => EncodingKey::from_ec_pem(pem),

@@ -157,6 +157,27 @@ fn a_configured_signing_key_must_sign_with_its_algorithm() {
 }
 
 #[test]
+fn an_rsa_key_under_2048_bits_is_refused_and_never_panics() {
+    for (bits, alg) in [
+        (512, "PS256"),
+        (512, "RS256"),
+        (1024, "RS256"),
+        (1024, "PS256"),
+    ] {
+        let pem = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, bits)
+            .expect("RSA")
+            .to_pkcs8_pem(LineEnding::LF)
+            .expect("PEM");
+        let extra = format!(
+            "[identity]\nsigning_key = {}\nsigning_key_alg = \"{alg}\"\n",
+            toml_string(&pem)
+        );
+        let err = checked(&extra).expect_err("refused");
+        assert!(err.contains("at least 2048 bits"), "{bits} {alg}: {err}");
+    }
+}
+
+#[test]
 fn previous_keys_are_pem_text_or_files_private_or_public() {
     let private = generate_p256().expect("a key");
     let public = crate::crypto::PublicJwk::from_pem(private.as_bytes()).expect("key");
