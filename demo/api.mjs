@@ -37,7 +37,8 @@ export async function startApi({ port = 9200, host = '127.0.0.1', issuer, strict
     if (!token) return send(401, { error: 'missing bearer token' });
     const info = await introspect(token).catch(() => ({ active: false }));
     if (!info.active) return send(401, { error: 'token not active' });
-    if (req.url.startsWith('/api/me')) {
+    // `/api/me`, and `/api/<area>/me` for routes of their own (an admin area, say).
+    if (/^\/api\/(?:[a-z]+\/)?me(?:[?/]|$)/.test(req.url)) {
       return send(200, {
         message: `Hello ${info.sub}, this came from the API.`,
         sub: info.sub,

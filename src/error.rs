@@ -9,6 +9,7 @@ use crate::admin::AdminError;
 use crate::auth::check::LOGIN;
 use crate::auth::{AuthError, CheckError, PageError};
 use crate::csrf::CsrfError;
+use crate::identity::IdentityError;
 use crate::oidc::OidcError;
 use crate::proxy::headers::REFUSAL;
 use crate::proxy::{Challenge, ProxyError};
@@ -173,6 +174,36 @@ impl ResponseError for AdminError {
     }
 }
 
+impl IdentityError {
+    /// The store: try again; anything else is the deployment's to fix.
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            IdentityError::Store(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "session_store_unavailable")
+            }
+            IdentityError::TooLarge { .. } => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "identity_too_large")
+            }
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "identity_unavailable"),
+        }
+    }
+}
+
+/// `/.well-known/jwks.json` when its keys cannot be had: JSON, never cached.
+impl ResponseError for IdentityError {
+    fn status_code(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code) = self.status_and_code();
+        tracing::warn!(error = %Chain(self), "identity keys unavailable");
+        HttpResponse::build(status)
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({ "error": code, "error_description": "the signing keys are unavailable; try again shortly" }))
+    }
+}
+
 impl StreamRefused {
     /// A user over budget waits for their own streams; a full replica is everyone's 503.
     fn status_and_code(&self) -> (StatusCode, &'static str) {
@@ -221,6 +252,7 @@ impl ProxyError {
             ProxyError::NoRoute => (StatusCode::NOT_FOUND, "not_found"),
             ProxyError::MalformedBody(_) => (StatusCode::BAD_REQUEST, "malformed_body"),
             ProxyError::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            ProxyError::Identity(e) => e.status_and_code(),
         }
     }
 }
@@ -234,7 +266,7 @@ impl ResponseError for ProxyError {
     fn error_response(&self) -> HttpResponse {
         let (status, code) = self.status_and_code();
         let description = match self {
-            ProxyError::Store(_) => {
+            ProxyError::Store(_) | ProxyError::Identity(IdentityError::Store(_)) => {
                 "the session store is unavailable; try again shortly".to_owned()
             }
             ProxyError::Unreachable(_) => "the upstream service is unreachable".to_owned(),

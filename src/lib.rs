@@ -12,6 +12,7 @@
 //!   exactly-once token refresh, the session registry, event streams;
 //! - [`store`]: the shared expiring store, bytes only (memory, Redis), and its key layout;
 //! - [`crypto`]: random tokens, hex, constant-time comparison, sealing, the deployment's keyring;
+//! - [`identity`]: the signed identity sent upstreams, its keys and `/.well-known/jwks.json`;
 //! - [`oidc`]: the IdP: discovery and keys, the authorization request, the token endpoint, ID
 //!   and logout token validation;
 //! - [`proxy`]: API routes: token, rules, header hygiene, streaming, WebSockets;
@@ -34,6 +35,7 @@ pub mod crypto;
 pub mod csrf;
 pub mod error;
 pub mod health;
+pub mod identity;
 pub mod limits;
 pub mod oidc;
 pub mod proxy;
@@ -54,6 +56,8 @@ pub struct AppState {
     pub sessions: Arc<session::SessionManager>,
     /// The application's own tokens, for `client` routes.
     pub client_tokens: session::ClientTokens,
+    /// The identity sent upstreams (`identity_header` routes), and its keys.
+    pub identity: Arc<identity::Identity>,
     /// Set when shutdown begins: `/readyz` answers 503 from then on.
     pub draining: AtomicBool,
     /// Requests being served (for `max_in_flight`).

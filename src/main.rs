@@ -149,8 +149,8 @@ fn sessions(config: &Config, action: SessionsCommand) -> ExitCode {
 
 /// `run` (the default): tracing, then the server until a signal has drained it.
 fn run(config: Config) -> ExitCode {
-    // Held until exit: dropping it sends the last spans.
-    let _traces = match vestibule::telemetry::init(&config.telemetry) {
+    // Held until exit: dropping it sends the last spans and writes the last log lines.
+    let _telemetry = match vestibule::telemetry::init(&config.telemetry) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("vestibule: cannot start tracing\n{}", Chain(&e));

@@ -10,10 +10,11 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
 use crate::config::Config;
+use crate::identity::{Identity, IdentityError};
 use crate::oidc::{Provider, ProviderError};
 use crate::session::{ClientTokens, SessionManager};
 use crate::store::StoreError;
-use crate::{AppState, admin, auth, health, limits, proxy, spa, telemetry};
+use crate::{AppState, admin, auth, health, identity, limits, proxy, spa, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -29,6 +30,8 @@ pub enum StartError {
     Provider(#[from] ProviderError),
     #[error(transparent)]
     Rule(#[from] proxy::BadRule),
+    #[error("cannot load the identity signing keys")]
+    Identity(#[from] IdentityError),
 }
 
 /// A started Vestibule: the main server, the optional admin server, and their shared state.
@@ -164,7 +167,10 @@ fn shared_state(config: Config, addr: &str) -> Result<web::Data<AppState>, Start
     );
     let client_tokens = ClientTokens::new(&config, sessions.store().clone(), oidc.sealing_secret());
     let login_rate = auth::LoginRate::new(config.server.logins_per_minute);
+    let identity = Arc::new(Identity::new(&config, sessions.store().clone())?);
+    tokio::spawn(identity.clone().warm());
     Ok(web::Data::new(AppState {
+        identity,
         login_rate,
         config: Arc::new(config),
         oidc,
@@ -184,6 +190,7 @@ fn main_server(
     metrics_on_main: bool,
 ) -> Result<Server, StartError> {
     let config = state.config.clone();
+    let identity = state.identity.clone();
     let router = Arc::new(proxy::Router::new(proxy::routes(&config)?));
     let spa_upstream = proxy::spa_upstream(&config);
     let workers = std::thread::available_parallelism()
@@ -200,6 +207,8 @@ fn main_server(
             .wrap(from_fn(limits::enforce))
             .wrap(from_fn(telemetry::request_log))
             .configure(health::configure)
+            // Before the API scope: a route cannot hide it.
+            .configure(|c| identity::configure(c, &identity))
             .configure(|c| {
                 if metrics_on_main {
                     telemetry::metrics::configure(c)

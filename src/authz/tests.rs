@@ -108,6 +108,12 @@ fn unknown_names_are_refused_with_their_position() {
         ),
         ("session.amr == 1", "unknown field `session.amr`", (1, 8)),
         ("sizeof(groups) > 0", "unknown function `sizeof`", (1, 7)),
+        // A regular expression would be compiled on every call: not offered.
+        (
+            r#"claims.email.matches("^[a-z]+@example[.]com$")"#,
+            "unknown function `matches`",
+            (1, 21),
+        ),
         ("true &&\n  now > 1", "unknown variable `now`", (2, 3)),
         ("groups.all(g, x == g)", "unknown variable `x`", (1, 15)),
     ];

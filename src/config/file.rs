@@ -11,7 +11,10 @@ use serde::Deserialize;
 use super::broken::{Broken, broken};
 use super::oidc::Protocol;
 use super::session::CookiePrefix;
-use super::{OidcConfig, RouteConfig, ServerConfig, SessionConfig, SpaConfig, TelemetryConfig};
+use super::{
+    IdentityConfig, OidcConfig, RouteConfig, ServerConfig, SessionConfig, SpaConfig,
+    TelemetryConfig,
+};
 
 /// Prefix of the environment variables that override config keys.
 pub const ENV_PREFIX: &str = "VESTIBULE_";
@@ -61,6 +64,11 @@ pub struct Config {
     /// How logs are written and, when `[telemetry.otlp]` is there, where traces are exported.
     #[serde(default)]
     pub telemetry: TelemetryConfig,
+    /// The key that signs the identity sent to upstreams of routes with `identity_header`, and
+    /// retired keys still published at `/.well-known/jwks.json`. Empty: a key generated at first
+    /// start and shared through the session store.
+    #[serde(default)]
+    pub identity: IdentityConfig,
 }
 
 impl Config {
@@ -100,6 +108,9 @@ impl Config {
         self.oidc.validate(self.server.allow_insecure_http)?;
         self.session.validate()?;
         RouteConfig::validate_all(&self.routes, &self.server.auth_prefix)?;
+        for r in &self.routes {
+            super::identity::validate_route(r)?;
+        }
         self.validate_step_up()?;
         if self.session.cookie_prefix == CookiePrefix::HostHttp && !self.is_https() {
             return Err(broken(
@@ -108,6 +119,7 @@ impl Config {
             ));
         }
         self.telemetry.validate()?;
+        self.identity.validate()?;
         self.spa.validate()
     }
 
@@ -170,7 +182,8 @@ fn is_config_variable(name: &str) -> bool {
 }
 
 /// The keys whose values are secrets, which operators are told to set from the environment.
-const SECRET_KEYS: [&str; 5] = [
+const SECRET_KEYS: [&str; 6] = [
+    "identity.signing_key",
     "oidc.client_secret",
     "oidc.private_key",
     "server.admin_token",

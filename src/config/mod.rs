@@ -8,8 +8,11 @@
 //! - `file`: [`Config`] as a whole, loading (figment: TOML + environment), error messages;
 //! - `broken`: the broken rule each section's checks return;
 //! - `server`, `oidc`, `session`, `routes`, `spa`, `telemetry`: one section each;
+//! - `identity`: `[identity]`, the key of the identity sent upstreams, and the routes'
+//!   `identity_*` keys;
 //! - `trusted_proxies`: the gateways whose word about a checked request is taken;
-//! - `private_key`: the client's `private_key_jwt` key, loaded and tried while checking;
+//! - `private_key`: a JWT signing key (`private_key_jwt`, the identity), loaded and tried while
+//!   checking;
 //! - `schema`: the JSON Schema of the file, for editors;
 //! - `reference`: the configuration reference page, read off that schema;
 //! - `audit`: `check-config --audit`, the config graded against the BCPs.
@@ -17,6 +20,7 @@
 pub mod audit;
 mod broken;
 mod file;
+mod identity;
 mod oidc;
 mod private_key;
 pub mod reference;
@@ -29,9 +33,10 @@ mod telemetry;
 mod trusted_proxies;
 
 pub use file::{Config, ConfigError, ENV_PREFIX, ignored_environment};
+pub use identity::{DEFAULT_IDENTITY_CLAIMS, IdentityConfig, Pem, SET_BY_VESTIBULE, family_of};
 pub use oidc::{ClientAuth, EndpointsConfig, LOGIN_PARAMS, OidcConfig, ParMode, Protocol};
 pub use private_key::{KeyAlg, KeyError, SigningKey};
-pub use routes::{NEVER_FORWARDED, RouteConfig, TokenPolicy};
+pub use routes::{MAX_IDENTITY_TTL, NEVER_FORWARDED, RouteConfig, TokenPolicy};
 pub use schema::json_schema;
 pub use server::{ServerConfig, is_loopback};
 pub use session::{

@@ -1,7 +1,8 @@
-//! The client's private key for `private_key_jwt` (`oidc.private_key_file` or
-//! `oidc.private_key`): read, parsed and tried once while the config is checked, so that a key
-//! that cannot sign fails `check-config`, not the first login. `oidc::client_auth` signs the
-//! client assertions with it.
+//! A private key that signs JWTs: the client's for `private_key_jwt` (`oidc.private_key_file` or
+//! `oidc.private_key`), and the one of the identity sent upstreams (`[identity]`). Read, parsed
+//! and tried once while the config is checked, so that a key that cannot sign fails
+//! `check-config`, not the first login or call. `oidc::client_auth` signs the client assertions
+//! with it, `identity` the identities.
 
 use std::path::{Path, PathBuf};
 
@@ -10,8 +11,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-/// The signing algorithm of `private_key_jwt` assertions: it must fit the key (`RS256` and
-/// `PS256` take an RSA key, `ES256` a P-256 key) and be one the IdP accepts for this client.
+/// A JWT signing algorithm: it must fit the key (`RS256` and `PS256` take an RSA key, `ES256` a
+/// P-256 key); for `private_key_jwt` assertions, one the IdP accepts for this client.
 #[derive(
     Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
 )]
@@ -49,9 +50,27 @@ pub enum KeyError {
         #[source]
         source: jsonwebtoken::errors::Error,
     },
+    #[error("expected an RSA key of at least {MIN_RSA_BITS} bits, found {bits}")]
+    WeakRsa { bits: usize },
 }
 
-/// The private key of `private_key_jwt`.
+/// The smallest RSA key Vestibule signs with (NIST SP 800-131A; a smaller one can also be too
+/// small for PS256's padding, and the signing library then panics rather than failing).
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// The size of an RSA private key in PEM (PKCS#8 or PKCS#1); `None` when it is not one.
+fn rsa_bits(pem: &[u8]) -> Option<usize> {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::traits::PublicKeyParts;
+    let text = std::str::from_utf8(pem).ok()?;
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(text)
+        .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(text))
+        .ok()?;
+    Some(key.size() * 8)
+}
+
+/// A private key that signs JWTs (`private_key_jwt`, the identity).
 pub struct SigningKey {
     key: EncodingKey,
     /// SHA-256 of the PEM: key material for sealing what only this client may read.
@@ -78,6 +97,11 @@ impl SigningKey {
     }
 
     pub fn from_pem(pem: &[u8], alg: KeyAlg, kid: Option<String>) -> Result<Self, KeyError> {
+        if let (KeyAlg::Rs256 | KeyAlg::Ps256, Some(bits)) = (alg, rsa_bits(pem))
+            && bits < MIN_RSA_BITS
+        {
+            return Err(KeyError::WeakRsa { bits });
+        }
         let parsed = match alg {
             KeyAlg::Rs256 | KeyAlg::Ps256 => EncodingKey::from_rsa_pem(pem),
             KeyAlg::Es256 => EncodingKey::from_ec_pem(pem),

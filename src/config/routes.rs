@@ -131,6 +131,32 @@ pub struct RouteConfig {
     /// `"user_or_client"`. Unset: every caller the `token` kind lets through.
     #[serde(default)]
     pub allow: Option<String>,
+    /// Send upstream, in this request header (e.g. `"X-Vestibule-Identity"`), who the signed-in
+    /// user is: a JWT signed by Vestibule (`iss`, `aud`, `sub`, the `identity_claims`, `iat`,
+    /// `exp`, `jti`), verifiable with `/.well-known/jwks.json`. The browser's own header of this
+    /// name is always removed. Anonymous calls carry none. Unset: no identity is sent.
+    #[serde(default)]
+    pub identity_header: Option<String>,
+    /// The session's claims (top-level names) the identity carries, when the session has them.
+    /// Unset: `email`, `email_verified`, `name`, `preferred_username`, `groups`.
+    #[serde(default)]
+    pub identity_claims: Option<Vec<String>>,
+    /// The identity's `aud`. Unset: `public_url` and the route's prefix
+    /// (`https://app.example.com/api`).
+    #[serde(default)]
+    pub identity_audience: Option<String>,
+    /// How long an identity JWT is valid (`exp - iat`): at most `60s`. One is reused for calls
+    /// of the same session on this route while more than half of it is left.
+    #[serde(default = "default_identity_ttl", with = "humantime_serde")]
+    #[schemars(with = "String", extend("x-kind" = "duration"))]
+    pub identity_ttl: Duration,
+}
+
+/// The longest an identity JWT may live (`identity_ttl`): a stolen one is worth a minute.
+pub const MAX_IDENTITY_TTL: Duration = Duration::from_secs(60);
+
+fn default_identity_ttl() -> Duration {
+    MAX_IDENTITY_TTL
 }
 
 /// Methods no route forwards, whatever its `methods`: `CONNECT` (an upstream proxy would open a
@@ -162,6 +188,10 @@ impl RouteConfig {
             methods: None,
             allow_encoded_slash: false,
             allow: None,
+            identity_header: None,
+            identity_claims: None,
+            identity_audience: None,
+            identity_ttl: default_identity_ttl(),
         }
     }
 

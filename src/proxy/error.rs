@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::csrf::CsrfError;
+use crate::identity::IdentityError;
 use crate::session::{RefreshError, StreamRefused};
 use crate::store::StoreError;
 
@@ -48,6 +49,9 @@ pub enum ProxyError {
     BodyTooLarge(u64),
     #[error("malformed request body: {0}")]
     MalformedBody(String),
+    /// The route's identity could not be signed (no key, the store, oversized claims).
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
 }
 
 impl ProxyError {

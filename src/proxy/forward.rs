@@ -16,7 +16,7 @@ use tracing::Instrument;
 use super::client::{self, UpstreamBody};
 use super::router::Routed;
 use super::token::{self, Bearer, bearer_for};
-use super::{ProxyError, Route, UpstreamClient, headers, websocket};
+use super::{ProxyError, Route, UpstreamClient, headers, identity, websocket};
 use crate::telemetry::{RouteLabel, traces};
 use crate::{AppState, csrf};
 
@@ -79,8 +79,14 @@ async fn relay(
         return Err(ProxyError::BodyTooLarge(limit));
     }
     let token = bearer_for(&state, &req, route).await?;
+    let signed = match &route.identity {
+        // Boxed: a route without an identity keeps the smaller future.
+        Some(_) => Box::pin(identity::for_call(&state, &req, route, token.as_ref())).await?,
+        None => None,
+    };
     let bearer = token.as_ref().and_then(Bearer::value);
-    let (mut upstream, span) = upstream_request(&req, &state, route, prefix_end, bearer)?;
+    let (mut upstream, span) =
+        upstream_request(&req, &state, route, prefix_end, (bearer, signed.clone()))?;
     let with_body = has_body(&req);
     let response = if with_body {
         let (body, fault) = bridge(payload, route.max_body);
@@ -95,7 +101,7 @@ async fn relay(
                 && !with_body
                 && token::rejects_token(response.headers()) =>
         {
-            retried(&req, &state, route, prefix_end, &client, &old)
+            retried(&req, &state, route, prefix_end, &client, (&old, signed))
                 .await?
                 .unwrap_or(response)
         }
@@ -139,13 +145,13 @@ async fn retried(
     route: &Route,
     prefix_end: usize,
     client: &UpstreamClient,
-    old: &Bearer<'_>,
+    (old, signed): (&Bearer<'_>, Option<http::HeaderValue>),
 ) -> Result<Option<http::Response<hyper::body::Incoming>>, ProxyError> {
     // Boxed, as the upgrade above: a rare path whose inline future would enlarge every call's.
     let Some(fresh) = Box::pin(token::refreshed(state, route, old)).await? else {
         return Ok(None);
     };
-    let (again, span) = upstream_request(req, state, route, prefix_end, fresh.value())?;
+    let (again, span) = upstream_request(req, state, route, prefix_end, (fresh.value(), signed))?;
     send(client, again, route, Instant::now(), &span)
         .await
         .map(Some)
@@ -179,14 +185,15 @@ async fn downstream(
 }
 
 /// The upstream request, without its body: method, URL, the browser's headers after hygiene,
-/// and Vestibule's own (the bearer token among them); and the span of the call (kind `client`;
-/// its context is what the request's `traceparent` carries when traces are on).
+/// and Vestibule's own (the bearer token and the signed identity among them); and the span of
+/// the call (kind `client`; its context is what the request's `traceparent` carries when traces
+/// are on).
 fn upstream_request(
     req: &HttpRequest,
     state: &AppState,
     route: &Route,
     prefix_end: usize,
-    bearer: Option<&str>,
+    (bearer, signed): (Option<&str>, Option<http::HeaderValue>),
 ) -> Result<(http::Request<UpstreamBody>, tracing::Span), ProxyError> {
     let url = route.upstream_url(req.uri().path(), prefix_end, req.uri().query())?;
     let uri = http::Uri::try_from(url).map_err(|e| ProxyError::BadRequest(e.to_string()))?;
@@ -198,6 +205,7 @@ fn upstream_request(
         bearer,
         &route.extra_headers,
     );
+    identity::apply(&mut headers, route, signed);
     let method = http::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|e| ProxyError::BadRequest(e.to_string()))?;
     let span = traces::client_span(&method, method.as_str(), &uri);

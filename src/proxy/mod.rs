@@ -13,6 +13,7 @@
 //! - `step_up`: a route's stronger or more recent sign-in rule (RFC 9470);
 //! - `rule`: a route's `allow` rule deciding, counted and logged ([`RouteRule`]);
 //! - [`headers`]: header hygiene both ways, and the forwarding headers Vestibule adds;
+//! - `identity`: the signed identity a call carries, and the browser's identity headers removed;
 //! - `websocket`: WebSocket upgrades; `client`: the upstream HTTP client;
 //! - `service`: where the API scope and the SPA dev-server service are registered;
 //! - [`ProxyError`] (`error`).
@@ -22,6 +23,7 @@ mod client;
 mod error;
 mod forward;
 pub mod headers;
+mod identity;
 pub mod path;
 mod route;
 mod router;
@@ -35,7 +37,7 @@ pub use call::Call;
 pub use client::UpstreamClient;
 pub use error::ProxyError;
 pub use path::PathError;
-pub use route::{Route, routes, spa_upstream};
+pub use route::{DEFAULT_IDENTITY_HEADER, Route, routes, spa_upstream};
 pub use router::Router;
 pub use rule::{BadRule, Outcome, RouteRule};
 pub use service::{configure, spa_service};

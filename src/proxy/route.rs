@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{Config, NEVER_FORWARDED, RouteConfig, TokenPolicy};
+use crate::identity::RouteIdentity;
 use crate::oidc::{ClientGrant, RouteGrant};
 
 use super::ProxyError;
@@ -42,6 +43,10 @@ pub struct Route {
     pub max_body: Option<u64>,
     /// Its request metrics, resolved once.
     pub metrics: std::sync::Arc<crate::telemetry::metrics::RouteMetrics>,
+    /// The signed identity its calls carry (`identity_header`).
+    pub identity: Option<RouteIdentity>,
+    /// Identity headers removed from every call: any route's, and the default name.
+    pub identity_names: Arc<[http::HeaderName]>,
 }
 
 impl Route {
@@ -82,7 +87,22 @@ impl Route {
             csrf,
             max_body: r.max_body.map(|b| b.as_u64()),
             metrics: std::sync::Arc::new(crate::telemetry::metrics::RouteMetrics::new(&r.prefix)),
+            identity: None,
+            identity_names: Arc::from(Vec::new()),
         }
+    }
+
+    /// The route with its identity (from `r`, with `origin` for the default audience), and the
+    /// identity headers no call may bring from the browser.
+    fn with_identity(
+        mut self,
+        r: &RouteConfig,
+        origin: &str,
+        names: &Arc<[http::HeaderName]>,
+    ) -> Self {
+        self.identity = RouteIdentity::for_route(r, origin);
+        self.identity_names = names.clone();
+        self
     }
 
     /// The upstream URL for a request path and query, percent-encoding kept byte for byte;
@@ -157,11 +177,12 @@ const ANY_METHOD: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
 /// The configured API routes, their rules compiled.
 pub fn routes(config: &Config) -> Result<Vec<Arc<Route>>, BadRule> {
+    let names = identity_names(config);
     config
         .routes
         .iter()
         .map(|r| {
-            let mut route = Route::new(r, true);
+            let mut route = Route::new(r, true).with_identity(r, config.origin(), &names);
             route.rule = RouteRule::for_route(r, config).map_err(|source| BadRule {
                 route: r.prefix.clone(),
                 source,
@@ -171,6 +192,25 @@ pub fn routes(config: &Config) -> Result<Vec<Arc<Route>>, BadRule> {
         .collect()
 }
 
+/// The name an identity is sent in by default, removed from every call whatever the config: an
+/// upstream that trusts it must never get the browser's.
+pub const DEFAULT_IDENTITY_HEADER: &str = "x-vestibule-identity";
+
+/// Every route's identity header, and the default name: no call carries the browser's.
+fn identity_names(config: &Config) -> Arc<[http::HeaderName]> {
+    let mut names = vec![http::HeaderName::from_static(DEFAULT_IDENTITY_HEADER)];
+    for r in &config.routes {
+        // Validated at config load: a header name.
+        if let Some(n) = r.identity_header.as_deref()
+            && let Ok(name) = http::HeaderName::from_bytes(n.as_bytes())
+            && !names.contains(&name)
+        {
+            names.push(name);
+        }
+    }
+    Arc::from(names)
+}
+
 /// The SPA dev server as a route: everything not matched elsewhere, no token, no CSRF header.
 pub fn spa_upstream(config: &Config) -> Option<Arc<Route>> {
     config.spa.upstream.as_ref().map(|u| {
@@ -178,7 +218,7 @@ pub fn spa_upstream(config: &Config) -> Option<Arc<Route>> {
             timeout: Duration::from_secs(60),
             ..RouteConfig::plain("/", u.clone(), TokenPolicy::None)
         };
-        Arc::new(Route::new(&r, false))
+        Arc::new(Route::new(&r, false).with_identity(&r, config.origin(), &identity_names(config)))
     })
 }
 

@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use std::time::Duration;
 
 use super::token::{Bearer, bearer_for};
-use super::{ProxyError, Route, headers};
+use super::{ProxyError, Route, headers, identity};
 use crate::session::events::Subscription;
 use crate::session::{EndReason, Owner, SessionEvent, StreamRefused};
 use crate::support::now_unix;
@@ -50,8 +50,9 @@ pub async fn proxy(
         csrf::check_websocket(&state.config, &req)?;
     }
     let token = bearer_for(&state, &req, route).await?;
+    let signed = identity::for_call(&state, &req, route, token.as_ref()).await?;
     let (mut subscription, deadline) = subscribe(&state, token.as_ref())?;
-    let upstream_req = upstream_request(&state, &req, route, prefix_end, token.as_ref())?;
+    let upstream_req = upstream_request(&state, &req, route, prefix_end, (token.as_ref(), signed))?;
     let connect = tokio::time::timeout(
         route.timeout,
         tokio_tungstenite::connect_async(upstream_req),
@@ -116,7 +117,7 @@ fn upstream_request(
     req: &HttpRequest,
     route: &Route,
     prefix_end: usize,
-    token: Option<&Bearer>,
+    (token, signed): (Option<&Bearer>, Option<http::HeaderValue>),
 ) -> Result<UpstreamRequest, ProxyError> {
     let http_url = route.upstream_url(req.uri().path(), prefix_end, req.uri().query())?;
     let ws_url = match http_url.split_once("://") {
@@ -143,6 +144,7 @@ fn upstream_request(
         token.and_then(Bearer::value),
         &route.extra_headers,
     );
+    identity::apply(&mut hdrs, route, signed);
     upstream_req.headers_mut().extend(hdrs);
     Ok(upstream_req)
 }

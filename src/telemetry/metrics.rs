@@ -1,7 +1,10 @@
 //! Prometheus metrics (`GET /metrics`, text format), with the `prometheus` crate. Names follow
 //! Prometheus conventions: `vestibule_…_total` counters, `_seconds` histograms.
 
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, OnceLock};
+
+use tracing_appender::non_blocking::ErrorCounter;
 
 use actix_web::{HttpResponse, web};
 use prometheus::{
@@ -48,6 +51,8 @@ pub struct Metrics {
     pub ready: IntGauge,
     /// Decisions of the routes' `allow` rules, by route and outcome (`allow`, `deny`, `error`).
     pub rule_decisions: IntCounterVec,
+    /// Log lines dropped because the log writer's queue was full (see `telemetry::logs`).
+    pub log_lines_dropped: IntCounter,
 }
 
 fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -95,6 +100,12 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     )
     .unwrap_or_else(|e| unreachable_metric("ready", e));
     let _ = registry.register(Box::new(ready.clone()));
+    let log_lines_dropped = IntCounter::new(
+        "vestibule_log_lines_dropped_total",
+        "Log lines dropped because the log writer's queue was full (requests never wait for the log).",
+    )
+    .unwrap_or_else(|e| unreachable_metric("log_lines_dropped", e));
+    let _ = registry.register(Box::new(log_lines_dropped.clone()));
     let streams_superseded = IntCounter::new(
         "vestibule_streams_superseded_total",
         "Streams closed because a newer one of the same session went past max_streams_per_session.",
@@ -180,12 +191,31 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             "Decisions of the routes' allow rules, by route and outcome (allow, deny, error).",
             &["route", "outcome"],
         ),
+        log_lines_dropped,
         registry,
     }
 });
 
+/// The log writer's count of dropped lines, and how many of them the metric has counted.
+static LOG_DROPS: OnceLock<ErrorCounter> = OnceLock::new();
+static LOG_DROPS_COUNTED: AtomicU64 = AtomicU64::new(0);
+
+/// Where `vestibule_log_lines_dropped_total` reads the log writer's drops (`logs` calls it once).
+pub fn count_log_drops_from(counter: ErrorCounter) {
+    let _ = LOG_DROPS.set(counter);
+}
+
+/// Brings `vestibule_log_lines_dropped_total` up to the writer's count (at each scrape).
+fn count_dropped_lines() {
+    let Some(drops) = LOG_DROPS.get() else { return };
+    let now = drops.dropped_lines() as u64;
+    let before = LOG_DROPS_COUNTED.swap(now, Ordering::Relaxed);
+    METRICS.log_lines_dropped.inc_by(now.saturating_sub(before));
+}
+
 /// `GET /metrics`.
 pub async fn metrics() -> HttpResponse {
+    count_dropped_lines();
     let mut buf = Vec::new();
     match TextEncoder::new().encode(&METRICS.registry.gather(), &mut buf) {
         Ok(()) => HttpResponse::Ok()

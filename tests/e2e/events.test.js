@@ -196,7 +196,10 @@ test('a sign-out at the IdP only reaches the app by front-channel logout: banner
 test('the demo offers to stay signed in before an idle session ends, and one click keeps the session', async () => {
   const port = await freePort();
   const idp = await startIdp({ host: '127.0.0.2', port: await freePort('127.0.0.2'), proxyOrigins: [`http://127.0.0.1:${port}`] });
-  const proxy = await startProxy({ issuer: idp.issuer, port, sessionExtra: 'idle_timeout = "8s"\nexpiry_notice = "6s"\n' });
+  // No session cache: a replica that serves a load from its cache does not slide the store, so
+  // with an 8-second idle timeout a click within `cache_ttl` (here at most 4 s) of the page's
+  // load would extend nothing.
+  const proxy = await startProxy({ issuer: idp.issuer, port, sessionExtra: 'idle_timeout = "8s"\nexpiry_notice = "6s"\ncache_ttl = "0s"\n' });
   const context = await browser.newContext();
   try {
     const page = await context.newPage();

@@ -13,11 +13,12 @@ export const CLIENT_SECRET = 'dev-secret-change-me';
 /** Starts the IdP; resolves to { issuer, provider, counts, issued, close() }. */
 /**
  * Starts the IdP. `frontchannel`: the client logs out by OIDC Front-Channel Logout only (as
- * LemonLDAP::NG and Entra ID do), not by back-channel.
+ * LemonLDAP::NG and Entra ID do), not by back-channel. `groups`: each login's `groups` claim
+ * (in the ID token, with the `profile` scope); any other login is in `users` only.
  */
 export async function startIdp({
   host = '127.0.0.2', port = 9100, proxyOrigins = ['http://127.0.0.1:8080'], accessTokenTtl = 3600, strictPort = false,
-  frontchannel = false,
+  frontchannel = false, groups = { admin: ['admins', 'users'] },
 } = {}) {
   // The socket is bound first and the issuer named after it: port 0 takes any free port, and a
   // port taken since a test picked it falls back to another one (tests read `issuer`).
@@ -62,14 +63,14 @@ export async function startIdp({
     pkce: { required: () => true },
     // Put profile and email claims in the ID token (not only at userinfo), so /auth/session has them.
     conformIdTokenClaims: false,
-    claims: { openid: ['sub', 'sid'], profile: ['name'], email: ['email', 'email_verified'] },
+    claims: { openid: ['sub', 'sid'], profile: ['name', 'groups'], email: ['email', 'email_verified'] },
     async findAccount(_ctx, id) {
       return {
         accountId: id,
         async claims() {
           // `no-email` signs in without an email address (a user some IdPs have).
           const email = id === 'no-email' ? {} : { email: `${id}@example.test`, email_verified: true };
-          return { sub: id, name: `Demo user ${id}`, ...email };
+          return { sub: id, name: `Demo user ${id}`, ...email, groups: groups[id] ?? ['users'] };
         },
       };
     },

@@ -13,13 +13,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The layers, bottom to top: a module may import from its own layer and those before it.
-const LAYERS: [&str; 17] = [
+const LAYERS: [&str; 18] = [
     "support",
     "crypto",
     "authz",
     "config",
     "telemetry",
     "store",
+    "identity",
     "oidc",
     "csrf",
     "session",

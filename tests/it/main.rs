@@ -17,6 +17,7 @@ mod forward_auth;
 mod frontchannel;
 mod health;
 mod hostile;
+mod identity;
 mod idps;
 mod layout;
 mod lifecycle;

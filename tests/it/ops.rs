@@ -305,3 +305,49 @@ async fn the_dashboard_and_alert_rules_use_only_metrics_that_exist_and_the_rules
         assert!(present, "{name} is not in /metrics:\n{exposed}");
     }
 }
+
+/// The request log is written by a thread of its own from a bounded queue: with stderr a pipe
+/// nobody reads (a stalled log collector), requests still finish, and the lines that did not
+/// fit are counted as dropped. (Written on the worker threads, the first full pipe held every
+/// request.)
+#[actix_web::test]
+async fn a_log_nobody_reads_holds_no_request_back_and_its_dropped_lines_are_counted() {
+    let idp = TestIdp::start().await;
+    let bin = Binary::spawn_with_unread_log(TestConfig::for_idp(&idp), &[("RUST_LOG", "info")]);
+    let proxy = bin.ready().await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    // A pipe holds 64 KiB; a request's log line is about 200 bytes, and the queue 65,536 lines:
+    // 70,000 requests are sure to fill both.
+    let started = Instant::now();
+    let calls = (0..70_000).map(|_| {
+        let client = client.clone();
+        let url = proxy.url("/healthz");
+        async move { client.get(url).send().await.map(|r| r.status().as_u16()) }
+    });
+    use futures_util::StreamExt;
+    let statuses: Vec<_> = futures_util::stream::iter(calls)
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    assert!(
+        statuses.iter().all(|s| matches!(s, Ok(200))),
+        "every request answered: {:?}",
+        statuses.iter().find(|s| !matches!(s, Ok(200)))
+    );
+    let (status, metrics) = text(&proxy.url("/metrics")).await;
+    assert_eq!(status, 200);
+    let dropped: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("vestibule_log_lines_dropped_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("the drop counter");
+    assert!(dropped > 0, "lines dropped, and counted: {dropped}");
+    assert!(
+        started.elapsed() < Duration::from_secs(120),
+        "took {:?}",
+        started.elapsed()
+    );
+}

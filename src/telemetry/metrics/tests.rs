@@ -27,6 +27,7 @@ fn every_metric_family_registers_and_renders_with_its_type_and_help() {
         sessions_created: _,
         ready: _,
         rule_decisions,
+        log_lines_dropped: _,
     } = &*METRICS;
     // A vector family renders only once it has a child.
     requests.with_label_values(&["api", "/api", "2xx"]);
@@ -58,6 +59,7 @@ fn every_metric_family_registers_and_renders_with_its_type_and_help() {
         ("vestibule_sessions_ended_total", "counter"),
         ("vestibule_event_streams", "gauge"),
         ("vestibule_streams_refused_total", "counter"),
+        ("vestibule_log_lines_dropped_total", "counter"),
         ("vestibule_streams_superseded_total", "counter"),
         ("vestibule_sessions_created_total", "counter"),
         ("vestibule_ready", "gauge"),

@@ -70,12 +70,18 @@ impl Binary {
     /// after 10 s.
     pub fn spawn(config: TestConfig, env: &[(&str, &str)]) -> Binary {
         for _ in 0..5 {
-            let mut binary = Self::spawn_on(free_port(), config.clone(), env);
+            let mut binary = Self::start(free_port(), config.clone(), env, false);
             if !binary.lost_its_port() {
                 return binary;
             }
         }
         panic!("vestibule found no free port in 5 tries");
+    }
+
+    /// [`Binary::spawn`], but its stderr is a pipe nobody reads: once the pipe's buffer is full,
+    /// every write to it blocks, as with a log collector that stalls.
+    pub fn spawn_with_unread_log(config: TestConfig, env: &[(&str, &str)]) -> Binary {
+        Self::start(free_port(), config, env, true)
     }
 
     /// True when the binary exited because its port was taken.
@@ -96,7 +102,7 @@ impl Binary {
         false
     }
 
-    fn spawn_on(port: u16, config: TestConfig, env: &[(&str, &str)]) -> Binary {
+    fn start(port: u16, config: TestConfig, env: &[(&str, &str)], unread_log: bool) -> Binary {
         let config_path = temp_file("toml", &config.port(port).toml());
         let log_path = std::env::temp_dir().join(format!(
             "vestibule-log-{}.txt",
@@ -107,8 +113,12 @@ impl Binary {
         cmd.arg("--config")
             .arg(&config_path)
             .env_remove("VESTIBULE_CONFIG")
-            .stdout(Stdio::null())
-            .stderr(log);
+            .stdout(Stdio::null());
+        if unread_log {
+            cmd.stderr(Stdio::piped());
+        } else {
+            cmd.stderr(log);
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }

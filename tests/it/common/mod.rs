@@ -2,8 +2,8 @@
 //! [`TestConfig`] and started in this process ([`Proxy`]) or as the binary ([`Binary`]); a
 //! cookie-keeping [`Browser`] with a method per endpoint; a test IdP that can be made to
 //! misbehave ([`TestIdp`]); a real `redis-server` ([`RedisServer`]); an upstream API that reports
-//! what reached it ([`Upstream`]); an OTLP trace receiver ([`Collector`]); and plain HTTP
-//! helpers ([`http`]).
+//! what reached it ([`Upstream`]); an OTLP trace receiver ([`Collector`]); what an upstream does
+//! with Vestibule's identity ([`Jwks`]); and plain HTTP helpers ([`http`]).
 
 pub mod binary;
 pub mod browser;
@@ -11,6 +11,7 @@ pub mod collector;
 pub mod config;
 pub mod http;
 pub mod idp;
+pub mod jwks;
 pub mod poll;
 pub mod proxy;
 pub mod redis;
@@ -27,6 +28,7 @@ pub use collector::Collector;
 pub use config::{Raw, TestConfig, TestRoute};
 pub use http::{urlencode, wait_for};
 pub use idp::{TestIdp, Tweak};
+pub use jwks::{Jwks, kid_of};
 pub use poll::eventually;
 pub use proxy::{FORM, Proxy, logout_form};
 pub use redis::RedisServer;

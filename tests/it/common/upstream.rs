@@ -254,12 +254,23 @@ async fn ws_echo(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("none")
         .to_owned();
+    let identity = req
+        .headers()
+        .get("x-vestibule-identity")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let (res, mut session, mut stream) = actix_ws::handle(&req, body)?;
     actix_web::rt::spawn(async move {
         if session
             .text(format!("authorization: {auth}"))
             .await
             .is_err()
+        {
+            return;
+        }
+        // Only on routes that send an identity: the others' greeting stays one message.
+        if let Some(id) = identity
+            && session.text(format!("identity: {id}")).await.is_err()
         {
             return;
         }

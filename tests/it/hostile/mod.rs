@@ -11,9 +11,10 @@
 //!
 //! One file per category: `callback`, `id_token`, `cookies`, `return_to`, `csrf`, `raw_http`,
 //! `backchannel`, `frontchannel`, `login_params` (what `/auth/login` passes on to the IdP),
-//! `paths` (one path, one route), `check` (forward-auth: who is believed about which request), `route_tokens` (per-route tokens and step-up), `rules` (the
-//! routes' `allow` rules), `sessions` (session lists, events, the admin API). This file holds
-//! the [`World`] they attack and the invariant checks.
+//! `paths` (one path, one route), `check` (forward-auth: who is believed about which request),
+//! `route_tokens` (per-route tokens and step-up), `rules` (the routes' `allow` rules),
+//! `identity` (the signed identity sent upstreams), `sessions` (session lists, events, the admin
+//! API). This file holds the [`World`] they attack and the invariant checks.
 
 mod backchannel;
 mod callback;
@@ -22,6 +23,7 @@ mod cookies;
 mod csrf;
 mod frontchannel;
 mod id_token;
+mod identity;
 mod login_params;
 mod paths;
 pub(crate) mod raw_http;

@@ -62,6 +62,8 @@ pub enum Tweak {
     Jku,
     /// The same with `x5u` (`/attacker/x5u`).
     X5u,
+    /// These claims (a JSON object's members) added to the ID token, or replacing its own.
+    Claims(&'static str),
     /// A valid back-channel logout token of this login (`typ: logout+jwt`, `events`, `jti`, no
     /// nonce), with an `exp`.
     LogoutToken,
@@ -112,6 +114,13 @@ pub(super) fn id_token(s: &IdpState, g: &Grant) -> String {
             claims.as_object_mut().map(|c| c.remove("iat"));
         }
         Tweak::NbfInFuture => claims["nbf"] = json!(t + 3600),
+        Tweak::Claims(extra) => {
+            let extra: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(extra).expect("Tweak::Claims is a JSON object");
+            if let Some(c) = claims.as_object_mut() {
+                c.extend(extra);
+            }
+        }
         Tweak::LogoutToken => {
             claims = json!({
                 "iss": s.issuer, "sub": SUB, "aud": CLIENT_ID, "iat": t, "exp": t + 300,
