@@ -80,7 +80,7 @@ fn granted(admission: &Admission<'_>) -> Result<HttpResponse, CheckError> {
         value.set_sensitive(true);
         res.insert_header((header::AUTHORIZATION, value));
     }
-    if let Some(session) = &admission.session {
+    if let Some((_, session)) = admission.caller() {
         // Any byte but a control one: a `sub` is not always ASCII.
         let sub = HeaderValue::from_bytes(session.sub.as_bytes())
             .map_err(|_| CheckError::Unsendable("sub"))?;

@@ -51,9 +51,8 @@ impl Bearer<'_> {
 
 /// What a route's policy granted one call: who calls, when signed in, and the token it carries.
 pub struct Admission<'r> {
-    /// The caller's session (loaded when the route's token or rule needs it, or the call asked
-    /// for the caller's identity).
-    pub session: Option<Arc<Session>>,
+    /// The caller, when signed in and the call carries no user's token (which holds them).
+    caller: Option<(String, Arc<Session>)>,
     bearer: Option<Bearer<'r>>,
 }
 
@@ -61,6 +60,19 @@ impl<'r> Admission<'r> {
     /// The access token the call carries upstream, if any.
     pub fn token(&self) -> Option<&str> {
         self.bearer.as_ref().and_then(Bearer::value)
+    }
+
+    /// The caller's session id and session, when signed in (looked up when the route's token or
+    /// rule needs them, or the call asked for the caller's identity).
+    pub fn caller(&self) -> Option<(&str, &Arc<Session>)> {
+        match &self.bearer {
+            Some(Bearer::User {
+                session_id,
+                session,
+                ..
+            }) => Some((session_id, session)),
+            _ => self.caller.as_ref().map(|(id, s)| (id.as_str(), s)),
+        }
     }
 
     pub(super) fn into_bearer(self) -> Option<Bearer<'r>> {
@@ -95,16 +107,19 @@ pub async fn admit<'r>(
     } else {
         None
     };
-    let session = caller.as_ref().map(|(_, s)| s.clone());
-    let bearer = match (route.token, caller) {
-        (TokenPolicy::None, _) | (TokenPolicy::Optional, None) => None,
-        (TokenPolicy::Client, _) | (TokenPolicy::UserOrClient, None) => {
-            Some(Box::pin(client(state, route, None)).await?)
+    let (caller, bearer) = match (route.token, caller) {
+        (TokenPolicy::None, caller) => (caller, None),
+        (TokenPolicy::Optional, None) => (None, None),
+        (TokenPolicy::Client, caller) => {
+            (caller, Some(Box::pin(client(state, route, None)).await?))
+        }
+        (TokenPolicy::UserOrClient, None) => {
+            (None, Some(Box::pin(client(state, route, None)).await?))
         }
         (TokenPolicy::User, None) => return Err(ProxyError::Unauthenticated),
-        (_, Some((session_id, session))) => Some(user(state, route, session_id, session).await?),
+        (_, Some((id, session))) => (None, Some(user(state, route, id, session).await?)),
     };
-    Ok(Admission { session, bearer })
+    Ok(Admission { caller, bearer })
 }
 
 /// The user's token on `route`: the login's, fresh, or the route's own.
