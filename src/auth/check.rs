@@ -22,7 +22,7 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{CheckError, forwarded, return_to};
-use crate::proxy::{Admission, Call, ProxyError, Router, admit};
+use crate::proxy::{Admission, Call, ProxyError, Route, Router, admit, identity_for_caller};
 use crate::session::RefreshError;
 use crate::{AppState, csrf};
 
@@ -55,7 +55,7 @@ pub async fn check(
         identity: true,
     };
     match admit(&state, &req, route, &call).await {
-        Ok(admission) => granted(&admission),
+        Ok(admission) => granted(&state, route, &admission).await,
         Err(ProxyError::Unauthenticated | ProxyError::Refresh(RefreshError::Ended)) => {
             let mut login = url::form_urlencoded::Serializer::new(String::new());
             login.append_pair("return_to", &return_to::sanitize(Some(&original.uri)));
@@ -72,7 +72,11 @@ pub async fn check(
 /// forwards: `Authorization` when the route sends a token upstream, and who the user is when
 /// someone is signed in. They are assembled here and nowhere else, so that a gateway's
 /// upstream gets what the proxy's would; a new header for upstreams belongs here too.
-fn granted(admission: &Admission<'_>) -> Result<HttpResponse, CheckError> {
+async fn granted(
+    state: &AppState,
+    route: &Route,
+    admission: &Admission<'_>,
+) -> Result<HttpResponse, CheckError> {
     let mut res = HttpResponse::Ok();
     if let Some(token) = admission.token() {
         let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
@@ -80,7 +84,7 @@ fn granted(admission: &Admission<'_>) -> Result<HttpResponse, CheckError> {
         value.set_sensitive(true);
         res.insert_header((header::AUTHORIZATION, value));
     }
-    if let Some((_, session)) = admission.caller() {
+    if let Some((id, session)) = admission.caller() {
         // Any byte but a control one: a `sub` is not always ASCII.
         let sub = HeaderValue::from_bytes(session.sub.as_bytes())
             .map_err(|_| CheckError::Unsendable("sub"))?;
@@ -89,6 +93,16 @@ fn granted(admission: &Admission<'_>) -> Result<HttpResponse, CheckError> {
         let email = session.claims.get("email").and_then(|e| e.as_str());
         if let Some(email) = email.and_then(|e| HeaderValue::from_bytes(e.as_bytes()).ok()) {
             res.insert_header((EMAIL, email));
+        }
+        // The route's signed identity, as the proxy would send it (the upstream side speaks
+        // hyper's header types, this answer actix's).
+        if let Some((name, value)) = identity_for_caller(state, route, id, session).await? {
+            let name = HeaderName::from_bytes(name.as_str().as_bytes())
+                .map_err(|_| CheckError::Unsendable("identity"))?;
+            let mut value = HeaderValue::from_bytes(value.as_bytes())
+                .map_err(|_| CheckError::Unsendable("identity"))?;
+            value.set_sensitive(true);
+            res.insert_header((name, value));
         }
     }
     Ok(res.finish())

@@ -36,6 +36,7 @@ mod websocket;
 pub use call::Call;
 pub use client::UpstreamClient;
 pub use error::ProxyError;
+pub use identity::for_caller as identity_for_caller;
 pub use path::PathError;
 pub use route::{DEFAULT_IDENTITY_HEADER, Route, routes, spa_upstream};
 pub use router::Router;

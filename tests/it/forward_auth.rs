@@ -148,6 +148,39 @@ async fn an_allowed_request_gets_200_with_the_routes_token_and_who_the_user_is_a
 }
 
 #[actix_web::test]
+async fn a_route_with_an_identity_gives_the_gateway_the_same_signed_identity_for_its_upstream() {
+    let (idp, _api, proxy) = gateway_world(TRUSTED, |c| {
+        c.route(
+            TestRoute::new("/who", "http://127.0.0.1:9", "none")
+                .set("identity_header", "X-Vestibule-Identity"),
+        )
+    })
+    .await;
+    let admin = user(&proxy, &idp, "admin-1", admin_claims()).await;
+    let res = check(
+        &proxy,
+        Some(&admin.session_cookie()),
+        "GET",
+        "/who/am-i",
+        &[],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let jwt = header(&res, "x-vestibule-identity")
+        .expect("the identity, for the gateway to copy upstream")
+        .to_owned();
+    let claims = Jwks::of(&proxy)
+        .await
+        .verify(&jwt, &proxy, &format!("{}/who", proxy.base))
+        .expect("it verifies with Vestibule's JWKS");
+    assert_eq!(claims["sub"], "admin-1");
+    assert!(header(&res, "authorization").is_none(), "token = \"none\"");
+    // A route without an identity gives none; an anonymous caller is refused before any.
+    let res = check(&proxy, Some(&admin.session_cookie()), "GET", "/api/x", &[]).await;
+    assert!(header(&res, "x-vestibule-identity").is_none());
+}
+
+#[actix_web::test]
 async fn without_an_email_claim_there_is_no_email_header() {
     let (idp, _api, proxy) = gateway_world(TRUSTED, |c| c).await;
     let b = user(&proxy, &idp, "no-mail", json!({"email": null})).await;
