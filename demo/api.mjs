@@ -49,6 +49,7 @@ export async function startApi({ port = 9200, host = '127.0.0.1', issuer, strict
         // Who a gateway in front said the user is (forward-auth: `X-Auth-Request-*`).
         forwarded_user: req.headers['x-auth-request-user'] ?? null,
         forwarded_email: req.headers['x-auth-request-email'] ?? null,
+        forwarded_identity: req.headers['x-vestibule-identity'] ?? null,
       });
     }
     if (req.url.startsWith('/api/admin')) return send(200, { admin: true, sub: info.sub });

@@ -68,6 +68,16 @@ pub async fn check(
     }
 }
 
+/// `text` as a header value that reaches the upstream exactly: no control byte, no space or tab
+/// at either end (HTTP trims those).
+fn header_value(text: &str) -> Option<HeaderValue> {
+    let edge = |c: char| c == ' ' || c == '\t';
+    if text.starts_with(edge) || text.ends_with(edge) {
+        return None;
+    }
+    HeaderValue::from_bytes(text.as_bytes()).ok()
+}
+
 /// The 200 of an admitted request, with every header the gateway copies onto the request it
 /// forwards: `Authorization` when the route sends a token upstream, and who the user is when
 /// someone is signed in. They are assembled here and nowhere else, so that a gateway's
@@ -85,13 +95,13 @@ async fn granted(
         res.insert_header((header::AUTHORIZATION, value));
     }
     if let Some((id, session)) = admission.caller() {
-        // Any byte but a control one: a `sub` is not always ASCII.
-        let sub = HeaderValue::from_bytes(session.sub.as_bytes())
-            .map_err(|_| CheckError::Unsendable("sub"))?;
+        // Any byte but a control one: a `sub` is not always ASCII. Not one with spaces around
+        // it either: the gateway trims them, and `" grace"` would reach the upstream as `grace`.
+        let sub = header_value(&session.sub).ok_or(CheckError::Unsendable("sub"))?;
         res.insert_header((USER, sub));
         // Optional: an address that cannot be a header value is left out.
         let email = session.claims.get("email").and_then(|e| e.as_str());
-        if let Some(email) = email.and_then(|e| HeaderValue::from_bytes(e.as_bytes()).ok()) {
+        if let Some(email) = email.and_then(header_value) {
             res.insert_header((EMAIL, email));
         }
         // The route's signed identity, as the proxy would send it (the upstream side speaks

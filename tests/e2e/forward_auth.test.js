@@ -107,9 +107,10 @@ for (const [name, startGateway] of gateways) {
         assert.equal(direct.authorization, null, `${path}: no token for the browser`);
       }
       assert.equal(api.state.requests, refusedBefore, 'nothing reached the API');
-      const claimed = await call(bob, '/api/me', { headers: { ...CSRF, 'X-Auth-Request-User': 'alice', 'X-Auth-Request-Email': 'alice@example.test', Authorization: 'Bearer forged' } });
+      const claimed = await call(bob, '/api/me', { headers: { ...CSRF, 'X-Auth-Request-User': 'alice', 'X-Auth-Request-Email': 'alice@example.test', Authorization: 'Bearer forged', 'X-Vestibule-Identity': 'forged' } });
       assert.equal(claimed.status, 200);
       assert.deepEqual([claimed.body.sub, claimed.body.forwarded_user, claimed.body.forwarded_email], ['bob', 'bob', 'bob@example.test']);
+      assert.equal(claimed.body.forwarded_identity, null, "a browser's identity header never reaches the API");
 
       // A user without an email address: no email header, not even an empty or made-up one.
       const noEmailContext = await browser.newContext();

@@ -49,6 +49,7 @@ ${tls ? `  ${tls}\n` : ''}
     auth_request_set $vestibule_authorization $upstream_http_authorization;
     auth_request_set $vestibule_user $upstream_http_x_auth_request_user;
     auth_request_set $vestibule_email $upstream_http_x_auth_request_email;
+    auth_request_set $vestibule_identity $upstream_http_x_vestibule_identity;
     auth_request_set $vestibule_login $upstream_http_vestibule_login;
     error_page 401 = @sign_in;
 
@@ -60,6 +61,7 @@ ${tls ? `  ${tls}\n` : ''}
     proxy_set_header Authorization $vestibule_authorization;
     proxy_set_header X-Auth-Request-User $vestibule_user;
     proxy_set_header X-Auth-Request-Email $vestibule_email;
+    proxy_set_header X-Vestibule-Identity $vestibule_identity;
     # The session cookie is Vestibule's: the upstream gets the token instead.
     proxy_set_header Cookie "";
   }
@@ -86,7 +88,7 @@ export function caddySite({ site, vestibule, api }) {
 		route {
 			forward_auth ${vestibule} {
 				uri /auth/check
-				copy_headers Authorization X-Auth-Request-User X-Auth-Request-Email
+				copy_headers Authorization X-Auth-Request-User X-Auth-Request-Email X-Vestibule-Identity
 				# A page opened without a session goes to sign in; an API call keeps its 401.
 				@sign_in {
 					status 401
@@ -104,6 +106,8 @@ export function caddySite({ site, vestibule, api }) {
 			request_header @no_user -X-Auth-Request-User
 			@no_email header_regexp X-Auth-Request-Email ^\\{http\\.reverse_proxy\\.header\\.
 			request_header @no_email -X-Auth-Request-Email
+			@no_identity header_regexp X-Vestibule-Identity ^\\{http\\.reverse_proxy\\.header\\.
+			request_header @no_identity -X-Vestibule-Identity
 			reverse_proxy ${api} {
 				# The session cookie is Vestibule's: the upstream gets the token instead.
 				header_up -Cookie

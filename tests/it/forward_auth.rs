@@ -181,6 +181,17 @@ async fn a_route_with_an_identity_gives_the_gateway_the_same_signed_identity_for
 }
 
 #[actix_web::test]
+async fn a_sub_with_spaces_around_it_is_never_passed_on_as_another_users() {
+    let (idp, _api, proxy) = gateway_world(TRUSTED, |c| c).await;
+    // The gateway would trim it: " admin-1" would reach the upstream as "admin-1".
+    let spaced = user(&proxy, &idp, " admin-1", admin_claims()).await;
+    let res = check(&proxy, Some(&spaced.session_cookie()), "GET", "/api/x", &[]).await;
+    assert!(res.status().is_server_error(), "{}", res.status());
+    assert!(header(&res, "x-auth-request-user").is_none());
+    assert!(header(&res, "authorization").is_none());
+}
+
+#[actix_web::test]
 async fn without_an_email_claim_there_is_no_email_header() {
     let (idp, _api, proxy) = gateway_world(TRUSTED, |c| c).await;
     let b = user(&proxy, &idp, "no-mail", json!({"email": null})).await;
