@@ -5,19 +5,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startIdp } from './idp.mjs';
 import { startApi } from '../../demo/api.mjs';
-import { freePort, startProxy, startRedis, launchBrowser, signInAgainAtIdp, waitFor } from './harness.mjs';
+import { freePort, startProxy, startRedis, launchBrowser, signInToDemo as signIn, waitFor } from './harness.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
-
-/** Signs in on oidc-provider (consent only when it asks) and waits for the demo's signed-in view. */
-async function signIn(page, proxy, login = 'alice') {
-  await page.goto(`${proxy.origin}/`);
-  await page.click('#login');
-  await signInAgainAtIdp(page, proxy.origin, login);
-  await page.waitForSelector('#signed-in:not([hidden])');
-}
 
 /** Opens the app in another tab of a signed-in browser. */
 async function openTab(context, proxy) {

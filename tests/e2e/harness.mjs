@@ -160,7 +160,14 @@ export async function signInAgainAtIdp(page, origin, login = 'alice') {
   if (!page.url().startsWith(origin)) await page.click('button[type="submit"]');
 }
 
-/** `/auth/session` from inside the page, with the anti-CSRF header. */
+/** Signs in to the demo SPA at `proxy` (consent only when oidc-provider asks) and waits for its signed-in view. */
+export async function signInToDemo(page, proxy, login = 'alice') {
+  await page.goto(`${proxy.origin}/`);
+  await page.click('#login');
+  await signInAgainAtIdp(page, proxy.origin, login);
+  await page.waitForSelector('#signed-in:not([hidden])');
+}
+
 /**
  * Waits until Vestibule holds an access token `skew` seconds or less from expiry, at the latest.
  * Vestibule dates the expiry itself, in whole seconds, when the token answer arrives: no later
@@ -174,6 +181,7 @@ export async function untilTokenDue({ expiresAt, skew, sentAt, receivedAt }) {
   await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
 }
 
+/** `/auth/session` from inside the page, with the anti-CSRF header: its status. */
 export function sessionStatus(page) {
   return page.evaluate(async () => (await fetch('/auth/session', { headers: { 'X-CSRF': '1' } })).status);
 }

@@ -4,19 +4,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startIdp } from './idp.mjs';
 import { startApi } from '../../demo/api.mjs';
-import { freePort, startProxy, launchBrowser, signInAgainAtIdp } from './harness.mjs';
+import { freePort, startProxy, launchBrowser, signInToDemo as signIn } from './harness.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
-
-/** Signs in on oidc-provider (consent only when it asks) and waits for the demo's signed-in view. */
-async function signIn(page, proxy, login = 'alice') {
-  await page.goto(`${proxy.origin}/`);
-  await page.click('#login');
-  await signInAgainAtIdp(page, proxy.origin, login);
-  await page.waitForSelector('#signed-in:not([hidden])');
-}
 
 test('a user signs one browser out from another, which hears it within 2 seconds', async () => {
   const port = await freePort();
