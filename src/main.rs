@@ -9,6 +9,14 @@ use clap::{Parser, Subcommand};
 use vestibule::config::Config;
 use vestibule::support::Chain;
 
+/// jemalloc rather than glibc's malloc: a proxied call makes some 60 short-lived allocations, and
+/// glibc's took ~17 % of a call's user-space CPU (its free lists, `malloc_consolidate` after each
+/// 8 KB read buffer); jemalloc's thread caches take ~1.6 µs less per call, and its RSS stays
+/// within the limits glibc's does (1,000 idle connections, 1 GB streamed: docs/performance.md).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(
     name = "vestibule",

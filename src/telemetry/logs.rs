@@ -3,15 +3,11 @@
 //! whatever the format, whatever `RUST_LOG` says: an audit trail is not a level of detail), and
 //! the OTLP span exporter when `[telemetry.otlp]` is set.
 //!
-//! Lines are formatted on the thread that logs, then handed to one writer thread through a
-//! bounded queue, which writes each batch it finds with one `write` (a buffered stderr flushed
-//! per batch): a request never waits for stderr or for the disk behind it, and a worker never
-//! makes a syscall per line. A full queue drops lines rather than blocking; the drops are counted
-//! in `vestibule_log_lines_dropped_total`.
-
-use std::io::{BufWriter, Stderr};
-
-use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuard};
+//! Lines are formatted on the thread that logs (JSON by `json_lines`), then appended to a
+//! bounded buffer that a thread of its own writes to stderr (`log_writer`): a request never waits
+//! for stderr or for the disk behind it, and a worker never makes a syscall per line. A full
+//! buffer drops lines rather than blocking; the drops are counted in
+//! `vestibule_log_lines_dropped_total`.
 
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
@@ -20,35 +16,30 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, fmt};
 
 use super::DECISION_LOG;
-use super::metrics::count_log_drops_from;
+use super::json_lines::{JsonLine, JsonMembers};
+use super::log_writer::{LogWriter, LogWriterGuard};
 use super::traces::{self, Traces, TracesError};
 use crate::config::{LogFormat, TelemetryConfig};
 
-/// Lines the writer thread may have waiting before new ones are dropped: seconds of a busy
-/// replica's request log, a few megabytes at most.
-const QUEUE_LINES: usize = 65_536;
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    #[error("cannot start the log writer thread")]
+    LogThread(#[source] std::io::Error),
+    #[error(transparent)]
+    Traces(#[from] TracesError),
+}
 
 /// Keep until exit: dropping it writes what is still queued (the last spans and log lines).
 pub struct Telemetry {
     _traces: Option<Traces>,
-    _writer: WorkerGuard,
-}
-
-fn writer() -> (NonBlocking, WorkerGuard) {
-    let (writer, guard) = NonBlockingBuilder::default()
-        .lossy(true)
-        .buffered_lines_limit(QUEUE_LINES)
-        .thread_name("vestibule-log")
-        .finish(BufWriter::new(std::io::stderr()) as BufWriter<Stderr>);
-    count_log_drops_from(writer.error_counter());
-    (writer, guard)
+    _writer: LogWriterGuard,
 }
 
 /// Installs the global subscriber. Third-party crates are capped at `info` unless `RUST_LOG`
 /// names them, so `RUST_LOG=trace` shows Vestibule's own detail without wire dumps. Returns the
 /// guard of the traces and the log writer (keep it until exit: dropping it flushes both).
-pub fn init(config: &TelemetryConfig) -> Result<Telemetry, TracesError> {
-    let (out, guard) = writer();
+pub fn init(config: &TelemetryConfig) -> Result<Telemetry, TelemetryError> {
+    let (out, guard) = LogWriter::spawn(std::io::stderr()).map_err(TelemetryError::LogThread)?;
     let traces = install(config, out)?;
     Ok(Telemetry {
         _traces: traces,
@@ -56,7 +47,7 @@ pub fn init(config: &TelemetryConfig) -> Result<Telemetry, TracesError> {
     })
 }
 
-fn install(config: &TelemetryConfig, out: NonBlocking) -> Result<Option<Traces>, TracesError> {
+fn install(config: &TelemetryConfig, out: LogWriter) -> Result<Option<Traces>, TracesError> {
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
     // The decision log's lines are its own layer's, never also the ordinary log's.
     let filter = format!(
@@ -98,7 +89,7 @@ fn install(config: &TelemetryConfig, out: NonBlocking) -> Result<Option<Traces>,
 }
 
 /// The decision log: one flat JSON object per line, the event's fields only (no span).
-fn decision_lines<S>(out: NonBlocking) -> Box<dyn Layer<S> + Send + Sync>
+fn decision_lines<S>(out: LogWriter) -> Box<dyn Layer<S> + Send + Sync>
 where
     S: tracing::Subscriber + for<'a> LookupSpan<'a>,
 {
@@ -112,13 +103,13 @@ where
         .boxed()
 }
 
-fn lines<S>(format: LogFormat, out: NonBlocking) -> Box<dyn Layer<S> + Send + Sync>
+fn lines<S>(format: LogFormat, out: LogWriter) -> Box<dyn Layer<S> + Send + Sync>
 where
     S: tracing::Subscriber + for<'a> LookupSpan<'a>,
 {
     let layer = fmt::layer().with_writer(out);
     match format {
-        LogFormat::Json => layer.json().with_current_span(true).boxed(),
+        LogFormat::Json => layer.event_format(JsonLine).fmt_fields(JsonMembers).boxed(),
         LogFormat::Text => layer
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .boxed(),

@@ -1,10 +1,8 @@
 //! Prometheus metrics (`GET /metrics`, text format), with the `prometheus` crate. Names follow
 //! Prometheus conventions: `vestibule_…_total` counters, `_seconds` histograms.
 
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{LazyLock, OnceLock};
-
-use tracing_appender::non_blocking::ErrorCounter;
 
 use actix_web::{HttpResponse, web};
 use prometheus::{
@@ -51,7 +49,7 @@ pub struct Metrics {
     pub ready: IntGauge,
     /// Decisions of the routes' `allow` rules, by route and outcome (`allow`, `deny`, `error`).
     pub rule_decisions: IntCounterVec,
-    /// Log lines dropped because the log writer's queue was full (see `telemetry::logs`).
+    /// Log lines dropped because the log writer's buffer was full (see `telemetry::log_writer`).
     pub log_lines_dropped: IntCounter,
 }
 
@@ -196,19 +194,12 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     }
 });
 
-/// The log writer's count of dropped lines, and how many of them the metric has counted.
-static LOG_DROPS: OnceLock<ErrorCounter> = OnceLock::new();
+/// How many of the log writer's dropped lines the metric has counted.
 static LOG_DROPS_COUNTED: AtomicU64 = AtomicU64::new(0);
-
-/// Where `vestibule_log_lines_dropped_total` reads the log writer's drops (`logs` calls it once).
-pub fn count_log_drops_from(counter: ErrorCounter) {
-    let _ = LOG_DROPS.set(counter);
-}
 
 /// Brings `vestibule_log_lines_dropped_total` up to the writer's count (at each scrape).
 fn count_dropped_lines() {
-    let Some(drops) = LOG_DROPS.get() else { return };
-    let now = drops.dropped_lines() as u64;
+    let now = super::log_writer::dropped_lines();
     let before = LOG_DROPS_COUNTED.swap(now, Ordering::Relaxed);
     METRICS.log_lines_dropped.inc_by(now.saturating_sub(before));
 }

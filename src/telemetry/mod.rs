@@ -1,6 +1,7 @@
 //! Telemetry: logs and metrics.
 //!
-//! - `logs`: the global `tracing` subscriber (text or JSON on stderr, `RUST_LOG`);
+//! - `logs`: the global `tracing` subscriber (text or JSON on stderr, `RUST_LOG`); `json_lines`:
+//!   the JSON line format; `log_writer`: the buffer and thread that write the lines;
 //! - `request_log`: the middleware that gives each request an id and logs one line when it ends;
 //! - [`metrics`]: Prometheus metrics and `GET /metrics`;
 //! - [`traces`]: OpenTelemetry spans over OTLP (`[telemetry.otlp]`), trace context in and out;
@@ -9,6 +10,8 @@
 //! Only the path is logged, never the query (it carries `code` and `state` on the callback),
 //! never a header value (cookies, tokens).
 
+mod json_lines;
+mod log_writer;
 mod logs;
 pub mod metrics;
 mod request_log;

@@ -77,8 +77,10 @@ test('a second OpenID Provider: login, a 10-second token refreshed once, logout'
     const second = calls[0][1];
     assert.notEqual(second, first, 'a refreshed token');
     assert.ok(calls.every(([, a]) => a === second), 'every call carries the same refreshed token');
-    const refreshes = proxy.log().split('\n').filter((l) => l.includes('token refresh') && l.includes('success'));
-    assert.equal(refreshes.length, 1, `exactly one refresh:\n${proxy.log()}`);
+    // Log lines reach the file up to 20 ms after they are logged.
+    const refreshes = () => proxy.log().split('\n').filter((l) => l.includes('token refresh') && l.includes('success'));
+    await waitFor(() => refreshes().length > 0, `the refresh logged:\n${proxy.log()}`);
+    assert.equal(refreshes().length, 1, `exactly one refresh:\n${proxy.log()}`);
     // The refresh answer had no refresh token: the old one is kept and works again.
     const again = await callApi(page, 1);
     assert.equal(again[0][0], 200);

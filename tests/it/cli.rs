@@ -274,6 +274,8 @@ async fn a_run_with_every_secret(private_key_jwt: bool) -> Leftovers {
             .set("telemetry.format", "json");
         env.push(("VESTIBULE_OIDC__PRIVATE_KEY", private_key.as_str()));
     }
+    // Stopped by SIGTERM at the end, to read every line; no need to wait out a load balancer.
+    let config = config.set("server.shutdown_delay", "0s");
     let mut bin = Binary::spawn(config, &env);
     let proxy = bin.ready().await;
 
@@ -358,7 +360,7 @@ async fn a_run_with_every_secret(private_key_jwt: bool) -> Leftovers {
         "the exports carried the configured header"
     );
     let spans: String = spans.iter().map(|s| s.all_text()).collect();
-    bin.kill();
+    bin.stop();
     let logs = bin.logs();
     assert!(
         logs.contains("login callback")
@@ -434,7 +436,9 @@ async fn trace_logs_and_spans_hold_no_secret_in_any_form_with_private_key_jwt() 
 async fn refused_logins_refreshes_and_logouts_log_no_secret_in_any_form() {
     let idp = TestIdp::start().await;
     let api = Upstream::start().await;
-    let config = TestConfig::for_idp(&idp).route(api.api_route("required"));
+    let config = TestConfig::for_idp(&idp)
+        .route(api.api_route("required"))
+        .set("server.shutdown_delay", "0s");
     let mut bin = Binary::spawn(config, &[("RUST_LOG", "trace")]);
     let proxy = bin.ready().await;
     let named = secrets::named;
@@ -523,7 +527,7 @@ async fn refused_logins_refreshes_and_logouts_log_no_secret_in_any_form() {
     secrets.extend(secrets::cookies_of(&refused));
     secrets.extend(secrets::handled_by(&idp));
 
-    bin.kill();
+    bin.stop();
     let logs = bin.logs();
     assert!(
         logs.contains("login callback")
@@ -557,7 +561,11 @@ async fn kubernetes_service_link_variables_do_not_stop_start_up() {
     let bin = Binary::spawn(TestConfig::for_idp(&idp), &env);
     let proxy = bin.ready().await;
     assert_eq!(proxy.healthz().await, 200);
-    let logs = bin.logs();
+    let logs = bin
+        .logs_when("the ignored variables", |l| {
+            SERVICE_LINKS.iter().all(|(name, _)| l.contains(name))
+        })
+        .await;
     for (name, _) in SERVICE_LINKS {
         assert!(
             logs.lines()

@@ -236,7 +236,9 @@ async fn readyz_reasons_and_logs_never_hold_the_redis_url_or_password() {
             format!("redis://vestibule:{PASSWORD}@127.0.0.1:{nobody}"),
         ),
     ] {
-        let config = TestConfig::for_idp(&idp).redis_at(&url);
+        let config = TestConfig::for_idp(&idp)
+            .redis_at(&url)
+            .set("server.shutdown_delay", "0s");
         let mut bin = Binary::spawn(config, &[("RUST_LOG", "trace")]);
         let proxy = Proxy::external(bin.base());
         assert!(
@@ -251,7 +253,7 @@ async fn readyz_reasons_and_logs_never_hold_the_redis_url_or_password() {
         let res = Browser::new().get(&proxy.url("/auth/login")).await;
         assert_eq!(res.status(), 503, "{case}");
         let page = res.text().await.expect("body");
-        bin.kill();
+        bin.stop();
         let logs = bin.logs();
         assert!(
             logs.contains("redis"),

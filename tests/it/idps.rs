@@ -63,7 +63,11 @@ async fn an_endpoint_set_by_hand_wins_and_start_up_says_what_is_off() {
     let proxy = bin.ready().await;
     login_call_logout(&proxy, &idp).await;
     assert!(idp.state.revoked.lock().expect("revoked").is_empty());
-    let logs = bin.logs();
+    let logs = bin
+        .logs_when("the endpoints in use", |l| {
+            l.contains("refresh token revocation at logout")
+        })
+        .await;
     assert!(logs.contains("IdP endpoints in use"), "{logs}");
     assert!(
         logs.lines()

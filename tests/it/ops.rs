@@ -306,7 +306,7 @@ async fn the_dashboard_and_alert_rules_use_only_metrics_that_exist_and_the_rules
     }
 }
 
-/// The request log is written by a thread of its own from a bounded queue: with stderr a pipe
+/// The request log is written by a thread of its own from a bounded buffer: with stderr a pipe
 /// nobody reads (a stalled log collector), requests still finish, and the lines that did not
 /// fit are counted as dropped. (Written on the worker threads, the first full pipe held every
 /// request.)
@@ -319,10 +319,10 @@ async fn a_log_nobody_reads_holds_no_request_back_and_its_dropped_lines_are_coun
         .timeout(Duration::from_secs(5))
         .build()
         .expect("client");
-    // A pipe holds 64 KiB; a request's log line is about 200 bytes, and the queue 65,536 lines:
-    // 70,000 requests are sure to fill both.
+    // A pipe holds 64 KiB; a request's log line is about 200 bytes, and the writer holds 16 MiB:
+    // 120,000 requests (some 24 MB of lines) are sure to fill both.
     let started = Instant::now();
-    let calls = (0..70_000).map(|_| {
+    let calls = (0..120_000).map(|_| {
         let client = client.clone();
         let url = proxy.url("/healthz");
         async move { client.get(url).send().await.map(|r| r.status().as_u16()) }

@@ -184,6 +184,31 @@ impl Binary {
         }
     }
 
+    /// Stops it as an orchestrator would (`SIGTERM`) and waits for it to exit, so that every
+    /// line it logged is written (log lines wait in a buffer for up to 20 ms; a `SIGKILL`
+    /// would lose them). Give the config `server.shutdown_delay = "0s"` to make it quick.
+    pub fn stop(&mut self) {
+        if self.child.is_some() {
+            self.signal("TERM");
+            self.wait_exit(Duration::from_secs(30));
+            self.child = None;
+        }
+    }
+
+    /// Its logs, once `ready` holds for them (waiting at most 10 s): lines reach stderr up to
+    /// 20 ms after they are logged.
+    pub async fn logs_when(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let logs = self.logs();
+            if ready(&logs) {
+                return logs;
+            }
+            assert!(Instant::now() < deadline, "{what} never logged:\n{logs}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Everything it wrote to stderr so far.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
