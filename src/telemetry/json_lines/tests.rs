@@ -110,3 +110,16 @@ fn an_event_outside_any_span_has_no_span_and_a_span_without_fields_has_its_name(
     assert!(got[0].get("span").is_none());
     assert_eq!(got[1]["span"], serde_json::json!({"name": "bare"}));
 }
+
+#[test]
+fn every_control_character_is_escaped_and_other_text_is_kept_as_it_is() {
+    let all: String = (0u8..0x80).map(char::from).chain("é漢🦀".chars()).collect();
+    let got = lines(|| tracing::info!(text = all.as_str(), ratio = f64::NAN, big = u64::MAX));
+    assert_eq!(got[0]["fields"]["text"], all.as_str());
+    assert_eq!(
+        got[0]["fields"]["ratio"],
+        Value::Null,
+        "NaN is no JSON number"
+    );
+    assert_eq!(got[0]["fields"]["big"], u64::MAX);
+}
