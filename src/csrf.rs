@@ -84,9 +84,14 @@ pub fn is_navigation(config: &Config, method: &str, headers: &HeaderMap) -> bool
     is_read(method)
         && !has_csrf_header(config, headers)
         && headers
-            .get("sec-fetch-mode")
+            .get(SEC_FETCH_MODE)
             .is_none_or(|m| m.as_bytes() == b"navigate")
 }
+
+// Named once: a lookup by `&str` parses the name, and allocates it (these are not among the
+// names the `http` crate knows), on every call.
+const SEC_FETCH_MODE: header::HeaderName = header::HeaderName::from_static("sec-fetch-mode");
+const SEC_FETCH_SITE: header::HeaderName = header::HeaderName::from_static("sec-fetch-site");
 
 fn is_read(method: &str) -> bool {
     method == "GET" || method == "HEAD"
@@ -124,7 +129,7 @@ enum Typed {
 }
 
 fn from_own_origin(config: &Config, headers: &HeaderMap, typed: Typed) -> bool {
-    let site_ok = match headers.get("sec-fetch-site").map(|v| v.as_bytes()) {
+    let site_ok = match headers.get(SEC_FETCH_SITE).map(|v| v.as_bytes()) {
         None | Some(b"same-origin") => true,
         Some(b"none") => typed == Typed::Allowed,
         Some(_) => false,

@@ -166,11 +166,9 @@ async fn downstream(
     let status =
         StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let length = http_body::Body::size_hint(response.body()).exact();
-    let mut out_headers = actix_web::http::header::HeaderMap::new();
     let cookies = state.sessions.cookies();
     let own = [cookies.session_name(), cookies.login_name()];
-    headers::downstream_response(response.headers(), &own, &mut out_headers);
-    let incoming = response.into_body();
+    let (parts, incoming) = response.into_parts();
     let body = match length {
         Some(n) if n <= SMALL_BODY => match incoming.collect().await {
             Ok(whole) => BoxBody::new(whole.to_bytes()),
@@ -180,7 +178,9 @@ async fn downstream(
         None => BoxBody::new(BodyStream::new(incoming.into_data_stream())),
     };
     let mut out = HttpResponse::with_body(status, body);
-    *out.headers_mut() = out_headers;
+    // Into the response's own map: actix takes its head from a pool, map and all; a map of our
+    // own in its place was one more to allocate, and to clear when the head went back.
+    headers::downstream_response(&parts.headers, &own, out.headers_mut());
     Ok(out)
 }
 

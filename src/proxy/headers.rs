@@ -167,20 +167,33 @@ pub fn forwarded_for(
     incoming: &ax::HeaderMap,
     peer: Option<std::net::SocketAddr>,
 ) -> Option<hy::HeaderValue> {
-    let peer = peer.map(|p| p.ip().to_string());
-    let prior = incoming
-        .get_all("x-forwarded-for")
+    use std::fmt::Write as _;
+    // One string for the whole chain: this runs on every proxied call.
+    let mut chain = String::with_capacity(64);
+    for prior in incoming
+        .get_all(X_FORWARDED_FOR)
         .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let chain = match (prior.is_empty(), peer) {
-        (true, Some(p)) => p,
-        (false, Some(p)) => format!("{prior}, {p}"),
-        (false, None) => prior,
-        (true, None) => return None,
-    };
+    {
+        if !chain.is_empty() {
+            chain.push_str(", ");
+        }
+        chain.push_str(prior);
+    }
+    if let Some(p) = peer {
+        if !chain.is_empty() {
+            chain.push_str(", ");
+        }
+        let _ = write!(chain, "{}", p.ip());
+    }
+    if chain.is_empty() {
+        return None;
+    }
     hy::HeaderValue::from_str(&chain).ok()
 }
+
+/// Named once: looking a header up by a `&str` parses (and, for a name outside the standard
+/// set, allocates) the name every time.
+const X_FORWARDED_FOR: ax::HeaderName = ax::HeaderName::from_static("x-forwarded-for");
 
 /// What Vestibule adds upstream: `Authorization` (the route's token), `X-Forwarded-For`
 /// (the chain plus the peer), `X-Forwarded-Proto` and `X-Forwarded-Host` (from `public_url`,

@@ -27,7 +27,8 @@ pub struct SessionSub(pub String);
 /// The trace id of a valid W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`). Without OTLP the
 /// header itself is passed upstream unchanged; with it, the upstream gets its own span's.
 fn trace_id(req: &ServiceRequest) -> Option<String> {
-    let v = req.headers().get("traceparent")?.to_str().ok()?;
+    const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+    let v = req.headers().get(TRACEPARENT)?.to_str().ok()?;
     let parts: Vec<&str> = v.split('-').collect();
     let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
     match parts.as_slice() {
