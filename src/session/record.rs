@@ -116,3 +116,6 @@ pub(super) fn decode(id: &str, key: &str, value: &[u8]) -> Option<Session> {
     session.generation = generation;
     Some(session)
 }
+
+#[cfg(test)]
+mod tests;
