@@ -34,5 +34,6 @@ pub(super) fn session_at(now: i64, left: i64, lifetime: Option<i64>) -> Session 
         route_tokens: Default::default(),
         generation: 0,
         rule_claims: Default::default(),
+        registry_entry: None,
     }
 }

@@ -6,9 +6,11 @@
 //! sealed under a key derived from the token ([`crate::crypto`]), so a dump of the store yields
 //! no usable cookie or token.
 //!
-//! - [`Session`] (`record`): what a session holds, [`Session::from_login`], its sealed form;
-//! - [`SessionManager`] (`manager`): loading, creating and ending sessions, the `sid`/`sub`
-//!   indexes; `timeouts`: the idle and absolute ends; `cache`: the per-replica cache;
+//! - [`Session`] (`record`): what a session holds, [`Session::from_login`], its stored form
+//!   (compact, with its registry entry; `codec`: the compact encoding);
+//! - [`SessionManager`] (`manager`): loading, creating and ending sessions; `indexes`: the
+//!   `sid`, `sub` and deployment indexes; `timeouts`: the idle and absolute ends; `cache`: the
+//!   per-replica cache;
 //! - `refresh`: the exactly-once token refresh, on the manager; `renewal`: what a refresh asks
 //!   the IdP and what the answer changes; `single_flight`: the gate, the store lock and the
 //!   wait that make it exactly once (shared with [`client_token`]), and the refreshed tokens
@@ -22,11 +24,13 @@
 
 mod cache;
 pub mod client_token;
+mod codec;
 pub mod cookie;
 pub mod device;
 pub mod events;
 #[cfg(test)]
 mod fixtures;
+mod indexes;
 mod manager;
 pub mod pending;
 mod record;

@@ -1,10 +1,15 @@
 //! [`Session`]: what a signed-in browser's session holds (the user, the IdP's tokens, the
-//! route tokens minted for it), and its stored form: sealed under a key only its id opens.
+//! route tokens minted for it), and its stored form: sealed under a key only its id opens, in a
+//! compact binary form (`compact`) since this version, in JSON before (still read).
+
+mod compact;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::codec::{put_varint, take_varint};
 use crate::authz::{ClaimPath, ClaimsCell, RuleClaims};
 use crate::crypto;
 use crate::oidc::LoginTokens;
@@ -46,6 +51,11 @@ pub struct Session {
     /// The claims as the routes' rules read them, built on first use, never stored.
     #[serde(skip)]
     pub rule_claims: ClaimsCell,
+    /// Its registry entry (see `registry`), sealed under `session.encryption_key`, stored in the
+    /// same value: opaque here. `None` for a session stored by versions before, whose entry has a
+    /// key of its own.
+    #[serde(skip)]
+    pub registry_entry: Option<Arc<[u8]>>,
 }
 
 impl Session {
@@ -76,6 +86,7 @@ impl Session {
             route_tokens: BTreeMap::new(),
             generation: 0,
             rule_claims: ClaimsCell::default(),
+            registry_entry: None,
         }
     }
 
@@ -96,23 +107,78 @@ pub struct RouteToken {
     pub lifetime: Option<i64>,
 }
 
+/// The layout of stored values that hold the registry entry (the byte after the generation).
+/// A value of versions before has the sealed session there, whose first byte is random: one in
+/// 256 of them looks like this layout, does not open as it, and is then read as it is.
+const WITH_ENTRY: u8 = 1;
+
 /// The stored form of a session: its generation (8 bytes, big-endian, in plain: the fencing token
-/// of refresh writes), then the sealed JSON.
+/// of refresh writes), [`WITH_ENTRY`], the length of its registry entry (a varint) and the entry
+/// (sealed by the registry), then its compact form (see `compact`), sealed under its id.
 pub(super) fn encode(id: &str, key: &str, session: &Session) -> Result<Vec<u8>, StoreError> {
-    let plain = serde_json::to_vec(session).map_err(StoreError::Encode)?;
+    let plain = compact::write(session).map_err(StoreError::Encode)?;
     let sealed = crypto::seal(id.as_bytes(), SESSION_KIND, key, &plain);
-    let mut value = Vec::with_capacity(8 + sealed.len());
-    value.extend_from_slice(&session.generation.to_be_bytes());
-    value.extend_from_slice(&sealed);
-    Ok(value)
+    let entry = session.registry_entry.as_deref().unwrap_or_default();
+    Ok(stored(session.generation, entry, &sealed))
 }
 
-/// The session stored as `value`, or `None` when it does not open with this id.
+/// A stored value in the [`WITH_ENTRY`] layout.
+fn stored(generation: u64, entry: &[u8], sealed: &[u8]) -> Vec<u8> {
+    let mut value = Vec::with_capacity(8 + 1 + 2 + entry.len() + sealed.len());
+    value.extend_from_slice(&generation.to_be_bytes());
+    value.push(WITH_ENTRY);
+    put_varint(&mut value, entry.len() as u64);
+    value.extend_from_slice(entry);
+    value.extend_from_slice(sealed);
+    value
+}
+
+/// The registry entry and the sealed session of a value in the [`WITH_ENTRY`] layout.
+fn with_entry(value: &[u8]) -> Option<(&[u8], &[u8])> {
+    match value.get(8..)?.split_first()? {
+        (&WITH_ENTRY, rest) => {
+            let (len, rest) = take_varint(rest)?;
+            rest.split_at_checked(usize::try_from(len).ok()?)
+        }
+        _ => None,
+    }
+}
+
+/// The session stored as `value`, or `None` when it does not open with this id. What is sealed
+/// says its form: the compact one begins with its version, the JSON of versions before with `{`
+/// (read until the last such session is written again, at its next refresh, or ends).
 pub(super) fn decode(id: &str, key: &str, value: &[u8]) -> Option<Session> {
-    let (generation, sealed) = value.split_at_checked(8)?;
-    let generation = u64::from_be_bytes(generation.try_into().ok()?);
-    let plain = crypto::open(id.as_bytes(), SESSION_KIND, key, sealed)?;
-    let mut session: Session = serde_json::from_slice(&plain).ok()?;
+    let generation = u64::from_be_bytes(value.get(..8)?.try_into().ok()?);
+    let open = |sealed| crypto::open(id.as_bytes(), SESSION_KIND, key, sealed);
+    let (entry, plain) = match with_entry(value).and_then(|(e, sealed)| Some((e, open(sealed)?))) {
+        Some(found) => found,
+        None => (&[][..], open(value.get(8..)?)?),
+    };
+    let mut session = match plain.first() {
+        Some(b'{') => serde_json::from_slice::<Session>(&plain).ok()?,
+        _ => compact::read(&plain)?,
+    };
     session.generation = generation;
+    session.registry_entry = (!entry.is_empty()).then(|| Arc::from(entry));
     Some(session)
 }
+
+/// The registry entry stored in `value`, when its layout has one: read without the session's id,
+/// so it may be a value of versions before that only looks like one (the entry then does not
+/// open).
+pub(super) fn stored_entry(value: &[u8]) -> Option<&[u8]> {
+    with_entry(value)
+        .map(|(entry, _)| entry)
+        .filter(|e| !e.is_empty())
+}
+
+/// `value` with `entry` as its registry entry instead of the one it holds (the generation and the
+/// sealed session as they are); `None` for a value of versions before, which holds none.
+pub(super) fn with_stored_entry(value: &[u8], entry: &[u8]) -> Option<Vec<u8>> {
+    let generation = u64::from_be_bytes(value.get(..8)?.try_into().ok()?);
+    let (_, sealed) = with_entry(value)?;
+    Some(stored(generation, entry, sealed))
+}
+
+#[cfg(test)]
+mod tests;

@@ -209,13 +209,19 @@ impl SessionManager {
             Err(e) => return (self.renewal_failed(id, renewal, e).await, Lock::Release),
         };
         next.generation = current.generation + 1;
+        let carried = self
+            .registry
+            .entry_after_refresh(key, &current, &next)
+            .await;
+        next.registry_entry = carried.entry;
         let next = Arc::new(next);
         let token = renewal.label();
         METRICS.refreshes.with_label_values(&["success"]).inc();
         match self.save_over(id, key, &next, current.generation).await {
             Ok(true) => {
                 tracing::info!(result = "success", token, "token refresh");
-                self.after_refresh(key, &current, &next).await;
+                self.after_refresh(key, &current, &next, carried.moved)
+                    .await;
                 (Ok(next), Lock::Release)
             }
             Ok(false) => {
@@ -240,14 +246,13 @@ impl SessionManager {
         }
     }
 
-    /// What else a stored refresh changes: the registry keeps a rotated refresh token (to revoke
-    /// it if the session is ended from elsewhere), and the SPA's streams hear of new claims.
-    /// Neither may fail the refresh itself.
-    async fn after_refresh(&self, key: &str, before: &Session, after: &Arc<Session>) {
-        if after.refresh_token != before.refresh_token
-            && let Err(e) = self.registry.rotated(key, after).await
-        {
-            tracing::warn!(error = %Chain(&e), "session registry: the rotated refresh token was not recorded");
+    /// What else a stored refresh changes: an entry that moved into the session's value (from
+    /// under a key of its own, see `registry`) leaves that key, and the SPA's streams hear of new
+    /// claims. Neither may fail the refresh itself. (Stored later, by `write_later`, the session
+    /// leaves its entry's old key to expire with it.)
+    async fn after_refresh(&self, key: &str, before: &Session, after: &Arc<Session>, moved: bool) {
+        if moved && let Err(e) = self.registry.forget_own_entry(key).await {
+            tracing::warn!(error = %Chain(&e), "session registry: the entry's old key was not deleted");
         }
         if after.claims != before.claims
             && let Err(e) = self.claims_changed(key).await

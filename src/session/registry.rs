@@ -1,11 +1,14 @@
 //! The session registry: what a user's list of sessions and the admin API show, and what ending
 //! someone else's session needs. A session opens only with its cookie's id, which the server does
-//! not keep; so beside each session the registry keeps a small entry sealed under the deployment's
+//! not keep; so with each session the registry keeps a small entry sealed under the deployment's
 //! `session.encryption_key` (see `crypto::keyring`): the session's opaque handle, its user, when
 //! and from where it was made, its IdP session, and its refresh token (to revoke it when the
-//! session is ended from elsewhere). A dump of the store alone opens none of them. Two indexes
-//! find entries: the user's (`sub`, which back-channel logout also uses) and the deployment's
-//! (`all`, for counting).
+//! session is ended from elsewhere). A dump of the store alone opens none of them. The entry is
+//! stored in the session's own value, beside the sealed session (see `record`), so it lives and
+//! goes exactly as the session does; versions before kept it under a key of its own (`m`), where
+//! the entries of their sessions are still read (and moved into the session's value at its next
+//! refresh). Two indexes find sessions: the user's (which back-channel logout also uses) and the
+//! deployment's (for counting); see `indexes`.
 //!
 //! Liveness is the session entry's, and only the session entry's: an index member whose session
 //! expired is pruned when read; one whose session lives is never pruned, whether or not its
@@ -14,19 +17,24 @@
 //! with a handle derived from its store key, and can be ended like any other: a session cannot
 //! hide from revocation. "Last seen" comes from the session's remaining idle time.
 
+mod entry;
+mod listing;
+mod refreshed;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
+use self::entry::Entry;
+pub use self::listing::Listed;
 use super::Session;
 use super::device::Device;
+use super::indexes::{Index, Indexes};
+use super::record::stored_entry;
 use super::timeouts::Timeouts;
 use crate::crypto::{self, Keyring};
 use crate::store::{Namespace, Store, StoreError};
-use crate::support::{now_unix, secs};
 
+/// The kind of the sealed entries, and of the keys versions before stored them under.
 const ENTRY_KIND: &str = "m";
 /// Characters of a handle: 22 base64url characters, 132 random bits.
 const HANDLE_LEN: usize = 22;
@@ -35,50 +43,23 @@ const HANDLE_LEN: usize = 22;
 /// full scan.
 const PRUNE_SAMPLE: usize = 16;
 
-/// A session's registry entry.
-#[derive(Serialize, Deserialize)]
-struct Entry {
-    handle: String,
-    sub: String,
-    created_at: i64,
-    /// `None`: written for a session found without an entry (its device is not known).
-    device: Option<Device>,
-    refresh_token: Option<String>,
-    /// The IdP session it was made in.
-    #[serde(default)]
-    sid: Option<String>,
-    /// When it was registered, in Unix milliseconds: orders sessions made within one second
-    /// (which is oldest, for `max_per_user`).
-    #[serde(default)]
-    registered_ms: i64,
-}
-
-/// A live session, as listed.
-pub struct Listed {
-    pub handle: String,
-    /// `None` when its registry entry cannot be opened.
-    pub created_at: Option<i64>,
-    /// When it was last used (to within `cache_ttl`; its creation time when the idle timer is
-    /// capped by the absolute timeout).
-    pub last_seen: i64,
-    pub idle_expires_at: i64,
-    pub absolute_expires_at: Option<i64>,
-    /// `None`: an unknown device (an entry that does not open, or a session without one).
-    pub device: Option<Device>,
-    /// The session of the request that asked.
-    pub current: bool,
-    pub(super) key: String,
-    /// Newest last: creation time, then registration time; `None` (an unknown device) first.
-    age: Option<(i64, i64)>,
-}
-
-/// The registry of this deployment's sessions, in the store beside them.
+/// The registry of this deployment's sessions, in the store with them.
 pub(super) struct Registry {
     store: Arc<dyn Store>,
     namespace: Namespace,
+    indexes: Indexes,
     /// Seals the entries: `session.encryption_key`.
     keyring: Keyring,
     timeouts: Timeouts,
+}
+
+/// A session's registry entry, as found.
+struct Found {
+    entry: Entry,
+    /// An older key opened it: seal it again under the current one.
+    stale: bool,
+    /// Under a key of its own (a session stored by versions before), not in the session's value.
+    own_key: bool,
 }
 
 impl Registry {
@@ -89,6 +70,7 @@ impl Registry {
         timeouts: Timeouts,
     ) -> Self {
         Self {
+            indexes: Indexes::new(store.clone(), namespace.clone()),
             store,
             namespace,
             keyring,
@@ -96,15 +78,13 @@ impl Registry {
         }
     }
 
-    /// The key of the index of `sub`'s sessions (which back-channel logout reads too).
-    pub(super) fn sub_index(&self, sub: &str) -> String {
-        self.namespace.key("sub", sub)
+    /// The indexes of sessions: by IdP session, by user, the deployment's.
+    pub(super) fn indexes(&self) -> &Indexes {
+        &self.indexes
     }
 
-    fn all_index(&self) -> String {
-        self.namespace.key("all", "sessions")
-    }
-
+    /// What an entry is sealed for (its associated data), and the key versions before stored it
+    /// under.
     fn entry_key(&self, session_key: &str) -> String {
         self.namespace.key(ENTRY_KIND, session_key)
     }
@@ -115,35 +95,27 @@ impl Registry {
         self.keyring.name_of("vestibule/v1/handle", key, HANDLE_LEN)
     }
 
-    /// Registers a new session.
-    pub(super) async fn register(
+    /// The sealed entry of a new session (stored with it, at store key `key`).
+    pub(super) fn new_entry(
         &self,
         key: &str,
         session: &Session,
         device: Option<Device>,
-    ) -> Result<(), StoreError> {
-        let entry = Entry {
-            handle: crypto::random_token()[..HANDLE_LEN].to_owned(),
-            sub: session.sub.clone(),
-            created_at: session.created_at,
-            device,
-            refresh_token: session.refresh_token.clone(),
-            sid: session.sid.clone(),
-            registered_ms: now_millis(),
-        };
-        self.put_entry(key, &entry).await?;
-        self.store
-            .set_add(&self.all_index(), key, self.timeouts.absolute)
+    ) -> Arc<[u8]> {
+        self.seal_entry(key, &fresh_entry(session, device)).into()
+    }
+
+    /// Registers a new session, stored with its entry: it joins the deployment's index.
+    pub(super) async fn register(&self, key: &str) -> Result<(), StoreError> {
+        self.indexes
+            .add(Index::Deployment, key, self.timeouts.absolute)
             .await
     }
 
     /// Seals `entry` under the current key.
-    async fn put_entry(&self, key: &str, entry: &Entry) -> Result<(), StoreError> {
-        let entry_key = self.entry_key(key);
-        let plain = serde_json::to_vec(entry).map_err(StoreError::Encode)?;
-        let sealed = self.keyring.seal(ENTRY_KIND, &entry_key, &plain);
-        let ttl = self.timeouts.until_absolute_end(entry.created_at);
-        self.store.put(&entry_key, sealed, ttl).await
+    fn seal_entry(&self, key: &str, entry: &Entry) -> Vec<u8> {
+        self.keyring
+            .seal(ENTRY_KIND, &self.entry_key(key), &entry.to_plain())
     }
 
     /// The entry sealed as `sealed` for session `key`, and whether an older key opened it.
@@ -151,46 +123,88 @@ impl Registry {
         let opened = self
             .keyring
             .open(ENTRY_KIND, &self.entry_key(key), sealed)?;
-        let entry = serde_json::from_slice(&opened.plain).ok()?;
+        let entry = Entry::from_plain(&opened.plain)?;
         Some((entry, opened.stale))
     }
 
-    async fn entry(&self, key: &str) -> Result<Option<Entry>, StoreError> {
-        let Some(sealed) = self.store.get(&self.entry_key(key), None).await? else {
-            return Ok(None);
-        };
-        Ok(self.open_entry(key, &sealed).map(|(e, _)| e))
+    /// The entries of the sessions at `keys`, whose stored values are `values`: the one in the
+    /// value, else (a session stored by versions before) the one under a key of its own.
+    async fn entries(
+        &self,
+        keys: &[String],
+        values: &[Option<Vec<u8>>],
+    ) -> Result<Vec<Option<Found>>, StoreError> {
+        let mut found: Vec<Option<Found>> = keys
+            .iter()
+            .zip(values)
+            .map(|(key, value)| {
+                let (entry, stale) = self.open_entry(key, stored_entry(value.as_deref()?)?)?;
+                Some(Found {
+                    entry,
+                    stale,
+                    own_key: false,
+                })
+            })
+            .collect();
+        let elsewhere: Vec<usize> = (0..keys.len()).filter(|i| found[*i].is_none()).collect();
+        if elsewhere.is_empty() {
+            return Ok(found);
+        }
+        let entry_keys: Vec<String> = elsewhere
+            .iter()
+            .map(|i| self.entry_key(&keys[*i]))
+            .collect();
+        let sealed = self.store.get_many(&entry_keys).await?;
+        for (i, sealed) in elsewhere.into_iter().zip(sealed) {
+            found[i] = sealed
+                .and_then(|s| self.open_entry(&keys[i], &s))
+                .map(|(entry, stale)| Found {
+                    entry,
+                    stale,
+                    own_key: true,
+                });
+        }
+        Ok(found)
     }
 
-    /// Removes the registry entries of ended sessions; returns their refresh tokens, but for
-    /// those made in IdP session `spare_sid` (see `SessionManager::end_replaced`).
+    /// Removes ended sessions from the indexes (their entries go with their values); returns
+    /// their refresh tokens, but for those made in IdP session `spare_sid` (see
+    /// `SessionManager::end_replaced`). Call before the sessions are deleted.
     pub(super) async fn unregister(
         &self,
         keys: &[String],
         spare_sid: Option<&str>,
     ) -> Result<Vec<String>, StoreError> {
-        let entry_keys: Vec<String> = keys.iter().map(|k| self.entry_key(k)).collect();
-        let sealed = self.store.get_many(&entry_keys).await?;
+        let values = self.store.get_many(keys).await?;
+        let found = self.entries(keys, &values).await?;
         let mut refresh_tokens = Vec::new();
         let mut by_sub: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for ((key, entry_key), sealed) in keys.iter().zip(&entry_keys).zip(sealed) {
-            if let Some((entry, _)) = sealed.and_then(|s| self.open_entry(key, &s)) {
-                let spared = spare_sid.is_some() && entry.sid.as_deref() == spare_sid;
-                if !spared {
-                    refresh_tokens.extend(entry.refresh_token);
+        let mut own_keys = Vec::new();
+        for (key, found) in keys.iter().zip(found) {
+            match found {
+                Some(Found { entry, own_key, .. }) => {
+                    let spared = spare_sid.is_some() && entry.sid.as_deref() == spare_sid;
+                    if !spared {
+                        refresh_tokens.extend(entry.refresh_token);
+                    }
+                    by_sub.entry(entry.sub).or_default().push(key.clone());
+                    if own_key {
+                        own_keys.push(self.entry_key(key));
+                    }
                 }
-                by_sub.entry(entry.sub).or_default().push(key.clone());
+                // Opened or not, an entry under a key of its own goes. (Index members of an
+                // entry that did not open go when their session is next seen dead.)
+                None => own_keys.push(self.entry_key(key)),
             }
-            // Opened or not: an ended session's entry goes. (Index members of an entry that did
-            // not open go when their session is next seen dead.)
-            self.store.delete(entry_key).await?;
+        }
+        let deletes = own_keys.iter().map(|k| self.store.delete(k));
+        for deleted in futures_util::future::join_all(deletes).await {
+            deleted?;
         }
         for (sub, members) in by_sub {
-            self.store
-                .set_remove(&self.sub_index(&sub), &members)
-                .await?;
+            self.indexes.remove(Index::User(&sub), &members).await?;
         }
-        self.store.set_remove(&self.all_index(), keys).await?;
+        self.indexes.remove(Index::Deployment, keys).await?;
         Ok(refresh_tokens)
     }
 
@@ -205,140 +219,43 @@ impl Registry {
             .collect())
     }
 
-    /// The live sessions of user `sub`, newest first (unknown devices last); `current` (a
-    /// session's store key) marks the caller's own. One batch of reads for all of them; entries
-    /// an older key opened are sealed again under the current one.
-    pub(super) async fn sessions_of(
-        &self,
-        sub: &str,
-        current: Option<&str>,
-    ) -> Result<Vec<Listed>, StoreError> {
-        let index = self.sub_index(sub);
-        let keys = self.store.set_members(&index).await?;
-        let entry_keys: Vec<String> = keys.iter().map(|k| self.entry_key(k)).collect();
-        let (ttls, sealed) =
-            futures_util::try_join!(self.store.ttls(&keys), self.store.get_many(&entry_keys))?;
-        let now = now_unix();
-        let (mut listed, mut gone, mut stale) = (Vec::new(), Vec::new(), Vec::new());
-        for ((key, ttl), sealed) in keys.into_iter().zip(ttls).zip(sealed) {
-            // Only a session that is gone leaves the index.
-            let Some(ttl) = ttl else {
-                gone.push(key);
-                continue;
-            };
-            let seen = Seen {
-                now,
-                ttl,
-                current: current == Some(key.as_str()),
-            };
-            match sealed.and_then(|s| self.open_entry(&key, &s)) {
-                // Sealed by us for another user: a member of the wrong index, not this user's.
-                Some((entry, _)) if entry.sub != sub => gone.push(key),
-                Some((entry, was_stale)) => {
-                    listed.push(self.known(key.clone(), &entry, seen));
-                    if was_stale {
-                        stale.push((key, entry));
-                    }
-                }
-                None => listed.push(self.unknown(key, seen)),
-            }
-        }
-        self.store.set_remove(&index, &gone).await?;
-        for (key, entry) in &stale {
-            self.put_entry(key, entry).await?;
-        }
-        listed.sort_by_key(|l| std::cmp::Reverse(l.age));
-        Ok(listed)
-    }
-
-    /// A session whose entry opened, as listed.
-    fn known(&self, key: String, entry: &Entry, seen: Seen) -> Listed {
-        Listed {
-            handle: entry.handle.clone(),
-            created_at: Some(entry.created_at),
-            last_seen: self.last_seen(seen).max(entry.created_at),
-            idle_expires_at: seen.now + secs(seen.ttl),
-            absolute_expires_at: Some(self.timeouts.absolute_end_of(entry.created_at)),
-            device: entry.device.clone(),
-            current: seen.current,
-            key,
-            age: Some((entry.created_at, entry.registered_ms)),
-        }
-    }
-
-    /// A session whose entry does not open (or is missing), as listed: an unknown device.
-    fn unknown(&self, key: String, seen: Seen) -> Listed {
-        Listed {
-            handle: self.unknown_handle(&key),
-            created_at: None,
-            last_seen: self.last_seen(seen),
-            idle_expires_at: seen.now + secs(seen.ttl),
-            absolute_expires_at: None,
-            device: None,
-            current: seen.current,
-            key,
-            age: None,
-        }
-    }
-
-    /// When a session was last used: its idle timer restarts at each use.
-    fn last_seen(&self, seen: Seen) -> i64 {
-        let idle_left = secs(self.timeouts.idle) - secs(seen.ttl);
-        seen.now - idle_left.max(0)
-    }
-
     /// Live sessions of this deployment (prunes the index of expired ones as it counts).
     pub(super) async fn count_live(&self) -> Result<usize, StoreError> {
-        let index = self.all_index();
-        let keys = self.store.set_members(&index).await?;
-        self.prune_dead(&index, keys).await
+        let keys = self.indexes.members(Index::Deployment).await?;
+        self.prune_dead(keys).await
     }
 
     /// Checks a few random members of the deployment's index and removes the dead ones, so the
     /// index does not grow with every session ever made between two admin counts.
     pub(super) async fn prune_all_index(&self) -> Result<(), StoreError> {
-        let index = self.all_index();
-        let sample = self.store.set_sample(&index, PRUNE_SAMPLE).await?;
-        self.prune_dead(&index, sample).await.map(|_| ())
+        let sample = self.indexes.sample(PRUNE_SAMPLE).await?;
+        self.prune_dead(sample).await.map(|_| ())
     }
 
-    /// Removes the members of `keys` whose sessions are gone from `index`; how many live.
-    async fn prune_dead(&self, index: &str, keys: Vec<String>) -> Result<usize, StoreError> {
+    /// Removes the members of `keys` whose sessions are gone from the deployment's index; how
+    /// many live.
+    async fn prune_dead(&self, keys: Vec<String>) -> Result<usize, StoreError> {
         let live = self.live(&keys).await?;
         if live.len() < keys.len() {
             let dead: Vec<String> = keys.into_iter().filter(|k| !live.contains(k)).collect();
-            self.store.set_remove(index, &dead).await?;
+            self.indexes.remove(Index::Deployment, &dead).await?;
         }
         Ok(live.len())
     }
-
-    /// After a refresh rotated the refresh token: the registry keeps the new one (to revoke),
-    /// sealed under the current key. A session whose entry did not open gets a new one (its
-    /// device unknown), so from now on it can be revoked at the IdP too.
-    pub(super) async fn rotated(
-        &self,
-        key: &str,
-        session: &Arc<Session>,
-    ) -> Result<(), StoreError> {
-        match self.entry(key).await? {
-            Some(mut entry) => {
-                entry.refresh_token = session.refresh_token.clone();
-                self.put_entry(key, &entry).await
-            }
-            None => self.register(key, session, None).await,
-        }
-    }
 }
 
-/// What the store says of a listed session.
-#[derive(Clone, Copy)]
-struct Seen {
-    /// Unix seconds of the listing.
-    now: i64,
-    /// How long the session has left before its idle end.
-    ttl: Duration,
-    /// The session of the request that asked.
-    current: bool,
+/// A new entry for `session`, with a new handle; `device` `None`: made for a session found
+/// without one.
+fn fresh_entry(session: &Session, device: Option<Device>) -> Entry {
+    Entry {
+        handle: crypto::random_token()[..HANDLE_LEN].to_owned(),
+        sub: session.sub.clone(),
+        created_at: session.created_at,
+        device,
+        refresh_token: session.refresh_token.clone(),
+        sid: session.sid.clone(),
+        registered_ms: now_millis(),
+    }
 }
 
 /// Unix milliseconds now.

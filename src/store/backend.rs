@@ -47,8 +47,8 @@ pub trait Store: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Deletes `key` only while it still holds `value` (releasing a lock we own, never another's).
     async fn delete_if(&self, key: &str, value: &str) -> Result<(), StoreError>;
-    /// Adds `member` to the set at `key` (an index such as "sessions of this sid"), which expires
-    /// after `ttl` unless extended by a later add.
+    /// Adds `member` to the set at `key` (an index such as "every session of the deployment"),
+    /// which expires after `ttl` unless extended by a later add (never shortened).
     async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<(), StoreError>;
     /// Reads and deletes the set at `key` atomically.
     async fn set_take(&self, key: &str) -> Result<Vec<String>, StoreError>;
@@ -59,6 +59,17 @@ pub trait Store: Send + Sync {
     async fn set_sample(&self, key: &str, count: usize) -> Result<Vec<String>, StoreError>;
     /// Removes `members` from the set at `key`.
     async fn set_remove(&self, key: &str, members: &[String]) -> Result<(), StoreError>;
+    /// Adds `member` (at most 64 bytes) to the small index at `key`, which expires after `ttl`
+    /// unless extended by a later add (never shortened). A set that stays small: Redis keeps it
+    /// as a hash whose fields are the members, stored compactly (a listpack) while it has at
+    /// most 512 of them, where a set, however small, is a hash table (Redis 7.0).
+    async fn index_add(&self, key: &str, member: &str, ttl: Duration) -> Result<(), StoreError>;
+    /// Reads and deletes the small index at `key` atomically.
+    async fn index_take(&self, key: &str) -> Result<Vec<String>, StoreError>;
+    /// The members of the small index at `key` (empty when there is none).
+    async fn index_members(&self, key: &str) -> Result<Vec<String>, StoreError>;
+    /// Removes `members` from the small index at `key`.
+    async fn index_remove(&self, key: &str, members: &[String]) -> Result<(), StoreError>;
     /// How long each entry of `keys` has left, `None` for an entry that is gone. Never slides.
     async fn ttls(&self, keys: &[String]) -> Result<Vec<Option<Duration>>, StoreError>;
     /// Readiness probe.

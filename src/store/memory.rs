@@ -195,6 +195,23 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    // A small index is a set here: only Redis keeps the two differently.
+    async fn index_add(&self, key: &str, member: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.set_add(key, member, ttl).await
+    }
+
+    async fn index_take(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        self.set_take(key).await
+    }
+
+    async fn index_members(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        self.set_members(key).await
+    }
+
+    async fn index_remove(&self, key: &str, members: &[String]) -> Result<(), StoreError> {
+        self.set_remove(key, members).await
+    }
+
     async fn ttls(&self, keys: &[String]) -> Result<Vec<Option<Duration>>, StoreError> {
         let now = Instant::now();
         let map = lock(&self.entries);

@@ -4,9 +4,9 @@
 //! the modules that use it.
 //!
 //! - [`Store`] (`backend`): the trait (get and slide, compare-and-set, single-use take, locks,
-//!   sets, expiry), its error, and the [`News`] replicas hear from each other;
+//!   sets and small indexes, expiry), its error, and the [`News`] replicas hear from each other;
 //! - [`keys`]: store keys: the hash of a secret, scoped by kind and deployment ([`Namespace`]),
-//!   hash-tagged for Redis Cluster;
+//!   hash-tagged for Redis Cluster; a key's short form, as indexes keep it;
 //! - [`memory`]: one process, lost on restart; [`redis`]: shared by replicas (connection,
 //!   commands, the invalidation channel).
 

@@ -34,3 +34,4 @@ mod spa;
 mod step_up;
 mod store;
 mod traces;
+mod upgrade;

@@ -409,12 +409,10 @@ async fn operators_list_count_and_end_sessions_through_the_admin_api_and_the_cli
     assert_eq!(res.json::<Value>().await.unwrap()["live"], 0);
 }
 
-/// The store key of a browser's session, and of its registry entry.
-fn keys_of(idp: &TestIdp, b: &Browser) -> (String, String) {
+/// The store key of a browser's session.
+fn key_of(idp: &TestIdp, b: &Browser) -> String {
     let namespace = format!("{}|{}", idp.state.issuer, idp::CLIENT_ID);
-    let session = vestibule::store::storage_key("s", &namespace, &b.cookies["vestibule"]);
-    let entry = vestibule::store::storage_key("m", &namespace, &session);
-    (session, entry)
+    vestibule::store::storage_key("s", &namespace, &b.cookies["vestibule"])
 }
 
 #[actix_web::test]
@@ -467,9 +465,8 @@ async fn a_session_whose_registry_entry_does_not_open_is_listed_as_unknown_and_c
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["sessions"].as_array().unwrap().len(), 3, "{body}");
 
-    // An entry overwritten with junk: listed through A as unknown, and ended by its handle.
-    let (_, tablet_entry) = keys_of(&idp, &tablet);
-    redis.set_raw(&tablet_entry, b"junk");
+    // A damaged entry: listed through A as unknown, and ended by its handle.
+    redis.garble_registry_entry(&key_of(&idp, &tablet));
     let list = laptop.sessions(&a).await;
     let unknown: Vec<&Value> = list.iter().filter(|s| s["device"] == "unknown").collect();
     assert_eq!(unknown.len(), 1, "{list:?}");

@@ -15,6 +15,7 @@ fn session() -> Arc<Session> {
         route_tokens: Default::default(),
         generation: 0,
         rule_claims: Default::default(),
+        registry_entry: None,
     })
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::SessionManager;
 use crate::crypto;
+use crate::session::indexes::Index;
 use crate::session::record::SESSION_KIND;
 use crate::session::{EndReason, SessionEvent};
 use crate::store::StoreError;
@@ -37,11 +38,12 @@ impl SessionManager {
         reason: EndReason,
     ) -> Result<(usize, Vec<String>), StoreError> {
         let mut keys = Vec::new();
+        let indexes = self.registry.indexes();
         if let Some(sid) = sid {
-            keys.extend(self.store.set_take(&self.key("sid", sid)).await?);
+            keys.extend(indexes.take(Index::IdpSession(sid)).await?);
         }
         if let Some(sub) = sub {
-            keys.extend(self.store.set_take(&self.registry.sub_index(sub)).await?);
+            keys.extend(indexes.take(Index::User(sub)).await?);
         }
         keys.sort_unstable();
         keys.dedup();

@@ -8,6 +8,7 @@ use super::{Created, SessionManager};
 use crate::crypto;
 use crate::session::Device;
 use crate::session::Session;
+use crate::session::indexes::Index;
 use crate::session::record::{SESSION_KIND, encode};
 use crate::session::single_flight::Held;
 use crate::store::StoreError;
@@ -55,22 +56,17 @@ impl SessionManager {
     pub async fn create(&self, session: Session, device: Device) -> Result<Created, StoreError> {
         let id = crypto::random_token();
         let key = self.key(SESSION_KIND, &id);
+        let mut session = session;
+        session.registry_entry = Some(self.registry.new_entry(&key, &session, Some(device)));
         let session = Arc::new(session);
         self.save_new(&id, &key, &session).await?;
-        self.registry.register(&key, &session, Some(device)).await?;
+        self.registry.register(&key).await?;
         crate::telemetry::metrics::METRICS.sessions_created.inc();
+        let (indexes, ttl) = (self.registry.indexes(), self.timeouts.absolute);
         if let Some(sid) = &session.sid {
-            self.store
-                .set_add(&self.key("sid", sid), &key, self.timeouts.absolute)
-                .await?;
+            indexes.add(Index::IdpSession(sid), &key, ttl).await?;
         }
-        self.store
-            .set_add(
-                &self.registry.sub_index(&session.sub),
-                &key,
-                self.timeouts.absolute,
-            )
-            .await?;
+        indexes.add(Index::User(&session.sub), &key, ttl).await?;
         let replaced = self
             .cap_sessions_of(&session.sub, &key, session.sid.as_deref())
             .await?;

@@ -1,9 +1,11 @@
 use super::*;
 use crate::config::Config;
 use crate::crypto::KEY_LEN;
+use crate::session::record::with_stored_entry;
 use crate::session::{EndReason, SessionManager};
 use crate::store::Store;
 use crate::store::memory::MemoryStore;
+use crate::support::now_unix;
 
 fn config(session: &str) -> Config {
     Config::from_toml_str(
@@ -41,6 +43,7 @@ fn session(sub: &str, n: i64) -> Session {
         route_tokens: Default::default(),
         generation: 0,
         rule_claims: Default::default(),
+        registry_entry: None,
     }
 }
 
@@ -83,12 +86,10 @@ async fn a_live_session_whose_entry_does_not_open_is_listed_unknown_and_can_be_e
         assert_eq!(listed[0].handle.len(), HANDLE_LEN);
     }
     // Junk in place of the entry: the same.
+    let value = store.get(&key, None).await.unwrap().unwrap();
+    let junk = with_stored_entry(&value, b"junk").unwrap();
     store
-        .put(
-            &a.registry.entry_key(&key),
-            b"junk".to_vec(),
-            std::time::Duration::from_secs(60),
-        )
+        .put(&key, junk, std::time::Duration::from_secs(60))
         .await
         .unwrap();
     let listed = a.sessions_of("ada", None).await.unwrap();
@@ -168,22 +169,93 @@ async fn logins_prune_dead_members_of_the_deployment_index() {
     for id in &ids {
         store.delete(&m.session_key(id)).await.unwrap();
     }
-    assert_eq!(
-        store
-            .set_members(&m.registry.all_index())
-            .await
-            .unwrap()
-            .len(),
-        8
-    );
+    let deployment = || m.registry.indexes().members(Index::Deployment);
+    assert_eq!(deployment().await.unwrap().len(), 8);
     m.create(session("bob", 0), device(0)).await.unwrap();
+    assert_eq!(deployment().await.unwrap().len(), 1, "a login pruned them");
+}
+
+#[tokio::test]
+async fn a_refresh_keeps_the_entry_and_updates_it_when_the_refresh_token_rotates() {
+    let store = Arc::new(MemoryStore::new());
+    let m = manager(&store, &format!("encryption_key = \"{}\"\n", key_text(1)));
+    let id = m.create(session("ada", 1), device(1)).await.unwrap().id;
+    let key = m.session_key(&id);
+    let current = m.load_by_id(&id, &key).await.unwrap().unwrap();
+    let mut next = (*current).clone();
+    let kept = m.registry.entry_after_refresh(&key, &current, &next).await;
+    assert!(!kept.moved);
+    let (kept, sealed) = (kept.entry.unwrap(), current.registry_entry.clone().unwrap());
+    assert!(Arc::ptr_eq(&kept, &sealed), "not sealed again");
+    next.refresh_token = Some("rt-rotated".into());
+    let rotated = m.registry.entry_after_refresh(&key, &current, &next).await;
+    let (entry, stale) = m
+        .registry
+        .open_entry(&key, &rotated.entry.unwrap())
+        .unwrap();
+    assert!(!stale);
+    assert_eq!(entry.refresh_token.as_deref(), Some("rt-rotated"));
+    assert_eq!(entry.device, Some(device(1)), "the rest as it was");
+
+    // On a replica with another key: kept as it is, unless the token rotates (then a new entry,
+    // its device unknown, so that the new token can be revoked).
+    let other = manager(&store, &format!("encryption_key = \"{}\"\n", key_text(2)));
+    let mut unchanged = (*current).clone();
+    let kept = other
+        .registry
+        .entry_after_refresh(&key, &current, &unchanged)
+        .await;
+    assert!(Arc::ptr_eq(&kept.entry.unwrap(), &sealed));
+    unchanged.refresh_token = Some("rt-rotated".into());
+    let new = other
+        .registry
+        .entry_after_refresh(&key, &current, &unchanged)
+        .await;
+    let (entry, _) = other
+        .registry
+        .open_entry(&key, &new.entry.unwrap())
+        .unwrap();
     assert_eq!(
-        store
-            .set_members(&m.registry.all_index())
-            .await
-            .unwrap()
-            .len(),
-        1,
-        "a login pruned them"
+        (entry.device, entry.refresh_token.as_deref()),
+        (None, Some("rt-rotated"))
     );
+}
+
+#[tokio::test]
+async fn the_entry_of_a_session_stored_by_versions_before_moves_into_its_value_at_a_refresh() {
+    let store = Arc::new(MemoryStore::new());
+    let m = manager(&store, &format!("encryption_key = \"{}\"\n", key_text(1)));
+    let key = "vestibule:s:{an old session}";
+    let mut current = session("ada", 1);
+    current.registry_entry = None;
+    // No entry anywhere (a session from before the registry): nothing to move.
+    let carried = m
+        .registry
+        .entry_after_refresh(key, &current, &current)
+        .await;
+    assert!(carried.entry.is_none() && !carried.moved);
+    // Its entry in JSON under a key of its own, as versions before wrote it.
+    let json = serde_json::to_vec(&serde_json::json!({
+        "handle": "h", "sub": "ada", "created_at": 1, "device": device(1),
+        "refresh_token": "rt-1", "sid": "sid-1", "registered_ms": 1000,
+    }))
+    .unwrap();
+    let entry_key = m.registry.entry_key(key);
+    let sealed = m.registry.keyring.seal(ENTRY_KIND, &entry_key, &json);
+    store
+        .put(&entry_key, sealed, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let carried = m
+        .registry
+        .entry_after_refresh(key, &current, &current)
+        .await;
+    assert!(carried.moved);
+    let (entry, _) = m.registry.open_entry(key, &carried.entry.unwrap()).unwrap();
+    assert_eq!(
+        (entry.handle.as_str(), entry.device),
+        ("h", Some(device(1)))
+    );
+    m.registry.forget_own_entry(key).await.unwrap();
+    assert!(store.get(&entry_key, None).await.unwrap().is_none());
 }

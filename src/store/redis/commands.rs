@@ -1,5 +1,6 @@
 //! The [`Store`] commands on Redis. Sliding expiry is `GETEX … PX` in the same round trip
-//! as the read; single use is `GETDEL`; a lock is `SET NX PX`, released by compare-and-delete.
+//! as the read; single use is `GETDEL`; a lock is `SET NX PX`, released by compare-and-delete;
+//! sets and small indexes (hashes) are in `indexes`.
 //!
 //! With `durability = "replicated"`, every write that a failover must not lose (sessions, their
 //! ends, the indexes, pending logins) is followed by `WAIT 1 <replication_timeout>`: it returns
@@ -9,9 +10,12 @@
 //! (every API call) never queue behind a replica's round trip; durable writes queue behind each
 //! other's, one replica round trip each.
 
+mod indexes;
+
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+use self::indexes::Collection;
 use super::connection::{Conn, Connections, Retry};
 use super::invalidation::{self, Announcer};
 use crate::config::{Durability, RedisConfig};
@@ -281,86 +285,40 @@ impl Store for RedisStore {
     }
 
     async fn set_add(&self, key: &str, member: &str, ttl: Duration) -> Result<(), StoreError> {
-        // Extend the index's expiry, never shorten it (GT), so it outlives every member.
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .cmd("SADD")
-            .arg(key)
-            .arg(member)
-            .ignore()
-            .cmd("PEXPIRE")
-            .arg(key)
-            .arg(millis(ttl))
-            .arg("NX")
-            .ignore()
-            .cmd("PEXPIRE")
-            .arg(key)
-            .arg(millis(ttl))
-            .arg("GT")
-            .ignore();
-        self.write(Retry::Always, |mut c| {
-            let pipe = &pipe;
-            async move { pipe.query_async::<()>(&mut c).await }
-        })
-        .await
-        .map_err(unavailable)
+        self.collection_add(Collection::Set, key, member, ttl).await
     }
 
     async fn set_take(&self, key: &str) -> Result<Vec<String>, StoreError> {
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .cmd("SMEMBERS")
-            .arg(key)
-            .cmd("DEL")
-            .arg(key)
-            .ignore();
-        self.write(Retry::IfNotSent, |mut c| {
-            let pipe = &pipe;
-            async move { pipe.query_async::<(Vec<String>,)>(&mut c).await }
-        })
-        .await
-        .map(|(members,)| members)
-        .map_err(unavailable)
+        self.collection_take(Collection::Set, key).await
     }
 
     async fn set_members(&self, key: &str) -> Result<Vec<String>, StoreError> {
-        self.conns
-            .run(Retry::Always, |mut c| async move {
-                redis::cmd("SMEMBERS")
-                    .arg(key)
-                    .query_async::<Vec<String>>(&mut c)
-                    .await
-            })
-            .await
-            .map_err(unavailable)
+        self.collection_members(Collection::Set, key).await
     }
 
     async fn set_sample(&self, key: &str, count: usize) -> Result<Vec<String>, StoreError> {
-        let count = i64::try_from(count).unwrap_or(i64::MAX);
-        self.conns
-            .run(Retry::Always, |mut c| async move {
-                redis::cmd("SRANDMEMBER")
-                    .arg(key)
-                    .arg(count)
-                    .query_async::<Vec<String>>(&mut c)
-                    .await
-            })
-            .await
-            .map_err(unavailable)
+        self.set_sample_of(key, count).await
     }
 
     async fn set_remove(&self, key: &str, members: &[String]) -> Result<(), StoreError> {
-        if members.is_empty() {
-            return Ok(());
-        }
-        let mut cmd = redis::cmd("SREM");
-        cmd.arg(key).arg(members);
-        self.write(Retry::Always, |mut c| {
-            let cmd = &cmd;
-            async move { cmd.query_async::<()>(&mut c).await }
-        })
-        .await
-        .map_err(unavailable)
+        self.collection_remove(Collection::Set, key, members).await
+    }
+
+    async fn index_add(&self, key: &str, member: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.collection_add(Collection::Hash, key, member, ttl)
+            .await
+    }
+
+    async fn index_take(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        self.collection_take(Collection::Hash, key).await
+    }
+
+    async fn index_members(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        self.collection_members(Collection::Hash, key).await
+    }
+
+    async fn index_remove(&self, key: &str, members: &[String]) -> Result<(), StoreError> {
+        self.collection_remove(Collection::Hash, key, members).await
     }
 
     async fn ttls(&self, keys: &[String]) -> Result<Vec<Option<Duration>>, StoreError> {

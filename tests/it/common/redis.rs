@@ -284,6 +284,31 @@ impl RedisServer {
         redis::cmd("GET").arg(key).query(&mut c).unwrap_or_default()
     }
 
+    /// Damages the registry entry stored in the session value at `key` (its last byte, the
+    /// seal's tag: it no longer opens), leaving the session itself as it is. The value's layout
+    /// (docs/scaling.md, "Key layout"): the generation (8 bytes), 1, the entry's length (a
+    /// varint), the entry, then the sealed session.
+    pub fn garble_registry_entry(&self, key: &str) {
+        let mut value = self.get_raw(key);
+        assert_eq!(
+            value.get(8),
+            Some(&1),
+            "a value that holds its registry entry"
+        );
+        let (mut len, mut at) = (0usize, 9);
+        loop {
+            let b = value[at];
+            len |= usize::from(b & 0x7f) << (7 * (at - 9));
+            at += 1;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        assert!(len > 0, "an entry is there");
+        value[at + len - 1] ^= 0x01;
+        self.set_raw(key, &value);
+    }
+
     /// Overwrites the value at `key`, keeping its expiry.
     pub fn set_raw(&self, key: &str, value: &[u8]) {
         let mut c = self.client().get_connection().expect("redis connection");

@@ -14,7 +14,8 @@
 //! `paths` (one path, one route), `check` (forward-auth: who is believed about which request),
 //! `route_tokens` (per-route tokens and step-up), `rules` (the routes' `allow` rules),
 //! `identity` (the signed identity sent upstreams), `sessions` (session lists, events, the admin
-//! API). This file holds the [`World`] they attack and the invariant checks.
+//! API), `records` (what the store holds for a session, damaged by someone who can write to it).
+//! This file holds the [`World`] they attack and the invariant checks.
 
 mod backchannel;
 mod callback;
@@ -27,6 +28,7 @@ mod identity;
 mod login_params;
 mod paths;
 pub(crate) mod raw_http;
+mod records;
 mod return_to;
 mod route_tokens;
 mod rules;

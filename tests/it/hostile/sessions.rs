@@ -210,12 +210,12 @@ async fn the_admin_api_needs_its_token_and_its_own_listener() {
 #[actix_web::test]
 async fn an_unknown_devices_handle_ends_nothing_for_another_user() {
     let mut w = World::new(false, &[]).await;
-    // The victim's registry entry does not open (overwritten): listed as an unknown device,
-    // with a handle derived from its store key.
+    // The victim's registry entry does not open (damaged): listed as an unknown device, with a
+    // handle derived from its store key.
     let namespace = format!("{}|{}", w.idp.state.issuer, idp::CLIENT_ID);
     let session_key = vestibule::store::storage_key("s", &namespace, &w.victim_id());
     let entry_key = vestibule::store::storage_key("m", &namespace, &session_key);
-    w.redis.set_raw(&entry_key, b"junk");
+    w.redis.garble_registry_entry(&session_key);
     let list = w.victim.sessions(&w.proxy).await;
     assert_eq!(list[0]["device"], "unknown");
     let handle = list[0]["handle"].as_str().unwrap().to_owned();

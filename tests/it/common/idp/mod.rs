@@ -316,6 +316,16 @@ impl TestIdp {
         self.handle.stop(false).await;
     }
 
+    /// Takes `token` as a refresh token it issued (one a session stored before the test began
+    /// holds).
+    pub fn accept_refresh_token(&self, token: &str) {
+        self.state
+            .live_refresh_tokens
+            .lock()
+            .expect("rts")
+            .push(token.to_owned());
+    }
+
     /// A back-channel logout token with these claims, signed by the IdP's key (`k1`), or by a key
     /// the IdP never published when `forged`.
     pub fn logout_token(&self, claims: Value, forged: bool) -> String {
