@@ -174,6 +174,34 @@ impl World {
         }
     }
 
+    /// After a call whose session value in the store was damaged or forged (`res`): a 401
+    /// `unauthenticated`, nothing forwarded, that value removed and no other session ended.
+    async fn assert_damaged_session_refused(
+        &mut self,
+        res: reqwest::Response,
+        before: Before,
+        case: &str,
+    ) {
+        assert_eq!(res.status(), 401, "{case}");
+        let body = res.text().await.unwrap_or_default();
+        assert!(body.contains("\"unauthenticated\""), "{case}: {body}");
+        assert_eq!(
+            self.api.hit_count(),
+            before.hits,
+            "{case}: nothing forwarded"
+        );
+        assert_eq!(
+            self.redis.session_count(),
+            before.sessions - 1,
+            "{case}: the damaged value is removed, no other"
+        );
+        assert_eq!(
+            self.victim.session(&self.proxy).await.status(),
+            200,
+            "{case}"
+        );
+    }
+
     /// How many logins are pending in the store (started, not yet called back).
     fn pending_logins(&self) -> usize {
         let mut c = self
