@@ -61,9 +61,9 @@ pub fn check_forwarded(
     if !is_read(method) || has_csrf_header(config, headers) {
         return check_call_headers(config, headers);
     }
-    let fetch = |name: &str| headers.get(name).map(|v| v.as_bytes());
-    let top_level = fetch("sec-fetch-mode") == Some(b"navigate")
-        && fetch("sec-fetch-dest") == Some(b"document");
+    let fetch = |name: header::HeaderName| headers.get(name).map(|v| v.as_bytes());
+    let top_level =
+        fetch(SEC_FETCH_MODE) == Some(b"navigate") && fetch(SEC_FETCH_DEST) == Some(b"document");
     if top_level {
         return match headers.get(header::ORIGIN) {
             Some(o) if !is_own_origin(config, o.as_bytes()) => Err(CsrfError::CrossSite),
@@ -92,6 +92,7 @@ pub fn is_navigation(config: &Config, method: &str, headers: &HeaderMap) -> bool
 // names the `http` crate knows), on every call.
 const SEC_FETCH_MODE: header::HeaderName = header::HeaderName::from_static("sec-fetch-mode");
 const SEC_FETCH_SITE: header::HeaderName = header::HeaderName::from_static("sec-fetch-site");
+const SEC_FETCH_DEST: header::HeaderName = header::HeaderName::from_static("sec-fetch-dest");
 
 fn is_read(method: &str) -> bool {
     method == "GET" || method == "HEAD"
