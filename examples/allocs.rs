@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         eprintln!("usage: ALLOC_STATS=FILE allocs CONFIG");
         return ExitCode::from(2);
     };
-    let config = match vestibule::config::Config::load(std::path::Path::new(&config)) {
+    let config = match vestibule::config::Deployment::load(std::path::Path::new(&config)) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("allocs: {e}");
@@ -33,7 +33,7 @@ fn main() -> ExitCode {
             std::thread::sleep(Duration::from_millis(100));
         }
     });
-    match vestibule::server::run(config) {
+    match vestibule::server::run(config, None) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("allocs: {e}");

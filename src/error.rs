@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::admin::AdminError;
+use crate::apps::AppsError;
 use crate::auth::check::LOGIN;
 use crate::auth::{AuthError, CheckError, PageError};
 use crate::csrf::CsrfError;
@@ -16,6 +17,20 @@ use crate::proxy::{Challenge, ProxyError};
 use crate::session::StreamRefused;
 use crate::session::{PendingError, RefreshError};
 use crate::support::Chain;
+
+/// 421 and nothing else: the host names no app here (a stale DNS name, another tenant's host,
+/// a forged `Host`).
+impl ResponseError for AppsError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::MISDIRECTED_REQUEST
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code())
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({ "error": "misdirected_request" }))
+    }
+}
 
 impl CsrfError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
@@ -37,6 +52,7 @@ impl AuthError {
             A::MissingState => (StatusCode::BAD_REQUEST, "missing_state"),
             A::MissingCode => (StatusCode::BAD_REQUEST, "missing_code"),
             A::DuplicateParam(_) => (StatusCode::BAD_REQUEST, "duplicate_parameter"),
+            A::UnknownProvider => (StatusCode::BAD_REQUEST, "unknown_provider"),
             A::InvalidLoginParam(_) => (StatusCode::BAD_REQUEST, "invalid_login_parameter"),
             A::InvalidParam(_) => (StatusCode::BAD_REQUEST, "invalid_parameter"),
             A::NoSuchSession => (StatusCode::NOT_FOUND, "session_not_found"),
@@ -153,6 +169,8 @@ impl AdminError {
             AdminError::Disabled => (StatusCode::NOT_FOUND, "admin_api_disabled"),
             AdminError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             AdminError::BadTarget => (StatusCode::BAD_REQUEST, "bad_target"),
+            AdminError::UnknownApp(_) => (StatusCode::NOT_FOUND, "unknown_app"),
+            AdminError::AppRequired => (StatusCode::BAD_REQUEST, "app_required"),
             AdminError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "session_store_unavailable"),
         }
     }

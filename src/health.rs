@@ -9,7 +9,7 @@ use std::time::Duration;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::AppState;
+use crate::Process;
 use crate::config::Config;
 use crate::support::Chain;
 
@@ -25,17 +25,31 @@ async fn healthz() -> HttpResponse {
 
 /// `GET /readyz`: 200 when the store answers, IdP metadata is loaded and no shutdown has begun;
 /// else 503 with the reasons.
-async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+async fn readyz(process: web::Data<Process>) -> HttpResponse {
     let mut reasons = Vec::new();
-    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+    if process.draining.load(std::sync::atomic::Ordering::SeqCst) {
         reasons.push("shutting down".to_owned());
     }
-    let store = state.sessions.store();
-    if let Err(e) = store.ping().await {
-        reasons.push(format!("{} {}", store.kind(), Chain(&e)));
+    let apps = process.apps.now();
+    if let Some(store) = apps.list.first().map(|a| a.first().sessions.store()) {
+        if let Err(e) = store.ping().await {
+            reasons.push(format!("{} {}", store.kind(), Chain(&e)));
+        }
     }
-    if let Some(why) = state.oidc.not_ready_reason() {
-        reasons.push(why);
+    // Every provider of every app: a replica that cannot sign users of one app in is not ready.
+    for app in &apps.list {
+        for state in &app.providers {
+            if let Some(why) = state.oidc.not_ready_reason() {
+                reasons.push(if apps.has_apps() {
+                    format!(
+                        "app {}, provider {}: {why}",
+                        app.name, state.config.oidc.name
+                    )
+                } else {
+                    why
+                });
+            }
+        }
     }
     crate::telemetry::metrics::METRICS
         .ready

@@ -22,7 +22,7 @@ use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::AppState;
+use crate::Process;
 use crate::telemetry::metrics::METRICS;
 
 /// Request line plus every header line, as they were on the wire (approximately).
@@ -52,11 +52,11 @@ fn refuse(
 }
 
 /// One request in flight: counted in the state (for the limit) and in the gauge.
-struct Slot(web::Data<AppState>);
+struct Slot(web::Data<Process>);
 
 impl Slot {
     /// Takes a slot; `None` (and nothing held) when `max_in_flight` are already taken.
-    fn take(state: web::Data<AppState>) -> Option<Slot> {
+    fn take(state: web::Data<Process>) -> Option<Slot> {
         let before = state.in_flight.fetch_add(1, Ordering::SeqCst);
         let slot = Slot(state);
         METRICS.in_flight.inc();
@@ -86,7 +86,7 @@ fn is_probe(req: &ServiceRequest) -> bool {
 }
 
 /// Long-lived responses, which have budgets of their own: event streams and WebSocket upgrades.
-fn is_stream(req: &ServiceRequest, state: &AppState) -> bool {
+fn is_stream(req: &ServiceRequest, state: &Process) -> bool {
     let events = req
         .path()
         .strip_prefix(state.config.server.auth_prefix.as_str())
@@ -114,7 +114,7 @@ pub async fn enforce(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<SlotBody<impl MessageBody>>>, actix_web::Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    let Some(state) = req.app_data::<web::Data<Process>>().cloned() else {
         let res = refuse(
             req,
             actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use vestibule::config::Config;
+use vestibule::config::{Config, Deployment};
 use vestibule::support::Chain;
 
 /// jemalloc rather than glibc's malloc: a proxied call makes some 60 short-lived allocations, and
@@ -53,6 +53,9 @@ enum Command {
     /// Operators' session tools: call the running proxy's admin API (on `admin_listen`, with
     /// `server.admin_token`, best set as VESTIBULE_SERVER__ADMIN_TOKEN).
     Sessions {
+        /// Which app's sessions (needed when the config has several `[[apps]]`).
+        #[arg(long, global = true)]
+        app: Option<String>,
         #[command(subcommand)]
         action: SessionsCommand,
     },
@@ -90,8 +93,8 @@ fn main() -> ExitCode {
         eprintln!("vestibule: no config file: pass --config FILE or set VESTIBULE_CONFIG");
         return ExitCode::from(2);
     };
-    let config = match Config::load(&path) {
-        Ok(c) => c,
+    let deployment = match Deployment::load(&path) {
+        Ok(d) => d,
         Err(e) => {
             eprintln!("vestibule: invalid configuration\n{}", Chain(&e));
             return ExitCode::from(2);
@@ -99,22 +102,30 @@ fn main() -> ExitCode {
     };
     match cli.command.unwrap_or(Command::Run) {
         Command::ConfigSchema | Command::ConfigReference => ExitCode::SUCCESS,
-        Command::CheckConfig { audit } => check_config(&path, &config, audit),
-        Command::Healthcheck => healthcheck(&config),
-        Command::Sessions { action } => sessions(&config, action),
-        Command::Run => run(config),
+        Command::CheckConfig { audit } => check_config(&path, &deployment, audit),
+        Command::Healthcheck => healthcheck(deployment.process()),
+        Command::Sessions { app, action } => sessions(deployment.process(), app.as_deref(), action),
+        Command::Run => run(deployment, path),
     }
 }
 
-/// `check-config`: the config loaded, so it is valid; `--audit` grades it too (1 on findings).
-fn check_config(path: &Path, config: &Config, audit: bool) -> ExitCode {
+/// `check-config`: the config loaded, so it is valid; `--audit` grades it too, app by app (1 on
+/// findings).
+fn check_config(path: &Path, deployment: &Deployment, audit: bool) -> ExitCode {
     println!("{}: configuration is valid", path.display());
     if !audit {
         return ExitCode::SUCCESS;
     }
-    let report = vestibule::config::audit::audit(config);
-    println!("{report}");
-    if report.is_clean() {
+    let mut clean = true;
+    for config in &deployment.apps {
+        if deployment.has_apps() {
+            println!("\n## App {:?} ({})\n", config.app.name, config.origin());
+        }
+        let report = vestibule::config::audit::audit(config);
+        println!("{report}");
+        clean &= report.is_clean();
+    }
+    if clean {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -133,7 +144,7 @@ fn healthcheck(config: &Config) -> ExitCode {
 }
 
 /// `sessions …`: one call to the running proxy's admin API, its answer printed.
-fn sessions(config: &Config, action: SessionsCommand) -> ExitCode {
+fn sessions(config: &Config, app: Option<&str>, action: SessionsCommand) -> ExitCode {
     use vestibule::admin::client::{Action, run};
     let action = match action {
         SessionsCommand::List { sub } => Action::List { sub },
@@ -143,7 +154,7 @@ fn sessions(config: &Config, action: SessionsCommand) -> ExitCode {
         },
         SessionsCommand::Count => Action::Count,
     };
-    match run(config, action) {
+    match run(config, app, action) {
         Ok(out) => {
             println!("{out}");
             ExitCode::SUCCESS
@@ -156,7 +167,8 @@ fn sessions(config: &Config, action: SessionsCommand) -> ExitCode {
 }
 
 /// `run` (the default): tracing, then the server until a signal has drained it.
-fn run(config: Config) -> ExitCode {
+fn run(deployment: Deployment, path: PathBuf) -> ExitCode {
+    let config = deployment.process();
     // Held until exit: dropping it sends the last spans and writes the last log lines.
     let _telemetry = match vestibule::telemetry::init(&config.telemetry) {
         Ok(t) => t,
@@ -165,7 +177,7 @@ fn run(config: Config) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match vestibule::server::run(config) {
+    match vestibule::server::run(deployment, Some(path)) {
         Ok(()) => {
             tracing::info!("shutdown complete");
             ExitCode::SUCCESS

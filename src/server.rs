@@ -2,6 +2,7 @@
 //! SIGINT.
 
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -9,12 +10,10 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
-use crate::config::Config;
-use crate::identity::{Identity, IdentityError};
-use crate::oidc::{Provider, ProviderError};
-use crate::session::{ClientTokens, SessionManager};
+use crate::config::Deployment;
+use crate::session::SessionManager;
 use crate::store::StoreError;
-use crate::{AppState, admin, auth, health, identity, limits, proxy, spa, telemetry};
+use crate::{Process, admin, apps, auth, health, identity, limits, proxy, spa, telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -26,19 +25,15 @@ pub enum StartError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot set up the identity provider client")]
-    Provider(#[from] ProviderError),
     #[error(transparent)]
-    Rule(#[from] proxy::BadRule),
-    #[error("cannot load the identity signing keys")]
-    Identity(#[from] IdentityError),
+    Apps(#[from] apps::BuildError),
 }
 
 /// A started Vestibule: the main server, the optional admin server, and their shared state.
 pub struct Running {
     pub server: Server,
     pub admin: Option<Server>,
-    pub state: web::Data<AppState>,
+    pub process: web::Data<Process>,
 }
 
 impl Running {
@@ -52,16 +47,20 @@ impl Running {
 
     /// Graceful shutdown: `/readyz` turns 503 at once; new connections are still served for
     /// `shutdown_delay`; then the listeners close and in-flight requests get `shutdown_grace`.
-    pub async fn drain(state: &AppState, main: ServerHandle, admin: Option<ServerHandle>) {
-        state.draining.store(true, Ordering::SeqCst);
+    pub async fn drain(process: &Process, main: ServerHandle, admin: Option<ServerHandle>) {
+        process.draining.store(true, Ordering::SeqCst);
         tracing::info!(
-            delay_s = state.config.server.shutdown_delay.as_secs_f64(),
+            delay_s = process.config.server.shutdown_delay.as_secs_f64(),
             "shutdown: draining"
         );
-        tokio::time::sleep(state.config.server.shutdown_delay).await;
+        tokio::time::sleep(process.config.server.shutdown_delay).await;
         tracing::info!("shutdown: closing listeners, waiting for in-flight requests");
         // Event streams never finish by themselves: end them (the SPA reconnects elsewhere).
-        state.sessions.events().close_all();
+        for app in &process.apps.now().list {
+            for state in &app.providers {
+                state.sessions.events().close_all();
+            }
+        }
         main.stop(true).await;
         if let Some(a) = admin {
             a.stop(true).await;
@@ -70,17 +69,18 @@ impl Running {
 }
 
 /// Runs Vestibule until a signal has drained it (or a listener fails): the `run` command.
-pub fn run(config: Config) -> Result<(), StartError> {
+/// `file`: where a reload reads the config again (`SIGHUP`, `server.watch_config`).
+pub fn run(deployment: Deployment, file: Option<PathBuf>) -> Result<(), StartError> {
     for name in crate::config::ignored_environment() {
         tracing::debug!(variable = %name, "not a VESTIBULE_<SECTION>__<KEY> name; ignored");
     }
     actix_web::rt::System::new().block_on(async move {
-        let running = start(config)?;
+        let running = start(deployment, file)?;
         let (main, admin) = running.handles();
-        let state = running.state.clone();
+        let process = running.process.clone();
         actix_web::rt::spawn(async move {
             shutdown_signal().await;
-            Running::drain(&state, main, admin).await;
+            Running::drain(&process, main, admin).await;
         });
         let listen_error = |source| StartError::Listen {
             addr: "server".into(),
@@ -122,17 +122,19 @@ fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, StartError> {
 }
 
 /// Binds `[server] listen` (and `admin_listen`) and starts serving.
-pub fn start(config: Config) -> Result<Running, StartError> {
-    let listener = bind(config.server.listen)?;
-    let admin = config.server.admin_listen.map(bind).transpose()?;
-    start_on(config, listener, admin)
+pub fn start(deployment: Deployment, file: Option<PathBuf>) -> Result<Running, StartError> {
+    let server = &deployment.process().server;
+    let listener = bind(server.listen)?;
+    let admin = server.admin_listen.map(bind).transpose()?;
+    start_on(deployment, file, listener, admin)
 }
 
 /// Starts serving on already bound listeners (tests bind port 0 first). Must be called inside
-/// an actix/tokio runtime: it spawns the IdP discovery loop. Signals are not handled here: the
-/// caller decides when to [`Running::drain`].
+/// an actix/tokio runtime: it spawns the IdP discovery loops and the reload watch. Signals but
+/// `SIGHUP` are not handled here: the caller decides when to [`Running::drain`].
 pub fn start_on(
-    config: Config,
+    deployment: Deployment,
+    file: Option<PathBuf>,
     listener: TcpListener,
     admin: Option<TcpListener>,
 ) -> Result<Running, StartError> {
@@ -140,88 +142,94 @@ pub fn start_on(
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    let state = shared_state(config, &addr)?;
+    let process = shared_state(deployment, file, &addr)?;
     let metrics_on_main = admin.is_none();
-    let server = main_server(state.clone(), listener, addr, metrics_on_main)?;
-    let admin = admin.map(|l| admin_server(state.clone(), l)).transpose()?;
+    let server = main_server(process.clone(), listener, addr, metrics_on_main)?;
+    let admin = admin
+        .map(|l| admin_server(process.clone(), l))
+        .transpose()?;
     Ok(Running {
         server,
         admin,
-        state,
+        process,
     })
 }
 
-/// The state every worker shares: the store, the IdP client (its discovery loop started) and
-/// the session manager (listening for sessions ended on other replicas).
-fn shared_state(config: Config, addr: &str) -> Result<web::Data<AppState>, StartError> {
+/// What every worker shares: the store, the apps (their IdP clients' discovery started, their
+/// session managers listening for sessions ended on other replicas), and the reload watch.
+fn shared_state(
+    deployment: Deployment,
+    file: Option<PathBuf>,
+    addr: &str,
+) -> Result<web::Data<Process>, StartError> {
+    let config = Arc::new(deployment.process().clone());
     let store = SessionManager::store_from_config(&config)?;
-    let oidc = Arc::new(Provider::new(&config)?);
-    let sessions = Arc::new(SessionManager::new(&config, store, oidc.sealing_secret()));
-    sessions.listen_for_ended_sessions();
-    tokio::spawn(oidc.clone().keep_discovered());
+    let login_rate = Arc::new(auth::LoginRate::new(config.server.logins_per_minute));
+    let deployment = Arc::new(deployment);
+    let built = apps::build(deployment.clone(), &store, &login_rate, None)?;
+    let names: Vec<&str> = deployment
+        .apps
+        .iter()
+        .map(|a| a.app.name.as_str())
+        .collect();
     tracing::info!(
         listen = %addr,
         public_url = %config.server.public_url,
-        store = sessions.store().kind(),
+        apps = %names.join(","),
+        store = store.kind(),
         "vestibule starting"
     );
-    let client_tokens = ClientTokens::new(&config, sessions.store().clone(), oidc.sealing_secret());
-    let login_rate = auth::LoginRate::new(config.server.logins_per_minute);
-    let identity = Arc::new(Identity::new(&config, sessions.store().clone())?);
-    tokio::spawn(identity.clone().warm());
-    Ok(web::Data::new(AppState {
-        identity,
-        login_rate,
-        config: Arc::new(config),
-        oidc,
-        sessions,
-        client_tokens,
+    let process = web::Data::new(Process {
+        config: config.clone(),
+        apps: apps::Live::new(built),
         draining: AtomicBool::new(false),
         in_flight: AtomicUsize::new(0),
-    }))
+    });
+    if let Some(file) = file {
+        let reloader = apps::Reloader {
+            file,
+            process: process.clone(),
+            store,
+            login_rate,
+        };
+        tokio::spawn(apps::watch(reloader, config.server.watch_config));
+    }
+    Ok(process)
 }
 
 /// The main server: auth endpoints, API routes, the SPA, health (and metrics when there is no
-/// admin listener), behind the limits and the request log.
+/// admin listener), behind the limits, the app picker and the request log. Which app, route and
+/// SPA serve a request is looked up per request, so a reload needs no new server.
 fn main_server(
-    state: web::Data<AppState>,
+    process: web::Data<Process>,
     listener: TcpListener,
     addr: String,
     metrics_on_main: bool,
 ) -> Result<Server, StartError> {
-    let config = state.config.clone();
-    let identity = state.identity.clone();
-    let router = Arc::new(proxy::Router::new(proxy::routes(&config)?));
-    let spa_upstream = proxy::spa_upstream(&config);
+    let config = process.config.clone();
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
     let server = HttpServer::new(move || {
-        let cfg = state.config.clone();
-        let mut app = App::new()
-            .app_data(state.clone())
-            // The routes, for the forward-auth endpoint (the API scope's guard has its own).
-            .app_data(web::Data::from(router.clone()))
+        let cfg = process.config.clone();
+        App::new()
+            .app_data(process.clone())
             // One upstream client (and connection pool) per worker: see `UpstreamClient`.
             .app_data(web::Data::new(proxy::UpstreamClient::new()))
+            .wrap(from_fn(apps::pick_app))
             .wrap(from_fn(limits::enforce))
             .wrap(from_fn(telemetry::request_log))
             .configure(health::configure)
             // Before the API scope: a route cannot hide it.
-            .configure(|c| identity::configure(c, &identity))
+            .configure(identity::configure)
             .configure(|c| {
                 if metrics_on_main {
                     telemetry::metrics::configure(c)
                 }
             })
             .configure(|c| auth::configure(c, &cfg.server.auth_prefix))
-            .configure(|c| proxy::configure(c, &router));
-        if let Some(dir) = &cfg.spa.dir {
-            app = app.configure(|c| spa::configure(c, dir));
-        } else if let Some(route) = &spa_upstream {
-            app = app.service(proxy::spa_service(route.clone()));
-        }
-        app
+            .configure(proxy::configure)
+            .configure(spa::configure)
     })
     .workers(workers)
     .max_connections(config.server.max_connections.div_ceil(workers))
@@ -237,15 +245,15 @@ fn main_server(
 }
 
 /// The admin server on `admin_listen`: health, metrics and the operators' session API.
-fn admin_server(state: web::Data<AppState>, listener: TcpListener) -> Result<Server, StartError> {
+fn admin_server(process: web::Data<Process>, listener: TcpListener) -> Result<Server, StartError> {
     let addr = listener
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    let grace = state.config.server.shutdown_grace.as_secs();
+    let grace = process.config.server.shutdown_grace.as_secs();
     let server = HttpServer::new(move || {
         App::new()
-            .app_data(state.clone())
+            .app_data(process.clone())
             .configure(health::configure)
             .configure(telemetry::metrics::configure)
             .configure(admin::configure)

@@ -7,22 +7,98 @@
 //! ETag (`If-None-Match` → 304). Content types come from the file extension. Compression:
 //! [`compress`] (precompressed siblings, else text on the fly).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
 
-use actix_files::{Files, NamedFile};
+use actix_files::{Files, FilesService, NamedFile};
+use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse, fn_service};
+use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse, fn_service};
+use actix_web::guard::fn_guard;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{HttpResponse, web};
 
+use crate::AppState;
+
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
 
-/// Registers the service serving `dir` at `/`; must come after every other route.
-pub fn configure(cfg: &mut web::ServiceConfig, dir: &Path) {
+/// Registers the SPA, last: every path that is nothing else goes to the request's app's SPA, a
+/// dev server (through `proxy`) or built files. Apps are looked up per request, so that a
+/// reload may change them.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("")
+            .guard(fn_guard(|ctx| {
+                app_of(ctx.req_data().get::<Arc<AppState>>())
+                    .is_some_and(|s| s.spa_upstream.is_some())
+            }))
+            .default_service(web::to(crate::proxy::spa_dev_server)),
+    );
+    // Per worker (this runs in each worker's app factory): a file service per directory.
+    let served: Rc<RefCell<HashMap<PathBuf, FilesService>>> = Rc::default();
+    let encode = |req: ServiceRequest, next: Next<actix_web::body::BoxBody>| async move {
+        let root = spa_dir(&req).unwrap_or_default();
+        compress::encode(&root, req, next).await
+    };
+    cfg.service(
+        web::scope("")
+            .guard(fn_guard(|ctx| {
+                app_of(ctx.req_data().get::<Arc<AppState>>())
+                    .is_some_and(|s| s.config.spa.dir.is_some())
+            }))
+            .wrap(from_fn(encode))
+            .wrap(from_fn(cache_control))
+            .default_service(fn_service(move |req: ServiceRequest| {
+                let served = served.clone();
+                async move {
+                    let Some(dir) = spa_dir(&req) else {
+                        return Ok(req.into_response(HttpResponse::NotFound().finish()));
+                    };
+                    let service = files_for(&served, &dir).await?;
+                    service.call(req).await
+                }
+            })),
+    );
+}
+
+fn app_of(state: Option<&Arc<AppState>>) -> Option<&AppState> {
+    state.map(|s| &**s)
+}
+
+/// The request's app's SPA directory.
+fn spa_dir(req: &ServiceRequest) -> Option<PathBuf> {
+    req.extensions()
+        .get::<Arc<AppState>>()
+        .and_then(|s| s.config.spa.dir.clone())
+}
+
+/// This worker's file service for `dir`, made on first use.
+async fn files_for(
+    served: &Rc<RefCell<HashMap<PathBuf, FilesService>>>,
+    dir: &Path,
+) -> Result<FilesService, actix_web::Error> {
+    if let Some(s) = served.borrow().get(dir) {
+        return Ok(s.clone());
+    }
+    let service = files(dir)
+        .new_service(())
+        .await
+        .map_err(|()| actix_web::error::ErrorInternalServerError("the SPA's files"))?;
+    served
+        .borrow_mut()
+        .insert(dir.to_path_buf(), service.clone());
+    Ok(service)
+}
+
+/// The files of `dir`, with `index.html` for navigations to paths that are not files.
+fn files(dir: &Path) -> Files {
     let index: PathBuf = dir.join("index.html");
-    let files = Files::new("/", dir)
+    Files::new("/", dir)
         .index_file("index.html")
         .use_etag(true)
         .use_last_modified(true)
@@ -40,18 +116,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, dir: &Path) {
                 };
                 Ok(ServiceResponse::new(req, res))
             }
-        }));
-    let root = std::sync::Arc::new(dir.to_path_buf());
-    let encode = move |req: ServiceRequest, next: Next<actix_web::body::BoxBody>| {
-        let root = root.clone();
-        async move { compress::encode(&root, req, next).await }
-    };
-    cfg.service(
-        web::scope("")
-            .wrap(from_fn(encode))
-            .wrap(from_fn(cache_control))
-            .service(files),
-    );
+        }))
 }
 
 /// Sets `Cache-Control` on successful SPA responses.

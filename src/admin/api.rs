@@ -10,11 +10,13 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use std::sync::Arc;
+
 use super::AdminError;
-use crate::AppState;
 use crate::auth::listed_json;
 use crate::crypto::{ct_eq, hex};
 use crate::session::EndReason;
+use crate::{App, Process};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/sessions", web::get().to(list))
@@ -26,12 +28,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 struct Target {
     sub: Option<String>,
     sid: Option<String>,
+    /// Which app (needed when there are several).
+    app: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Which {
+    app: Option<String>,
+}
+
+/// The app named by `app`, or the only one.
+fn app_named(process: &Process, app: Option<&str>) -> Result<Arc<App>, AdminError> {
+    let apps = process.apps.now();
+    match app {
+        Some(name) => apps
+            .named(name)
+            .cloned()
+            .ok_or_else(|| AdminError::UnknownApp(name.to_owned())),
+        None if apps.list.len() == 1 => Ok(apps.list[0].clone()),
+        None => Err(AdminError::AppRequired),
+    }
 }
 
 /// Who is calling, for the log: the peer and a fingerprint of the token (which token, when
 /// several have been in use), never the token.
-fn authorize(state: &AppState, req: &HttpRequest) -> Result<String, AdminError> {
-    let expected = state
+fn authorize(process: &Process, req: &HttpRequest) -> Result<String, AdminError> {
+    let expected = process
         .config
         .server
         .admin_token
@@ -63,46 +85,60 @@ fn bearer(value: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then_some(token)
 }
 
+/// A user's sessions in one app, with every provider's.
 async fn list(
-    state: web::Data<AppState>,
+    process: web::Data<Process>,
     req: HttpRequest,
     target: web::Query<Target>,
 ) -> Result<HttpResponse, AdminError> {
-    let actor = authorize(&state, &req)?;
+    let actor = authorize(&process, &req)?;
     let (Some(sub), None) = (&target.sub, &target.sid) else {
         return Err(AdminError::BadTarget);
     };
-    let listed = state.sessions.sessions_of(sub, None).await?;
+    let app = app_named(&process, target.app.as_deref())?;
+    let mut sessions = Vec::new();
+    for state in &app.providers {
+        let listed = state.sessions.sessions_of(sub, None).await?;
+        sessions.extend(listed.iter().map(listed_json));
+    }
     tracing::info!(
         actor,
         action = "list_sessions",
+        app = %app.name,
         sub,
-        count = listed.len(),
+        count = sessions.len(),
         "admin action"
     );
-    let sessions: Vec<_> = listed.iter().map(listed_json).collect();
     Ok(HttpResponse::Ok().json(json!({ "sub": sub, "sessions": sessions })))
 }
 
+/// Ends the sessions of a user or an IdP session in one app; each provider revokes its own
+/// refresh tokens.
 async fn end(
-    state: web::Data<AppState>,
+    process: web::Data<Process>,
     req: HttpRequest,
     target: web::Query<Target>,
 ) -> Result<HttpResponse, AdminError> {
-    let actor = authorize(&state, &req)?;
+    let actor = authorize(&process, &req)?;
     let (by, sid, sub) = match (&target.sub, &target.sid) {
         (Some(sub), None) => ("sub", None, Some(sub.as_str())),
         (None, Some(sid)) => ("sid", Some(sid.as_str()), None),
         _ => return Err(AdminError::BadTarget),
     };
-    let (ended, tokens) = state
-        .sessions
-        .end_matching(sid, sub, EndReason::Revoked)
-        .await?;
-    state.oidc.revoke_all(&tokens).await;
+    let app = app_named(&process, target.app.as_deref())?;
+    let mut ended = 0;
+    for state in &app.providers {
+        let (n, tokens) = state
+            .sessions
+            .end_matching(sid, sub, EndReason::Revoked)
+            .await?;
+        state.oidc.revoke_all(&tokens).await;
+        ended += n;
+    }
     tracing::info!(
         actor,
         action = "end_sessions",
+        app = %app.name,
         by,
         sub,
         sid,
@@ -112,9 +148,17 @@ async fn end(
     Ok(HttpResponse::Ok().json(json!({ "ended": ended })))
 }
 
-async fn count(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AdminError> {
-    let actor = authorize(&state, &req)?;
-    let live = state.sessions.count_live().await?;
-    tracing::info!(actor, action = "count_sessions", live, "admin action");
+async fn count(
+    process: web::Data<Process>,
+    req: HttpRequest,
+    which: web::Query<Which>,
+) -> Result<HttpResponse, AdminError> {
+    let actor = authorize(&process, &req)?;
+    let app = app_named(&process, which.app.as_deref())?;
+    let mut live = 0;
+    for state in &app.providers {
+        live += state.sessions.count_live().await?;
+    }
+    tracing::info!(actor, action = "count_sessions", app = %app.name, live, "admin action");
     Ok(HttpResponse::Ok().json(json!({ "live": live })))
 }

@@ -32,7 +32,8 @@ pub enum ClientError {
 }
 
 /// Calls the admin API; the answer's JSON, pretty-printed.
-pub fn run(config: &Config, action: Action) -> Result<String, ClientError> {
+/// `app`: which app's sessions (needed when there are several).
+pub fn run(config: &Config, app: Option<&str>, action: Action) -> Result<String, ClientError> {
     let token = config
         .server
         .admin_token
@@ -46,6 +47,14 @@ pub fn run(config: &Config, action: Action) -> Result<String, ClientError> {
         Action::EndBySub { sub } => (reqwest::Method::DELETE, with(&base, "sub", sub)),
         Action::EndBySid { sid } => (reqwest::Method::DELETE, with(&base, "sid", sid)),
         Action::Count => (reqwest::Method::GET, format!("{base}/count")),
+    };
+    let url = match app {
+        Some(app) => format!(
+            "{url}{}{}",
+            if url.contains('?') { "&" } else { "?" },
+            query("app", app)
+        ),
+        None => url,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -75,8 +84,11 @@ pub fn run(config: &Config, action: Action) -> Result<String, ClientError> {
 }
 
 fn with(base: &str, name: &str, value: &str) -> String {
-    let q = url::form_urlencoded::Serializer::new(String::new())
+    format!("{base}?{}", query(name, value))
+}
+
+fn query(name: &str, value: &str) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
         .append_pair(name, value)
-        .finish();
-    format!("{base}?{q}")
+        .finish()
 }

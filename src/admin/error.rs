@@ -12,6 +12,10 @@ pub enum AdminError {
     Unauthorized,
     #[error("expected exactly one of `sub` and `sid`")]
     BadTarget,
+    #[error("no app is named {0:?}")]
+    UnknownApp(String),
+    #[error("there are several apps: name one with `app`")]
+    AppRequired,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

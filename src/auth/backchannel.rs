@@ -2,12 +2,13 @@
 //! token; every session it names (by `sid`, else by `sub`) ends in the shared store, so every
 //! replica sees it. 200 on success; 400 with an OAuth-style JSON error otherwise.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::AppState;
+use crate::App;
 use crate::oidc::LOGOUT_TOKEN_MAX_AGE_SECS;
 use crate::session::EndReason;
 use crate::store::StoreError;
@@ -30,7 +31,7 @@ fn invalid(description: &str) -> HttpResponse {
 
 /// `POST /auth/backchannel-logout`: 200 when the logout token is valid and its sessions ended.
 pub async fn backchannel_logout(
-    state: web::Data<AppState>,
+    app: web::ReqData<Arc<App>>,
     form: Option<web::Form<Form>>,
 ) -> HttpResponse {
     let Some(token) = form
@@ -39,13 +40,22 @@ pub async fn backchannel_logout(
     else {
         return invalid("missing logout_token");
     };
-    let target = match state.oidc.validate_logout_token(&token).await {
-        Ok(t) => t,
-        Err(e) => {
-            let reason = Chain(&e).to_string();
-            tracing::warn!(error = %reason, "back-channel logout refused");
-            return invalid(&reason);
+    // The provider whose keys and issuer the token passes: each ends only its own sessions.
+    let mut refused = None;
+    let mut found = None;
+    for state in &app.providers {
+        match state.oidc.validate_logout_token(&token).await {
+            Ok(t) => {
+                found = Some((state.clone(), t));
+                break;
+            }
+            Err(e) => refused = Some(Chain(&e).to_string()),
         }
+    }
+    let Some((state, target)) = found else {
+        let reason = refused.unwrap_or_default();
+        tracing::warn!(error = %reason, "back-channel logout refused");
+        return invalid(&reason);
     };
     let window = Duration::from_secs(u64::try_from(LOGOUT_TOKEN_MAX_AGE_SECS * 2).unwrap_or(1200));
     match state.sessions.first_use_of_jti(&target.jti, window).await {

@@ -10,20 +10,18 @@
 //! `login_error=acr_not_satisfied` and the session stays as it was, not upgraded.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 
 use super::query::{query_param, single};
 use super::{AuthError, PageError};
 use crate::AppState;
+use crate::CurrentApp;
 use crate::oidc::{LoginCheck, LoginTokens};
 use crate::session::{Device, PendingLogin, Session};
 use crate::support::Chain;
 
 /// `GET /auth/callback`: 302 to the login's `return_to` with a new session cookie.
-pub async fn callback(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> Result<HttpResponse, PageError> {
+pub async fn callback(state: CurrentApp, req: HttpRequest) -> Result<HttpResponse, PageError> {
     let result = finish(&state, &req).await;
     let outcome = match &result {
         Ok(Finished::SignedIn(_)) => {

@@ -19,10 +19,11 @@
 //! the session (cached), with a token refreshed first when it is due, as for a proxied call.
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 
 use super::{CheckError, forwarded, return_to};
-use crate::proxy::{Admission, Call, ProxyError, Route, Router, admit, identity_for_caller};
+use crate::CurrentApp;
+use crate::proxy::{Admission, Call, ProxyError, Route, admit, identity_for_caller};
 use crate::session::RefreshError;
 use crate::{AppState, csrf};
 
@@ -34,16 +35,15 @@ pub const USER: HeaderName = HeaderName::from_static("x-auth-request-user");
 pub const EMAIL: HeaderName = HeaderName::from_static("x-auth-request-email");
 
 /// The check: the request as the gateway tells it, its route, then the route's own rules.
-pub async fn check(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    router: web::Data<Router>,
-) -> Result<HttpResponse, CheckError> {
+pub async fn check(req: HttpRequest, state: CurrentApp) -> Result<HttpResponse, CheckError> {
     let config = &state.config;
     let check_path = format!("{}/check", config.server.auth_prefix);
     let original = forwarded::read(&req, config, &check_path)?;
     let method = original.method.as_str();
-    let routed = router.route(&original.path).ok_or(CheckError::NoRoute)?;
+    let routed = state
+        .router
+        .route(&original.path)
+        .ok_or(CheckError::NoRoute)?;
     let route = &routed.route;
     routed.verdict.map_err(ProxyError::from)?;
     route.check_method(&original.method)?;

@@ -21,6 +21,9 @@ pub enum AuthError {
     MissingCode,
     #[error("the `{0}` parameter appears more than once")]
     DuplicateParam(&'static str),
+    /// `/auth/login?provider=` names no provider of this app.
+    #[error("no provider of this app has that name")]
+    UnknownProvider,
     #[error("the `{0}` login parameter has a value the IdP would not accept")]
     InvalidLoginParam(&'static str),
     #[error("the `{0}` parameter has an unexpected value")]

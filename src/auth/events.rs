@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
 use futures_util::Stream;
 use serde_json::json;
@@ -24,7 +24,7 @@ use tokio::time::{Instant, Sleep, sleep, sleep_until};
 
 use super::AuthError;
 use super::session_info::signed_in;
-use crate::AppState;
+use crate::CurrentApp;
 use crate::session::{EndReason, Owner, SessionEvent, SessionManager, Slide, events::Subscription};
 use crate::support::now_unix;
 
@@ -34,10 +34,7 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 const RETRY_CHECK: Duration = Duration::from_secs(5);
 
 /// `GET /auth/events`.
-pub async fn events(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> Result<HttpResponse, AuthError> {
+pub async fn events(state: CurrentApp, req: HttpRequest) -> Result<HttpResponse, AuthError> {
     // Opening a stream is not activity either: the client reopens it by itself (after a
     // restart, a dropped connection), and a tab left open must not keep a session alive for
     // ever. The page's own calls are what slide it.

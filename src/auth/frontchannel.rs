@@ -20,10 +20,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AuthError;
 use super::query::query_param;
-use crate::AppState;
+use std::sync::Arc;
+
+use crate::CurrentApp;
 use crate::session::{EndReason, Slide};
 use crate::support::Chain;
 use crate::telemetry::metrics::METRICS;
+use crate::{App, AppState};
 
 /// What the IdP's iframe shows. The IdP's page hides it, or shows it as a list of sign-outs.
 const SIGNED_OUT: &str = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">\
@@ -40,9 +43,21 @@ enum Target {
 /// `GET /auth/frontchannel-logout`: 200 and a page when sessions ended; 400 `invalid_request`
 /// and nothing ended when the call names no live session of ours; 503 when the store is down.
 pub async fn frontchannel_logout(
-    state: web::Data<AppState>,
+    state: CurrentApp,
+    app: web::ReqData<Arc<App>>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AuthError> {
+    // The IdP names itself in `iss`: of an app's providers, the one it names ends its own
+    // sessions, never another's.
+    let state = match query_param(&req, "iss") {
+        (Some(iss), false) => app
+            .providers
+            .iter()
+            .find(|p| p.config.oidc.issuer == iss)
+            .cloned()
+            .unwrap_or_else(|| state.into_inner()),
+        _ => state.into_inner(),
+    };
     let ended = match target(&state, &req) {
         Ok(Target::Sid(sid)) => end_idp_session(&state, &sid).await,
         Ok(Target::OwnSession) => end_own_session(&state, &req).await,

@@ -6,18 +6,33 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::query::query_param;
-use super::{AuthError, PageError, login_params, login_rate, return_to};
-use crate::AppState;
+use super::query::{query_param, single};
+use std::sync::Arc;
+
+use super::{AuthError, PageError, chooser, login_params, login_rate, return_to};
+use crate::CurrentApp;
 use crate::crypto;
 use crate::session::PendingLogin;
 use crate::support::now_unix;
+use crate::{App, AppState};
 
 /// `GET /auth/login`: 302 to the IdP's authorization endpoint.
 pub async fn login(
-    state: web::Data<AppState>,
+    state: CurrentApp,
+    app: web::ReqData<Arc<App>>,
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
+    // The provider it names (of this app only), its default, or the chooser.
+    let state = match single(&req, "provider")? {
+        Some(name) => app
+            .provider(&name)
+            .cloned()
+            .ok_or(AuthError::UnknownProvider)?,
+        None if app.default.is_none() => {
+            return Ok(chooser::page(&app, &req, &state.config.server.auth_prefix));
+        }
+        None => app.first().clone(),
+    };
     let result = start(&state, &req).await;
     let outcome = if result.is_ok() { "started" } else { "error" };
     crate::telemetry::metrics::METRICS

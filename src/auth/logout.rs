@@ -4,20 +4,18 @@
 //! out; `csrf::check_navigation` refuses it even if the token leaked.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 
 use super::query::query_param;
 use super::{AuthError, PageError};
+use crate::CurrentApp;
 use crate::crypto;
 use crate::session::EndReason;
 use crate::support::Chain;
 use crate::{AppState, csrf};
 
 /// `GET /auth/logout`: 302 to the IdP's end-session endpoint (or `post_logout_path`).
-pub async fn logout(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> Result<HttpResponse, PageError> {
+pub async fn logout(state: CurrentApp, req: HttpRequest) -> Result<HttpResponse, PageError> {
     end(&state, &req).await.map_err(PageError::from)
 }
 

@@ -21,6 +21,7 @@
 mod backchannel;
 mod callback;
 pub mod check;
+mod chooser;
 mod endpoints;
 mod error;
 mod events;

@@ -1,15 +1,16 @@
 //! `GET /auth/session[?slide=false]`: who is signed in, for the SPA. Never a token. With
 //! `slide=false` (a poll) the answer does not extend the idle timeout.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::AuthError;
 use super::query::single;
 use std::sync::Arc;
 
-use crate::session::{Session, Slide};
-use crate::{AppState, csrf};
+use crate::CurrentApp;
+use crate::session::{EndReason, Session, Slide};
+use crate::{AppState, ConfigRemoved, csrf};
 
 /// The caller's session id and session, for the endpoints that serve the signed-in SPA (this
 /// one, the session list, the event stream): their CSRF rules first, then 401 without a session
@@ -30,6 +31,9 @@ pub(super) async fn signed_in(
 /// session the store remembers ending. Only this path pays the extra read, and a request without
 /// a session cookie pays nothing.
 async fn signed_out(state: &AppState, req: &HttpRequest) -> AuthError {
+    if req.extensions().get::<ConfigRemoved>().is_some() {
+        return AuthError::Ended(EndReason::ConfigRemoved);
+    }
     let Some(id) = state.sessions.cookies().session_id(req) else {
         return AuthError::Unauthenticated;
     };
@@ -42,10 +46,7 @@ async fn signed_out(state: &AppState, req: &HttpRequest) -> AuthError {
 
 /// `GET /auth/session`: the signed-in user's `sub`, ID token claims, idle and absolute expiry,
 /// and `logout_url`.
-pub async fn session(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> Result<HttpResponse, AuthError> {
+pub async fn session(state: CurrentApp, req: HttpRequest) -> Result<HttpResponse, AuthError> {
     let slide = match single(&req, "slide")?.as_deref() {
         None | Some("true") => Slide::Yes,
         Some("false") => Slide::No,
@@ -73,5 +74,6 @@ pub async fn session(
         "idle_expires_at": idle.min(absolute),
         "absolute_expires_at": absolute,
         "logout_url": logout_url,
+        "provider": state.config.oidc.name,
     })))
 }

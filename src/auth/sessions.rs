@@ -10,11 +10,11 @@ use serde_json::json;
 use super::AuthError;
 use super::listed::listed_json;
 use super::session_info::signed_in;
-use crate::AppState;
+use crate::CurrentApp;
 use crate::session::{EndReason, Slide};
 
 /// `GET /auth/sessions`.
-pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AuthError> {
+pub async fn list(state: CurrentApp, req: HttpRequest) -> Result<HttpResponse, AuthError> {
     let (id, session) = signed_in(&state, &req, Slide::Yes).await?;
     let listed = state.sessions.sessions_of(&session.sub, Some(&id)).await?;
     let sessions: Vec<_> = listed.iter().map(listed_json).collect();
@@ -24,7 +24,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
 /// `DELETE /auth/sessions/{handle}`: 204, or 404 `session_not_found` for a handle that is not
 /// one of this user's live sessions. Ending the caller's own session signs this browser out.
 pub async fn end_one(
-    state: web::Data<AppState>,
+    state: CurrentApp,
     req: HttpRequest,
     handle: web::Path<String>,
 ) -> Result<HttpResponse, AuthError> {
@@ -40,10 +40,7 @@ pub async fn end_one(
 }
 
 /// `POST /auth/sessions/end-others`: 200 `{"ended": n}`.
-pub async fn end_others(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> Result<HttpResponse, AuthError> {
+pub async fn end_others(state: CurrentApp, req: HttpRequest) -> Result<HttpResponse, AuthError> {
     let (id, session) = signed_in(&state, &req, Slide::Yes).await?;
     let (ended, tokens) = state
         .sessions

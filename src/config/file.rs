@@ -2,12 +2,11 @@
 //! overrides), turning figment's errors into one line per problem, and running each section's
 //! checks.
 
-use std::path::Path;
-
 use figment::Figment;
-use figment::providers::{Env, Format, Serialized, Toml};
+use figment::providers::Serialized;
 use serde::Deserialize;
 
+use super::apps::{AppConfig, AppMeta};
 use super::broken::{Broken, broken};
 use super::oidc::Protocol;
 use super::session::CookiePrefix;
@@ -37,6 +36,17 @@ pub enum ConfigError {
         key: &'static str,
         expected: String,
     },
+    /// A problem in one of the `[[apps]]` (and one of its providers).
+    #[error("app {app:?}{}: {source}", provider.as_ref().map(|p| format!(", provider {p:?}")).unwrap_or_default())]
+    InApp {
+        app: String,
+        provider: Option<String>,
+        #[source]
+        source: Box<ConfigError>,
+    },
+    /// `Config::load` of a file with `[[apps]]`: it is a `Deployment` of several.
+    #[error("{0}: this file has [[apps]]; load it as a deployment")]
+    SeveralApps(String),
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -69,31 +79,28 @@ pub struct Config {
     /// start and shared through the session store.
     #[serde(default)]
     pub identity: IdentityConfig,
+    /// Several single-page apps, each on its own host with its own providers, routes and
+    /// sessions. With `[[apps]]`, `server.public_url`, `[oidc]`, `[spa]` and `[[routes]]` are
+    /// set in each app instead of here. Absent: the file is one app.
+    #[serde(default)]
+    pub apps: Vec<AppConfig>,
+    /// Which app this config is, once resolved (see `apps`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub app: AppMeta,
 }
 
 impl Config {
-    /// Loads `file`, applies `VESTIBULE_*` environment overrides, and validates.
-    pub fn load(file: &Path) -> Result<Self, ConfigError> {
-        let name = file.display().to_string();
-        // figment treats a missing file as empty; an operator's typo must not start a default proxy.
-        if let Err(source) = std::fs::metadata(file) {
-            return Err(ConfigError::Unreadable { file: name, source });
-        }
-        let figment = Figment::new().merge(Toml::file(file)).merge(
-            Env::prefixed(ENV_PREFIX)
-                .filter(|key| is_config_variable(key.as_str()))
-                .split("__"),
-        );
-        Self::extract(verbatim_secrets(figment), &name)
-    }
-
-    /// Parses and validates TOML text alone (no file, no environment); `name` labels errors.
-    pub fn from_toml_str(toml: &str, name: &str) -> Result<Self, ConfigError> {
-        Self::extract(Figment::from(Toml::string(toml)), name)
-    }
-
-    fn extract(figment: Figment, name: &str) -> Result<Self, ConfigError> {
-        let config: Config = figment.extract().map_err(|e| describe(name, e))?;
+    pub(super) fn extract(figment: Figment, name: &str) -> Result<Self, ConfigError> {
+        let mut config: Config = figment.extract().map_err(|e| describe(name, e))?;
+        config
+            .oidc
+            .read_secret_file()
+            .map_err(|(key, expected)| ConfigError::Rule {
+                file: name.to_owned(),
+                key,
+                expected,
+            })?;
         config.validate().map_err(|b| ConfigError::Rule {
             file: name.to_owned(),
             key: b.key,
@@ -177,7 +184,7 @@ impl Config {
 /// `<SECTION>__<KEY>` names are. Platforms inject others into every process: Kubernetes adds
 /// `VESTIBULE_PORT`, `VESTIBULE_SERVICE_HOST`, `VESTIBULE_PORT_8080_TCP…` to each pod of a
 /// namespace with a Service named `vestibule`; they must not stop start-up.
-fn is_config_variable(name: &str) -> bool {
+pub(super) fn is_config_variable(name: &str) -> bool {
     name.contains("__")
 }
 
@@ -194,7 +201,7 @@ const SECRET_KEYS: [&str; 6] = [
 /// figment reads every variable as a TOML value, so a secret of digits became a number (and was
 /// refused), one like `1e9` a float, and one in double quotes lost its quotes. A secret is a
 /// string whatever it looks like: these variables are taken verbatim, over what `Env` parsed.
-fn verbatim_secrets(mut figment: Figment) -> Figment {
+pub(super) fn verbatim_secrets(mut figment: Figment) -> Figment {
     for key in SECRET_KEYS {
         let var = format!("{ENV_PREFIX}{}", key.replace('.', "__").to_uppercase());
         if let Ok(value) = std::env::var(&var) {
@@ -217,7 +224,7 @@ pub fn ignored_environment() -> Vec<String> {
 }
 
 /// Turns figment's errors into one line each: source, key, problem.
-fn describe(file: &str, err: figment::Error) -> ConfigError {
+pub(super) fn describe(file: &str, err: figment::Error) -> ConfigError {
     let lines: Vec<String> = err
         .into_iter()
         .map(|e| {

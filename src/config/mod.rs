@@ -6,6 +6,8 @@
 //! (`ServerConfig::validate`, …); [`Config`] checks nothing but the order in which they run.
 //!
 //! - `file`: [`Config`] as a whole, loading (figment: TOML + environment), error messages;
+//! - `apps`: `[[apps]]`, several apps in one file; `deployment`: the whole file, each app resolved
+//!   into a [`Config`] of its own;
 //! - `broken`: the broken rule each section's checks return;
 //! - `server`, `oidc`, `session`, `routes`, `spa`, `telemetry`: one section each;
 //! - `identity`: `[identity]`, the key of the identity sent upstreams, and the routes'
@@ -17,8 +19,10 @@
 //! - `reference`: the configuration reference page, read off that schema;
 //! - `audit`: `check-config --audit`, the config graded against the BCPs.
 
+mod apps;
 pub mod audit;
 mod broken;
+mod deployment;
 mod file;
 mod identity;
 mod oidc;
@@ -32,6 +36,8 @@ mod spa;
 mod telemetry;
 mod trusted_proxies;
 
+pub use apps::{AppConfig, AppMeta, AppSessionConfig, authority, is_name};
+pub use deployment::Deployment;
 pub use file::{Config, ConfigError, ENV_PREFIX, ignored_environment};
 pub use identity::{DEFAULT_IDENTITY_CLAIMS, IdentityConfig, Pem, SET_BY_VESTIBULE, family_of};
 pub use oidc::{ClientAuth, EndpointsConfig, LOGIN_PARAMS, OidcConfig, ParMode, Protocol};

@@ -103,6 +103,13 @@ pub const LOGIN_PARAMS: [&str; 5] = [
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OidcConfig {
+    /// The provider's name: lower-case letters, digits and `-`. Among an app's
+    /// `[[apps.providers]]`, what `/auth/login?provider=` names and `/auth/session` says.
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// What the provider chooser shows for it (`/auth/login` of an app with several providers).
+    /// Default: the name.
+    pub label: Option<String>,
     #[serde(default)]
     pub protocol: Protocol,
     /// Issuer, exactly as the IdP spells it (compared as a string, trailing slash included);
@@ -115,6 +122,10 @@ pub struct OidcConfig {
     /// `VESTIBULE_OIDC__CLIENT_SECRET`.
     #[schemars(with = "Option<String>", extend("x-kind" = "secret"))]
     pub client_secret: Option<SecretString>,
+    /// Instead of `client_secret`: a file holding it (a Kubernetes Secret mounted as a volume),
+    /// read at start and at each reload; a trailing newline is not part of the secret.
+    #[schemars(extend("x-kind" = "path"))]
+    pub client_secret_file: Option<PathBuf>,
     /// Scopes asked for at login. With `protocol = "oidc"` the list must hold `openid`; add
     /// `profile` or `email` for those claims, and `offline_access` where the IdP issues a refresh
     /// token only then (without one, a session cannot outlive its first access token).
@@ -182,6 +193,9 @@ pub struct OidcConfig {
     pub frontchannel_logout_session_required: bool,
 }
 
+fn default_name() -> String {
+    "default".into()
+}
 fn default_scopes() -> Vec<String> {
     vec!["openid".into()]
 }
@@ -202,6 +216,35 @@ fn default_http_timeout() -> Duration {
 }
 
 impl OidcConfig {
+    /// What the chooser shows.
+    pub fn label(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.name)
+    }
+
+    /// Reads `client_secret_file` into `client_secret`: before the checks, which then see the
+    /// secret as if it were written inline.
+    pub(super) fn read_secret_file(&mut self) -> Result<(), (&'static str, String)> {
+        let Some(file) = &self.client_secret_file else {
+            return Ok(());
+        };
+        if self.client_secret.is_some() {
+            return Err((
+                "oidc.client_secret_file",
+                "expected client_secret or client_secret_file, not both".into(),
+            ));
+        }
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            (
+                "oidc.client_secret_file",
+                format!("cannot read {}: {e}", file.display()),
+            )
+        })?;
+        let secret = text.strip_suffix('\n').unwrap_or(&text);
+        let secret = secret.strip_suffix('\r').unwrap_or(secret);
+        self.client_secret = Some(SecretString::from(secret.to_owned()));
+        Ok(())
+    }
+
     /// The `private_key_jwt` key: from `private_key_file`, else `private_key` (validation made
     /// sure exactly one is set).
     pub fn signing_key(&self) -> Result<SigningKey, KeyError> {

@@ -92,7 +92,12 @@ impl<'a> Walker<'a> {
                 default: default(field, target, required(name)),
                 values: enum_values(target),
             };
+            // An app's providers, routes and SPA are the top level's `[oidc]`, `[[routes]]` and
+            // `[spa]`, documented there: a heading, not every key again.
+            let mirrored =
+                prefix == "apps[]." && matches!(name.as_str(), "providers" | "routes" | "spa");
             match entries {
+                _ if mirrored => out.push(Key { table: true, ..key }),
                 Some(entry) if entry.get("properties").is_some() => {
                     tables.push((key, entry, true));
                 }
@@ -278,7 +283,7 @@ fn section(key: &Key) -> String {
     }
     let env = match key.env_var() {
         Some(var) => format!("`{var}`"),
-        None => "none: `[[routes]]` is set in the file only".into(),
+        None => "none: a list's entries are set in the file only".into(),
     };
     let mut text = format!(
         "\n### `{}`\n\n{}\n\n| Type | Default | Environment variable |\n|---|---|---|\n| {} | {} | {env} |\n",

@@ -18,5 +18,24 @@ pub(super) fn schema_value() -> serde_json::Value {
         "title".into(),
         serde_json::Value::String("Vestibule configuration (vestibule.toml)".into()),
     );
-    schema.to_value()
+    let mut value = schema.to_value();
+    // With `[[apps]]`, each app has its own `public_url` and providers: the top level's are then
+    // absent, which the derived schema (from the one-app `Config`) cannot know.
+    not_required(&mut value, &["required"], "oidc");
+    not_required(
+        &mut value,
+        &["$defs", "ServerConfig", "required"],
+        "public_url",
+    );
+    value
+}
+
+fn not_required(schema: &mut serde_json::Value, path: &[&str], key: &str) {
+    let mut at = Some(schema);
+    for p in path {
+        at = at.and_then(|v| v.get_mut(*p));
+    }
+    if let Some(serde_json::Value::Array(list)) = at {
+        list.retain(|k| k != key);
+    }
 }

@@ -90,6 +90,11 @@ pub struct ServerConfig {
     /// refuses to start, because cookies, codes and tokens would cross the network in clear.
     #[serde(default)]
     pub allow_insecure_http: bool,
+    /// Reload the config when the file's content changes (checked every 2 s), as on `SIGHUP`.
+    /// For a Kubernetes ConfigMap mounted as a directory (not with `subPath`, which never
+    /// changes).
+    #[serde(default)]
+    pub watch_config: bool,
 }
 
 fn default_auth_prefix() -> String {

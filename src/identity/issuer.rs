@@ -50,7 +50,7 @@ impl Identity {
             keys,
             shared: Shared {
                 store,
-                namespace: Namespace::new(&config.oidc.issuer, &config.oidc.client_id),
+                namespace: Namespace::of(config),
                 keyring: config.session.keyring(),
                 previous,
             },

@@ -9,7 +9,7 @@
 //! Each time the endpoints change, one log line says which are in use and which features are off
 //! for lack of one.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use openidconnect::core::{
@@ -80,20 +80,25 @@ struct Found {
 impl Provider {
     /// Keeps the metadata loaded: retries with exponential backoff (1 s .. 30 s) until discovery
     /// succeeds, then refreshes it periodically. Runs for the life of the process.
-    pub async fn keep_discovered(self: Arc<Self>) {
+    pub async fn keep_discovered(me: Weak<Self>) {
         let mut backoff = Duration::from_secs(1);
-        loop {
-            match self.discover().await {
+        // Holds the provider only while it works: a reload that replaced it ends the loop.
+        while let Some(this) = me.upgrade() {
+            let result = this.discover().await;
+            let oauth2 = this.protocol == Protocol::Oauth2;
+            match result {
                 // Configured endpoints do not change: nothing to refresh.
-                Ok(()) if self.protocol == Protocol::Oauth2 => return,
+                Ok(()) if oauth2 => return,
                 Ok(()) => {
                     backoff = Duration::from_secs(1);
+                    drop(this);
                     tokio::time::sleep(METADATA_REFRESH).await;
                 }
                 Err(e) => {
                     let reason = Chain(&e).to_string();
                     tracing::warn!(error = %reason, retry_in_s = backoff.as_secs(), "OIDC discovery failed");
-                    *write(&self.last_error) = reason;
+                    *write(&this.last_error) = reason;
+                    drop(this);
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(30));
                 }

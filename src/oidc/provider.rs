@@ -15,7 +15,7 @@ use super::client_auth::Credentials;
 use super::metadata::Loaded;
 use crate::config::KeyError;
 use crate::config::{Config, EndpointsConfig, ParMode, Protocol};
-use crate::support::read;
+use crate::support::{read, write};
 
 /// The identity provider: discovery, keys, and every request Vestibule makes to it.
 pub struct Provider {
@@ -89,6 +89,20 @@ impl Provider {
             last_error: RwLock::new("discovery has not run yet".into()),
             last_jwks_fetch: Mutex::new(None),
         })
+    }
+
+    /// This new provider, with what `old` discovered when both find their endpoints the same
+    /// way (the same issuer, protocol and configured endpoints): a reload does not make a
+    /// provider unready while it discovers again.
+    pub fn adopting(self, old: &Provider) -> Self {
+        let same = self.issuer == old.issuer
+            && self.protocol == old.protocol
+            && format!("{:?}", self.overrides) == format!("{:?}", old.overrides);
+        if same {
+            *write(&self.loaded) = read(&old.loaded).clone();
+            *write(&self.jwks) = read(&old.jwks).clone();
+        }
+        self
     }
 
     /// What discovery produced, or why there is nothing yet.

@@ -17,6 +17,7 @@ use super::client::{self, UpstreamBody};
 use super::router::Routed;
 use super::token::{self, Bearer, bearer_for};
 use super::{ProxyError, Route, UpstreamClient, headers, identity, websocket};
+use crate::CurrentApp;
 use crate::telemetry::{RouteLabel, traces};
 use crate::{AppState, csrf};
 
@@ -31,7 +32,7 @@ const SMALL_BODY: u64 = 64 * 1024;
 pub async fn forward(
     req: HttpRequest,
     payload: web::Payload,
-    state: web::Data<AppState>,
+    state: CurrentApp,
     client: web::Data<UpstreamClient>,
 ) -> Result<HttpResponse, ProxyError> {
     let Some(routed) = req.extensions_mut().remove::<Routed>() else {
@@ -47,10 +48,12 @@ pub async fn forward(
 pub async fn forward_spa(
     req: HttpRequest,
     payload: web::Payload,
-    state: web::Data<AppState>,
-    route: web::Data<Route>,
+    state: CurrentApp,
     client: web::Data<UpstreamClient>,
 ) -> Result<HttpResponse, ProxyError> {
+    let Some(route) = state.spa_upstream.clone() else {
+        return Err(ProxyError::NoRoute);
+    };
     req.extensions_mut()
         .insert(RouteLabel(route.metrics.clone()));
     relay(req, payload, state, &route, 0, client).await
@@ -60,7 +63,7 @@ pub async fn forward_spa(
 async fn relay(
     req: HttpRequest,
     payload: web::Payload,
-    state: web::Data<AppState>,
+    state: CurrentApp,
     route: &Route,
     prefix_end: usize,
     client: web::Data<UpstreamClient>,

@@ -41,7 +41,7 @@ pub use path::PathError;
 pub use route::{DEFAULT_IDENTITY_HEADER, Route, routes, spa_upstream};
 pub use router::Router;
 pub use rule::{BadRule, Outcome, RouteRule};
-pub use service::{configure, spa_service};
+pub use service::{configure, spa_dev_server};
 pub use step_up::Challenge;
 pub use token::{Admission, admit};
 pub use websocket::is_upgrade as is_websocket_upgrade;

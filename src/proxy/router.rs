@@ -86,11 +86,15 @@ fn raw_prefix_end(raw: &str, segments: usize) -> usize {
 }
 
 /// The guard of the API scope: true for an API path, whose [`Routed`] it leaves for the handler.
-pub struct ApiPath(pub Arc<Router>);
+pub struct ApiPath;
 
 impl Guard for ApiPath {
     fn check(&self, ctx: &GuardContext<'_>) -> bool {
-        match self.0.route(ctx.head().uri.path()) {
+        let routed = ctx
+            .req_data()
+            .get::<Arc<crate::AppState>>()
+            .and_then(|s| s.router.route(ctx.head().uri.path()));
+        match routed {
             Some(routed) => {
                 ctx.req_data_mut().insert(routed);
                 true

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use super::token::{Bearer, bearer_for};
 use super::{ProxyError, Route, headers, identity};
+use crate::CurrentApp;
 use crate::session::events::Subscription;
 use crate::session::{EndReason, Owner, SessionEvent, StreamRefused};
 use crate::support::now_unix;
@@ -42,7 +43,7 @@ pub fn is_upgrade(h: &actix_web::http::header::HeaderMap) -> bool {
 pub async fn proxy(
     req: HttpRequest,
     payload: web::Payload,
-    state: web::Data<AppState>,
+    state: CurrentApp,
     route: &Route,
     prefix_end: usize,
 ) -> Result<HttpResponse, ProxyError> {

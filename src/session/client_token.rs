@@ -52,7 +52,7 @@ impl ClientTokens {
                 config.oidc.http_timeout + Duration::from_secs(5),
             ),
             store,
-            namespace: Namespace::new(&config.oidc.issuer, &config.oidc.client_id),
+            namespace: Namespace::of(config),
             secret,
             held: Mutex::new(HashMap::new()),
             skew: config.session.refresh_skew,

@@ -19,6 +19,9 @@ use crate::crypto;
 use crate::support::secs;
 
 pub struct CookieCodec {
+    /// In an app of `[[apps]]`: the provider's name, in front of every value (`corp.<id>`), so
+    /// that a request finds its session's provider before loading it (see `apps::host`).
+    tag: Option<String>,
     session_name: String,
     login_name: String,
     secure: bool,
@@ -37,6 +40,7 @@ impl CookieCodec {
         };
         let name = &config.session.cookie_name;
         Self {
+            tag: (!config.app.is_implicit()).then(|| format!("{}.", config.oidc.name)),
             session_name: format!("{prefix}{name}"),
             login_name: format!("{prefix}{name}-login"),
             secure,
@@ -58,19 +62,35 @@ impl CookieCodec {
 
     /// The session id this request carries, when it has the shape of one we issue.
     pub fn session_id(&self, req: &HttpRequest) -> Option<String> {
-        single_cookie(req, &self.session_name)
+        self.untagged(single_cookie(req, &self.session_name)?)
     }
 
     /// The login cookie this request carries, when it has the shape of one we issue.
     pub fn login_binding(&self, req: &HttpRequest) -> Option<String> {
-        single_cookie(req, &self.login_name)
+        self.untagged(single_cookie(req, &self.login_name)?)
+    }
+
+    /// A cookie's value without this provider's tag; `None` when it is another's (or none).
+    fn untagged(&self, value: &str) -> Option<String> {
+        let id = match &self.tag {
+            Some(tag) => value.strip_prefix(tag.as_str())?,
+            None => value,
+        };
+        crypto::is_token_shaped(id).then(|| id.to_owned())
+    }
+
+    fn tagged(&self, id: &str) -> String {
+        match &self.tag {
+            Some(tag) => format!("{tag}{id}"),
+            None => id.to_owned(),
+        }
     }
 
     /// The session cookie: a browser-session cookie (no `Max-Age`); the store enforces expiry.
     pub fn session(&self, id: &str) -> Cookie<'static> {
         self.build(
             self.session_name.clone(),
-            id.to_owned(),
+            self.tagged(id),
             self.session_same_site,
             None,
         )
@@ -89,7 +109,7 @@ impl CookieCodec {
     pub fn login(&self, binding: &str) -> Cookie<'static> {
         self.build(
             self.login_name.clone(),
-            binding.to_owned(),
+            self.tagged(binding),
             SameSite::Lax,
             Some(self.login_max_age),
         )
@@ -119,7 +139,7 @@ impl CookieCodec {
 /// we issue. Twice (a cookie planted for a narrower path or a parent domain, "cookie tossing")
 /// is ambiguous, and counts as none. Parsed leniently, byte-wise and without percent-decoding:
 /// another application's malformed or non-UTF-8 cookie on the same host must not hide ours.
-fn single_cookie(req: &HttpRequest, name: &str) -> Option<String> {
+fn single_cookie<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
     let mut found: Option<&[u8]> = None;
     for value in req.headers().get_all(header::COOKIE) {
         for (n, v) in cookie_pairs(value.as_bytes()) {
@@ -132,8 +152,7 @@ fn single_cookie(req: &HttpRequest, name: &str) -> Option<String> {
             }
         }
     }
-    let value = std::str::from_utf8(found?).ok()?;
-    crypto::is_token_shaped(value).then(|| value.to_owned())
+    std::str::from_utf8(found?).ok()
 }
 
 /// The `name=value` pairs of one `Cookie` header, trimmed; pairs without `=` are skipped.

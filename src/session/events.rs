@@ -35,10 +35,12 @@ pub enum EndReason {
     /// A new login replaced it: in this browser (a step-up, a second sign-in), or the user's
     /// login past `session.max_per_user`.
     Replaced,
+    /// A reload removed the provider that signed it in.
+    ConfigRemoved,
 }
 
 impl EndReason {
-    pub const ALL: [EndReason; 7] = [
+    pub const ALL: [EndReason; 8] = [
         EndReason::Logout,
         EndReason::BackchannelLogout,
         EndReason::FrontchannelLogout,
@@ -46,6 +48,7 @@ impl EndReason {
         EndReason::RefreshRefused,
         EndReason::Expired,
         EndReason::Replaced,
+        EndReason::ConfigRemoved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +60,7 @@ impl EndReason {
             EndReason::RefreshRefused => "refresh_refused",
             EndReason::Expired => "expired",
             EndReason::Replaced => "replaced",
+            EndReason::ConfigRemoved => "config_removed",
         }
     }
 

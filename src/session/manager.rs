@@ -72,7 +72,7 @@ impl SessionManager {
     /// `Provider::sealing_secret`); it only opens old entries.
     pub fn new(config: &Config, store: Arc<dyn Store>, legacy_secret: Vec<u8>) -> Self {
         let s = &config.session;
-        let namespace = Namespace::new(&config.oidc.issuer, &config.oidc.client_id);
+        let namespace = Namespace::of(config);
         // Cached entries must expire well inside the idle timeout, so that sliding keeps working.
         let cache_ttl = s.cache_ttl.min(s.idle_timeout / 2);
         let timeouts = Timeouts {
@@ -97,6 +97,23 @@ impl SessionManager {
             timeouts,
             events: Arc::new(EventHub::new(StreamLimits::from_config(&config.server))),
             max_per_user: s.max_per_user,
+        }
+    }
+
+    /// A manager for a reloaded `config` of the same namespace as `old`, sharing its cache,
+    /// event streams and unwritten refreshes, and the subscription that keeps them (so one
+    /// namespace has one subscription, however many reloads).
+    pub fn reusing(
+        config: &Config,
+        store: Arc<dyn Store>,
+        legacy_secret: Vec<u8>,
+        old: &SessionManager,
+    ) -> Self {
+        Self {
+            cache: old.cache.clone(),
+            events: old.events.clone(),
+            unsaved: old.unsaved.clone(),
+            ..Self::new(config, store, legacy_secret)
         }
     }
 

@@ -34,6 +34,22 @@ impl Namespace {
         Namespace(format!("{issuer}|{client_id}"))
     }
 
+    /// The namespace of one app's provider: `issuer|client_id` for the one app of a file without
+    /// `[[apps]]` (as before there were apps), else with the app's name in front, so that two
+    /// apps of one client never read each other's sessions.
+    pub fn of(config: &crate::config::Config) -> Self {
+        let (o, app) = (&config.oidc, &config.app);
+        if app.is_implicit() {
+            Self::new(&o.issuer, &o.client_id)
+        } else {
+            Namespace(format!("app:{}|{}|{}", app.name, o.issuer, o.client_id))
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.0
+    }
+
     /// The store key of a secret (session id, state, `jti`, index value) of `kind`.
     pub fn key(&self, kind: &str, secret: &str) -> String {
         storage_key(kind, &self.0, secret)

@@ -49,6 +49,8 @@ pub struct Metrics {
     pub ready: IntGauge,
     /// Decisions of the routes' `allow` rules, by route and outcome (`allow`, `deny`, `error`).
     pub rule_decisions: IntCounterVec,
+    /// Config reloads, by result (`applied`, `rejected`).
+    pub config_reloads: IntCounterVec,
     /// Log lines dropped because the log writer's buffer was full (see `telemetry::log_writer`).
     pub log_lines_dropped: IntCounter,
 }
@@ -117,6 +119,12 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     .unwrap_or_else(|e| unreachable_metric("store_errors", e));
     let _ = registry.register(Box::new(store_errors.clone()));
     Metrics {
+        config_reloads: counter_vec(
+            &registry,
+            "vestibule_config_reloads_total",
+            "Config reloads (SIGHUP or server.watch_config), by result: applied, rejected.",
+            &["result"],
+        ),
         requests: counter_vec(
             &registry,
             "vestibule_http_requests_total",

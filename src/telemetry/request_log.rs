@@ -87,7 +87,7 @@ pub async fn request_log(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = request_id(&req);
-    let class = match req.app_data::<actix_web::web::Data<crate::AppState>>() {
+    let class = match req.app_data::<actix_web::web::Data<crate::Process>>() {
         Some(s) => class_of(req.path(), &s.config.server.auth_prefix),
         None => class_of(req.path(), "/auth"),
     };
@@ -142,6 +142,7 @@ fn request_span(req: &ServiceRequest, id: &str, class: &str) -> tracing::Span {
             trace_id = tracing::field::Empty,
             method = %req.method(),
             path = %req.path(),
+            app = tracing::field::Empty,
             sub = tracing::field::Empty,
             otel.kind = "server",
             otel.status_code = tracing::field::Empty,
@@ -158,6 +159,7 @@ fn request_span(req: &ServiceRequest, id: &str, class: &str) -> tracing::Span {
             trace_id = tracing::field::Empty,
             method = %req.method(),
             path = %req.path(),
+            app = tracing::field::Empty,
             sub = tracing::field::Empty,
         )
     };

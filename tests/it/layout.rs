@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The layers, bottom to top: a module may import from its own layer and those before it.
-const LAYERS: [&str; 18] = [
+const LAYERS: [&str; 19] = [
     "support",
     "crypto",
     "authz",
@@ -27,6 +27,7 @@ const LAYERS: [&str; 18] = [
     "proxy",
     "auth",
     "spa",
+    "apps",
     "admin",
     "health",
     "limits",

@@ -10,6 +10,7 @@
 
 mod common;
 
+mod apps;
 mod auth_flow;
 mod cli;
 mod docs;

@@ -28,6 +28,7 @@ fn every_metric_family_registers_and_renders_with_its_type_and_help() {
         ready: _,
         rule_decisions,
         log_lines_dropped: _,
+        config_reloads,
     } = &*METRICS;
     // A vector family renders only once it has a child.
     requests.with_label_values(&["api", "/api", "2xx"]);
@@ -42,6 +43,7 @@ fn every_metric_family_registers_and_renders_with_its_type_and_help() {
         frontchannel_logouts,
         sessions_ended,
         streams_refused,
+        config_reloads,
     ] {
         family.with_label_values(&["x"]);
     }
@@ -58,6 +60,7 @@ fn every_metric_family_registers_and_renders_with_its_type_and_help() {
         ("vestibule_frontchannel_logouts_total", "counter"),
         ("vestibule_sessions_ended_total", "counter"),
         ("vestibule_event_streams", "gauge"),
+        ("vestibule_config_reloads_total", "counter"),
         ("vestibule_streams_refused_total", "counter"),
         ("vestibule_log_lines_dropped_total", "counter"),
         ("vestibule_streams_superseded_total", "counter"),

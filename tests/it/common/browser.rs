@@ -55,12 +55,19 @@ impl LoginStart {
 
 impl Browser {
     pub fn new() -> Self {
-        let client = reqwest::Client::builder()
+        Self::resolving(&[], std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// A browser that finds each of `hosts` at `addr` (names such as `a.localhost`).
+    pub fn resolving(hosts: &[&str], addr: std::net::SocketAddr) -> Self {
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             // Well under the server's 5 s keep-alive: never reuse a connection it is closing.
-            .pool_idle_timeout(Duration::from_secs(2))
-            .build()
-            .expect("client");
+            .pool_idle_timeout(Duration::from_secs(2));
+        for host in hosts {
+            builder = builder.resolve(host, addr);
+        }
+        let client = builder.build().expect("client");
         Browser {
             client,
             cookies: BTreeMap::new(),

@@ -250,10 +250,10 @@ impl TestConfig {
             format!("http://{addr}")
         });
         let toml = config.toml();
-        let parsed = vestibule::config::Config::from_toml_str(&toml, "test.toml")
+        let parsed = vestibule::config::Deployment::from_toml_str(&toml, "test.toml")
             .expect("valid test config");
         let running =
-            vestibule::server::start_on(parsed, listener, admin).expect("vestibule starts");
+            vestibule::server::start_on(parsed, None, listener, admin).expect("vestibule starts");
         let handle = running.server.handle();
         actix_web::rt::spawn(running.server);
         if let Some(admin) = running.admin {

@@ -5,6 +5,7 @@
 //! what reached it ([`Upstream`]); an OTLP trace receiver ([`Collector`]); what an upstream does
 //! with Vestibule's identity ([`Jwks`]); and plain HTTP helpers ([`http`]).
 
+pub mod apps;
 pub mod binary;
 pub mod browser;
 pub mod collector;
@@ -22,6 +23,7 @@ pub mod sse;
 pub mod tls;
 pub mod upstream;
 
+pub use apps::TestApps;
 pub use binary::Binary;
 pub use browser::Browser;
 pub use collector::Collector;

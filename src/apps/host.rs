@@ -1,0 +1,135 @@
+//! Which app, and which of its providers, a request is for.
+//!
+//! The app is the one whose host the request names: its `Host` (or HTTP/2 `:authority`), or,
+//! when the peer is one of `server.trusted_proxies`, the last `X-Forwarded-Host` (the one that
+//! proxy wrote; earlier ones came from the client). No app for that host: 421 and nothing else,
+//! so that a request can never reach an app under another app's name. The probes and metrics
+//! answer on any host.
+//!
+//! The provider is the one the session cookie's value is tagged with (`corp.<id>`); on the
+//! callback, the login cookie's. A tag naming no provider of the app (one a reload removed)
+//! is remembered as [`ConfigRemoved`], for the 401 to say so.
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, web};
+
+use super::AppsError;
+use crate::session::cookie::cookie_pairs;
+use crate::{App, AppState, ConfigRemoved, Process};
+
+const X_FORWARDED_HOST: &str = "x-forwarded-host";
+
+/// Middleware on every request but the probes: picks the app and provider (421 when no app
+/// answers the host), for the handlers' [`CurrentApp`](crate::CurrentApp).
+pub async fn pick_app(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if !is_anywhere(req.path()) {
+        let Some(process) = req.app_data::<web::Data<Process>>() else {
+            return Err(AppsError::Misdirected.into());
+        };
+        let apps = process.apps.now();
+        let host = request_host(&req, &process.config);
+        let Some(app) = host.and_then(|h| apps.for_host(&h)).cloned() else {
+            tracing::info!(host = %host_for_log(&req), "no app at this host: 421");
+            return Err(AppsError::Misdirected.into());
+        };
+        if apps.has_apps() {
+            // The request's span, entered by `request_log`: its log line and trace say which app.
+            tracing::Span::current().record("app", &*app.name);
+        }
+        let state = provider_state(&req, &app, &process.config.server.auth_prefix);
+        let mut ext = req.extensions_mut();
+        ext.insert(state);
+        ext.insert(app);
+    }
+    next.call(req).await
+}
+
+/// The paths every host answers: the probes and the metrics.
+fn is_anywhere(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
+/// The host the request names, lower-case, as the apps are looked up by.
+fn request_host(req: &ServiceRequest, config: &crate::config::Config) -> Option<String> {
+    let trusted = req
+        .peer_addr()
+        .is_some_and(|a| config.server.trusted_proxies.contains(a.ip()));
+    let forwarded = trusted
+        .then(|| req.headers().get_all(X_FORWARDED_HOST).last())
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next());
+    let host = match forwarded {
+        Some(h) => h,
+        None => match req.headers().get(actix_web::http::header::HOST) {
+            Some(h) => h.to_str().ok()?,
+            None => req.uri().authority()?.as_str(),
+        },
+    };
+    let host = host.trim().to_ascii_lowercase();
+    // A browser may name the scheme's default port, which an app's host leaves out.
+    let host = match host
+        .strip_suffix(":443")
+        .or_else(|| host.strip_suffix(":80"))
+    {
+        Some(bare) => bare.to_owned(),
+        None => host,
+    };
+    (!host.is_empty()).then_some(host)
+}
+
+/// The `Host` for a log line: printable, bounded.
+fn host_for_log(req: &ServiceRequest) -> String {
+    let h = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    h.chars().take(100).collect()
+}
+
+/// The provider state: the one the cookie's tag names, else the app's first.
+fn provider_state(req: &ServiceRequest, app: &Arc<App>, auth_prefix: &str) -> Arc<AppState> {
+    let first = app.first();
+    if first.config.app.is_implicit() {
+        return first.clone();
+    }
+    let cookies = first.sessions.cookies();
+    let callback = req
+        .path()
+        .strip_prefix(auth_prefix)
+        .is_some_and(|rest| rest == "/callback");
+    let name = if callback {
+        cookies.login_name()
+    } else {
+        cookies.session_name()
+    };
+    match cookie_tag(req, name) {
+        None => first.clone(),
+        Some(tag) => match app.provider(&tag) {
+            Some(p) => p.clone(),
+            None => {
+                req.extensions_mut().insert(ConfigRemoved);
+                first.clone()
+            }
+        },
+    }
+}
+
+/// The provider tag of cookie `name`'s value (`tag.id`), when it has one.
+fn cookie_tag(req: &ServiceRequest, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(actix_web::http::header::COOKIE)
+        .flat_map(|v| cookie_pairs(v.as_bytes()))
+        .find(|(n, _)| *n == name.as_bytes())
+        .and_then(|(_, v)| std::str::from_utf8(v).ok())
+        .and_then(|v| v.split_once('.'))
+        .map(|(tag, _)| tag.to_owned())
+}

@@ -1,0 +1,71 @@
+//! [`Live`]: the apps now served. A reload swaps the whole set at once; a request keeps the
+//! set it started with (an `Arc`), so it finishes on the config it began on.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+use crate::App;
+use crate::config::Deployment;
+
+/// One config's apps, by host.
+pub struct Apps {
+    pub list: Vec<Arc<App>>,
+    by_host: HashMap<String, usize>,
+    /// A file without `[[apps]]`: its one app answers any host.
+    implicit: bool,
+    /// The config they were built from.
+    pub deployment: Arc<Deployment>,
+}
+
+impl Apps {
+    pub fn new(list: Vec<Arc<App>>, deployment: Arc<Deployment>) -> Self {
+        let by_host = deployment
+            .apps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.app.host.clone().map(|h| (h, i)))
+            .collect();
+        Self {
+            implicit: !deployment.has_apps(),
+            list,
+            by_host,
+            deployment,
+        }
+    }
+
+    /// The app for `host` (lower-case, without the scheme's default port).
+    pub fn for_host(&self, host: &str) -> Option<&Arc<App>> {
+        if self.implicit {
+            return self.list.first();
+        }
+        self.by_host.get(host).and_then(|&i| self.list.get(i))
+    }
+
+    pub fn named(&self, name: &str) -> Option<&Arc<App>> {
+        self.list.iter().find(|a| &*a.name == name)
+    }
+
+    /// Whether the file had `[[apps]]`.
+    pub fn has_apps(&self) -> bool {
+        !self.implicit
+    }
+}
+
+/// The apps now served, swapped whole by a reload.
+pub struct Live(ArcSwap<Apps>);
+
+impl Live {
+    pub fn new(apps: Apps) -> Self {
+        Self(ArcSwap::from_pointee(apps))
+    }
+
+    pub fn now(&self) -> Arc<Apps> {
+        self.0.load_full()
+    }
+
+    pub fn swap(&self, apps: Apps) -> Arc<Apps> {
+        self.0.swap(Arc::new(apps))
+    }
+}

@@ -1,0 +1,377 @@
+//! Several apps in one deployment (`[[apps]]`): picked by host, isolated from each other, with
+//! several providers each, and reloaded without a restart.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::common::apps::provider;
+use crate::common::{Browser, TestApps, TestIdp, Tweak, Upstream, eventually};
+
+const A: &str = "a.localhost";
+const B: &str = "b.localhost";
+
+fn app(name: &str, host: &str, port: u16, providers: &[String], extra: &str) -> String {
+    format!(
+        "[[apps]]\nname = \"{name}\"\npublic_url = \"http://{host}:{port}\"\n{extra}{}",
+        providers.concat()
+    )
+}
+
+/// Two apps on two hosts, each with its own IdP and an `/api` route to its own upstream.
+async fn two_apps(idp_a: &TestIdp, idp_b: &TestIdp, up_a: &Upstream, up_b: &Upstream) -> TestApps {
+    let (pa, pb) = (provider("idp-a", idp_a), provider("idp-b", idp_b));
+    let (ua, ub) = (up_a.url(), up_b.url());
+    TestApps::start(move |port| {
+        format!(
+            "{}{}",
+            app(
+                "a",
+                A,
+                port,
+                &[pa.clone()],
+                &format!(
+                    "[[apps.routes]]\nprefix = \"/api\"\nupstream = \"{ua}\"\ntoken = \"user\"\n"
+                )
+            ),
+            app(
+                "b",
+                B,
+                port,
+                &[pb.clone()],
+                &format!(
+                    "[[apps.routes]]\nprefix = \"/api\"\nupstream = \"{ub}\"\ntoken = \"user\"\n"
+                )
+            ),
+        )
+    })
+    .await
+}
+
+async fn signed_in(apps: &TestApps, host: &str, idp: &TestIdp) -> Browser {
+    let mut b = apps.browser(&[A, B, "c.localhost"]);
+    let res = b.log_in(&apps.at(host), idp, Tweak::None, "/").await;
+    assert_eq!(res.status(), 302, "login at {host} completes");
+    b
+}
+
+#[actix_web::test]
+async fn each_app_signs_in_with_its_own_idp_and_its_api_gets_its_own_users_token() {
+    let (idp_a, idp_b) = (TestIdp::start().await, TestIdp::start().await);
+    let (up_a, up_b) = (Upstream::start().await, Upstream::start().await);
+    let apps = two_apps(&idp_a, &idp_b, &up_a, &up_b).await;
+    let mut alice = signed_in(&apps, A, &idp_a).await;
+    let mut bob = signed_in(&apps, B, &idp_b).await;
+    let a_info = alice.session_info(&apps.at(A)).await;
+    let b_info = bob.session_info(&apps.at(B)).await;
+    assert_eq!(
+        a_info["claims"]["iss"],
+        Value::from(idp_a.state.issuer.clone())
+    );
+    assert_eq!(
+        b_info["claims"]["iss"],
+        Value::from(idp_b.state.issuer.clone())
+    );
+    assert_eq!(a_info["provider"], "idp-a");
+    let seen_a = alice.api_seen(&apps.at(A), "/api/x", &[]).await;
+    let seen_b = bob.api_seen(&apps.at(B), "/api/x", &[]).await;
+    assert_eq!(up_a.hit_count(), 1, "a's API call went to a's upstream");
+    assert_eq!(up_b.hit_count(), 1, "b's API call went to b's upstream");
+    let (ta, tb) = (
+        &seen_a["headers"]["authorization"],
+        &seen_b["headers"]["authorization"],
+    );
+    assert!(
+        ta.as_str().is_some_and(|t| t.starts_with("Bearer ")),
+        "{seen_a}"
+    );
+    assert!(
+        tb.as_str().is_some_and(|t| t.starts_with("Bearer ")),
+        "{seen_b}"
+    );
+    assert_ne!(ta, tb, "each app's upstream got its own user's token");
+}
+
+#[actix_web::test]
+async fn a_host_no_app_answers_gets_421_and_nothing_else_but_the_probes_answer_anywhere() {
+    let (idp_a, idp_b) = (TestIdp::start().await, TestIdp::start().await);
+    let (up_a, up_b) = (Upstream::start().await, Upstream::start().await);
+    let apps = two_apps(&idp_a, &idp_b, &up_a, &up_b).await;
+    let mut browser = apps.browser(&["c.localhost"]);
+    for path in [
+        "/",
+        "/auth/login",
+        "/auth/session",
+        "/api/x",
+        "/.well-known/jwks.json",
+    ] {
+        let res = browser.get(&apps.at("c.localhost").url(path)).await;
+        assert_eq!(res.status(), 421, "{path}");
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["error"], "misdirected_request", "{path}");
+    }
+    assert_eq!(up_a.hit_count() + up_b.hit_count(), 0);
+    assert_eq!(
+        browser
+            .get(&apps.at("c.localhost").url("/healthz"))
+            .await
+            .status(),
+        200
+    );
+}
+
+#[actix_web::test]
+async fn a_cookie_of_one_app_never_loads_a_session_in_another() {
+    let (idp_a, idp_b) = (TestIdp::start().await, TestIdp::start().await);
+    let (up_a, up_b) = (Upstream::start().await, Upstream::start().await);
+    let apps = two_apps(&idp_a, &idp_b, &up_a, &up_b).await;
+    let alice = signed_in(&apps, A, &idp_a).await;
+    let mut forger = alice.copy();
+    let mut forger = {
+        let mut b = apps.browser(&[A, B]);
+        b.cookies = std::mem::take(&mut forger.cookies);
+        b
+    };
+    assert_eq!(forger.session(&apps.at(B)).await.status(), 401);
+    assert_eq!(
+        forger.api_get(&apps.at(B), "/api/x", &[]).await.status(),
+        401
+    );
+    assert_eq!(up_b.hit_count(), 0);
+    assert_eq!(
+        forger.session(&apps.at(A)).await.status(),
+        200,
+        "still a's session at a"
+    );
+}
+
+#[actix_web::test]
+async fn an_x_forwarded_host_is_taken_only_from_a_trusted_proxy() {
+    let (idp_a, idp_b) = (TestIdp::start().await, TestIdp::start().await);
+    let (up_a, up_b) = (Upstream::start().await, Upstream::start().await);
+    let apps = two_apps(&idp_a, &idp_b, &up_a, &up_b).await;
+    let mut alice = signed_in(&apps, A, &idp_a).await;
+    let res = alice
+        .get_with(
+            &apps.at(A).url("/auth/session"),
+            &[("x-csrf", "1"), ("x-forwarded-host", B)],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        200,
+        "an untrusted peer's X-Forwarded-Host changes nothing"
+    );
+    let res = alice
+        .get_with(
+            &apps.at(A).url("/auth/session"),
+            &[("x-csrf", "1"), ("x-forwarded-host", "c.localhost")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_its_x_forwarded_host_picks_the_app() {
+    let (idp_a, idp_b) = (TestIdp::start().await, TestIdp::start().await);
+    let (pa, pb) = (provider("idp-a", &idp_a), provider("idp-b", &idp_b));
+    // The `[server]` section is still open where the apps begin.
+    let apps = TestApps::start(move |port| {
+        format!(
+            "trusted_proxies = [\"127.0.0.1/32\"]\n{}{}",
+            app("a", A, port, &[pa.clone()], ""),
+            app("b", B, port, &[pb.clone()], "")
+        )
+    })
+    .await;
+    let mut alice = signed_in(&apps, A, &idp_a).await;
+    let session = apps.at(A).url("/auth/session");
+    let b_host = format!("{B}:{}", apps.port);
+    let as_b = alice
+        .get_with(&session, &[("x-csrf", "1"), ("x-forwarded-host", &b_host)])
+        .await;
+    assert_eq!(
+        as_b.status(),
+        401,
+        "served as b, where a's cookie is nothing"
+    );
+    // The proxy appends what it saw to what the client sent: only the last one is its word.
+    let appended = format!("{b_host}, a.localhost:{}", apps.port);
+    let last = alice
+        .get_with(
+            &session,
+            &[("x-csrf", "1"), ("x-forwarded-host", &appended)],
+        )
+        .await;
+    assert_eq!(
+        last.status(),
+        200,
+        "the last X-Forwarded-Host is the proxy's"
+    );
+    let unknown = alice
+        .get_with(&session, &[("x-forwarded-host", "c.localhost")])
+        .await;
+    assert_eq!(unknown.status(), 421);
+}
+
+#[actix_web::test]
+async fn an_app_with_two_providers_shows_a_chooser_and_each_login_goes_to_the_one_chosen() {
+    let (idp1, idp2) = (TestIdp::start().await, TestIdp::start().await);
+    let (p1, p2) = (provider("first", &idp1), provider("second", &idp2));
+    let apps = TestApps::start(move |port| {
+        app(
+            "a",
+            A,
+            port,
+            &[p1.clone(), p2.clone()],
+            "chooser_stylesheet = \"/sign-in.css\"\n",
+        )
+    })
+    .await;
+    let proxy = apps.at(A);
+    let mut b = apps.browser(&[A]);
+    let page = b.get(&proxy.url("/auth/login?return_to=%2Finbox")).await;
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("style-src 'self'"),
+        "{csp}"
+    );
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("href=\"/auth/login?provider=first&amp;return_to=%2Finbox\""),
+        "{html}"
+    );
+    assert!(html.contains("Sign in with second"), "{html}");
+    assert!(
+        html.contains("<link rel=stylesheet href=\"/sign-in.css\">"),
+        "{html}"
+    );
+    assert!(!html.contains("<script"), "{html}");
+    let start = b
+        .start_login_at(&proxy, "/auth/login?provider=second")
+        .await;
+    assert!(
+        start.location.as_str().starts_with(&idp2.state.issuer),
+        "{}",
+        start.location
+    );
+    let code = start.code(&idp2, Tweak::None);
+    assert_eq!(b.call_back(&proxy, &code, &start.state).await.status(), 302);
+    let info = b.session_info(&proxy).await;
+    assert_eq!(info["provider"], "second");
+    assert_eq!(
+        info["claims"]["iss"],
+        Value::from(idp2.state.issuer.clone())
+    );
+    assert!(
+        b.cookies["vestibule"].starts_with("second."),
+        "the cookie names its provider"
+    );
+    let unknown = b.get(&proxy.url("/auth/login?provider=idp-b")).await;
+    assert_eq!(unknown.status(), 400, "a provider of no such name here");
+}
+
+#[actix_web::test]
+async fn a_reload_adds_a_route_keeps_sessions_and_a_broken_file_changes_nothing() {
+    let (idp_a, up) = (TestIdp::start().await, Upstream::start().await);
+    let pa = provider("idp-a", &idp_a);
+    let pa2 = pa.clone();
+    let apps = TestApps::start(move |port| app("a", A, port, &[pa.clone()], "")).await;
+    let mut alice = signed_in(&apps, A, &idp_a).await;
+    assert_eq!(
+        alice.api_get(&apps.at(A), "/api/x", &[]).await.status(),
+        404
+    );
+    let with_route = app(
+        "a",
+        A,
+        apps.port,
+        &[pa2.clone()],
+        &format!(
+            "[[apps.routes]]\nprefix = \"/api\"\nupstream = \"{}\"\ntoken = \"user\"\n",
+            up.url()
+        ),
+    );
+    apps.rewrite(&with_route);
+    eventually(
+        "the new route answers",
+        Duration::from_secs(10),
+        async || alice.api_get(&apps.at(A), "/api/x", &[]).await.status() == 200,
+    )
+    .await;
+    assert_eq!(
+        alice.session(&apps.at(A)).await.status(),
+        200,
+        "the session survived"
+    );
+    apps.rewrite("[[apps]]\nname = \"a\"\n");
+    let (_, metrics) = apps.at("127.0.0.1").metrics().await;
+    let rejected = |m: &str| m.contains("vestibule_config_reloads_total{result=\"rejected\"}");
+    let mut m = metrics;
+    eventually(
+        "the broken file is rejected",
+        Duration::from_secs(10),
+        async || {
+            m = apps.at("127.0.0.1").metrics().await.1;
+            rejected(&m)
+        },
+    )
+    .await;
+    assert_eq!(
+        alice.api_get(&apps.at(A), "/api/x", &[]).await.status(),
+        200,
+        "unchanged"
+    );
+}
+
+#[actix_web::test]
+async fn a_reload_that_removes_a_provider_ends_exactly_its_sessions() {
+    let (idp1, idp2) = (TestIdp::start().await, TestIdp::start().await);
+    let (p1, p2) = (provider("first", &idp1), provider("second", &idp2));
+    let (p1b, p2b) = (p1.clone(), p2.clone());
+    let apps = TestApps::start(move |port| {
+        app(
+            "a",
+            A,
+            port,
+            &[p1.clone(), p2.clone()],
+            "default_provider = \"first\"\n",
+        )
+    })
+    .await;
+    let proxy = apps.at(A);
+    let mut one = apps.browser(&[A]);
+    assert_eq!(
+        one.log_in(&proxy, &idp1, Tweak::None, "/").await.status(),
+        302
+    );
+    let mut two = apps.browser(&[A]);
+    let start = two
+        .start_login_at(&proxy, "/auth/login?provider=second")
+        .await;
+    let code = start.code(&idp2, Tweak::None);
+    assert_eq!(
+        two.call_back(&proxy, &code, &start.state).await.status(),
+        302
+    );
+    let _ = p2b;
+    apps.rewrite(&app("a", A, apps.port, &[p1b], ""));
+    eventually(
+        "the provider is gone",
+        Duration::from_secs(10),
+        async || two.session(&proxy).await.status() == 401,
+    )
+    .await;
+    let res = two.session(&proxy).await;
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["reason"], "config_removed", "{body}");
+    assert_eq!(
+        one.session(&proxy).await.status(),
+        200,
+        "the other provider's session lives"
+    );
+}
