@@ -31,10 +31,10 @@ async fn readyz(process: web::Data<Process>) -> HttpResponse {
         reasons.push("shutting down".to_owned());
     }
     let apps = process.apps.now();
-    if let Some(store) = apps.list.first().map(|a| a.first().sessions.store()) {
-        if let Err(e) = store.ping().await {
-            reasons.push(format!("{} {}", store.kind(), Chain(&e)));
-        }
+    if let Some(store) = apps.list.first().map(|a| a.first().sessions.store())
+        && let Err(e) = store.ping().await
+    {
+        reasons.push(format!("{} {}", store.kind(), Chain(&e)));
     }
     // Every provider of every app: a replica that cannot sign users of one app in is not ready.
     for app in &apps.list {

@@ -90,48 +90,19 @@ fn build_app(
         );
     tokio::spawn(identity.clone().warm());
     let spa_upstream = proxy::spa_upstream(config);
-    let mut providers = Vec::with_capacity(config.app.providers.len());
-    for oidc in &config.app.providers {
-        let mut c = config.clone();
-        c.oidc = oidc.clone();
-        let c = Arc::new(c);
-        let before = old.get(crate::store::Namespace::of(&c).text());
-        let provider = Provider::new(&c).map_err(|source| BuildError::Provider {
-            app: name.clone(),
-            provider: oidc.name.clone(),
-            source,
-        })?;
-        let provider = Arc::new(match before {
-            Some(b) => provider.adopting(&b.oidc),
-            None => provider,
-        });
-        tokio::spawn(Provider::keep_discovered(Arc::downgrade(&provider)));
-        let sessions = Arc::new(match before {
-            Some(b) => {
-                SessionManager::reusing(&c, store.clone(), provider.sealing_secret(), &b.sessions)
-            }
-            None => {
-                let s = SessionManager::new(&c, store.clone(), provider.sealing_secret());
-                s.listen_for_ended_sessions();
-                s
-            }
-        });
-        let client_tokens = Arc::new(ClientTokens::new(
-            &c,
-            store.clone(),
-            provider.sealing_secret(),
-        ));
-        providers.push(Arc::new(AppState {
-            config: c,
-            oidc: provider,
-            sessions,
-            client_tokens,
-            identity: identity.clone(),
-            router: router.clone(),
-            spa_upstream: spa_upstream.clone(),
-            login_rate: login_rate.clone(),
-        }));
-    }
+    let shared = Shared {
+        store,
+        login_rate,
+        identity: &identity,
+        router: &router,
+        spa_upstream: &spa_upstream,
+    };
+    let providers = config
+        .app
+        .providers
+        .iter()
+        .map(|oidc| provider_state(config, oidc, &shared, old))
+        .collect::<Result<Vec<_>, _>>()?;
     let default = match &config.app.default_provider {
         Some(d) => config.app.providers.iter().position(|p| &p.name == d),
         None if providers.len() == 1 => Some(0),
@@ -142,4 +113,59 @@ fn build_app(
         providers,
         default,
     })
+}
+
+/// What an app's provider states share.
+struct Shared<'a> {
+    store: &'a Arc<dyn Store>,
+    login_rate: &'a Arc<auth::LoginRate>,
+    identity: &'a Arc<Identity>,
+    router: &'a Arc<proxy::Router>,
+    spa_upstream: &'a Option<Arc<proxy::Route>>,
+}
+
+/// The state of one provider of the app `config` is: its IdP client (with what the one before
+/// discovered) and its sessions (sharing the cache and streams of the manager before).
+fn provider_state(
+    config: &Config,
+    oidc: &crate::config::OidcConfig,
+    shared: &Shared<'_>,
+    old: &HashMap<String, Arc<AppState>>,
+) -> Result<Arc<AppState>, BuildError> {
+    let mut c = config.clone();
+    c.oidc = oidc.clone();
+    let c = Arc::new(c);
+    let before = old.get(crate::store::Namespace::of(&c).text());
+    let provider = Provider::new(&c).map_err(|source| BuildError::Provider {
+        app: config.app.name.clone(),
+        provider: oidc.name.clone(),
+        source,
+    })?;
+    let provider = Arc::new(match before {
+        Some(b) => provider.adopting(&b.oidc),
+        None => provider,
+    });
+    tokio::spawn(Provider::keep_discovered(Arc::downgrade(&provider)));
+    let store = shared.store.clone();
+    let sessions = Arc::new(match before {
+        Some(b) => {
+            SessionManager::reusing(&c, store.clone(), provider.sealing_secret(), &b.sessions)
+        }
+        None => {
+            let s = SessionManager::new(&c, store.clone(), provider.sealing_secret());
+            s.listen_for_ended_sessions();
+            s
+        }
+    });
+    let client_tokens = Arc::new(ClientTokens::new(&c, store, provider.sealing_secret()));
+    Ok(Arc::new(AppState {
+        config: c,
+        oidc: provider,
+        sessions,
+        client_tokens,
+        identity: shared.identity.clone(),
+        router: shared.router.clone(),
+        spa_upstream: shared.spa_upstream.clone(),
+        login_rate: shared.login_rate.clone(),
+    }))
 }

@@ -29,7 +29,7 @@ async fn two_apps(idp_a: &TestIdp, idp_b: &TestIdp, up_a: &Upstream, up_b: &Upst
                 "a",
                 A,
                 port,
-                &[pa.clone()],
+                std::slice::from_ref(&pa),
                 &format!(
                     "[[apps.routes]]\nprefix = \"/api\"\nupstream = \"{ua}\"\ntoken = \"user\"\n"
                 )
@@ -38,7 +38,7 @@ async fn two_apps(idp_a: &TestIdp, idp_b: &TestIdp, up_a: &Upstream, up_b: &Upst
                 "b",
                 B,
                 port,
-                &[pb.clone()],
+                std::slice::from_ref(&pb),
                 &format!(
                     "[[apps.routes]]\nprefix = \"/api\"\nupstream = \"{ub}\"\ntoken = \"user\"\n"
                 )
@@ -179,8 +179,8 @@ async fn behind_a_trusted_proxy_its_x_forwarded_host_picks_the_app() {
     let apps = TestApps::start(move |port| {
         format!(
             "trusted_proxies = [\"127.0.0.1/32\"]\n{}{}",
-            app("a", A, port, &[pa.clone()], ""),
-            app("b", B, port, &[pb.clone()], "")
+            app("a", A, port, std::slice::from_ref(&pa), ""),
+            app("b", B, port, std::slice::from_ref(&pb), "")
         )
     })
     .await;
@@ -280,7 +280,7 @@ async fn a_reload_adds_a_route_keeps_sessions_and_a_broken_file_changes_nothing(
     let (idp_a, up) = (TestIdp::start().await, Upstream::start().await);
     let pa = provider("idp-a", &idp_a);
     let pa2 = pa.clone();
-    let apps = TestApps::start(move |port| app("a", A, port, &[pa.clone()], "")).await;
+    let apps = TestApps::start(move |port| app("a", A, port, std::slice::from_ref(&pa), "")).await;
     let mut alice = signed_in(&apps, A, &idp_a).await;
     assert_eq!(
         alice.api_get(&apps.at(A), "/api/x", &[]).await.status(),
@@ -290,7 +290,7 @@ async fn a_reload_adds_a_route_keeps_sessions_and_a_broken_file_changes_nothing(
         "a",
         A,
         apps.port,
-        &[pa2.clone()],
+        std::slice::from_ref(&pa2),
         &format!(
             "[[apps.routes]]\nprefix = \"/api\"\nupstream = \"{}\"\ntoken = \"user\"\n",
             up.url()

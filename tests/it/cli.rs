@@ -18,7 +18,8 @@ fn valid() -> TestConfig {
 }
 
 /// The documented example configs in `config/`.
-const EXAMPLES: [&str; 6] = [
+const EXAMPLES: [&str; 7] = [
+    "apps.toml",
     "development.toml",
     "production.toml",
     "github.toml",
@@ -42,7 +43,9 @@ fn the_example_configs_are_valid() {
             ("VESTIBULE_SESSION__ENCRYPTION_KEY", config::ENCRYPTION_KEY),
             ("VESTIBULE_SPA__DIR", "demo/spa"),
         ];
-        let (code, out) = check_config(&example(name), &env);
+        let toml = crate::common::apps::with_secret_files(&example(name));
+        let env = crate::common::apps::env_for(&toml, &env);
+        let (code, out) = check_config(&toml, &env);
         assert_eq!(code, 0, "{name}: {out}");
         assert!(out.contains("configuration is valid"));
     }

@@ -157,7 +157,9 @@ fn every_toml_snippet_of_the_manual_passes_check_config_or_is_refused_as_marked(
             .filter(|f| f.info.split(',').next() == Some("toml"))
         {
             let expect_refusal = snippet.info.split(',').any(|a| a.trim() == "refused");
-            let (code, out) = binary::command(&["check-config"], &as_config(snippet), &env);
+            let toml = crate::common::apps::with_secret_files(&as_config(snippet));
+            let env = crate::common::apps::env_for(&toml, &env);
+            let (code, out) = binary::command(&["check-config"], &toml, &env);
             let want = if expect_refusal { 2 } else { 0 };
             if code != Some(want) {
                 failures.push(format!(

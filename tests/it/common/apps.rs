@@ -69,3 +69,34 @@ impl Drop for TestApps {
         let _ = std::fs::remove_file(&self.file);
     }
 }
+
+/// A documented `[[apps]]` file made checkable here: each `client_secret_file` it names (a
+/// Kubernetes Secret's path) replaced by a temporary file holding a secret. Files without
+/// `[[apps]]` are returned as they are.
+pub fn with_secret_files(toml: &str) -> String {
+    toml.lines()
+        .map(
+            |line| match line.trim_start().strip_prefix("client_secret_file") {
+                Some(_) => {
+                    let file =
+                        super::binary::temp_file("secret", "a-client-secret-for-tests-0123\n");
+                    format!("client_secret_file = {:?}", file.display().to_string())
+                }
+                None => line.to_owned(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The environment a documented file is checked with: `[[apps]]` cannot take the top-level
+/// `VESTIBULE_OIDC__*` or `VESTIBULE_SPA__*` (they would make an `[oidc]` or `[spa]` beside them).
+pub fn env_for<'a>(toml: &str, env: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let apps = toml.lines().any(|l| l.trim() == "[[apps]]");
+    env.iter()
+        .filter(|(k, _)| {
+            !(apps && (k.starts_with("VESTIBULE_OIDC__") || k.starts_with("VESTIBULE_SPA__")))
+        })
+        .copied()
+        .collect()
+}
