@@ -34,8 +34,12 @@ pub async fn pick_app(
             return Err(AppsError::Misdirected.into());
         };
         let apps = process.apps.now();
-        let host = request_host(&req, &process.config);
-        let Some(app) = host.and_then(|h| apps.for_host(&h)).cloned() else {
+        // The one app of a file without `[[apps]]` answers any host: no need to read it.
+        let app = match apps.has_apps() {
+            false => apps.list.first().cloned(),
+            true => request_host(&req, &process.config).and_then(|h| apps.for_host(&h).cloned()),
+        };
+        let Some(app) = app else {
             tracing::info!(host = %host_for_log(&req), "no app at this host: 421");
             return Err(AppsError::Misdirected.into());
         };

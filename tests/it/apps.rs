@@ -332,7 +332,7 @@ async fn a_reload_adds_a_route_keeps_sessions_and_a_broken_file_changes_nothing(
 async fn a_reload_that_removes_a_provider_ends_exactly_its_sessions() {
     let (idp1, idp2) = (TestIdp::start().await, TestIdp::start().await);
     let (p1, p2) = (provider("first", &idp1), provider("second", &idp2));
-    let (p1b, p2b) = (p1.clone(), p2.clone());
+    let p1b = p1.clone();
     let apps = TestApps::start(move |port| {
         app(
             "a",
@@ -358,7 +358,6 @@ async fn a_reload_that_removes_a_provider_ends_exactly_its_sessions() {
         two.call_back(&proxy, &code, &start.state).await.status(),
         302
     );
-    let _ = p2b;
     apps.rewrite(&app("a", A, apps.port, &[p1b], ""));
     eventually(
         "the provider is gone",
