@@ -192,7 +192,8 @@ fn shared_state(
             store,
             login_rate,
         };
-        tokio::spawn(apps::watch(reloader, config.server.watch_config));
+        let hup = apps::hangups();
+        tokio::spawn(apps::watch(reloader, hup, config.server.watch_config));
     }
     Ok(process)
 }

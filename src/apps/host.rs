@@ -19,6 +19,7 @@ use actix_web::{HttpMessage, web};
 
 use super::AppsError;
 use crate::session::cookie::cookie_pairs;
+use crate::telemetry::AppLabel;
 use crate::{App, AppState, ConfigRemoved, Process};
 
 const X_FORWARDED_HOST: &str = "x-forwarded-host";
@@ -49,6 +50,7 @@ pub async fn pick_app(
         }
         let state = provider_state(&req, &app, &process.config.server.auth_prefix);
         let mut ext = req.extensions_mut();
+        ext.insert(AppLabel(app.name.clone()));
         ext.insert(state);
         ext.insert(app);
     }

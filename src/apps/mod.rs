@@ -17,4 +17,4 @@ pub use build::{BuildError, build};
 pub use error::AppsError;
 pub use host::pick_app;
 pub use live::{Apps, Live};
-pub use reload::{Reloader, watch};
+pub use reload::{Reloader, hangups, watch};

@@ -124,17 +124,22 @@ fn restart_only_changes(now: &Config, next: &Config) -> Vec<&'static str> {
     keys
 }
 
-/// Reloads on every `SIGHUP`, and on file changes when `server.watch_config` is on, for as long
-/// as the process runs.
-pub async fn watch(reloader: Reloader, poll: bool) {
+/// The `SIGHUP` handler, installed at once (before it, a `SIGHUP` would end the process);
+/// `None` when the platform refuses it. Call inside the runtime.
+pub fn hangups() -> Option<tokio::signal::unix::Signal> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut hup = match signal(SignalKind::hangup()) {
+    match signal(SignalKind::hangup()) {
         Ok(s) => Some(s),
         Err(e) => {
             tracing::warn!(error = %e, "no SIGHUP handler: reload by signal is off");
             None
         }
-    };
+    }
+}
+
+/// Reloads on every `SIGHUP` (from `hup`), and on file changes when `server.watch_config` is
+/// on, for as long as the process runs.
+pub async fn watch(reloader: Reloader, mut hup: Option<tokio::signal::unix::Signal>, poll: bool) {
     if hup.is_none() && !poll {
         return;
     }

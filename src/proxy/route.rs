@@ -50,7 +50,7 @@ pub struct Route {
 }
 
 impl Route {
-    pub(super) fn new(r: &RouteConfig, csrf: bool) -> Self {
+    pub(super) fn new(r: &RouteConfig, csrf: bool, app: &str) -> Self {
         let mut extra_headers = http::header::HeaderMap::new();
         for (k, v) in &r.headers {
             // Validated at config load; an invalid pair cannot get here.
@@ -86,7 +86,9 @@ impl Route {
             extra_headers,
             csrf,
             max_body: r.max_body.map(|b| b.as_u64()),
-            metrics: std::sync::Arc::new(crate::telemetry::metrics::RouteMetrics::new(&r.prefix)),
+            metrics: std::sync::Arc::new(crate::telemetry::metrics::RouteMetrics::new(
+                app, &r.prefix,
+            )),
             identity: None,
             identity_names: Arc::from(Vec::new()),
         }
@@ -182,7 +184,8 @@ pub fn routes(config: &Config) -> Result<Vec<Arc<Route>>, BadRule> {
         .routes
         .iter()
         .map(|r| {
-            let mut route = Route::new(r, true).with_identity(r, config.origin(), &names);
+            let mut route =
+                Route::new(r, true, &config.app.name).with_identity(r, config.origin(), &names);
             route.rule = RouteRule::for_route(r, config).map_err(|source| BadRule {
                 route: r.prefix.clone(),
                 source,
@@ -218,7 +221,11 @@ pub fn spa_upstream(config: &Config) -> Option<Arc<Route>> {
             timeout: Duration::from_secs(60),
             ..RouteConfig::plain("/", u.clone(), TokenPolicy::None)
         };
-        Arc::new(Route::new(&r, false).with_identity(&r, config.origin(), &identity_names(config)))
+        Arc::new(Route::new(&r, false, &config.app.name).with_identity(
+            &r,
+            config.origin(),
+            &identity_names(config),
+        ))
     })
 }
 

@@ -128,21 +128,21 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         requests: counter_vec(
             &registry,
             "vestibule_http_requests_total",
-            "HTTP requests by endpoint class, route and status class.",
-            &["class", "route", "status"],
+            "HTTP requests by app, endpoint class, route and status class.",
+            &["app", "class", "route", "status"],
         ),
         request_seconds: histogram_vec(
             &registry,
             "vestibule_http_request_duration_seconds",
-            "HTTP request latency by endpoint class and route.",
-            &["class", "route"],
+            "HTTP request latency by app, endpoint class and route.",
+            &["app", "class", "route"],
         ),
         in_flight,
         upstream_seconds: histogram_vec(
             &registry,
             "vestibule_upstream_request_duration_seconds",
-            "Time until an upstream's response headers, by route.",
-            &["route"],
+            "Time until an upstream's response headers, by app and route.",
+            &["app", "route"],
         ),
         logins: counter_vec(
             &registry,
@@ -238,13 +238,16 @@ pub struct RouteMetrics {
 }
 
 impl RouteMetrics {
-    pub fn new(prefix: &str) -> Self {
-        let count = |c| METRICS.requests.with_label_values(&["api", prefix, c]);
+    /// The metrics of the route at `prefix` of app `app`.
+    pub fn new(app: &str, prefix: &str) -> Self {
+        let count = |c| METRICS.requests.with_label_values(&[app, "api", prefix, c]);
         Self {
             prefix: prefix.to_owned(),
             by_status_class: STATUS_CLASSES.map(count),
-            seconds: METRICS.request_seconds.with_label_values(&["api", prefix]),
-            upstream_seconds: METRICS.upstream_seconds.with_label_values(&[prefix]),
+            seconds: METRICS
+                .request_seconds
+                .with_label_values(&[app, "api", prefix]),
+            upstream_seconds: METRICS.upstream_seconds.with_label_values(&[app, prefix]),
         }
     }
 

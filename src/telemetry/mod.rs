@@ -22,4 +22,4 @@ pub use logs::init;
 
 /// The target of the decision log's lines (`telemetry.decision_log`).
 pub const DECISION_LOG: &str = "vestibule::decision";
-pub use request_log::{REQUEST_ID, RequestId, RouteLabel, SessionSub, request_log};
+pub use request_log::{AppLabel, REQUEST_ID, RequestId, RouteLabel, SessionSub, request_log};

@@ -81,6 +81,11 @@ fn request_id(req: &ServiceRequest) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
+/// The name of the app a request was for (the `app` label of its metrics; none for the probes,
+/// which answer on any host).
+#[derive(Clone)]
+pub struct AppLabel(pub std::sync::Arc<str>);
+
 /// Middleware on every request: its id (kept or made), its span, the metrics, one log line.
 pub async fn request_log(
     req: ServiceRequest,
@@ -110,7 +115,9 @@ pub async fn request_log(
             &r.prefix
         }
         None => {
-            count_unrouted(class, status, elapsed.as_secs_f64());
+            let app = extension::<AppLabel, _>(&result).map(|a| a.0);
+            let app = app.as_deref().unwrap_or("");
+            count_unrouted(app, class, status, elapsed.as_secs_f64());
             class
         }
     };
@@ -182,14 +189,14 @@ fn extension<T: Clone + 'static, B>(
 }
 
 /// The metrics of a request no API route answered, labelled by its endpoint class.
-fn count_unrouted(class: &str, status: u16, seconds: f64) {
+fn count_unrouted(app: &str, class: &str, status: u16, seconds: f64) {
     METRICS
         .requests
-        .with_label_values(&[class, class, status_class(status)])
+        .with_label_values(&[app, class, class, status_class(status)])
         .inc();
     METRICS
         .request_seconds
-        .with_label_values(&[class, class])
+        .with_label_values(&[app, class, class])
         .observe(seconds);
 }
 

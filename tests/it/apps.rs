@@ -90,6 +90,13 @@ async fn each_app_signs_in_with_its_own_idp_and_its_api_gets_its_own_users_token
         "{seen_b}"
     );
     assert_ne!(ta, tb, "each app's upstream got its own user's token");
+    let (_, metrics) = apps.at("127.0.0.1").metrics().await;
+    for app in ["a", "b"] {
+        let line = format!(
+            "vestibule_http_requests_total{{app=\"{app}\",class=\"api\",route=\"/api\",status=\"2xx\"}} 1"
+        );
+        assert!(metrics.contains(&line), "{line} in\n{metrics}");
+    }
 }
 
 #[actix_web::test]
@@ -373,4 +380,166 @@ async fn a_reload_that_removes_a_provider_ends_exactly_its_sessions() {
         200,
         "the other provider's session lives"
     );
+}
+
+/// `[[apps.routes]]` entry: `prefix` to `up`, with the user's token.
+fn route(prefix: &str, up: &Upstream) -> String {
+    format!(
+        "[[apps.routes]]\nprefix = \"{prefix}\"\nupstream = \"{}\"\ntoken = \"user\"\n",
+        up.url()
+    )
+}
+
+#[actix_web::test]
+async fn twenty_reloads_under_load_drop_no_call_and_no_session() {
+    let idp = TestIdp::start().await;
+    let (up1, up2) = (Upstream::start().await, Upstream::start().await);
+    let p = provider("idp", &idp);
+    let first = route("/api", &up1);
+    let (p0, first0) = (p.clone(), first.clone());
+    let apps = TestApps::start_signalled(move |port| {
+        app("a", A, port, std::slice::from_ref(&p0), &first0)
+    })
+    .await;
+    let user = signed_in(&apps, A, &idp).await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut load = Vec::new();
+    for _ in 0..6 {
+        let mut b = apps.browser(&[A]);
+        b.cookies = user.cookies.clone();
+        let (proxy, stop) = (apps.at(A), stop.clone());
+        load.push(actix_web::rt::spawn(async move {
+            let mut statuses = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                statuses.push(b.api_get(&proxy, "/api/x", &[]).await.status().as_u16());
+            }
+            statuses
+        }));
+    }
+    // Each reload changes something a call may meet: a new route, another upstream, a new app.
+    let variants = [
+        format!("{first}{}", route("/api2", &up2)),
+        route("/api", &up2),
+        format!(
+            "{first}{}",
+            app("b", B, apps.port, std::slice::from_ref(&p), "")
+        ),
+        first.clone(),
+    ];
+    for n in 1..=20u64 {
+        let extra = &variants[(n as usize - 1) % variants.len()];
+        let body = if extra.contains("[[apps]]") {
+            let (own, other) = extra.split_at(extra.find("[[apps]]").expect("app b"));
+            format!(
+                "{}{other}",
+                app("a", A, apps.port, std::slice::from_ref(&p), own)
+            )
+        } else {
+            app("a", A, apps.port, std::slice::from_ref(&p), extra)
+        };
+        apps.rewrite(&body);
+        apps.reload(n).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut statuses = Vec::new();
+    for task in load {
+        statuses.extend(task.await.expect("a load task ends without a panic"));
+    }
+    let failed: Vec<u16> = statuses.iter().copied().filter(|s| *s != 200).collect();
+    assert!(
+        statuses.len() >= 100,
+        "{} calls: not much of a load",
+        statuses.len()
+    );
+    assert!(
+        failed.is_empty(),
+        "{} of {} calls failed: {failed:?}",
+        failed.len(),
+        statuses.len()
+    );
+    assert!(
+        up1.hit_count() > 0 && up2.hit_count() > 0,
+        "both upstreams served in turn"
+    );
+    let mut user = user;
+    let mut b = apps.browser(&[A]);
+    b.cookies = std::mem::take(&mut user.cookies);
+    assert_eq!(
+        b.session(&apps.at(A)).await.status(),
+        200,
+        "the session survived 20 reloads"
+    );
+}
+
+#[actix_web::test]
+async fn a_provider_removed_by_a_reload_ends_its_sessions_on_every_replica() {
+    let redis = crate::common::RedisServer::start();
+    let (idp1, idp2) = (TestIdp::start().await, TestIdp::start().await);
+    let (p1, p2) = (provider("first", &idp1), provider("second", &idp2));
+    let session = format!(
+        "[session]\nstore = \"redis\"\nredis_url = \"{}\"\nencryption_key = \"{}\"\n",
+        redis.url(),
+        crate::common::config::ENCRYPTION_KEY
+    );
+    let both = {
+        let (p1, p2, session) = (p1.clone(), p2.clone(), session.clone());
+        move |port| {
+            format!(
+                "{session}{}",
+                app(
+                    "a",
+                    A,
+                    port,
+                    &[p1.clone(), p2.clone()],
+                    "default_provider = \"first\"\n"
+                )
+            )
+        }
+    };
+    let (one, two) = (
+        TestApps::start_signalled(both.clone()).await,
+        TestApps::start_signalled(both).await,
+    );
+    let mut first_user = one.browser(&[A]);
+    assert_eq!(
+        first_user
+            .log_in(&one.at(A), &idp1, Tweak::None, "/")
+            .await
+            .status(),
+        302
+    );
+    let mut second_user = one.browser(&[A]);
+    let start = second_user
+        .start_login_at(&one.at(A), "/auth/login?provider=second")
+        .await;
+    let code = start.code(&idp2, Tweak::None);
+    assert_eq!(
+        second_user
+            .call_back(&one.at(A), &code, &start.state)
+            .await
+            .status(),
+        302
+    );
+    for replica in [&one, &two] {
+        assert_eq!(
+            second_user.session(&replica.at(A)).await.status(),
+            200,
+            "shared store"
+        );
+    }
+    for replica in [&one, &two] {
+        replica.rewrite(&format!(
+            "{session}{}",
+            app("a", A, replica.port, std::slice::from_ref(&p1), "")
+        ));
+    }
+    // One SIGHUP to this process, two replicas (and the metrics are the process's): two reloads.
+    one.reload(2).await;
+    for replica in [&one, &two] {
+        let res = second_user.session(&replica.at(A)).await;
+        assert_eq!(res.status(), 401);
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["reason"], "config_removed", "{body}");
+        assert_eq!(first_user.session(&replica.at(A)).await.status(), 200);
+    }
 }

@@ -27,10 +27,10 @@ async fn metrics_count_logins_api_calls_and_upstream_latency() {
     for line in [
         "vestibule_logins_total{result=\"started\"} 1",
         "vestibule_login_callbacks_total{result=\"success\"} 1",
-        "vestibule_http_requests_total{class=\"api\",route=\"/api\",status=\"2xx\"} 1",
-        "vestibule_http_requests_total{class=\"api\",route=\"/api\",status=\"4xx\"} 1",
-        "vestibule_http_requests_total{class=\"auth\",route=\"auth\",status=\"3xx\"} 2",
-        "vestibule_upstream_request_duration_seconds_count{route=\"/api\"} 1",
+        "vestibule_http_requests_total{app=\"default\",class=\"api\",route=\"/api\",status=\"2xx\"} 1",
+        "vestibule_http_requests_total{app=\"default\",class=\"api\",route=\"/api\",status=\"4xx\"} 1",
+        "vestibule_http_requests_total{app=\"default\",class=\"auth\",route=\"auth\",status=\"3xx\"} 2",
+        "vestibule_upstream_request_duration_seconds_count{app=\"default\",route=\"/api\"} 1",
         "vestibule_http_requests_in_flight 1",
     ] {
         assert!(

@@ -12,6 +12,7 @@ fn route(prefix: &str, upstream: &str, strip: bool) -> Route {
             )
         },
         true,
+        "test",
     )
 }
 

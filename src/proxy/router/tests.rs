@@ -16,6 +16,7 @@ fn route(prefix: &str, strip: bool, allow_encoded_slash: bool) -> Arc<Route> {
             )
         },
         true,
+        "test",
     ))
 }
 

@@ -31,9 +31,9 @@ fn every_metric_family_registers_and_renders_with_its_type_and_help() {
         config_reloads,
     } = &*METRICS;
     // A vector family renders only once it has a child.
-    requests.with_label_values(&["api", "/api", "2xx"]);
-    request_seconds.with_label_values(&["api", "/api"]);
-    upstream_seconds.with_label_values(&["/api"]);
+    requests.with_label_values(&["default", "api", "/api", "2xx"]);
+    request_seconds.with_label_values(&["default", "api", "/api"]);
+    upstream_seconds.with_label_values(&["default", "/api"]);
     rule_decisions.with_label_values(&["/api", "allow"]);
     for family in [
         logins,

@@ -11,6 +11,9 @@ use super::proxy::Proxy;
 pub struct TestApps {
     pub port: u16,
     pub file: PathBuf,
+    /// `server.watch_config`: on for tests that reload by rewriting the file, off for those that
+    /// count `SIGHUP` reloads (a poll between a rewrite and the signal would add one).
+    watch: bool,
 }
 
 /// One `[[apps.providers]]` entry for this test IdP.
@@ -26,29 +29,63 @@ impl TestApps {
     /// Starts with the `[[apps]]` that `apps(port)` writes (after a `[server]` section that
     /// listens on `port` and watches the file), and waits until ready.
     pub async fn start(apps: impl Fn(u16) -> String) -> TestApps {
+        Self::start_watching(true, apps).await
+    }
+
+    /// [`TestApps::start`], reloaded by `SIGHUP` only.
+    pub async fn start_signalled(apps: impl Fn(u16) -> String) -> TestApps {
+        Self::start_watching(false, apps).await
+    }
+
+    async fn start_watching(watch: bool, apps: impl Fn(u16) -> String) -> TestApps {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let file = super::binary::temp_file("toml", &Self::toml(port, &apps(port)));
+        let file = super::binary::temp_file("toml", &Self::toml(port, watch, &apps(port)));
         let deployment =
             vestibule::config::Deployment::load(&file).expect("a valid config of apps");
         let running = vestibule::server::start_on(deployment, Some(file.clone()), listener, None)
             .expect("vestibule starts");
         actix_web::rt::spawn(running.server);
-        let apps = TestApps { port, file };
+        let apps = TestApps { port, file, watch };
         apps.at("127.0.0.1").wait_ready().await;
         apps
     }
 
-    fn toml(port: u16, apps: &str) -> String {
+    fn toml(port: u16, watch: bool, apps: &str) -> String {
         format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\nwatch_config = true\n\
+            "[server]\nlisten = \"127.0.0.1:{port}\"\nwatch_config = {watch}\n\
              shutdown_delay = \"0s\"\n{apps}"
         )
     }
 
-    /// Writes a new config (`server.watch_config` picks it up within 2 s).
+    /// Writes a new config (`server.watch_config`, when on, picks it up within 2 s).
     pub fn rewrite(&self, apps: &str) {
-        std::fs::write(&self.file, Self::toml(self.port, apps)).expect("rewrite the config");
+        std::fs::write(&self.file, Self::toml(self.port, self.watch, apps))
+            .expect("rewrite the config");
+    }
+
+    /// Reloads by `SIGHUP` (to this test's own process: nextest runs each test in one, and
+    /// every proxy of this test reloads its own file) and waits until the process's metrics count
+    /// `n` applied reloads (of all its proxies).
+    pub async fn reload(&self, n: u64) {
+        let ok = std::process::Command::new("kill")
+            .arg("-HUP")
+            .arg(std::process::id().to_string())
+            .status();
+        assert!(ok.is_ok_and(|s| s.success()), "kill -HUP");
+        self.until_applied(n).await;
+    }
+
+    /// Waits (bounded) until `vestibule_config_reloads_total{result="applied"}` is `n`.
+    pub async fn until_applied(&self, n: u64) {
+        let want = format!("vestibule_config_reloads_total{{result=\"applied\"}} {n}\n");
+        let proxy = self.at("127.0.0.1");
+        super::eventually(
+            "the reload applied",
+            std::time::Duration::from_secs(10),
+            async || proxy.metrics().await.1.contains(&want),
+        )
+        .await;
     }
 
     /// The proxy as `host` (a `*.localhost` name) reaches it.
