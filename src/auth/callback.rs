@@ -9,23 +9,30 @@
 //! from a live session, see `proxy::step_up`): then it comes back with
 //! `login_error=acr_not_satisfied` and the session stays as it was, not upgraded.
 
+use std::sync::Arc;
+
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::query::{query_param, single};
 use super::{AuthError, PageError};
-use crate::AppState;
-use crate::CurrentApp;
+
 use crate::oidc::{LoginCheck, LoginTokens};
 use crate::session::{Device, PendingLogin, Session};
 use crate::support::Chain;
+use crate::{App, AppState, CurrentApp};
 
 /// `GET /auth/callback`: 302 to the login's `return_to` with a new session cookie.
-pub async fn callback(state: CurrentApp, req: HttpRequest) -> Result<HttpResponse, PageError> {
+pub async fn callback(
+    state: CurrentApp,
+    app: web::ReqData<Arc<App>>,
+    req: HttpRequest,
+) -> Result<HttpResponse, PageError> {
     let result = finish(&state, &req).await;
     let outcome = match &result {
         Ok(Finished::SignedIn(_)) => {
             tracing::info!(result = "success", "login callback");
+            end_other_providers_session(&app, &state, &req).await;
             "success"
         }
         Ok(Finished::NotUpgraded(_)) => {
@@ -185,6 +192,25 @@ async fn sign_in(
     Ok(Finished::SignedIn(
         redirect(back).cookie(cookies.session(&created.id)).finish(),
     ))
+}
+
+/// A sign-in with one provider of an app replaces the session this browser had with another
+/// (its cookie is overwritten): that one ends too, as `replaced`, and its provider revokes its
+/// refresh token, rather than living on, unreachable, until its idle timeout.
+async fn end_other_providers_session(app: &App, state: &Arc<AppState>, req: &HttpRequest) {
+    for other in app.providers.iter().filter(|p| !Arc::ptr_eq(p, state)) {
+        let Some(id) = other.sessions.cookies().session_id(req) else {
+            continue;
+        };
+        let key = other.sessions.session_key(&id);
+        match other.sessions.end_replaced(&[key], None).await {
+            Ok(tokens) => other.oidc.revoke_all(&tokens).await,
+            Err(e) => tracing::warn!(
+                error = %Chain(&e),
+                "login callback: the session of the provider before could not be ended"
+            ),
+        }
+    }
 }
 
 fn redirect(location: &str) -> actix_web::HttpResponseBuilder {

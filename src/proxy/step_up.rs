@@ -63,6 +63,10 @@ impl StepUp {
         let acr_values = (!self.acr.is_empty()).then(|| self.acr.join(" "));
         let max_age = self.max_age.map(|d| d.as_secs());
         let mut login = url::form_urlencoded::Serializer::new(String::new());
+        // In an app of several providers, the step-up goes to the session's own, not the chooser.
+        if !config.app.is_implicit() {
+            login.append_pair("provider", &config.oidc.name);
+        }
         if let Some(a) = &acr_values {
             login.append_pair("acr_values", a);
         }

@@ -543,3 +543,64 @@ async fn a_provider_removed_by_a_reload_ends_its_sessions_on_every_replica() {
         assert_eq!(first_user.session(&replica.at(A)).await.status(), 200);
     }
 }
+
+#[actix_web::test]
+async fn signing_in_with_another_provider_replaces_the_session_of_the_first() {
+    let (idp1, idp2) = (TestIdp::start().await, TestIdp::start().await);
+    let (p1, p2) = (provider("first", &idp1), provider("second", &idp2));
+    let apps = TestApps::start(move |port| app("a", A, port, &[p1.clone(), p2.clone()], "")).await;
+    let proxy = apps.at(A);
+    let mut b = apps.browser(&[A]);
+    let start = b.start_login_at(&proxy, "/auth/login?provider=first").await;
+    let code = start.code(&idp1, Tweak::None);
+    assert_eq!(b.call_back(&proxy, &code, &start.state).await.status(), 302);
+    let mut first_copy = apps.browser(&[A]);
+    first_copy.cookies = b.cookies.clone();
+    let start = b
+        .start_login_at(&proxy, "/auth/login?provider=second")
+        .await;
+    let code = start.code(&idp2, Tweak::None);
+    assert_eq!(b.call_back(&proxy, &code, &start.state).await.status(), 302);
+    assert_eq!(b.session_info(&proxy).await["provider"], "second");
+    let res = first_copy.session(&proxy).await;
+    assert_eq!(res.status(), 401, "the first provider's session ended");
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["reason"], "replaced", "{body}");
+}
+
+#[actix_web::test]
+async fn a_step_up_in_an_app_of_several_providers_goes_to_the_sessions_own() {
+    let (idp1, idp2, api) = (
+        TestIdp::start().await,
+        TestIdp::start().await,
+        Upstream::start().await,
+    );
+    let (p1, p2) = (provider("first", &idp1), provider("second", &idp2));
+    let admin = format!(
+        "[[apps.routes]]\nprefix = \"/admin\"\nupstream = \"{}\"\ntoken = \"user\"\nrequire_acr = [\"mfa\"]\n",
+        api.url()
+    );
+    let apps =
+        TestApps::start(move |port| app("a", A, port, &[p1.clone(), p2.clone()], &admin)).await;
+    let proxy = apps.at(A);
+    let mut b = apps.browser(&[A]);
+    let start = b
+        .start_login_at(&proxy, "/auth/login?provider=second")
+        .await;
+    let code = start.code(&idp2, Tweak::None);
+    assert_eq!(b.call_back(&proxy, &code, &start.state).await.status(), 302);
+    let res = b.api_get(&proxy, "/admin/x", &[]).await;
+    assert_eq!(res.status(), 401);
+    let body: Value = res.json().await.expect("json");
+    let login_url = body["login_url"].as_str().expect("login_url").to_owned();
+    assert!(
+        login_url.starts_with("/auth/login?provider=second&"),
+        "{login_url}"
+    );
+    let start = b.start_login_at(&proxy, &login_url).await;
+    assert!(
+        start.location.as_str().starts_with(&idp2.state.issuer),
+        "not the chooser"
+    );
+    assert_eq!(api.hit_count(), 0);
+}
