@@ -2,6 +2,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { cargoBuiltBinary } from './binary.mjs';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { accessSync, constants, mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -126,6 +127,68 @@ export async function startProxy({ issuer, store = 'memory', redisUrl, redis = '
   const origin = `http://127.0.0.1:${proc.port}`;
   await waitFor(async () => (await fetch(`${origin}/readyz`)).status === 200, `vestibule ready\n${proc.log()}`);
   return { origin, port: proc.port, stop: proc.stop, log: proc.log };
+}
+
+/**
+ * Starts the Vestibule binary with a config of `[[apps]]` on `port` (the IdPs were told the
+ * apps' redirect URIs, so it is chosen before). Each of `apps` is `{ name, host, providers,
+ * apiPort, extra }`: its `public_url` is `http://<host>:<port>` (a `*.localhost` name, which
+ * chromium resolves to loopback itself), its SPA the demo, its `/api` route goes to `apiPort`
+ * with the session's token, `extra` is more keys of the app (TOML, right after `public_url`).
+ * Each provider is `{ name, label, issuer }`, with client `vestibule` and its secret in a file:
+ * `VESTIBULE_OIDC__…` in the environment would make a top-level `[oidc]`, refused beside `[[apps]]`.
+ */
+export async function startApps({ port, apps, serverExtra = '', sessionExtra = '', spaDir = join(ROOT, 'demo/spa') }) {
+  const dir = mkdtempSync(join(tmpdir(), 'vestibule-e2e-apps-'));
+  const config = join(dir, 'vestibule.toml');
+  const secret = join(dir, 'client-secret');
+  writeFileSync(secret, CLIENT_SECRET);
+  const app = ({ name, host, providers, apiPort, extra = '' }) => `[[apps]]\nname = "${name}"\npublic_url = "http://${host}:${port}"\n${extra}`
+    + `[apps.spa]\ndir = "${spaDir}"\n`
+    + (apiPort ? `[[apps.routes]]\nprefix = "/api"\nupstream = "http://127.0.0.1:${apiPort}"\ntoken = "required"\n` : '')
+    + providers.map((p) => `[[apps.providers]]\nname = "${p.name}"\n${p.label ? `label = "${p.label}"\n` : ''}`
+      + `issuer = "${p.issuer}"\nclient_id = "${CLIENT_ID}"\nclient_secret_file = "${secret}"\nscopes = ["openid", "profile", "email"]\n`).join('');
+  writeFileSync(config, `[server]\nlisten = "127.0.0.1:${port}"\n${serverExtra}`
+    + `[session]\nstore = "memory"\n${sessionExtra}` + apps.map(app).join(''));
+  const proc = await startListening(() => spawnLogged(BIN, ['--config', config], {
+    env: { ...process.env, VESTIBULE_SESSION__ENCRYPTION_KEY: ENCRYPTION_KEY, RUST_LOG: 'info' },
+  }), 'vestibule', port);
+  // /readyz answers on any host.
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, `vestibule ready\n${proc.log()}`);
+  return { origins: Object.fromEntries(apps.map((a) => [a.name, `http://${a.host}:${port}`])), port, config, stop: proc.stop, log: proc.log };
+}
+
+/**
+ * oidc-provider-mock (Python, from PyPI, in tests/e2e/.venv) on 127.0.0.3, issuing access tokens
+ * of `tokenMaxAge` seconds. It takes any client and any redirect URI (no registration).
+ */
+export async function startMock({ tokenMaxAge = 10 } = {}) {
+  const port = await freePort('127.0.0.3');
+  const proc = spawnLogged(join(ROOT, 'tests/e2e/.venv/bin/oidc-provider-mock'),
+    ['--host', '127.0.0.3', '--port', String(port), '--token-max-age', String(tokenMaxAge)]);
+  const issuer = `http://127.0.0.3:${port}`;
+  await waitFor(async () => (await fetch(`${issuer}/.well-known/openid-configuration`)).ok, `oidc-provider-mock\n${proc.log()}`);
+  return { issuer, close: proc.stop };
+}
+
+/** Signs in at oidc-provider-mock's authorization form as `sub`. */
+export async function signInAtMock(page, sub) {
+  await page.waitForSelector('input[name="sub"]');
+  await page.fill('input[name="sub"]', sub);
+  await page.click('button[type="submit"]:not([name])');
+}
+
+/** An upstream API that answers with the bearer token it received; `calls` counts what reached it. */
+export async function startEcho() {
+  const port = await freePort();
+  const calls = [];
+  const server = createHttpServer((req, res) => {
+    calls.push({ url: req.url, authorization: req.headers.authorization ?? null });
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ authorization: req.headers.authorization ?? null }));
+  });
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  return { port, calls, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }) };
 }
 
 export async function launchBrowser() {

@@ -5,41 +5,11 @@
 // logout confirmation page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import { join } from 'node:path';
-import { ROOT, freePort, startProxy, launchBrowser, sessionStatus, untilTokenDue, waitFor } from './harness.mjs';
-
-const MOCK = join(ROOT, 'tests/e2e/.venv/bin/oidc-provider-mock');
+import { startProxy, startMock, startEcho, signInAtMock, launchBrowser, sessionStatus, untilTokenDue, waitFor } from './harness.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
-
-/** oidc-provider-mock on 127.0.0.3, issuing 10-second access tokens. */
-async function startMock() {
-  const port = await freePort('127.0.0.3');
-  const child = spawn(MOCK, ['--host', '127.0.0.3', '--port', String(port), '--token-max-age', '10'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (d) => { log += d; });
-  child.stderr.on('data', (d) => { log += d; });
-  const issuer = `http://127.0.0.3:${port}`;
-  await waitFor(async () => (await fetch(`${issuer}/.well-known/openid-configuration`)).ok, `oidc-provider-mock\n${log}`);
-  const exited = new Promise((r) => child.once('exit', r));
-  return { issuer, close: async () => { child.kill('SIGTERM'); await exited; } };
-}
-
-/** An upstream API that answers with the bearer token it received. */
-async function startEcho() {
-  const port = await freePort();
-  const server = createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ authorization: req.headers.authorization ?? null }));
-  });
-  await new Promise((r) => server.listen(port, '127.0.0.1', r));
-  return { port, close: () => new Promise((r) => server.close(r)) };
-}
 
 const callApi = (page, n) => page.evaluate(async (count) => {
   const calls = Array.from({ length: count }, () => fetch('/api/echo', { headers: { 'X-CSRF': '1' } }));
@@ -47,7 +17,7 @@ const callApi = (page, n) => page.evaluate(async (count) => {
 }, n);
 
 test('a second OpenID Provider: login, a 10-second token refreshed once, logout', async () => {
-  const mock = await startMock();
+  const mock = await startMock({ tokenMaxAge: 10 });
   const api = await startEcho();
   const proxy = await startProxy({ issuer: mock.issuer, apiPort: api.port });
   const context = await browser.newContext();
@@ -57,9 +27,7 @@ test('a second OpenID Provider: login, a 10-second token refreshed once, logout'
     const sentAt = Date.now();
     await page.click('#login');
     // The mock's authorization form: the subject to sign in as.
-    await page.waitForSelector('input[name="sub"]');
-    await page.fill('input[name="sub"]', 'grace');
-    await page.click('button[type="submit"]:not([name])');
+    await signInAtMock(page, 'grace');
     await page.waitForSelector('#signed-in:not([hidden])');
     const receivedAt = Date.now();
     assert.equal(await page.textContent('#sub'), 'grace');
