@@ -170,6 +170,7 @@ impl AdminError {
             AdminError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             AdminError::BadTarget => (StatusCode::BAD_REQUEST, "bad_target"),
             AdminError::UnknownApp(_) => (StatusCode::NOT_FOUND, "unknown_app"),
+            AdminError::UnknownProvider(_) => (StatusCode::NOT_FOUND, "unknown_provider"),
             AdminError::AppRequired => (StatusCode::BAD_REQUEST, "app_required"),
             AdminError::Store(_) => (StatusCode::SERVICE_UNAVAILABLE, "session_store_unavailable"),
         }

@@ -56,6 +56,9 @@ enum Command {
         /// Which app's sessions (needed when the config has several `[[apps]]`).
         #[arg(long, global = true)]
         app: Option<String>,
+        /// Which of the app's providers (all when absent): a `sub` is one user at one provider.
+        #[arg(long, global = true)]
+        provider: Option<String>,
         #[command(subcommand)]
         action: SessionsCommand,
     },
@@ -104,7 +107,18 @@ fn main() -> ExitCode {
         Command::ConfigSchema | Command::ConfigReference => ExitCode::SUCCESS,
         Command::CheckConfig { audit } => check_config(&path, &deployment, audit),
         Command::Healthcheck => healthcheck(deployment.process()),
-        Command::Sessions { app, action } => sessions(deployment.process(), app.as_deref(), action),
+        Command::Sessions {
+            app,
+            provider,
+            action,
+        } => {
+            let scope: Vec<(&str, &str)> =
+                [("app", app.as_deref()), ("provider", provider.as_deref())]
+                    .into_iter()
+                    .filter_map(|(k, v)| v.map(|v| (k, v)))
+                    .collect();
+            sessions(deployment.process(), &scope, action)
+        }
         Command::Run => run(deployment, path),
     }
 }
@@ -144,7 +158,7 @@ fn healthcheck(config: &Config) -> ExitCode {
 }
 
 /// `sessions …`: one call to the running proxy's admin API, its answer printed.
-fn sessions(config: &Config, app: Option<&str>, action: SessionsCommand) -> ExitCode {
+fn sessions(config: &Config, scope: &[(&str, &str)], action: SessionsCommand) -> ExitCode {
     use vestibule::admin::client::{Action, run};
     let action = match action {
         SessionsCommand::List { sub } => Action::List { sub },
@@ -154,7 +168,7 @@ fn sessions(config: &Config, app: Option<&str>, action: SessionsCommand) -> Exit
         },
         SessionsCommand::Count => Action::Count,
     };
-    match run(config, app, action) {
+    match run(config, scope, action) {
         Ok(out) => {
             println!("{out}");
             ExitCode::SUCCESS

@@ -2,6 +2,7 @@
 //! panicking holder, an error's whole cause chain for a log line, and (`path`) the rules about
 //! URL paths that the config and the request handlers share.
 
+pub mod host;
 pub mod path;
 
 use std::error::Error;

@@ -16,7 +16,7 @@ use super::AdminError;
 use crate::auth::listed_json;
 use crate::crypto::{ct_eq, hex};
 use crate::session::EndReason;
-use crate::{App, Process};
+use crate::{App, AppState, Process};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/sessions", web::get().to(list))
@@ -30,11 +30,25 @@ struct Target {
     sid: Option<String>,
     /// Which app (needed when there are several).
     app: Option<String>,
+    /// Which of its providers (all when absent): a `sub` is one user at one provider only.
+    provider: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Which {
     app: Option<String>,
+    provider: Option<String>,
+}
+
+/// The provider states of `app` that `provider` names: all of them when `None`.
+fn providers_named(app: &App, provider: Option<&str>) -> Result<Vec<Arc<AppState>>, AdminError> {
+    match provider {
+        None => Ok(app.providers.clone()),
+        Some(name) => app
+            .provider(name)
+            .map(|p| vec![p.clone()])
+            .ok_or_else(|| AdminError::UnknownProvider(name.to_owned())),
+    }
 }
 
 /// The app named by `app`, or the only one.
@@ -97,9 +111,13 @@ async fn list(
     };
     let app = app_named(&process, target.app.as_deref())?;
     let mut sessions = Vec::new();
-    for state in &app.providers {
+    for state in providers_named(&app, target.provider.as_deref())? {
         let listed = state.sessions.sessions_of(sub, None).await?;
-        sessions.extend(listed.iter().map(listed_json));
+        sessions.extend(listed.iter().map(|l| {
+            let mut json = listed_json(l);
+            json["provider"] = state.config.oidc.name.clone().into();
+            json
+        }));
     }
     tracing::info!(
         actor,
@@ -127,7 +145,7 @@ async fn end(
     };
     let app = app_named(&process, target.app.as_deref())?;
     let mut ended = 0;
-    for state in &app.providers {
+    for state in providers_named(&app, target.provider.as_deref())? {
         let (n, tokens) = state
             .sessions
             .end_matching(sid, sub, EndReason::Revoked)
@@ -156,7 +174,7 @@ async fn count(
     let actor = authorize(&process, &req)?;
     let app = app_named(&process, which.app.as_deref())?;
     let mut live = 0;
-    for state in &app.providers {
+    for state in providers_named(&app, which.provider.as_deref())? {
         live += state.sessions.count_live().await?;
     }
     tracing::info!(actor, action = "count_sessions", app = %app.name, live, "admin action");

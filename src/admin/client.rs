@@ -32,8 +32,9 @@ pub enum ClientError {
 }
 
 /// Calls the admin API; the answer's JSON, pretty-printed.
-/// `app`: which app's sessions (needed when there are several).
-pub fn run(config: &Config, app: Option<&str>, action: Action) -> Result<String, ClientError> {
+/// `scope`: which app's (needed when there are several) and which provider's sessions, as
+/// `("app", name)` and `("provider", name)`.
+pub fn run(config: &Config, scope: &[(&str, &str)], action: Action) -> Result<String, ClientError> {
     let token = config
         .server
         .admin_token
@@ -48,14 +49,11 @@ pub fn run(config: &Config, app: Option<&str>, action: Action) -> Result<String,
         Action::EndBySid { sid } => (reqwest::Method::DELETE, with(&base, "sid", sid)),
         Action::Count => (reqwest::Method::GET, format!("{base}/count")),
     };
-    let url = match app {
-        Some(app) => format!(
-            "{url}{}{}",
-            if url.contains('?') { "&" } else { "?" },
-            query("app", app)
-        ),
-        None => url,
-    };
+    let mut url = url;
+    for (name, value) in scope {
+        let sep = if url.contains('?') { "&" } else { "?" };
+        url = format!("{url}{sep}{}", query(name, value));
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -14,6 +14,8 @@ pub enum AdminError {
     BadTarget,
     #[error("no app is named {0:?}")]
     UnknownApp(String),
+    #[error("the app has no provider named {0:?}")]
+    UnknownProvider(String),
     #[error("there are several apps: name one with `app`")]
     AppRequired,
     #[error(transparent)]

@@ -51,7 +51,7 @@ pub fn build(
     for config in &deployment.apps {
         list.push(Arc::new(build_app(config, store, login_rate, &old)?));
     }
-    Ok(Apps::new(list, deployment))
+    Ok(Apps::new(list, deployment, before))
 }
 
 /// Every provider state of `apps`, by its store namespace.

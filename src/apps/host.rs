@@ -17,8 +17,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
-use super::AppsError;
+use super::{Apps, AppsError};
 use crate::session::cookie::cookie_pairs;
+use crate::support::host::normalize_host;
 use crate::telemetry::AppLabel;
 use crate::{App, AppState, ConfigRemoved, Process};
 
@@ -48,7 +49,7 @@ pub async fn pick_app(
             // The request's span, entered by `request_log`: its log line and trace say which app.
             tracing::Span::current().record("app", &*app.name);
         }
-        let state = provider_state(&req, &app, &process.config.server.auth_prefix);
+        let state = provider_state(&req, &apps, &app, &process.config.server.auth_prefix);
         let mut ext = req.extensions_mut();
         ext.insert(AppLabel(app.name.clone()));
         ext.insert(state);
@@ -62,7 +63,9 @@ fn is_anywhere(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics")
 }
 
-/// The host the request names, lower-case, as the apps are looked up by.
+/// The host the request names, as the apps are looked up by (`support::host`): a trusted
+/// proxy's last `X-Forwarded-Host`, else the request target's authority (an absolute-form
+/// request's, or HTTP/2's `:authority`, which RFC 9112 puts before `Host`), else `Host`.
 fn request_host(req: &ServiceRequest, config: &crate::config::Config) -> Option<String> {
     let trusted = req
         .peer_addr()
@@ -72,23 +75,18 @@ fn request_host(req: &ServiceRequest, config: &crate::config::Config) -> Option<
         .flatten()
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.rsplit(',').next());
-    let host = match forwarded {
+    let raw = match forwarded {
         Some(h) => h,
-        None => match req.headers().get(actix_web::http::header::HOST) {
-            Some(h) => h.to_str().ok()?,
-            None => req.uri().authority()?.as_str(),
+        None => match req.uri().authority() {
+            Some(a) => a.as_str(),
+            None => req
+                .headers()
+                .get(actix_web::http::header::HOST)?
+                .to_str()
+                .ok()?,
         },
     };
-    let host = host.trim().to_ascii_lowercase();
-    // A browser may name the scheme's default port, which an app's host leaves out.
-    let host = match host
-        .strip_suffix(":443")
-        .or_else(|| host.strip_suffix(":80"))
-    {
-        Some(bare) => bare.to_owned(),
-        None => host,
-    };
-    (!host.is_empty()).then_some(host)
+    normalize_host(raw)
 }
 
 /// The `Host` for a log line: printable, bounded.
@@ -102,7 +100,12 @@ fn host_for_log(req: &ServiceRequest) -> String {
 }
 
 /// The provider state: the one the cookie's tag names, else the app's first.
-fn provider_state(req: &ServiceRequest, app: &Arc<App>, auth_prefix: &str) -> Arc<AppState> {
+fn provider_state(
+    req: &ServiceRequest,
+    apps: &Apps,
+    app: &Arc<App>,
+    auth_prefix: &str,
+) -> Arc<AppState> {
     let first = app.first();
     if first.config.app.is_implicit() {
         return first.clone();
@@ -122,7 +125,9 @@ fn provider_state(req: &ServiceRequest, app: &Arc<App>, auth_prefix: &str) -> Ar
         Some(tag) => match app.provider(&tag) {
             Some(p) => p.clone(),
             None => {
-                req.extensions_mut().insert(ConfigRemoved);
+                if apps.was_removed(&app.name, &tag) {
+                    req.extensions_mut().insert(ConfigRemoved);
+                }
                 first.clone()
             }
         },

@@ -1,7 +1,7 @@
 //! [`Live`]: the apps now served. A reload swaps the whole set at once; a request keeps the
 //! set it started with (an `Arc`), so it finishes on the config it began on.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -17,22 +17,54 @@ pub struct Apps {
     implicit: bool,
     /// The config they were built from.
     pub deployment: Arc<Deployment>,
+    /// `(app, provider)` pairs a reload of this process removed (and none put back): a cookie
+    /// naming one is a session that ended `config_removed`, any other unknown name is just no
+    /// session.
+    removed: HashSet<(String, String)>,
 }
 
 impl Apps {
-    pub fn new(list: Vec<Arc<App>>, deployment: Arc<Deployment>) -> Self {
+    pub fn new(list: Vec<Arc<App>>, deployment: Arc<Deployment>, before: Option<&Apps>) -> Self {
+        let pairs = |apps: &Apps| -> HashSet<(String, String)> {
+            apps.list
+                .iter()
+                .flat_map(|a| {
+                    a.providers
+                        .iter()
+                        .map(|p| (a.name.to_string(), p.config.oidc.name.clone()))
+                })
+                .collect()
+        };
         let by_host = deployment
             .apps
             .iter()
             .enumerate()
             .filter_map(|(i, c)| c.app.host.clone().map(|h| (h, i)))
             .collect();
-        Self {
+        let mut apps = Self {
             implicit: !deployment.has_apps(),
             list,
             by_host,
             deployment,
+            removed: HashSet::new(),
+        };
+        if let Some(before) = before {
+            let now = pairs(&apps);
+            apps.removed = before
+                .removed
+                .iter()
+                .cloned()
+                .chain(pairs(before))
+                .filter(|p| !now.contains(p))
+                .collect();
         }
+        apps
+    }
+
+    /// Whether a reload removed provider `provider` of app `app`.
+    pub fn was_removed(&self, app: &str, provider: &str) -> bool {
+        self.removed
+            .contains(&(app.to_owned(), provider.to_owned()))
     }
 
     /// The app for `host` (lower-case, without the scheme's default port).

@@ -46,7 +46,7 @@ impl Reloader {
         applied
     }
 
-    fn apply(&self, deployment: Deployment) -> bool {
+    fn apply(&self, mut deployment: Deployment) -> bool {
         let before = self.process.apps.now();
         let unchanged = restart_only_changes(&self.process.config, deployment.process());
         if !unchanged.is_empty() {
@@ -54,6 +54,9 @@ impl Reloader {
                 keys = %unchanged.join(", "),
                 "config reload: these keys take effect at the next restart"
             );
+        }
+        for app in &mut deployment.apps {
+            keep_process_keys(app, &self.process.config);
         }
         let deployment = Arc::new(deployment);
         match build(
@@ -80,11 +83,46 @@ impl Reloader {
     }
 }
 
+/// What a reload does not change, in a reloaded app's config: `[server]` but the app's own
+/// `public_url`, the store's keys, `[telemetry]` and `[identity]` stay those the process started
+/// with. Else the handlers would read new values the server was not built with: a new
+/// `auth_prefix` in every URL handed out while the endpoints stay at the old one, a new
+/// `trusted_proxies` for `/auth/check` while the app picker keeps the old.
+fn keep_process_keys(app: &mut Config, process: &Config) {
+    let public_url = app.server.public_url.clone();
+    app.server = process.server.clone();
+    app.server.public_url = public_url;
+    let (s, p) = (&mut app.session, &process.session);
+    s.store = p.store;
+    s.redis_url = p.redis_url.clone();
+    s.redis = p.redis.clone();
+    s.encryption_key = p.encryption_key.clone();
+    s.previous_encryption_keys = p.previous_encryption_keys.clone();
+    s.cache_ttl = p.cache_ttl;
+    app.telemetry = process.telemetry.clone();
+    app.identity = process.identity.clone();
+}
+
 /// The process-wide keys that differ between `now` and `next`: a reload cannot change them.
 fn restart_only_changes(now: &Config, next: &Config) -> Vec<&'static str> {
     let differ =
         |a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| format!("{a:?}") != format!("{b:?}");
     let (s, t) = (&now.server, &next.server);
+    let secrets = |c: &Config| {
+        use secrecy::ExposeSecret;
+        let key = c
+            .session
+            .encryption_key
+            .as_ref()
+            .map(|k| k.expose_secret().to_owned());
+        let previous: Vec<String> = c
+            .session
+            .previous_encryption_keys
+            .iter()
+            .map(|k| k.expose_secret().to_owned())
+            .collect();
+        (key, previous)
+    };
     let mut keys = Vec::new();
     for (key, changed) in [
         ("server.listen", s.listen != t.listen),
@@ -114,6 +152,12 @@ fn restart_only_changes(now: &Config, next: &Config) -> Vec<&'static str> {
                 &next.session.redis_deployment(),
             ),
         ),
+        ("server (its other keys)", without_url(s) != without_url(t)),
+        ("session.encryption_key", secrets(now) != secrets(next)),
+        (
+            "session.cache_ttl",
+            now.session.cache_ttl != next.session.cache_ttl,
+        ),
         ("telemetry", differ(&now.telemetry, &next.telemetry)),
         ("identity", differ(&now.identity, &next.identity)),
     ] {
@@ -135,6 +179,13 @@ pub fn hangups() -> Option<tokio::signal::unix::Signal> {
             None
         }
     }
+}
+
+/// `[server]` but `public_url` (which is each app's), as debug text for a comparison.
+fn without_url(s: &crate::config::ServerConfig) -> String {
+    let mut s = s.clone();
+    s.public_url = url::Url::parse("http://x.invalid").unwrap_or(s.public_url);
+    format!("{s:?}")
 }
 
 /// Reloads on every `SIGHUP` (from `hup`), and on file changes when `server.watch_config` is

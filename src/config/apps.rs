@@ -103,13 +103,14 @@ impl AppMeta {
 }
 
 impl AppConfig {
-    /// The host that picks this app: `host`, or `public_url`'s authority (default port dropped),
-    /// lower-case.
+    /// The host that picks this app: `host`, or `public_url`'s authority, as requests' hosts are
+    /// read (`support::host`); empty when it is no host at all (refused by the checks).
     pub fn host(&self) -> String {
-        match &self.host {
-            Some(h) => h.to_ascii_lowercase(),
+        let raw = match &self.host {
+            Some(h) => h.clone(),
             None => authority(&self.public_url),
-        }
+        };
+        crate::support::host::normalize_host(&raw).unwrap_or_default()
     }
 }
 
@@ -133,11 +134,15 @@ pub(super) fn validate_app(app: &AppConfig) -> Result<(), Broken> {
             ),
         ));
     }
-    let host = app.host();
-    if host.is_empty() || host.contains(['/', '@', ' ', '?', '#']) {
+    if app.host().is_empty() {
         return Err(broken(
             "apps.host",
-            format!("expected a host name, with :port when not 80 or 443, got {host:?}"),
+            format!(
+                "expected a host name (no trailing dot), with :port when not 80 or 443, got {:?}",
+                app.host
+                    .clone()
+                    .unwrap_or_else(|| authority(&app.public_url))
+            ),
         ));
     }
     if let Some(css) = &app.chooser_stylesheet

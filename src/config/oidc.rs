@@ -241,6 +241,18 @@ impl OidcConfig {
         })?;
         let secret = text.strip_suffix('\n').unwrap_or(&text);
         let secret = secret.strip_suffix('\r').unwrap_or(secret);
+        // A second line, a space or a control character is not part of any IdP's secret, but an
+        // editor's or a script's: refused here rather than by the IdP at the first login.
+        if secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err((
+                "oidc.client_secret_file",
+                format!(
+                    "{} holds more than one line, or spaces or control characters, around or in \
+                     the secret",
+                    file.display()
+                ),
+            ));
+        }
         self.client_secret = Some(SecretString::from(secret.to_owned()));
         Ok(())
     }

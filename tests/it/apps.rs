@@ -604,3 +604,132 @@ async fn a_step_up_in_an_app_of_several_providers_goes_to_the_sessions_own() {
     );
     assert_eq!(api.hit_count(), 0);
 }
+
+#[actix_web::test]
+async fn a_reload_changing_a_restart_only_key_changes_nothing_the_server_was_built_with() {
+    let idp = TestIdp::start().await;
+    let p = provider("idp", &idp);
+    let p0 = p.clone();
+    let apps =
+        TestApps::start_signalled(move |port| app("a", A, port, std::slice::from_ref(&p0), ""))
+            .await;
+    let mut user = signed_in(&apps, A, &idp).await;
+    // `auth_prefix` and `csrf_header` belong to `[server]`, still open where the apps begin.
+    apps.rewrite(&format!(
+        "auth_prefix = \"/bff\"\ncsrf_header = \"X-Other\"\n{}",
+        app("a", A, apps.port, std::slice::from_ref(&p), "")
+    ));
+    apps.reload(1).await;
+    let info = user.session_info(&apps.at(A)).await;
+    let logout = info["logout_url"].as_str().expect("logout_url");
+    assert!(logout.starts_with("/auth/logout?"), "{logout}");
+    let mut again = apps.browser(&[A]);
+    let res = again.log_in(&apps.at(A), &idp, Tweak::None, "/").await;
+    assert_eq!(
+        res.status(),
+        302,
+        "logins still work at the prefix the server has"
+    );
+}
+
+#[actix_web::test]
+async fn the_admin_api_scopes_a_sub_to_an_app_and_a_provider() {
+    let (idp1, idp2) = (TestIdp::start().await, TestIdp::start().await);
+    let (p1, p2) = (provider("first", &idp1), provider("second", &idp2));
+    let admin_port = crate::common::binary::free_port();
+    let apps = TestApps::start(move |port| {
+        format!(
+            "admin_listen = \"127.0.0.1:{admin_port}\"\nadmin_token = \"admin-token-0123456789-0123456789-0123\"\n{}{}",
+            app("a", A, port, &[p1.clone(), p2.clone()], ""),
+            app("b", B, port, std::slice::from_ref(&p1), ""),
+        )
+    })
+    .await;
+    // The same `sub` (the test IdPs' one user) at both providers of app a.
+    for (name, idp) in [("first", &idp1), ("second", &idp2)] {
+        let mut b = apps.browser(&[A]);
+        let start = b
+            .start_login_at(&apps.at(A), &format!("/auth/login?provider={name}"))
+            .await;
+        let code = start.code(idp, Tweak::None);
+        assert_eq!(
+            b.call_back(&apps.at(A), &code, &start.state).await.status(),
+            302
+        );
+    }
+    let mut admin = crate::common::Proxy::external(apps.at(A).base.clone());
+    admin.admin_base = Some(format!("http://127.0.0.1:{admin_port}"));
+    let token = Some("admin-token-0123456789-0123456789-0123");
+    let sub = crate::common::idp::SUB;
+    let get = reqwest::Method::GET;
+    let res = admin
+        .admin(get.clone(), &format!("/admin/sessions?sub={sub}"), token)
+        .await;
+    assert_eq!(res.status(), 400, "several apps: which one?");
+    let res = admin
+        .admin(
+            get.clone(),
+            &format!("/admin/sessions?sub={sub}&app=a"),
+            token,
+        )
+        .await;
+    let listed: Value = res.json().await.expect("json");
+    let providers: Vec<&str> = listed["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .map(|s| s["provider"].as_str().expect("provider"))
+        .collect();
+    assert_eq!(providers.len(), 2, "{listed}");
+    assert!(
+        providers.contains(&"first") && providers.contains(&"second"),
+        "{listed}"
+    );
+    let url = format!("/admin/sessions?sub={sub}&app=a&provider=second");
+    let res = admin.admin(reqwest::Method::DELETE, &url, token).await;
+    let ended: Value = res.json().await.expect("json");
+    assert_eq!(ended["ended"], 1, "only the second provider's session");
+    let res = admin
+        .admin(get.clone(), "/admin/sessions/count?app=a", token)
+        .await;
+    assert_eq!(res.json::<Value>().await.expect("json")["live"], 1);
+    let res = admin
+        .admin(get, "/admin/sessions/count?app=a&provider=nobody", token)
+        .await;
+    assert_eq!(res.status(), 404);
+}
+
+#[actix_web::test]
+async fn a_cookie_naming_a_provider_that_never_was_gets_no_config_removed_reason() {
+    let idp = TestIdp::start().await;
+    let p = provider("idp", &idp);
+    let apps = TestApps::start(move |port| app("a", A, port, std::slice::from_ref(&p), "")).await;
+    let mut b = apps.browser(&[A]);
+    let id = "A".repeat(43);
+    b.cookies.insert("vestibule".into(), format!("ghost.{id}"));
+    let res = b.session(&apps.at(A)).await;
+    assert_eq!(res.status(), 401);
+    let body: Value = res.json().await.expect("json");
+    assert!(body.get("reason").is_none(), "{body}");
+}
+
+#[actix_web::test]
+async fn an_odd_spelling_of_an_apps_host_is_no_app() {
+    let idp = TestIdp::start().await;
+    let p = provider("idp", &idp);
+    let apps = TestApps::start(move |port| app("a", A, port, std::slice::from_ref(&p), "")).await;
+    let mut b = apps.browser(&[A]);
+    let url = apps.at(A).url("/auth/login");
+    for host in [
+        format!("a.localhost:{}:443", apps.port),
+        format!("a.localhost.:{}", apps.port),
+        format!("x@a.localhost:{}", apps.port),
+    ] {
+        let res = b.get_with(&url, &[("host", &host)]).await;
+        assert_eq!(res.status(), 421, "{host}");
+    }
+    let res = b
+        .get_with(&url, &[("host", &format!("A.LOCALHOST:{}", apps.port))])
+        .await;
+    assert_eq!(res.status(), 302, "case is not a spelling");
+}

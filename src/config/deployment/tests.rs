@@ -168,3 +168,58 @@ fn a_single_app_loader_refuses_a_file_of_apps() {
     let e = Config::from_toml_str(TWO_APPS, "t.toml").expect_err("several");
     assert!(e.to_string().contains("[[apps]]"), "{e}");
 }
+
+#[test]
+fn an_app_host_is_one_plain_name_and_port() {
+    for bad in [
+        "*",
+        "x:abc",
+        "x:99999",
+        "a.localhost.",
+        "b.localhost.:8080",
+        "x@b.localhost",
+    ] {
+        let toml = TWO_APPS.replace(
+            "name = \"admin\"\n",
+            &format!("name = \"admin\"\nhost = {bad:?}\n"),
+        );
+        let e = load(&toml).expect_err(bad);
+        assert!(e.contains("apps.host"), "{bad}: {e}");
+    }
+    let upper = TWO_APPS.replace(
+        "name = \"admin\"\n",
+        "name = \"admin\"\nhost = \"Admin.Example:8443\"\n",
+    );
+    let d = load(&upper).expect("valid");
+    assert_eq!(
+        d.app("admin").and_then(|a| a.app.host.clone()).as_deref(),
+        Some("admin.example:8443")
+    );
+}
+
+#[test]
+fn a_client_secret_file_with_more_than_the_secret_is_refused() {
+    for text in [
+        "secret-one-0123456789\n\n",
+        " secret-one-0123456789",
+        "secret-one\n0123456789",
+        "secret-one 0123456789\n",
+    ] {
+        let path = std::env::temp_dir().join(format!("vestibule-secret-{}", uuid::Uuid::new_v4()));
+        std::fs::write(&path, text).expect("write");
+        let toml = TWO_APPS.replace(
+            "client_secret = \"test-client-secret-89ab\"",
+            &format!("client_secret_file = {:?}", path.display().to_string()),
+        );
+        let e = load(&toml).expect_err(text);
+        assert!(
+            e.contains("client_secret_file") && e.contains("more than one line"),
+            "{text:?}: {e}"
+        );
+        assert!(
+            !e.contains("secret-one"),
+            "the secret stays out of the message: {e}"
+        );
+        let _ = std::fs::remove_file(&path);
+    }
+}
