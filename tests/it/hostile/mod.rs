@@ -14,9 +14,11 @@
 //! `paths` (one path, one route), `check` (forward-auth: who is believed about which request),
 //! `route_tokens` (per-route tokens and step-up), `rules` (the routes' `allow` rules),
 //! `identity` (the signed identity sent upstreams), `sessions` (session lists, events, the admin
-//! API), `records` (what the store holds for a session, damaged by someone who can write to it).
+//! API), `records` (what the store holds for a session, damaged by someone who can write to it),
+//! `apps` (several apps on one port: hosts, forwarded hosts, providers; its own world of two apps).
 //! This file holds the [`World`] they attack and the invariant checks.
 
+mod apps;
 mod backchannel;
 mod callback;
 mod check;
