@@ -153,6 +153,21 @@ pub(super) fn validate_app(app: &AppConfig) -> Result<(), Broken> {
             format!("expected a path on the app's origin such as \"/sign-in.css\", got {css:?}"),
         ));
     }
+    validate_providers(app)?;
+    if let Some(d) = &app.default_provider
+        && !app.providers.iter().any(|p| &p.name == d)
+    {
+        return Err(broken(
+            "apps.default_provider",
+            format!("no provider of app {:?} is named {d:?}", app.name),
+        ));
+    }
+    Ok(())
+}
+
+/// An app's providers: at least one, each with a safe name unique in the app, no two the same
+/// client of the same issuer.
+fn validate_providers(app: &AppConfig) -> Result<(), Broken> {
     if app.providers.is_empty() {
         return Err(broken(
             "apps.providers",
@@ -187,14 +202,6 @@ pub(super) fn validate_app(app: &AppConfig) -> Result<(), Broken> {
                 ));
             }
         }
-    }
-    if let Some(d) = &app.default_provider
-        && !app.providers.iter().any(|p| &p.name == d)
-    {
-        return Err(broken(
-            "apps.default_provider",
-            format!("no provider of app {:?} is named {d:?}", app.name),
-        ));
     }
     Ok(())
 }

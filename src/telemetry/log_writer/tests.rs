@@ -20,10 +20,14 @@ impl Write for Sink {
 }
 
 /// A stderr nobody reads: every write blocks until the test lets it go.
-struct Stalled(Mutex<mpsc::Receiver<()>>);
+/// A stderr that hangs in every write until released, saying when it first hangs.
+struct Stalled(Mutex<mpsc::Receiver<()>>, Mutex<Option<mpsc::Sender<()>>>);
 
 impl Write for Stalled {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(hung) = self.1.lock().expect("hung").take() {
+            let _ = hung.send(());
+        }
         let _ = self.0.lock().expect("stall").recv();
         Ok(buf.len())
     }
@@ -70,13 +74,21 @@ fn dropping_the_guard_writes_what_is_still_waiting() {
 #[test]
 fn a_stalled_stderr_drops_and_counts_lines_instead_of_blocking_the_caller() {
     let (release, stalled) = mpsc::channel();
-    let (writer, guard) = LogWriter::spawn(Stalled(Mutex::new(stalled))).expect("thread");
-    let before = dropped_lines();
+    let (hung, is_hung) = mpsc::channel();
+    let stderr = Stalled(Mutex::new(stalled), Mutex::new(Some(hung)));
+    let (writer, guard) = LogWriter::spawn(stderr).expect("thread");
     let line = [b'x'; 1023]
         .iter()
         .copied()
         .chain([b'\n'])
         .collect::<Vec<u8>>();
+    // One line first, until the writer thread hangs writing it: else, on a busy machine, it could
+    // take a large part of the flood below as its first batch, and the rest would fit.
+    (&writer).write_all(&line).expect("write");
+    is_hung
+        .recv()
+        .expect("the writer thread writes the first line");
+    let before = dropped_lines();
     let started = std::time::Instant::now();
     // Twice the capacity: the writer thread is stuck on its first batch, so at least the second
     // half cannot fit.

@@ -43,9 +43,17 @@ impl TestApps {
         let file = super::binary::temp_file("toml", &Self::toml(port, watch, &apps(port)));
         let deployment =
             vestibule::config::Deployment::load(&file).expect("a valid config of apps");
-        let running = vestibule::server::start_on(deployment, Some(file.clone()), listener, None)
+        let admin = deployment
+            .process()
+            .server
+            .admin_listen
+            .map(|a| TcpListener::bind(a).expect("bind the admin listener"));
+        let running = vestibule::server::start_on(deployment, Some(file.clone()), listener, admin)
             .expect("vestibule starts");
         actix_web::rt::spawn(running.server);
+        if let Some(admin) = running.admin {
+            actix_web::rt::spawn(admin);
+        }
         let apps = TestApps { port, file, watch };
         apps.at("127.0.0.1").wait_ready().await;
         apps

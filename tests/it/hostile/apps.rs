@@ -969,13 +969,11 @@ async fn no_host_cookie_or_provider_reaches_another_apps_session_or_login() {
     );
 }
 
-/// Bug (found by these rows): the app is picked by `Host` even when the request target is in
-/// absolute form and names another host, so a's session loads for a request whose target is b
-/// (and a host no app answers is served as the `Host`'s app). RFC 9112 §3.2.2: a server must
-/// ignore `Host` then and use the target's authority; expected: served as the target's app (or
-/// 421 for a host no app answers), or 400 when the two differ.
+/// An absolute-form target names the app, not `Host` (RFC 9112 §3.2.2: a server ignores `Host`
+/// then and uses the target's authority): a's cookie with b's URL as the target is b's request,
+/// where it loads nothing, and a target at a host no app answers is 421. (Found by these rows:
+/// `Host` used to decide.)
 #[actix_web::test]
-#[ignore = "bug: an absolute-form target's host is ignored for Host's (RFC 9112 §3.2.2)"]
 async fn an_absolute_form_target_picks_its_own_app_not_the_host_headers() {
     let mut w = AppsWorld::new().await;
     for r in &absolute_form_rows(&w) {
