@@ -357,14 +357,7 @@ async fn a_reload_that_removes_a_provider_ends_exactly_its_sessions() {
         302
     );
     let mut two = apps.browser(&[A]);
-    let start = two
-        .start_login_at(&proxy, "/auth/login?provider=second")
-        .await;
-    let code = start.code(&idp2, Tweak::None);
-    assert_eq!(
-        two.call_back(&proxy, &code, &start.state).await.status(),
-        302
-    );
+    two.log_in_with(&proxy, "second", &idp2).await;
     apps.rewrite(&app("a", A, apps.port, &[p1b], ""));
     eventually(
         "the provider is gone",
@@ -509,17 +502,7 @@ async fn a_provider_removed_by_a_reload_ends_its_sessions_on_every_replica() {
         302
     );
     let mut second_user = one.browser(&[A]);
-    let start = second_user
-        .start_login_at(&one.at(A), "/auth/login?provider=second")
-        .await;
-    let code = start.code(&idp2, Tweak::None);
-    assert_eq!(
-        second_user
-            .call_back(&one.at(A), &code, &start.state)
-            .await
-            .status(),
-        302
-    );
+    second_user.log_in_with(&one.at(A), "second", &idp2).await;
     for replica in [&one, &two] {
         assert_eq!(
             second_user.session(&replica.at(A)).await.status(),
@@ -551,16 +534,10 @@ async fn signing_in_with_another_provider_replaces_the_session_of_the_first() {
     let apps = TestApps::start(move |port| app("a", A, port, &[p1.clone(), p2.clone()], "")).await;
     let proxy = apps.at(A);
     let mut b = apps.browser(&[A]);
-    let start = b.start_login_at(&proxy, "/auth/login?provider=first").await;
-    let code = start.code(&idp1, Tweak::None);
-    assert_eq!(b.call_back(&proxy, &code, &start.state).await.status(), 302);
+    b.log_in_with(&proxy, "first", &idp1).await;
     let mut first_copy = apps.browser(&[A]);
     first_copy.cookies = b.cookies.clone();
-    let start = b
-        .start_login_at(&proxy, "/auth/login?provider=second")
-        .await;
-    let code = start.code(&idp2, Tweak::None);
-    assert_eq!(b.call_back(&proxy, &code, &start.state).await.status(), 302);
+    b.log_in_with(&proxy, "second", &idp2).await;
     assert_eq!(b.session_info(&proxy).await["provider"], "second");
     let res = first_copy.session(&proxy).await;
     assert_eq!(res.status(), 401, "the first provider's session ended");
@@ -584,11 +561,7 @@ async fn a_step_up_in_an_app_of_several_providers_goes_to_the_sessions_own() {
         TestApps::start(move |port| app("a", A, port, &[p1.clone(), p2.clone()], &admin)).await;
     let proxy = apps.at(A);
     let mut b = apps.browser(&[A]);
-    let start = b
-        .start_login_at(&proxy, "/auth/login?provider=second")
-        .await;
-    let code = start.code(&idp2, Tweak::None);
-    assert_eq!(b.call_back(&proxy, &code, &start.state).await.status(), 302);
+    b.log_in_with(&proxy, "second", &idp2).await;
     let res = b.api_get(&proxy, "/admin/x", &[]).await;
     assert_eq!(res.status(), 401);
     let body: Value = res.json().await.expect("json");
@@ -648,14 +621,7 @@ async fn the_admin_api_scopes_a_sub_to_an_app_and_a_provider() {
     // The same `sub` (the test IdPs' one user) at both providers of app a.
     for (name, idp) in [("first", &idp1), ("second", &idp2)] {
         let mut b = apps.browser(&[A]);
-        let start = b
-            .start_login_at(&apps.at(A), &format!("/auth/login?provider={name}"))
-            .await;
-        let code = start.code(idp, Tweak::None);
-        assert_eq!(
-            b.call_back(&apps.at(A), &code, &start.state).await.status(),
-            302
-        );
+        b.log_in_with(&apps.at(A), name, idp).await;
     }
     let mut admin = crate::common::Proxy::external(apps.at(A).base.clone());
     admin.admin_base = Some(format!("http://127.0.0.1:{admin_port}"));
@@ -732,4 +698,37 @@ async fn an_odd_spelling_of_an_apps_host_is_no_app() {
         .get_with(&url, &[("host", &format!("A.LOCALHOST:{}", apps.port))])
         .await;
     assert_eq!(res.status(), 302, "case is not a spelling");
+}
+
+#[actix_web::test]
+async fn an_event_stream_opened_before_a_reload_hears_its_session_end_after_it() {
+    let (idp, up) = (TestIdp::start().await, Upstream::start().await);
+    let p = provider("idp", &idp);
+    let p0 = p.clone();
+    let apps =
+        TestApps::start_signalled(move |port| app("a", A, port, std::slice::from_ref(&p0), ""))
+            .await;
+    let mut user = signed_in(&apps, A, &idp).await;
+    let mut events = user.events(&apps.at(A)).await;
+    apps.rewrite(&app(
+        "a",
+        A,
+        apps.port,
+        std::slice::from_ref(&p),
+        &route("/api", &up),
+    ));
+    apps.reload(1).await;
+    assert_eq!(
+        user.api_get(&apps.at(A), "/api/x", &[]).await.status(),
+        200,
+        "the new config"
+    );
+    let logout = user.logout_url(&apps.at(A)).await;
+    user.get(&apps.at(A).url(&logout)).await;
+    let (name, data) = events
+        .next(Duration::from_secs(5))
+        .await
+        .expect("the stream of before the reload hears the end");
+    assert_eq!(name, "session_ended");
+    assert_eq!(data["reason"], "logout");
 }

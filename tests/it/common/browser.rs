@@ -340,6 +340,17 @@ impl Browser {
         self.call_back(proxy, &code, &start.state).await
     }
 
+    /// Signs in at `proxy` with its provider `provider` (of an app of several), whose IdP is
+    /// `idp`, through the whole flow.
+    pub async fn log_in_with(&mut self, proxy: &Proxy, provider: &str, idp: &TestIdp) {
+        let start = self
+            .start_login_at(proxy, &format!("/auth/login?provider={provider}"))
+            .await;
+        let code = start.code(idp, Tweak::None);
+        let res = self.call_back(proxy, &code, &start.state).await;
+        assert_eq!(res.status(), 302, "login with {provider} completes");
+    }
+
     /// Polls `url` (with this browser's cookies and `headers`) until it answers `status`, for
     /// at most `within`; false when it never did. A readiness probe, not a sleep.
     pub async fn wait_for(
