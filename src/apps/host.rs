@@ -18,7 +18,6 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
 use super::{Apps, AppsError};
-use crate::session::cookie::cookie_pairs;
 use crate::support::host::normalize_host;
 use crate::telemetry::AppLabel;
 use crate::{App, AppState, ConfigRemoved, Process};
@@ -36,12 +35,7 @@ pub async fn pick_app(
             return Err(AppsError::Misdirected.into());
         };
         let apps = process.apps.now();
-        // The one app of a file without `[[apps]]` answers any host: no need to read it.
-        let app = match apps.has_apps() {
-            false => apps.list.first().cloned(),
-            true => request_host(&req, &process.config).and_then(|h| apps.for_host(&h).cloned()),
-        };
-        let Some(app) = app else {
+        let Some(app) = apps.pick(|| request_host(&req, &process.config)).cloned() else {
             tracing::info!(host = %host_for_log(&req), "no app at this host: 421");
             return Err(AppsError::Misdirected.into());
         };
@@ -110,37 +104,20 @@ fn provider_state(
     if first.config.app.is_implicit() {
         return first.clone();
     }
-    let cookies = first.sessions.cookies();
     let callback = req
         .path()
         .strip_prefix(auth_prefix)
         .is_some_and(|rest| rest == "/callback");
-    let name = if callback {
-        cookies.login_name()
-    } else {
-        cookies.session_name()
-    };
-    match cookie_tag(req, name) {
+    match first.sessions.cookies().tag_of(req.request(), callback) {
         None => first.clone(),
-        Some(tag) => match app.provider(&tag) {
+        Some(tag) => match app.provider(tag) {
             Some(p) => p.clone(),
             None => {
-                if apps.was_removed(&app.name, &tag) {
+                if apps.was_removed(&app.name, tag) {
                     req.extensions_mut().insert(ConfigRemoved);
                 }
                 first.clone()
             }
         },
     }
-}
-
-/// The provider tag of cookie `name`'s value (`tag.id`), when it has one.
-fn cookie_tag(req: &ServiceRequest, name: &str) -> Option<String> {
-    req.headers()
-        .get_all(actix_web::http::header::COOKIE)
-        .flat_map(|v| cookie_pairs(v.as_bytes()))
-        .find(|(n, _)| *n == name.as_bytes())
-        .and_then(|(_, v)| std::str::from_utf8(v).ok())
-        .and_then(|v| v.split_once('.'))
-        .map(|(tag, _)| tag.to_owned())
 }

@@ -67,12 +67,13 @@ impl Apps {
             .contains(&(app.to_owned(), provider.to_owned()))
     }
 
-    /// The app for `host` (lower-case, without the scheme's default port).
-    pub fn for_host(&self, host: &str) -> Option<&Arc<App>> {
+    /// The app for the request whose host `host` reads (as `support::host` spells it); the one
+    /// app of a file without `[[apps]]` answers any host, without reading it.
+    pub fn pick(&self, host: impl FnOnce() -> Option<String>) -> Option<&Arc<App>> {
         if self.implicit {
             return self.list.first();
         }
-        self.by_host.get(host).and_then(|&i| self.list.get(i))
+        self.by_host.get(&host()?).and_then(|&i| self.list.get(i))
     }
 
     pub fn named(&self, name: &str) -> Option<&Arc<App>> {

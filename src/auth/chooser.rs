@@ -6,6 +6,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 
+use super::page::html_escape as escape;
 use crate::App;
 
 /// The chooser page's policy: nothing but the app's own stylesheet may load.
@@ -47,12 +48,4 @@ pub fn page(app: &App, req: &HttpRequest, auth_prefix: &str) -> HttpResponse {
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CONTENT_SECURITY_POLICY, CHOOSER_CSP))
         .body(body)
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }

@@ -21,7 +21,8 @@ impl PageError {
     }
 }
 
-fn html_escape(s: &str) -> String {
+/// `s` as HTML text or a quoted attribute value.
+pub(super) fn html_escape(s: &str) -> String {
     s.chars()
         .map(|c| match c {
             '<' => "&lt;".into(),

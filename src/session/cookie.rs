@@ -70,6 +70,20 @@ impl CookieCodec {
         self.untagged(single_cookie(req, &self.login_name)?)
     }
 
+    /// The provider tag of the session cookie's value (`login`: the login cookie's), the part
+    /// before its first `.`, when the request carries the cookie once: what picks the provider
+    /// that reads it (see `apps::host`).
+    pub fn tag_of<'r>(&self, req: &'r HttpRequest, login: bool) -> Option<&'r str> {
+        let name = if login {
+            &self.login_name
+        } else {
+            &self.session_name
+        };
+        single_cookie(req, name)?
+            .split_once('.')
+            .map(|(tag, _)| tag)
+    }
+
     /// A cookie's value without this provider's tag; `None` when it is another's (or none).
     fn untagged(&self, value: &str) -> Option<String> {
         let id = match &self.tag {
